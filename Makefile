@@ -1,0 +1,87 @@
+# sgp-operator: the front door. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Node >= 22 first on PATH (installs Node 24 from npm into .tools/ when the system node is older).
+NODE_BIN := $(shell hack/ensure-node.sh)
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
+
+# Integration tests need a kube-apiserver + etcd: an existing cluster (USE_EXISTING_CLUSTER=true + KUBECONFIG),
+# binaries in KUBEBUILDER_ASSETS, or binaries built by hack/control-plane/build.sh into a cache outside the repo.
+ASSETS = $(if $(filter true,$(USE_EXISTING_CLUSTER)),,$(or $(KUBEBUILDER_ASSETS),$$(hack/control-plane/build.sh)))
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## Install npm dependencies (npm ci)
+
+.PHONY: lint
+lint: deps ## eslint + prettier --check
+	eslint .
+	prettier --check --log-level warn .
+
+.PHONY: typecheck
+typecheck: deps ## tsc --noEmit over sources, tools, tests and benchmarks
+	tsc --noEmit -p tsconfig.json
+
+.PHONY: build
+build: deps ## Compile to dist/ (for the container image; `make run` needs no build)
+	tsc -p tsconfig.build.json
+
+.PHONY: control-plane-bin
+control-plane-bin: ## Build (or reuse) kube-apiserver and etcd in the cache; prints their folder
+	@hack/control-plane/build.sh
+
+.PHONY: control-plane
+control-plane: deps ## Start a local kube-apiserver + etcd and print the kubeconfig path (Ctrl-C stops it)
+	KUBEBUILDER_ASSETS="$(ASSETS)" node hack/control-plane/cli.ts start
+
+.PHONY: ec2-emulator
+ec2-emulator: deps ## Run the EC2 emulator on 127.0.0.1:4566 (SEED=file to seed a topology)
+	node hack/ec2-emulator/cli.ts --port $${PORT:-4566} $${SEED:+--seed-file $$SEED}
+
+.PHONY: test-unit
+test-unit: deps ## Unit tests only (no processes)
+	$(JEST) --selectProjects unit
+
+.PHONY: test-integration
+test-integration: deps ## Integration tests only (real kube-apiserver + etcd and the EC2 emulator)
+	KUBEBUILDER_ASSETS="$(ASSETS)" $(JEST) --selectProjects integration
+
+.PHONY: test
+test: deps lint typecheck ## Everything CI runs: lint, typecheck, unit and integration tests
+	KUBEBUILDER_ASSETS="$(ASSETS)" $(JEST) --reporters=default --reporters=./test/summary-reporter.js
+
+.PHONY: generate-limits
+generate-limits: ## Regenerate operator/limits/instance-types.json from the published VPC resource controller module
+	cd hack/limits-gen && GOWORK=off GOTOOLCHAIN=local go run . > ../../operator/limits/instance-types.json.tmp
+	mv operator/limits/instance-types.json.tmp operator/limits/instance-types.json
+	prettier --write --log-level warn operator/limits/instance-types.json
+
+.PHONY: run
+run: deps ## Run the operator against the current kubeconfig and AWS (or AWS_ENDPOINT_URL_EC2); ARGS=... passes flags
+	node operator/main.ts $(ARGS)
+
+.PHONY: demo
+demo: deps ## Local demo: control plane + EC2 emulator + operator + workshop scenario (ONCE=1 exits after the summary)
+	KUBEBUILDER_ASSETS="$(ASSETS)" node hack/demo/demo.ts $(if $(ONCE),--once,)
+
+.PHONY: bench
+bench: deps ## Benchmarks at reduced scale (< 10 min); figures as JSON plus a table
+	KUBEBUILDER_ASSETS="$(ASSETS)" node bench/run.ts $(BENCH_ARGS)
+
+.PHONY: chaos
+chaos: deps ## Full chaos suite (500 pod cycles, 10 nodes, SIGKILLs, leader handovers)
+	KUBEBUILDER_ASSETS="$(ASSETS)" SGP_CHAOS_FULL=1 $(JEST) --selectProjects integration --testPathPatterns chaos
+
+.PHONY: clean
+clean: ## Remove build output (keeps the control-plane cache)
+	rm -rf dist coverage node_modules/.installed

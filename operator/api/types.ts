@@ -1,0 +1,163 @@
+/**
+ * TypeScript shapes of the custom resources we read and write. The CRD schemas in crds/ are the contract
+ * the API server enforces; test/unit/api/crd-schema.test.ts keeps these types and those schemas in step.
+ */
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** vpcresources.k8s.aws/v1beta1 SecurityGroupPolicy: the EKS schema plus our status. */
+export interface SecurityGroupPolicy {
+  apiVersion: 'vpcresources.k8s.aws/v1beta1';
+  kind: 'SecurityGroupPolicy';
+  metadata: ObjectMeta;
+  spec: {
+    podSelector?: LabelSelector;
+    serviceAccountSelector?: LabelSelector;
+    securityGroups: { groupIds: string[] };
+  };
+  status?: {
+    observedGeneration?: number;
+    conditions?: Condition[];
+    /** Group ids as validated against EC2, sorted. */
+    resolvedGroupIds?: string[];
+    /** Number of pods in the namespace this policy currently selects. */
+    matchedPods?: number;
+  };
+}
+
+/** vpcresources.k8s.aws/v1alpha1 CNINode (cluster-scoped, one per Node, same name). */
+export interface CNINode {
+  apiVersion: 'vpcresources.k8s.aws/v1alpha1';
+  kind: 'CNINode';
+  metadata: ObjectMeta;
+  spec?: {
+    features?: { name: string; value?: string }[];
+    tags?: Record<string, string>;
+  };
+  status?: Record<string, unknown>;
+}
+
+export type TrunkState = 'Pending' | 'Creating' | 'Attaching' | 'Ready' | 'Failed' | 'Deleting';
+
+/** trunking.sgp-operator.io/v1alpha1 TrunkInterface: one per managed node (cluster-scoped, named as the node). */
+export interface TrunkInterface {
+  apiVersion: 'trunking.sgp-operator.io/v1alpha1';
+  kind: 'TrunkInterface';
+  metadata: ObjectMeta;
+  spec: {
+    nodeName: string;
+    instanceId: string;
+    instanceType: string;
+  };
+  status?: {
+    observedGeneration?: number;
+    state?: TrunkState;
+    eniId?: string;
+    attachmentId?: string;
+    subnetId?: string;
+    subnetCidr?: string;
+    subnetV6Cidr?: string;
+    availabilityZone?: string;
+    /** Security groups of the trunk ENI (the node's primary ENI groups). */
+    securityGroups?: string[];
+    /** Branch ENI limit of the instance type. */
+    branchCapacity?: number;
+    /** Branch ENIs in use or cooling down on this trunk. */
+    branchesUsed?: number;
+    conditions?: Condition[];
+  };
+}
+
+export type BranchPhase = 'Pending' | 'Creating' | 'Associating' | 'Ready' | 'CoolingDown' | 'Releasing';
+
+/**
+ * trunking.sgp-operator.io/v1alpha1 BranchInterface: one per pod that gets a branch ENI (same namespace and
+ * name as the pod, owned by it). spec is the desired state the pod controller decides; status records each
+ * step taken in EC2 before the next one, so a restart resumes where it stopped.
+ */
+export interface BranchInterface {
+  apiVersion: 'trunking.sgp-operator.io/v1alpha1';
+  kind: 'BranchInterface';
+  metadata: ObjectMeta;
+  spec: {
+    podName: string;
+    podUid: string;
+    nodeName: string;
+    /** Desired groups, sorted; empty means the node's default groups (the trunk ENI's groups). */
+    securityGroups: string[];
+    /** Policies (and 'annotation') the groups came from, for humans. */
+    matchedPolicies?: string[];
+  };
+  status?: {
+    observedGeneration?: number;
+    phase?: BranchPhase;
+    eniId?: string;
+    vlanId?: number;
+    trunkEniId?: string;
+    associationId?: string;
+    macAddress?: string;
+    privateIp?: string;
+    ipv6Address?: string;
+    subnetId?: string;
+    subnetCidr?: string;
+    subnetV6Cidr?: string;
+    /** Groups currently on the ENI in EC2, sorted. */
+    appliedSecurityGroups?: string[];
+    /** When the pod went away or finished (RFC 3339); the ENI is released after the cooldown from here. */
+    releaseRequestedAt?: string;
+    conditions?: Condition[];
+  };
+}
+
+/** One element of the `vpc.amazonaws.com/pod-eni` annotation, in the field order the CNI's producer writes. */
+export interface PodEniAnnotationEntry {
+  eniId: string;
+  ifAddress: string;
+  privateIp: string;
+  ipv6Addr: string;
+  vlanId: number;
+  subnetCidr: string;
+  subnetV6Cidr: string;
+  associationID: string;
+}
