@@ -1,0 +1,33 @@
+/**
+ * What every controller is built from. The composition root (operator/operator.ts) builds each of these
+ * once and passes them down; controllers never construct clients or read process.env.
+ */
+import type { Ec2Api } from '../aws/ec2-api.ts';
+import type { Clock, EventRecorder, KubeClient, Manager } from '../framework/types.ts';
+import type { LimitsProvider } from '../limits/types.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface ClusterSettings {
+  /** Cluster name: in ENI tags and sweep filters. */
+  clusterName: string;
+  vpcId: string;
+  /** Account to grant INSTANCE-ATTACH on trunks and branches (two-identity mode); undefined with one identity. */
+  trunkAssociationAccountId?: string;
+}
+
+/** The live branch ENI cooldown (ConfigMap kube-system/amazon-vpc-cni key branch-eni-cooldown, min 30 s). */
+export interface CooldownSource {
+  currentMs(): number;
+}
+
+export interface ControllerDeps {
+  manager: Manager;
+  client: KubeClient;
+  ec2: Ec2Api;
+  limits: LimitsProvider;
+  recorder: EventRecorder;
+  clock: Clock;
+  log: Logger;
+  cluster: ClusterSettings;
+  cooldown: CooldownSource;
+}
