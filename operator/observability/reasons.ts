@@ -15,5 +15,14 @@ export const Reason = {
   Unsupported: 'Unsupported',
   BranchENICoolDownPeriodUpdated: 'BranchENICoolDownPeriodUpdated',
   CNINodeCreationFailed: 'CNINodeCreationFailed',
+  // nodes (ours)
+  /** Normal: the node is not an EC2 instance we can attach a trunk to (Fargate, EKS Auto Mode, other providers). */
+  NodeSkipped: 'NodeSkipped',
+  /** Warning: no free device index on the instance for the trunk ENI. */
+  NoFreeENISlot: 'NoFreeENISlot',
+  /** Normal: the node stopped asking for a trunk; pod-eni capacity withdrawn, the trunk stays attached. */
+  NodeTrunkUnmanaged: 'NodeTrunkUnmanaged',
+  /** Warning: releasing the branch ENIs of a deleted node failed (retried). */
+  NodeBranchCleanupFailed: 'NodeBranchCleanupFailed',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
