@@ -1,0 +1,368 @@
+/**
+ * The operator's options as data: flag, environment twin, default, bounds and help text of each. This table
+ * is the single source of the parser (./options.ts), of `--help` and of the README's configuration table.
+ */
+
+/**
+ * EC2 rate-limit buckets: the same names as operator/aws/rate-limiter.ts BUCKET_NAMES (one per EC2 action,
+ * as EC2 keeps one per account, Region and action, plus the smaller bucket unfiltered describes draw from),
+ * with EC2's documented default buckets (ec2-api-spec.md §5.6) as defaults. A unit test keeps both lists and
+ * the defaults in step. The AWS layer keeps 10 % of each burst in reserve and halves its rate after a
+ * throttle, so the defaults are right for an account with default limits.
+ */
+const MUTATING_HEAVY = { qps: 5, burst: 100 };
+const MUTATING_OTHER = { qps: 5, burst: 50 };
+const TAGGING = { qps: 10, burst: 100 };
+const DESCRIBE = { qps: 20, burst: 100 };
+export const EC2_BUCKETS = [
+  { name: 'CreateNetworkInterface', ...MUTATING_HEAVY },
+  { name: 'DeleteNetworkInterface', ...MUTATING_HEAVY },
+  { name: 'ModifyNetworkInterfaceAttribute', ...MUTATING_HEAVY },
+  { name: 'CreateTags', ...TAGGING },
+  { name: 'DeleteTags', ...TAGGING },
+  { name: 'AttachNetworkInterface', ...MUTATING_OTHER },
+  { name: 'DetachNetworkInterface', ...MUTATING_OTHER },
+  { name: 'AssociateTrunkInterface', ...MUTATING_OTHER },
+  { name: 'DisassociateTrunkInterface', ...MUTATING_OTHER },
+  { name: 'CreateNetworkInterfacePermission', ...MUTATING_OTHER },
+  { name: 'DescribeInstances', ...DESCRIBE },
+  { name: 'DescribeInstanceTypes', ...DESCRIBE },
+  { name: 'DescribeSubnets', ...DESCRIBE },
+  { name: 'DescribeVpcs', ...DESCRIBE },
+  { name: 'DescribeSecurityGroups', ...DESCRIBE },
+  { name: 'DescribeNetworkInterfaces', ...DESCRIBE },
+  { name: 'DescribeTrunkInterfaceAssociations', ...DESCRIBE },
+  { name: 'UnfilteredDescribe', qps: 10, burst: 50 },
+] as const;
+/** "CreateNetworkInterface" → "create-network-interface" (flag) / "CREATE_NETWORK_INTERFACE" (env). */
+export function bucketFlagName(bucket: string): string {
+  return bucket.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+}
+const UNFILTERED_NOTE =
+  'DescribeInstances, DescribeNetworkInterfaces and DescribeSecurityGroups sent with neither filters nor ' +
+  'pagination (EC2 charges those to a smaller bucket)';
+export type Ec2BucketName = (typeof EC2_BUCKETS)[number]['name'];
+
+export type ValueType = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'address';
+export interface OptionDefinition {
+  flag: string;
+  env: string;
+  /** Standard variables honoured after `env` (AWS_REGION, KUBECONFIG, …). */
+  envAliases?: readonly string[];
+  type: ValueType;
+  /** Shown in help and README; undefined = no default. */
+  default?: string | number | boolean;
+  /** Why the option is required (it is when set). */
+  required?: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  pattern?: { regex: RegExp; expected: string };
+  /** Addresses only: "0" turns the server off. */
+  canTurnOff?: boolean;
+  section: string;
+  help: string;
+}
+
+export const WEBHOOK_ADDRESS_HELP = 'host:port; ":port" listens on every interface, ":0" on a free port';
+export const ADDRESS_HELP = `${WEBHOOK_ADDRESS_HELP}, "0" turns it off`;
+const rateLimitDefinitions: OptionDefinition[] = EC2_BUCKETS.flatMap((bucket): OptionDefinition[] => {
+  const flagName = bucketFlagName(bucket.name);
+  const envName = flagName.toUpperCase().replaceAll('-', '_');
+  const calls = bucket.name === 'UnfilteredDescribe' ? UNFILTERED_NOTE : bucket.name;
+  return [
+    {
+      flag: `ec2-${flagName}-qps`,
+      env: `SGP_EC2_${envName}_QPS`,
+      type: 'number',
+      default: bucket.qps,
+      min: 0.1,
+      max: 1000,
+      section: 'EC2 rate limits',
+      help: `Sustained ${calls} calls per second (the bucket's refill); 0.1..1000.`,
+    },
+    {
+      flag: `ec2-${flagName}-burst`,
+      env: `SGP_EC2_${envName}_BURST`,
+      type: 'integer',
+      default: bucket.burst,
+      min: 1,
+      max: 10000,
+      section: 'EC2 rate limits',
+      help: `${calls} calls allowed at once after an idle period (the bucket's capacity); 1..10000.`,
+    },
+  ];
+});
+
+/** Said once above a section of `--help` (and the README) rather than on each of its options. */
+export const SECTION_NOTES: Readonly<Record<string, string>> = {
+  'EC2 rate limits':
+    'One token bucket per EC2 action, defaults as EC2’s own per-account buckets. Raise them only when AWS ' +
+    'has raised your account’s limits: above the account’s bucket the operator draws RequestLimitExceeded, ' +
+    'which slows every client in the account, the VPC CNI included. Lower them to leave room for other ' +
+    'tools. The operator keeps 10% of each burst in reserve and halves its rate after a throttle.',
+};
+
+/** Every option, in help order. */
+export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
+  {
+    flag: 'cluster-name',
+    env: 'SGP_CLUSTER_NAME',
+    type: 'string',
+    required: 'it goes into every ENI tag and scopes every leak sweep',
+    pattern: { regex: /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, expected: 'letters, digits, "-" and "_", at most 100' },
+    section: 'Cluster',
+    help:
+      'Name of the cluster, as in EKS. Written to the cluster tag of every trunk and branch ENI; sweeps only ' +
+      'ever touch ENIs carrying it, so two clusters in one VPC never collect each other’s ENIs. Never change ' +
+      'it on a running cluster.',
+  },
+  {
+    flag: 'vpc-id',
+    env: 'SGP_VPC_ID',
+    type: 'string',
+    pattern: { regex: /^vpc-[0-9a-f]{8,17}$/, expected: 'vpc- followed by 8 or 17 hex digits' },
+    section: 'Cluster',
+    help:
+      'VPC of the cluster’s nodes; security groups named by policies must belong to it. Optional: when ' +
+      'empty it is discovered at start from the EC2 instance of the first Node with an aws:// providerID, ' +
+      'so set it when the operator may start before any node exists.',
+  },
+  {
+    flag: 'region',
+    env: 'SGP_REGION',
+    envAliases: ['AWS_REGION', 'AWS_DEFAULT_REGION'],
+    type: 'string',
+    required: 'every EC2 call is regional (IRSA and EKS Pod Identity set AWS_REGION for you)',
+    pattern: { regex: /^[a-z]{2}(-[a-z]+)+-\d+$/, expected: 'an AWS region such as eu-west-1' },
+    section: 'AWS',
+    help: 'AWS region of the cluster’s VPC.',
+  },
+  {
+    flag: 'ec2-endpoint',
+    env: 'SGP_EC2_ENDPOINT',
+    envAliases: ['AWS_ENDPOINT_URL_EC2'],
+    type: 'string',
+    pattern: { regex: /^https?:\/\/[^\s/]+(\/\S*)?$/, expected: 'an http(s) URL' },
+    section: 'AWS',
+    help:
+      'EC2 endpoint URL instead of the regional default: a VPC interface endpoint, a FIPS endpoint, or the ' +
+      'local EC2 emulator (hack/ec2-emulator) for demos and tests. Empty: the regional endpoint.',
+  },
+  {
+    flag: 'trunk-association-role-arn',
+    env: 'SGP_TRUNK_ASSOCIATION_ROLE_ARN',
+    type: 'string',
+    pattern: { regex: /^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, expected: 'an IAM role ARN' },
+    section: 'AWS',
+    help:
+      'IAM role assumed (STS) for Associate/DisassociateTrunkInterface and DescribeTrunkInterfaceAssociations, ' +
+      'the calls that need an allow-listed account, while everything else uses the default credentials — ' +
+      'how EKS runs its controller. Empty: one identity for every call.',
+  },
+  {
+    flag: 'trunk-association-account-id',
+    env: 'SGP_TRUNK_ASSOCIATION_ACCOUNT_ID',
+    type: 'string',
+    pattern: { regex: /^\d{12}$/, expected: '12 digits' },
+    section: 'AWS',
+    help:
+      'Account granted INSTANCE-ATTACH (CreateNetworkInterfacePermission) on every trunk and branch ENI so the ' +
+      'association identity may use them. Defaults to the account of --trunk-association-role-arn.',
+  },
+  ...rateLimitDefinitions,
+  {
+    flag: 'ec2-max-attempts',
+    env: 'SGP_EC2_MAX_ATTEMPTS',
+    type: 'integer',
+    default: 3,
+    min: 1,
+    max: 10,
+    section: 'EC2 rate limits',
+    help:
+      'Attempts per EC2 call on retryable errors (throttling, 5xx) before the reconcile fails and backs off. ' +
+      'More hides short outages but holds a worker longer; 1..10.',
+  },
+  {
+    flag: 'pod-workers',
+    env: 'SGP_POD_WORKERS',
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 500,
+    section: 'Concurrency',
+    help:
+      'Pods reconciled at once (never two on one pod). More lowers latency in bursts; EC2 buckets, not ' +
+      'workers, set the ceiling; 1..500.',
+  },
+  {
+    flag: 'branch-workers',
+    env: 'SGP_BRANCH_WORKERS',
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 500,
+    section: 'Concurrency',
+    help: 'BranchInterfaces reconciled at once (create, associate, release). EKS uses 30; 1..500.',
+  },
+  {
+    flag: 'node-workers',
+    env: 'SGP_NODE_WORKERS',
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 200,
+    section: 'Concurrency',
+    help: 'Nodes and TrunkInterfaces reconciled at once. More speeds up large node launches; 1..200.',
+  },
+  {
+    flag: 'branch-cooldown-seconds',
+    env: 'SGP_BRANCH_COOLDOWN_SECONDS',
+    type: 'integer',
+    default: 60,
+    min: 30,
+    max: 86400,
+    section: 'Concurrency',
+    help:
+      'How long a released branch ENI waits before it is deleted, so the VPC CNI can tear the pod’s network ' +
+      'down first. Used until the ConfigMap kube-system/amazon-vpc-cni key branch-eni-cooldown sets the live ' +
+      'value (as on EKS). Longer is safer but holds node capacity; 30..86400.',
+  },
+  {
+    flag: 'leader-elect',
+    env: 'SGP_LEADER_ELECT',
+    type: 'boolean',
+    default: false,
+    section: 'Leader election',
+    help:
+      'Run controllers only while holding a Lease, so several replicas can run and one reconciles. Webhooks, ' +
+      'metrics and health serve on every replica. Required when replicas > 1.',
+  },
+  {
+    flag: 'leader-election-namespace',
+    env: 'SGP_LEADER_ELECTION_NAMESPACE',
+    envAliases: ['POD_NAMESPACE'],
+    type: 'string',
+    default: 'kube-system',
+    pattern: { regex: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, expected: 'a namespace name' },
+    section: 'Leader election',
+    help: 'Namespace of the Lease (the manifests pass the pod’s own namespace).',
+  },
+  {
+    flag: 'leader-election-id',
+    env: 'SGP_LEADER_ELECTION_ID',
+    type: 'string',
+    default: 'sgp-operator',
+    pattern: { regex: /^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/, expected: 'a DNS subdomain name' },
+    section: 'Leader election',
+    help: 'Name of the Lease. Replicas of one deployment must share it; two deployments must not.',
+  },
+  {
+    flag: 'lease-duration-seconds',
+    env: 'SGP_LEASE_DURATION_SECONDS',
+    type: 'integer',
+    default: 30,
+    min: 2,
+    max: 600,
+    section: 'Leader election',
+    help:
+      'How long followers wait after the last renewal before taking over. Shorter fails over faster after a ' +
+      'crash but renews more often; must exceed --renew-deadline-seconds; 2..600.',
+  },
+  {
+    flag: 'renew-deadline-seconds',
+    env: 'SGP_RENEW_DEADLINE_SECONDS',
+    type: 'integer',
+    default: 15,
+    min: 1,
+    max: 599,
+    section: 'Leader election',
+    help:
+      'How long the leader keeps retrying a renewal before it gives up leadership (and exits, so it restarts ' +
+      'as a follower); must exceed --retry-period-seconds; 1..599.',
+  },
+  {
+    flag: 'retry-period-seconds',
+    env: 'SGP_RETRY_PERIOD_SECONDS',
+    type: 'integer',
+    default: 5,
+    min: 1,
+    max: 300,
+    section: 'Leader election',
+    help: 'How often candidates try to acquire, and the leader to renew, the Lease; 1..300.',
+  },
+  {
+    flag: 'metrics-bind-address',
+    env: 'SGP_METRICS_BIND_ADDRESS',
+    type: 'address',
+    default: ':8080',
+    canTurnOff: true,
+    section: 'Servers',
+    help: `Prometheus /metrics (plain HTTP): ${ADDRESS_HELP}.`,
+  },
+  {
+    flag: 'health-probe-bind-address',
+    env: 'SGP_HEALTH_PROBE_BIND_ADDRESS',
+    type: 'address',
+    default: ':8081',
+    canTurnOff: true,
+    section: 'Servers',
+    help: `/healthz (liveness) and /readyz (caches synced): ${ADDRESS_HELP}.`,
+  },
+  {
+    flag: 'webhook-bind-address',
+    env: 'SGP_WEBHOOK_BIND_ADDRESS',
+    type: 'address',
+    default: ':9443',
+    section: 'Servers',
+    help: `Admission webhooks (HTTPS): ${WEBHOOK_ADDRESS_HELP}. Turn webhooks off with --enable-webhooks=false.`,
+  },
+  {
+    flag: 'webhook-cert-dir',
+    env: 'SGP_WEBHOOK_CERT_DIR',
+    type: 'string',
+    default: '/tmp/k8s-webhook-server/serving-certs',
+    section: 'Servers',
+    help:
+      'Folder of the webhook serving certificate (tls.crt, tls.key). Must be writable when the operator ' +
+      'manages its own certificate; mount an emptyDir here with a read-only root filesystem.',
+  },
+  {
+    flag: 'enable-webhooks',
+    env: 'SGP_ENABLE_WEBHOOKS',
+    type: 'boolean',
+    default: true,
+    section: 'Servers',
+    help:
+      'Serve the pod admission webhooks (add the pod-eni resource; guard the pod-eni annotation). Turn off ' +
+      'only when running outside the cluster, e.g. `make run` against a remote cluster.',
+  },
+  {
+    flag: 'strict-pod-eni-resource',
+    env: 'SGP_STRICT_POD_ENI_RESOURCE',
+    type: 'boolean',
+    default: false,
+    section: 'Behaviour',
+    help:
+      'Delete a pod that matches a SecurityGroupPolicy but lacks the vpc.amazonaws.com/pod-eni request ' +
+      '(created before the policy, or past the webhook), so its owner recreates it with its groups. Off: a ' +
+      'Warning event and a metric only, and the pod keeps the node’s groups.',
+  },
+  {
+    flag: 'log-level',
+    env: 'SGP_LOG_LEVEL',
+    type: 'enum',
+    values: ['debug', 'info', 'warn', 'error'],
+    default: 'info',
+    section: 'Behaviour',
+    help: 'Lowest level of the JSON log lines on stderr. debug logs every reconcile and is noisy at scale.',
+  },
+  {
+    flag: 'kubeconfig',
+    env: 'SGP_KUBECONFIG',
+    envAliases: ['KUBECONFIG'],
+    type: 'string',
+    section: 'Behaviour',
+    help: 'Path to a kubeconfig. Empty: the in-cluster service account, else $HOME/.kube/config.',
+  },
+];
