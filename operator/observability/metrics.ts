@@ -6,13 +6,245 @@
  *
  * Each floor owns one section below; add metrics to your section rather than defining them elsewhere.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'sgp_process_' });
 
 // ---- framework: work queues, reconciles, informers, leader election ----
+// Labels: `controller` (a controller's unique name) or `kind` (a ResourceKind's kind) only. Series for a
+// controller or kind are set to zero when it is created (operator/framework), so alerts see them at once.
+
+export const workqueueDepth = new Gauge({
+  name: 'sgp_workqueue_depth',
+  help: 'Keys waiting in the controller work queue (not counting delayed or in-flight keys).',
+  labelNames: ['controller'] as const,
+  registers: [registry],
+});
+export const workqueueAddsTotal = new Counter({
+  name: 'sgp_workqueue_adds_total',
+  help: 'Keys added to the controller work queue (including de-duplicated adds).',
+  labelNames: ['controller'] as const,
+  registers: [registry],
+});
+export const workqueueRetriesTotal = new Counter({
+  name: 'sgp_workqueue_retries_total',
+  help: 'Keys re-queued with rate-limited backoff after a failed reconcile.',
+  labelNames: ['controller'] as const,
+  registers: [registry],
+});
+export const workqueueQueueDurationSeconds = new Histogram({
+  name: 'sgp_workqueue_queue_duration_seconds',
+  help: 'Time a key waited in the work queue before a worker took it.',
+  labelNames: ['controller'] as const,
+  buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 60, 300],
+  registers: [registry],
+});
+export const reconcileTotal = new Counter({
+  name: 'sgp_controller_reconcile_total',
+  help: 'Reconciles run, whatever their outcome.',
+  labelNames: ['controller'] as const,
+  registers: [registry],
+});
+export const reconcileErrorsTotal = new Counter({
+  name: 'sgp_controller_reconcile_errors_total',
+  help: 'Reconciles that threw (retried with backoff), including terminal errors.',
+  labelNames: ['controller'] as const,
+  registers: [registry],
+});
+export const reconcileTerminalErrorsTotal = new Counter({
+  name: 'sgp_controller_reconcile_terminal_errors_total',
+  help: 'Reconciles that threw a TerminalError (logged, not retried until the object changes).',
+  labelNames: ['controller'] as const,
+  registers: [registry],
+});
+export const reconcileDurationSeconds = new Histogram({
+  name: 'sgp_controller_reconcile_duration_seconds',
+  help: 'Time per reconcile.',
+  labelNames: ['controller'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+export const activeWorkers = new Gauge({
+  name: 'sgp_controller_active_workers',
+  help: 'Workers currently running a reconcile.',
+  labelNames: ['controller'] as const,
+  registers: [registry],
+});
+export const informerWatchRestartsTotal = new Counter({
+  name: 'sgp_informer_watch_restarts_total',
+  help: 'Watches re-opened after the stream ended or failed (from the last seen resourceVersion).',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+export const informerRelistsTotal = new Counter({
+  name: 'sgp_informer_relists_total',
+  help: 'Full lists after the start, a 410 Gone (resourceVersion compacted) or a failed list.',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+export const informerObjects = new Gauge({
+  name: 'sgp_informer_objects',
+  help: 'Objects in the informer cache.',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+export const leaderElectionIsLeader = new Gauge({
+  name: 'sgp_leader_election_is_leader',
+  help: '1 while this replica holds the leader Lease, else 0.',
+  registers: [registry],
+});
+export const leaderElectionTransitionsTotal = new Counter({
+  name: 'sgp_leader_election_transitions_total',
+  help: 'Times this replica acquired or lost the leader Lease.',
+  registers: [registry],
+});
+export const eventsDroppedTotal = new Counter({
+  name: 'sgp_events_dropped_total',
+  help: 'Kubernetes Events not written because the recorder rate limit was exceeded or the write failed.',
+  registers: [registry],
+});
 
 // ---- aws: EC2 calls, throttling, queue wait ----
 
+/** EC2 port calls (one per Ec2Api method call, however many pages or retries it took), by outcome. */
+export const ec2CallsTotal = new Counter({
+  name: 'sgp_ec2_api_calls_total',
+  help: 'EC2 API port calls by EC2 action and result (success, error).',
+  labelNames: ['action', 'result'] as const,
+  registers: [registry],
+});
+/** Failed port calls by error class (not_found, throttled, limit, invalid_input, unauthorized, retryable, other) and EC2 code (known codes, else other). */
+export const ec2ErrorsTotal = new Counter({
+  name: 'sgp_ec2_api_errors_total',
+  help: 'Failed EC2 API port calls by EC2 action, error class and EC2 error code (unknown codes counted as other).',
+  labelNames: ['action', 'error_class', 'code'] as const,
+  registers: [registry],
+});
+export const ec2CallDurationSeconds = new Histogram({
+  name: 'sgp_ec2_api_call_duration_seconds',
+  help: 'Duration of EC2 API port calls including pages and SDK retries, excluding rate-limit queueing, by EC2 action.',
+  labelNames: ['action'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+/** Every HTTP request sent to EC2 (pages and SDK retries included): what EC2's buckets count. */
+export const ec2RequestsTotal = new Counter({
+  name: 'sgp_ec2_api_requests_total',
+  help: 'HTTP requests sent to EC2 (pages and SDK retry attempts included) by EC2 action.',
+  labelNames: ['action'] as const,
+  registers: [registry],
+});
+export const ec2ThrottledResponsesTotal = new Counter({
+  name: 'sgp_ec2_api_throttled_responses_total',
+  help: 'EC2 responses that throttled a request (RequestLimitExceeded and similar) by EC2 action.',
+  labelNames: ['action'] as const,
+  registers: [registry],
+});
+export const ec2QueueWaitSeconds = new Histogram({
+  name: 'sgp_ec2_api_queue_wait_seconds',
+  help: 'Time an EC2 call waited for a rate-limit token, by call priority (critical, normal, background).',
+  labelNames: ['priority'] as const,
+  buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  registers: [registry],
+});
+export const ec2BucketTokens = new Gauge({
+  name: 'sgp_ec2_api_bucket_tokens',
+  help: 'Tokens left in the operator-side EC2 rate-limit bucket (negative after unplanned pages or retries), by bucket.',
+  labelNames: ['bucket'] as const,
+  registers: [registry],
+});
+
 // ---- controllers: nodes, trunks, branches, policies, webhooks, garbage collection ----
+
+// webhooks (operator/webhook)
+/** Admission calls answered, by webhook (mutate-pod | validate-pod) and result (allowed | patched | denied | error). */
+export const webhookRequestsTotal = new Counter({
+  name: 'sgp_webhook_requests_total',
+  help: 'Admission requests answered by the pod webhooks, by webhook and result.',
+  labelNames: ['webhook', 'result'] as const,
+  registers: [registry],
+});
+for (const webhook of ['mutate-pod', 'validate-pod']) {
+  for (const result of ['allowed', 'patched', 'denied', 'error']) webhookRequestsTotal.inc({ webhook, result }, 0);
+}
+export const webhookRequestDurationSeconds = new Histogram({
+  name: 'sgp_webhook_request_duration_seconds',
+  help: 'Time to answer an admission request, from the request body read to the response written.',
+  labelNames: ['webhook'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  registers: [registry],
+});
+/** When the serving certificate expires; alert if it comes within a day (rotation should prevent that). */
+export const webhookCertificateExpiryTimestampSeconds = new Gauge({
+  name: 'sgp_webhook_certificate_expiry_timestamp_seconds',
+  help: 'Unix time at which the webhook serving certificate currently presented expires.',
+  registers: [registry],
+});
+/** Pods a policy selects that lack the pod-eni resource (created before the policy, or admitted without the webhook). */
+export const podsMissingPodEniResourceTotal = new Counter({
+  name: 'sgp_pods_missing_pod_eni_resource_total',
+  help: 'Pods found selected by a SecurityGroupPolicy without the vpc.amazonaws.com/pod-eni resource request.',
+  registers: [registry],
+});
+podsMissingPodEniResourceTotal.inc(0);
+/** Such pods deleted in strict mode so their controller recreates them through the webhook. */
+export const podsRecreatedForPodEniResourceTotal = new Counter({
+  name: 'sgp_pods_recreated_for_pod_eni_resource_total',
+  help: 'Pods deleted in strict mode because a SecurityGroupPolicy selects them without the pod-eni resource.',
+  registers: [registry],
+});
+podsRecreatedForPodEniResourceTotal.inc(0);
+
+// nodes and trunks (operator/controllers/node, operator/controllers/trunkinterface)
+export const nodesManaged = new Gauge({
+  name: 'sgp_nodes_managed',
+  help: 'Nodes the operator manages a trunk ENI for (opted in, EC2, trunking-compatible instance type).',
+  registers: [registry],
+});
+export const TRUNK_STATES = ['Pending', 'Creating', 'Attaching', 'Ready', 'Failed', 'Deleting'] as const;
+export const trunkInterfaces = new Gauge({
+  name: 'sgp_trunk_interfaces',
+  help: 'TrunkInterface objects by status.state.',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});
+for (const state of TRUNK_STATES) trunkInterfaces.set({ state }, 0);
+export const trunkSetupDurationSeconds = new Histogram({
+  name: 'sgp_trunk_setup_duration_seconds',
+  help: 'Time from a TrunkInterface being created to its trunk ENI being attached and Ready.',
+  buckets: [0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
+  registers: [registry],
+});
+
+// garbage collection (operator/controllers/gc)
+export const GC_LEAK_REASONS = [
+  'owner-missing',
+  'superseded',
+  'orphan-trunk',
+  'available-twice',
+  'instance-terminated',
+] as const;
+export const gcSweepsTotal = new Counter({
+  name: 'sgp_gc_sweeps_total',
+  help: 'Leak sweeps over our ENIs in EC2, by result (success or error).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+export const gcLeakedEnisFoundTotal = new Counter({
+  name: 'sgp_gc_leaked_enis_found_total',
+  help: 'ENIs a sweep found unclaimed, by reason (branch owners are confirmed absent before deletion).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+export const gcLeakedEnisDeletedTotal = new Counter({
+  name: 'sgp_gc_leaked_enis_deleted_total',
+  help: 'Leaked ENIs the sweeper deleted, by reason.',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+for (const result of ['success', 'error']) gcSweepsTotal.inc({ result }, 0);
+for (const reason of GC_LEAK_REASONS) {
+  gcLeakedEnisFoundTotal.inc({ reason }, 0);
+  gcLeakedEnisDeletedTotal.inc({ reason }, 0);
+}

@@ -1,0 +1,227 @@
+/**
+ * The controller runner: informer events become keys in a WorkQueue, workers take keys (never two on
+ * one key) and call the Reconciler, and one switch (`#finish`) decides what happens to the key next.
+ *
+ * Outcomes (controller-runtime's reconcileHandler):
+ *   error          → re-queued with rate-limited backoff (per-key exponential, capped, plus overall bucket)
+ *   terminal error → logged and counted, forgotten; the object waits for a change (TerminalError)
+ *   requeueAfter   → backoff forgotten, key re-added after the delay ("come back later", not a failure)
+ *   success        → backoff forgotten
+ */
+import { randomUUID } from 'node:crypto';
+import { TerminalError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import {
+  activeWorkers,
+  reconcileDurationSeconds,
+  reconcileErrorsTotal,
+  reconcileTerminalErrorsTotal,
+  reconcileTotal,
+  workqueueAddsTotal,
+  workqueueDepth,
+  workqueueQueueDurationSeconds,
+  workqueueRetriesTotal,
+} from '../observability/metrics.ts';
+import type { TimerClock } from './clock.ts';
+import { keyOf } from './keys.ts';
+import { defaultControllerRateLimiter } from './rate-limit.ts';
+import { WorkQueue } from './workqueue.ts';
+import type {
+  Controller,
+  ControllerOptions,
+  Informer,
+  KubeObject,
+  ObjectKey,
+  ReconcileResult,
+  Reconciler,
+} from './types.ts';
+
+export type ReconcileOutcome =
+  | { type: 'success' }
+  | { type: 'requeueAfter'; delayMs: number }
+  | { type: 'error'; error: unknown }
+  | { type: 'terminal'; error: TerminalError };
+
+/** Pure: what a reconcile's return value or thrown error means. */
+export function classifyOutcome(settled: { result: ReconcileResult | void } | { error: unknown }): ReconcileOutcome {
+  if ('error' in settled) {
+    return settled.error instanceof TerminalError
+      ? { type: 'terminal', error: settled.error }
+      : { type: 'error', error: settled.error };
+  }
+  const delayMs = settled.result?.requeueAfterMs;
+  return delayMs !== undefined && delayMs > 0 ? { type: 'requeueAfter', delayMs } : { type: 'success' };
+}
+
+/** How long in-flight reconciles may take to finish once shutdown aborted their signals. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+export interface ControllerRunnerOptions extends ControllerOptions {
+  /** Overall retry bucket (default 10 qps, burst 100). */
+  retryQps?: number;
+  retryBurst?: number;
+  drainTimeoutMs?: number;
+}
+
+export class ControllerRunner implements Controller {
+  readonly name: string;
+  readonly queue: WorkQueue<ObjectKey>;
+  readonly #reconciler: Reconciler;
+  readonly #workers: number;
+  readonly #clock: TimerClock;
+  readonly #log: Logger;
+  readonly #drainTimeoutMs: number;
+  readonly #inFlight = new Set<AbortController>();
+  #started = false;
+
+  constructor(options: ControllerRunnerOptions, deps: { clock: TimerClock; log: Logger }) {
+    if (!options.name) throw new RangeError('controller name must not be empty (it labels metrics and logs)');
+    const workers = options.workers ?? 1;
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new RangeError(`controller ${options.name}: workers must be an integer >= 1, got ${workers}`);
+    }
+    this.name = options.name;
+    this.#reconciler = options.reconciler;
+    this.#workers = workers;
+    this.#clock = deps.clock;
+    this.#log = deps.log.child({ controller: options.name });
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    const labels = { controller: this.name };
+    this.queue = new WorkQueue<ObjectKey>({
+      clock: deps.clock,
+      rateLimiter: defaultControllerRateLimiter<ObjectKey>({
+        ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+        ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+        ...(options.retryQps !== undefined ? { qps: options.retryQps } : {}),
+        ...(options.retryBurst !== undefined ? { burst: options.retryBurst } : {}),
+      }),
+      metrics: {
+        add: () => workqueueAddsTotal.inc(labels),
+        retry: () => workqueueRetriesTotal.inc(labels),
+        depth: (n) => workqueueDepth.set(labels, n),
+        latency: (s) => workqueueQueueDurationSeconds.observe(labels, s),
+      },
+    });
+    // Known series start at zero so alerts and dashboards see them before the first reconcile.
+    for (const counter of [
+      workqueueAddsTotal,
+      workqueueRetriesTotal,
+      reconcileTotal,
+      reconcileErrorsTotal,
+      reconcileTerminalErrorsTotal,
+    ]) {
+      counter.inc(labels, 0);
+    }
+    workqueueDepth.set(labels, 0);
+    activeWorkers.set(labels, 0);
+  }
+
+  watch<T extends KubeObject>(informer: Informer<T>, map?: (object: T) => ObjectKey[]): void {
+    const keysOf = map ?? ((object: T) => [keyOf(object)]);
+    informer.onEvent((event) => {
+      for (const key of keysOf(event.object)) this.queue.add(key);
+      if (event.type === 'update') for (const key of keysOf(event.oldObject)) this.queue.add(key);
+    });
+  }
+
+  enqueue(key: ObjectKey): void {
+    this.queue.add(key);
+  }
+
+  enqueueAfter(key: ObjectKey, delayMs: number): void {
+    this.queue.addAfter(key, delayMs);
+  }
+
+  /**
+   * Runs the workers until `signal` aborts, then aborts in-flight reconciles and waits (bounded) for them.
+   * NB: keys may have been queued by informer events before start (informers run on every replica);
+   * they are processed now, which is the initial reconcile of every object after leadership is acquired.
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.#started) throw new Error(`controller ${this.name} was already started`);
+    this.#started = true;
+    const workers = Array.from({ length: this.#workers }, () => this.#worker(signal));
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    for (const inFlight of this.#inFlight) inFlight.abort(signal.reason);
+    const drained = await this.queue.shutdown(this.#drainTimeoutMs);
+    if (!drained)
+      this.#log.warn('reconciles still running after drain timeout', { drainTimeoutMs: this.#drainTimeoutMs });
+    else await Promise.all(workers);
+  }
+
+  async #worker(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined || signal.aborted) {
+        if (key !== undefined) this.queue.done(key);
+        return;
+      }
+      try {
+        await this.reconcileKey(key, signal);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** One reconcile of `key` and the queue bookkeeping for its outcome (exposed for tests and benchmarks). */
+  async reconcileKey(key: ObjectKey, shutdown: AbortSignal): Promise<ReconcileOutcome> {
+    const labels = { controller: this.name };
+    const reconcileId = randomUUID();
+    const log = this.#log.child({ key, reconcileId });
+    const abort = new AbortController();
+    const onShutdown = () => abort.abort(shutdown.reason);
+    shutdown.addEventListener('abort', onShutdown, { once: true });
+    this.#inFlight.add(abort);
+    activeWorkers.inc(labels);
+    const startedAt = this.#clock.now();
+    let settled: { result: ReconcileResult | void } | { error: unknown };
+    try {
+      settled = { result: await this.#reconciler.reconcile(key, { signal: abort.signal, log, reconcileId }) };
+    } catch (error) {
+      // A throw of anything (a bug included) is an error outcome: counted and retried, never a crash.
+      settled = { error };
+    } finally {
+      this.#inFlight.delete(abort);
+      shutdown.removeEventListener('abort', onShutdown);
+      activeWorkers.dec(labels);
+    }
+    reconcileTotal.inc(labels);
+    reconcileDurationSeconds.observe(labels, (this.#clock.now() - startedAt) / 1000);
+    const outcome = classifyOutcome(settled);
+    this.#finish(key, outcome, log);
+    return outcome;
+  }
+
+  #finish(key: ObjectKey, outcome: ReconcileOutcome, log: Logger): void {
+    const labels = { controller: this.name };
+    switch (outcome.type) {
+      case 'error': {
+        reconcileErrorsTotal.inc(labels);
+        const retryInMs = this.queue.addRateLimited(key);
+        log.warn('reconcile failed; retrying', { error: outcome.error, retryInMs, failures: this.queue.failures(key) });
+        return;
+      }
+      case 'terminal':
+        reconcileErrorsTotal.inc(labels);
+        reconcileTerminalErrorsTotal.inc(labels);
+        this.queue.forget(key);
+        log.error('reconcile failed terminally; waiting for a change', { error: outcome.error });
+        return;
+      case 'requeueAfter':
+        this.queue.forget(key);
+        this.queue.addAfter(key, outcome.delayMs);
+        return;
+      case 'success':
+        this.queue.forget(key);
+        return;
+      default: {
+        const unhandled: never = outcome;
+        throw new Error(`unhandled reconcile outcome ${JSON.stringify(unhandled)}`);
+      }
+    }
+  }
+}

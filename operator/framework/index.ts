@@ -1,0 +1,49 @@
+/**
+ * What other folders may use from the framework (controller-runtime semantics on @kubernetes/client-node).
+ *
+ * Composition (operator/operator.ts):
+ *   const client = createKubeClient(kubeConfig);
+ *   const manager = createManager({ kubeConfig, client, log, leaderElection: { enabled, namespace, name, identity } });
+ *   const recorder = createEventRecorder({ client, component: 'sgp-operator', log });
+ *   const pods = manager.informer<Pod>({ kind: Kinds.Pod, transform: leanPod, indexers: { node: (p) => [p.spec.nodeName] } });
+ *   const controller = manager.controller({ name: 'pod', reconciler, workers: 4 });
+ *   controller.watch(pods);                       // or controller.watch(policies, (p) => keysOfPodsIn(p))
+ *   stopOnSignals(manager, log);
+ *   await manager.start(signal);                  // rejects with LeaderElectionLostError → exit(1)
+ *
+ * Health: the run helper serves `healthChecks(manager)` from its own HTTP server via `serveHealth(checks,
+ * path, respond)` (/healthz = liveness, /readyz = caches synced); `startHealthServer` is the stand-alone
+ * equivalent. Both run on every replica, leader or not.
+ */
+export type * from './types.ts';
+
+export { createKubeClient, listPage } from './client.ts';
+export { createKubeTransport, resourcePath, apiVersionFor, CONTENT_TYPE } from './transport.ts';
+export type { KubeTransport } from './transport.ts';
+export { KubeApiError, KubeConflictError, KubeGoneError, KubeNotFoundError, isConflict, isNotFound } from './errors.ts';
+
+export { createManager, stopOnSignals, LeaderElectionLostError } from './manager.ts';
+export type { FrameworkManager, ManagerOptions } from './manager.ts';
+export { ControllerRunner, classifyOutcome } from './controller.ts';
+export type { ControllerRunnerOptions, ReconcileOutcome } from './controller.ts';
+export { SharedInformer } from './informer.ts';
+export { ObjectStore, diffRelist, NAMESPACE_INDEX, OWNER_UID_INDEX } from './cache.ts';
+export { WorkQueue } from './workqueue.ts';
+export { ItemExponentialBackoff, TokenBucket, MaxOfRateLimiter, defaultControllerRateLimiter } from './rate-limit.ts';
+export type { RateLimiter } from './rate-limit.ts';
+export { LeaderElector, decideLease, LEASE_KIND } from './leader-election.ts';
+export type { LeaderElectionOptions, Lease, LeaseDecision } from './leader-election.ts';
+
+export { createEventRecorder } from './events.ts';
+export type { EventRecorderOptions, FlushableEventRecorder } from './events.ts';
+
+export { keyOf, keyFor, splitKey } from './keys.ts';
+export { setCondition, findCondition, isConditionTrue } from './conditions.ts';
+export { ensureFinalizer, removeFinalizer, hasFinalizer } from './finalizers.ts';
+export { patchStatusIfChanged, statusMergePatch } from './status.ts';
+export { retryOnConflict } from './retry.ts';
+export { systemClock, FakeClock } from './clock.ts';
+export type { TimerClock } from './clock.ts';
+
+export { healthChecks, serveHealth, startHealthServer } from './health.ts';
+export type { HealthChecks, HealthCheckResult, HealthServer } from './health.ts';

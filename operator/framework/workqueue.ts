@@ -1,0 +1,170 @@
+/**
+ * A work queue with client-go semantics. A key is queued at most once (`dirty`); a key being processed is
+ * never handed to a second worker (`processing`), and if it is re-added meanwhile it runs again once the
+ * current run calls `done`. Delayed adds keep the earliest requested time per key. Rate-limited adds go
+ * through a RateLimiter (per-key backoff + overall bucket); `forget` resets a key's backoff.
+ */
+import type { TimerClock } from './clock.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { defaultControllerRateLimiter } from './rate-limit.ts';
+
+export interface WorkQueueMetrics {
+  add(): void;
+  retry(): void;
+  depth(n: number): void;
+  /** Seconds the key waited between being queued and handed to a worker. */
+  latency(seconds: number): void;
+}
+
+const noMetrics: WorkQueueMetrics = { add() {}, retry() {}, depth() {}, latency() {} };
+
+export interface WorkQueueOptions<K> {
+  clock: TimerClock;
+  rateLimiter?: RateLimiter<K>;
+  metrics?: WorkQueueMetrics;
+}
+
+interface Delayed {
+  readyAtMs: number;
+  cancel: () => void;
+}
+
+export class WorkQueue<K> {
+  readonly #clock: TimerClock;
+  readonly #limiter: RateLimiter<K>;
+  readonly #metrics: WorkQueueMetrics;
+  readonly #queue: K[] = [];
+  /** Keys that need processing (queued, or re-added while processing). */
+  readonly #dirty = new Set<K>();
+  readonly #processing = new Set<K>();
+  readonly #queuedAtMs = new Map<K, number>();
+  readonly #delayed = new Map<K, Delayed>();
+  #getters: ((key: K | undefined) => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
+  #shuttingDown = false;
+
+  constructor(options: WorkQueueOptions<K>) {
+    this.#clock = options.clock;
+    this.#limiter = options.rateLimiter ?? defaultControllerRateLimiter<K>();
+    this.#metrics = options.metrics ?? noMetrics;
+  }
+
+  /** Keys ready to be taken (not delayed, not in flight). */
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  get processingCount(): number {
+    return this.#processing.size;
+  }
+
+  get delayedCount(): number {
+    return this.#delayed.size;
+  }
+
+  isShuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  add(key: K): void {
+    if (this.#shuttingDown) return;
+    this.#metrics.add();
+    if (this.#dirty.has(key)) return;
+    this.#dirty.add(key);
+    this.#queuedAtMs.set(key, this.#clock.now());
+    if (this.#processing.has(key)) return;
+    this.#push(key);
+  }
+
+  /** Adds `key` after `delayMs`; an earlier pending delayed add of the same key wins. */
+  addAfter(key: K, delayMs: number): void {
+    if (this.#shuttingDown) return;
+    if (delayMs <= 0) return this.add(key);
+    const readyAtMs = this.#clock.now() + delayMs;
+    const pending = this.#delayed.get(key);
+    if (pending && pending.readyAtMs <= readyAtMs) return;
+    pending?.cancel();
+    const cancel = this.#clock.schedule(delayMs, () => {
+      this.#delayed.delete(key);
+      this.add(key);
+    });
+    this.#delayed.set(key, { readyAtMs, cancel });
+  }
+
+  /** Re-adds `key` after its rate-limited backoff; returns the delay chosen. */
+  addRateLimited(key: K): number {
+    const delayMs = this.#limiter.when(key, this.#clock.now());
+    this.#metrics.retry();
+    this.addAfter(key, delayMs);
+    return delayMs;
+  }
+
+  forget(key: K): void {
+    this.#limiter.forget(key);
+  }
+
+  failures(key: K): number {
+    return this.#limiter.failures(key);
+  }
+
+  /** Next key, waiting for one; undefined once the queue is shut down. The caller must call `done(key)`. */
+  get(): Promise<K | undefined> {
+    if (this.#shuttingDown) return Promise.resolve(undefined);
+    const key = this.#take();
+    if (key !== undefined) return Promise.resolve(key);
+    return new Promise((resolve) => this.#getters.push(resolve));
+  }
+
+  /** Marks `key` finished; if it was re-added while processing, it is queued again now. */
+  done(key: K): void {
+    this.#processing.delete(key);
+    if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
+    if (this.#processing.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Stops handing out keys and accepting adds, and cancels delayed adds. Queued keys are dropped (every
+   * controller relists on start, so nothing is lost across a restart). Resolves when in-flight keys are
+   * done, or after `drainTimeoutMs`, whichever comes first; returns whether the drain completed.
+   */
+  async shutdown(drainTimeoutMs = 0): Promise<boolean> {
+    this.#shuttingDown = true;
+    for (const { cancel } of this.#delayed.values()) cancel();
+    this.#delayed.clear();
+    this.#queue.length = 0;
+    this.#metrics.depth(0);
+    for (const resolve of this.#getters.splice(0)) resolve(undefined);
+    if (this.#processing.size === 0) return true;
+    if (drainTimeoutMs <= 0) return false;
+    return new Promise<boolean>((resolve) => {
+      const cancel = this.#clock.schedule(drainTimeoutMs, () => resolve(this.#processing.size === 0));
+      this.#idleWaiters.push(() => {
+        cancel();
+        resolve(true);
+      });
+    });
+  }
+
+  #push(key: K): void {
+    const getter = this.#getters.shift();
+    if (getter) {
+      this.#queue.push(key);
+      getter(this.#take());
+      return;
+    }
+    this.#queue.push(key);
+    this.#metrics.depth(this.#queue.length);
+  }
+
+  #take(): K | undefined {
+    const key = this.#queue.shift();
+    if (key === undefined) return undefined;
+    this.#metrics.depth(this.#queue.length);
+    this.#dirty.delete(key);
+    this.#processing.add(key);
+    const queuedAt = this.#queuedAtMs.get(key);
+    this.#queuedAtMs.delete(key);
+    if (queuedAt !== undefined) this.#metrics.latency((this.#clock.now() - queuedAt) / 1000);
+    return key;
+  }
+}
