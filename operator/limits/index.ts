@@ -1,0 +1,5 @@
+/** What other folders may use from operator/limits. */
+export type { InstanceTypeLimits, LimitsProvider } from './types.ts';
+export { createLimitsProvider, limitsFromDescribe, type LimitsProviderOptions } from './provider.ts';
+export { podEniCapacity, freeDeviceIndex, deviceIndexSpace } from './capacity.ts';
+export { generatedLimits, type GeneratedLimitsFile } from './table.ts';
