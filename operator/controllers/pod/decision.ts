@@ -1,0 +1,136 @@
+/**
+ * What the pod controller does for one pod: the whole decision as one pure function, so "why did this
+ * pod (not) get a branch ENI?" has one answer in one place.
+ *
+ * Invalid policies. A pod gets groups only from policies validated against EC2 for their current
+ * generation (policy-state.ts). If any policy the pod matches is invalid, the pod is held: no branch ENI
+ * is created, an existing one keeps the groups it has, and a Warning event names the policy and its
+ * problem. Giving the pod the other policies' groups alone would be a set the user never declared, and
+ * giving it the node's groups would silently drop its isolation. A policy not yet validated (just created
+ * or edited) holds the pod silently until the SecurityGroupPolicy controller rules on it; its status change
+ * re-enqueues the pod. Pods that do not match the invalid policy are not affected at all.
+ */
+import type { LeanPod } from '../../api/pod.ts';
+import { isPodFinished, requestsPodEni } from '../../api/pod.ts';
+import type { BranchInterface, SecurityGroupPolicy } from '../../api/types.ts';
+import type { EventType } from '../../framework/types.ts';
+import type { PodMatch } from './matching.ts';
+import { formatGroupList, NO_MATCH_MESSAGE } from './matching.ts';
+import { policyInvalidMessage, policyValidity } from './policy-state.ts';
+
+export interface PodEvent {
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
+export interface PodBranchInput {
+  pod: LeanPod;
+  /** A TrunkInterface exists for the pod's node. */
+  isNodeManaged: boolean;
+  match: PodMatch;
+  /** The namespace's policies (to read the verdict on the matched ones). */
+  policies: readonly SecurityGroupPolicy[];
+  /** The BranchInterface serving this pod's UID, if any. */
+  branch: BranchInterface | undefined;
+}
+
+export type PodBranchPlan =
+  | {
+      action: 'none';
+      reason: 'NotScheduled' | 'HostNetwork' | 'Terminating' | 'Finished' | 'NotRequested' | 'InSync';
+    }
+  | { action: 'wait'; reason: 'NodeNotManaged' | 'PolicyNotValidated'; message: string }
+  | { action: 'hold'; reason: 'PolicyInvalid'; message: string; event: PodEvent }
+  | {
+      action: 'create' | 'update';
+      reason: 'NewBranch' | 'GroupsChanged' | 'PoliciesChanged';
+      securityGroups: string[];
+      matchedPolicies: string[];
+      event: PodEvent | undefined;
+    };
+
+export const SECURITY_GROUP_REQUESTED = 'SecurityGroupRequested';
+export const POLICY_INVALID = 'SecurityGroupPolicyInvalid';
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+export function planPodBranch(input: PodBranchInput): PodBranchPlan {
+  const { pod, match, branch } = input;
+  if (!pod.spec?.nodeName) return { action: 'none', reason: 'NotScheduled' };
+  if (pod.spec.hostNetwork) return { action: 'none', reason: 'HostNetwork' };
+  if (pod.metadata.deletionTimestamp) return { action: 'none', reason: 'Terminating' };
+  if (isPodFinished(pod)) return { action: 'none', reason: 'Finished' };
+  if (!requestsPodEni(pod)) return { action: 'none', reason: 'NotRequested' };
+  if (!input.isNodeManaged) {
+    return {
+      action: 'wait',
+      reason: 'NodeNotManaged',
+      message: `node ${pod.spec.nodeName} has no TrunkInterface yet; the pod waits until the node's trunk exists`,
+    };
+  }
+
+  const matched = input.policies.filter((policy) => match.matchedPolicies.includes(policy.metadata.name));
+  const invalid = matched.filter((policy) => policyValidity(policy) === 'invalid');
+  if (invalid.length > 0) {
+    const names = invalid.map((policy) => policy.metadata.name).join(', ');
+    const message =
+      `Pod matches invalid SecurityGroupPolicy ${names}; its branch ENI ` +
+      `${branch ? 'keeps its current security groups' : 'is not created'} until the policy is fixed: ` +
+      invalid.map(policyInvalidMessage).join('; ');
+    return {
+      action: 'hold',
+      reason: 'PolicyInvalid',
+      message,
+      event: { type: 'Warning', reason: POLICY_INVALID, message },
+    };
+  }
+  const pending = matched.filter((policy) => policyValidity(policy) === 'unvalidated');
+  if (pending.length > 0) {
+    return {
+      action: 'wait',
+      reason: 'PolicyNotValidated',
+      message: `waiting for SecurityGroupPolicy ${pending.map((p) => p.metadata.name).join(', ')} to be validated`,
+    };
+  }
+
+  const securityGroups = [...match.groupIds].sort();
+  const matchedPolicies = match.matchedPolicies;
+  const requested: PodEvent =
+    securityGroups.length > 0
+      ? { type: 'Normal', reason: SECURITY_GROUP_REQUESTED, message: match.message }
+      : { type: 'Warning', reason: SECURITY_GROUP_REQUESTED, message: NO_MATCH_MESSAGE };
+  if (!branch) {
+    return { action: 'create', reason: 'NewBranch', securityGroups, matchedPolicies, event: requested };
+  }
+  const current = branch.spec.securityGroups ?? [];
+  if (!sameList(current, securityGroups)) {
+    const event: PodEvent = {
+      ...requested,
+      message:
+        `${requested.message} (was ${formatGroupList(current)}); ` +
+        'the branch ENI is updated in place, without restarting the pod',
+    };
+    return { action: 'update', reason: 'GroupsChanged', securityGroups, matchedPolicies, event };
+  }
+  if (!sameList(branch.spec.matchedPolicies ?? [], matchedPolicies)) {
+    return { action: 'update', reason: 'PoliciesChanged', securityGroups, matchedPolicies, event: undefined };
+  }
+  return { action: 'none', reason: 'InSync' };
+}
+
+/** Longest object name the API server accepts (DNS subdomain). */
+const MAX_NAME_LENGTH = 253;
+
+/**
+ * The BranchInterface name for a pod: the pod's name, unless a BranchInterface of an earlier pod with the
+ * same name (a StatefulSet pod recreated while its predecessor's ENI cools down) still holds it; then the
+ * name plus the first 8 characters of the new UID, so the new pod need not wait out the cooldown.
+ */
+export function branchNameForPod(podName: string, podUid: string, occupant: BranchInterface | undefined): string {
+  if (!occupant || occupant.spec.podUid === podUid) return podName;
+  const suffix = `-${podUid.slice(0, 8)}`;
+  return `${podName.slice(0, MAX_NAME_LENGTH - suffix.length)}${suffix}`;
+}

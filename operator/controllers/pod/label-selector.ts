@@ -1,0 +1,64 @@
+/**
+ * Kubernetes label selectors (metav1.LabelSelector) as pure functions. Semantics follow apimachinery's
+ * LabelSelectorAsSelector: matchLabels and every matchExpression must hold (AND); an empty selector `{}`
+ * matches everything; In/NotIn need at least one value, Exists/DoesNotExist take none. A malformed
+ * selector matches nothing (apimachinery returns an error there, and EKS's lookup then fails).
+ */
+import type { LabelSelector, LabelSelectorRequirement } from '../../api/types.ts';
+
+const OPERATORS: ReadonlySet<string> = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
+
+function requirementProblem(requirement: LabelSelectorRequirement, index: number): string | undefined {
+  const where = `matchExpressions[${index}] (key ${JSON.stringify(requirement.key)})`;
+  if (!requirement.key) return `matchExpressions[${index}] has no key`;
+  if (!OPERATORS.has(requirement.operator)) {
+    return `${where} has operator ${JSON.stringify(requirement.operator)}; use In, NotIn, Exists or DoesNotExist`;
+  }
+  const valueCount = requirement.values?.length ?? 0;
+  if ((requirement.operator === 'In' || requirement.operator === 'NotIn') && valueCount === 0) {
+    return `${where} uses ${requirement.operator} without values`;
+  }
+  if ((requirement.operator === 'Exists' || requirement.operator === 'DoesNotExist') && valueCount > 0) {
+    return `${where} uses ${requirement.operator} with values; it takes none`;
+  }
+  return undefined;
+}
+
+/** Every reason the selector is malformed; empty when it is well-formed. */
+export function labelSelectorProblems(selector: LabelSelector): string[] {
+  const problems: string[] = [];
+  (selector.matchExpressions ?? []).forEach((requirement, index) => {
+    const problem = requirementProblem(requirement, index);
+    if (problem) problems.push(problem);
+  });
+  return problems;
+}
+
+function requirementHolds(requirement: LabelSelectorRequirement, labels: Record<string, string>): boolean {
+  const has = Object.hasOwn(labels, requirement.key);
+  const values = requirement.values ?? [];
+  switch (requirement.operator) {
+    case 'In':
+      return has && values.includes(labels[requirement.key] ?? '');
+    case 'NotIn':
+      return !has || !values.includes(labels[requirement.key] ?? '');
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    default: {
+      const unknown: never = requirement.operator;
+      return unknown;
+    }
+  }
+}
+
+/** Whether `labels` satisfy `selector` (an absent label map is an empty one). */
+export function matchesLabelSelector(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
+  if (labelSelectorProblems(selector).length > 0) return false;
+  const actual = labels ?? {};
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (actual[key] !== value) return false;
+  }
+  return (selector.matchExpressions ?? []).every((requirement) => requirementHolds(requirement, actual));
+}
