@@ -20,6 +20,18 @@ export interface CooldownSource {
   currentMs(): number;
 }
 
+/** Tuning from the options (operator/options.ts); controllers fall back to their own defaults when absent. */
+export interface ControllerSettings {
+  /** Concurrent reconciles of the pod controller (--pod-workers). */
+  podWorkers?: number;
+  /** Concurrent reconciles of the BranchInterface controller (--branch-workers). */
+  branchWorkers?: number;
+  /** Concurrent reconciles of the Node and TrunkInterface controllers (--node-workers). */
+  nodeWorkers?: number;
+  /** Delete pods that match a policy but lack the pod-eni request (--strict-pod-eni-resource). */
+  strictPodEniResource?: boolean;
+}
+
 export interface ControllerDeps {
   manager: Manager;
   client: KubeClient;
@@ -30,4 +42,6 @@ export interface ControllerDeps {
   log: Logger;
   cluster: ClusterSettings;
   cooldown: CooldownSource;
+  /** Added by the run helper (additive): worker counts and switches from the options. */
+  settings?: ControllerSettings;
 }
