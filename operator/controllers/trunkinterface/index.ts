@@ -1,0 +1,41 @@
+/** The TrunkInterface controller: what the composition root may use. */
+import { Kinds } from '../../api/kinds.ts';
+import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { KubeObject } from '../../framework/types.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { BRANCHES_BY_NODE, TrunkInterfaceReconciler } from './controller.ts';
+import { TrunkEvents } from './events.ts';
+
+export { BRANCHES_BY_NODE, TrunkInterfaceReconciler } from './controller.ts';
+export { nextTrunkStep, type TrunkFacts, type TrunkStep } from './plan.ts';
+
+export const TRUNK_CONTROLLER_NAME = 'trunkinterface';
+
+export function registerTrunkInterfaceController(deps: ControllerDeps): void {
+  const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
+  const nodes = deps.manager.informer<KubeObject>({ kind: Kinds.Node });
+  const branches = deps.manager.informer<BranchInterface>({
+    kind: Kinds.BranchInterface,
+    indexers: { [BRANCHES_BY_NODE]: (branch) => [branch.spec.nodeName] },
+  });
+  const reconciler = new TrunkInterfaceReconciler({
+    client: deps.client,
+    ec2: deps.ec2,
+    limits: deps.limits,
+    clock: deps.clock,
+    cluster: deps.cluster,
+    events: new TrunkEvents(deps.recorder),
+    trunks,
+    nodes,
+    branches,
+  });
+  const controller = deps.manager.controller({
+    name: TRUNK_CONTROLLER_NAME,
+    reconciler,
+    workers: deps.settings?.nodeWorkers ?? 4,
+  });
+  // The trunk itself; its Node (same name): deletion starts the release; its branches: branchesUsed.
+  controller.watch(trunks);
+  controller.watch(nodes, (node) => [node.metadata.name]);
+  controller.watch(branches, (branch) => [branch.spec.nodeName]);
+}

@@ -1,0 +1,118 @@
+/**
+ * The next step towards an attached trunk ENI (anchor study §3.2), decided from what EC2 says now. Pure: the
+ * reconciler gathers the facts, asks for one step, performs it, updates the facts and asks again, so a crash
+ * between any two EC2 calls resumes at the right step on the next reconcile.
+ *
+ * Order, as EKS does it: create (InterfaceType trunk, the primary ENI's groups, the instance's subnet) →
+ * attach at the highest free device index (ipamd fills from the lowest, so the two rarely race) →
+ * DeleteOnTermination → wait until attached → learn the subnet CIDRs.
+ * A trunk already on the instance is adopted, never replaced; EC2 allows one trunk per instance and the
+ * VPC CNI would not know a second one.
+ */
+import type { Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
+import type { InstanceTypeLimits } from '../../limits/index.ts';
+import { freeDeviceIndex } from '../../limits/index.ts';
+
+export interface TrunkFacts {
+  instance: Instance;
+  limits: InstanceTypeLimits;
+  /** The trunk ENI: the one attached to the instance, else one we created that is not attached yet. */
+  trunk: NetworkInterface | undefined;
+  /** Other unattached trunk ENIs we created for this instance (left by failed attempts): to delete. */
+  strays: string[];
+  /** The trunk's subnet, once described. */
+  subnet: Subnet | undefined;
+}
+
+export type TrunkStep =
+  | { kind: 'wait-instance'; message: string }
+  | { kind: 'delete-stray'; eniId: string }
+  | { kind: 'create'; subnetId: string; securityGroupIds: string[]; message: string }
+  | { kind: 'attach'; eniId: string; deviceIndex: number; networkCardIndex: number }
+  | { kind: 'no-free-slot'; eniId: string | undefined; message: string }
+  | { kind: 'set-delete-on-termination'; eniId: string; attachmentId: string }
+  | { kind: 'wait-attached'; eniId: string; message: string }
+  | { kind: 'describe-subnet'; subnetId: string }
+  | { kind: 'ready'; trunk: NetworkInterface; subnet: Subnet };
+
+export function nextTrunkStep(facts: TrunkFacts): TrunkStep {
+  const { instance, trunk, limits } = facts;
+  if (instance.state !== 'running') {
+    return {
+      kind: 'wait-instance',
+      message: `instance ${instance.id} is ${instance.state}; a trunk ENI is attached only to a running instance`,
+    };
+  }
+  const stray = facts.strays[0];
+  if (stray !== undefined) return { kind: 'delete-stray', eniId: stray };
+
+  if (trunk === undefined) {
+    const slot = trunkSlot(instance, limits);
+    if (slot === undefined) return noFreeSlot(instance, limits, undefined);
+    const primary = primaryInterface(instance);
+    return {
+      kind: 'create',
+      subnetId: instance.subnetId,
+      securityGroupIds: [...(primary?.securityGroupIds ?? [])].sort(),
+      message: `creating trunk ENI for instance ${instance.id} in ${instance.subnetId}`,
+    };
+  }
+
+  const attachment = trunk.attachment;
+  if (attachment === undefined || attachment.status === 'detached') {
+    const slot = trunkSlot(instance, limits);
+    if (slot === undefined) return noFreeSlot(instance, limits, trunk.id);
+    return { kind: 'attach', eniId: trunk.id, ...slot };
+  }
+  if (attachment.status === 'detaching') {
+    return {
+      kind: 'wait-attached',
+      eniId: trunk.id,
+      message: `trunk ENI ${trunk.id} is detaching from ${attachment.instanceId}`,
+    };
+  }
+  if (!attachment.deleteOnTermination) {
+    return { kind: 'set-delete-on-termination', eniId: trunk.id, attachmentId: attachment.attachmentId };
+  }
+  if (attachment.status === 'attaching') {
+    return { kind: 'wait-attached', eniId: trunk.id, message: `trunk ENI ${trunk.id} is attaching to ${instance.id}` };
+  }
+  if (facts.subnet === undefined || facts.subnet.id !== trunk.subnetId) {
+    return { kind: 'describe-subnet', subnetId: trunk.subnetId };
+  }
+  return { kind: 'ready', trunk, subnet: facts.subnet };
+}
+
+/** The primary ENI: device 0 on card 0 (its groups are the node's default groups). */
+export function primaryInterface(instance: Instance): Instance['networkInterfaces'][number] | undefined {
+  return (
+    instance.networkInterfaces.find((eni) => eni.deviceIndex === 0 && eni.networkCardIndex === 0) ??
+    instance.networkInterfaces.find((eni) => eni.privateIpAddress === instance.privateIpAddress)
+  );
+}
+
+/** The trunk that EC2 shows attached to the instance, if any (adopted whoever created it). */
+export function attachedTrunkId(instance: Instance): string | undefined {
+  return instance.networkInterfaces.find((eni) => eni.interfaceType === 'trunk')?.id;
+}
+
+function trunkSlot(
+  instance: Instance,
+  limits: InstanceTypeLimits,
+): { deviceIndex: number; networkCardIndex: number } | undefined {
+  const card = limits.defaultNetworkCardIndex;
+  const used = instance.networkInterfaces.filter((eni) => eni.networkCardIndex === card).map((eni) => eni.deviceIndex);
+  const deviceIndex = freeDeviceIndex(limits, used);
+  return deviceIndex === undefined ? undefined : { deviceIndex, networkCardIndex: card };
+}
+
+function noFreeSlot(instance: Instance, limits: InstanceTypeLimits, eniId: string | undefined): TrunkStep {
+  return {
+    kind: 'no-free-slot',
+    eniId,
+    message:
+      `instance ${instance.id} (${limits.instanceType}) has no free ENI slot for the trunk ENI: ` +
+      `${instance.networkInterfaces.length} of ${limits.maxEnis} ENIs are attached; ` +
+      `lower the VPC CNI's WARM_ENI_TARGET/MAX_ENI, or replace the node, so one slot stays free`,
+  };
+}
