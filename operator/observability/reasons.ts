@@ -24,5 +24,10 @@ export const Reason = {
   NodeTrunkUnmanaged: 'NodeTrunkUnmanaged',
   /** Warning: releasing the branch ENIs of a deleted node failed (retried). */
   NodeBranchCleanupFailed: 'NodeBranchCleanupFailed',
+  // webhooks (ours)
+  /** Warning: a SecurityGroupPolicy selects the pod but it does not request vpc.amazonaws.com/pod-eni. */
+  PodMissingPodENIResource: 'PodMissingPodENIResource',
+  /** Normal: strict mode deleted such a pod so its controller recreates it through the webhook. */
+  PodRecreatedForPodENIResource: 'PodRecreatedForPodENIResource',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

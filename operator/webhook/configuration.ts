@@ -1,0 +1,242 @@
+/**
+ * The Mutating/ValidatingWebhookConfiguration objects, as data (pure `desiredWebhooks`) and kept current
+ * by a runnable on every replica (`createWebhookConfigurationSync`).
+ *
+ * Fail closed where it matters, never cluster-wide: EKS's webhooks use failurePolicy Ignore with no
+ * selector, so an outage silently runs a policy's pods with the node's groups (anchor study §2.1, issue
+ * #167), and a bug denies pods in clusters that never use SecurityGroupPolicy (#38). Ours select only
+ * namespaces labelled `trunking.sgp-operator.io/has-policies=true` (set by the SecurityGroupPolicy
+ * controller) and fail closed there; every other namespace never calls the operator at all.
+ */
+import { POLICY_NAMESPACE_LABEL } from '../api/constants.ts';
+import type { LabelSelector } from '../api/types.ts';
+import { Kinds } from '../api/kinds.ts';
+import { KubeConflictError } from '../framework/index.ts';
+import type { Clock, KubeClient, KubeObject, Runnable } from '../framework/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import { mergeCaBundle } from './ca-bundle.ts';
+import type { CertificateSource } from './certificates.ts';
+
+export const MUTATING_CONFIGURATION_NAME = 'sgp-operator-mutating-webhook';
+export const VALIDATING_CONFIGURATION_NAME = 'sgp-operator-validating-webhook';
+export const MUTATE_POD_PATH = '/mutate-v1-pod';
+export const VALIDATE_POD_PATH = '/validate-v1-pod';
+
+export type ClientTarget =
+  | { service: { namespace: string; name: string; port: number } }
+  /** Base URL without a path, e.g. https://127.0.0.1:9443 (local runs and tests). */
+  | { baseUrl: string };
+
+export interface WebhookConfigurationSettings {
+  mutatingName: string;
+  validatingName: string;
+  target: ClientTarget;
+  /** Namespaces whose pods go through the webhooks; default: those holding at least one policy. */
+  namespaceSelector: LabelSelector;
+  failurePolicy: 'Fail' | 'Ignore';
+  timeoutSeconds: number;
+}
+
+export const DEFAULT_NAMESPACE_SELECTOR: LabelSelector = { matchLabels: { [POLICY_NAMESPACE_LABEL]: 'true' } };
+
+export interface WebhookClientConfig {
+  url?: string;
+  service?: { namespace: string; name: string; port: number; path: string };
+  caBundle?: string;
+}
+
+/** The fields of an admissionregistration.k8s.io/v1 webhook we set; the API server defaults the rest. */
+export interface Webhook {
+  name: string;
+  clientConfig: WebhookClientConfig;
+  rules: Array<{
+    apiGroups: string[];
+    apiVersions: string[];
+    operations: string[];
+    resources: string[];
+    scope: string;
+  }>;
+  namespaceSelector: LabelSelector;
+  objectSelector: LabelSelector;
+  failurePolicy: 'Fail' | 'Ignore';
+  matchPolicy: 'Equivalent';
+  sideEffects: 'None';
+  admissionReviewVersions: string[];
+  timeoutSeconds: number;
+  reinvocationPolicy?: 'IfNeeded';
+}
+
+export interface WebhookConfiguration extends KubeObject {
+  webhooks?: Webhook[];
+}
+
+/** Desired webhooks of both configurations; `caBundle` undefined leaves clientConfig.caBundle out. */
+export function desiredWebhooks(
+  settings: WebhookConfigurationSettings,
+  caBundle: string | undefined,
+): { mutating: Webhook[]; validating: Webhook[] } {
+  const clientConfig = (path: string): WebhookClientConfig => ({
+    ...('service' in settings.target
+      ? { service: { ...settings.target.service, path } }
+      : { url: `${settings.target.baseUrl.replace(/\/$/, '')}${path}` }),
+    ...(caBundle ? { caBundle } : {}),
+  });
+  const common = {
+    namespaceSelector: settings.namespaceSelector,
+    objectSelector: {},
+    failurePolicy: settings.failurePolicy,
+    matchPolicy: 'Equivalent' as const,
+    sideEffects: 'None' as const,
+    admissionReviewVersions: ['v1'],
+    timeoutSeconds: settings.timeoutSeconds,
+  };
+  const podRule = (operations: string[]): Webhook['rules'][number] => ({
+    apiGroups: [''],
+    apiVersions: ['v1'],
+    operations,
+    resources: ['pods'],
+    scope: 'Namespaced',
+  });
+  return {
+    mutating: [
+      {
+        name: 'mpod.trunking.sgp-operator.io',
+        clientConfig: clientConfig(MUTATE_POD_PATH),
+        rules: [podRule(['CREATE'])],
+        // A later mutating webhook (a sidecar injector) may reorder containers; run again if it did.
+        reinvocationPolicy: 'IfNeeded',
+        ...common,
+      },
+    ],
+    validating: [
+      {
+        name: 'vpod.trunking.sgp-operator.io',
+        clientConfig: clientConfig(VALIDATE_POD_PATH),
+        rules: [podRule(['CREATE', 'UPDATE'])],
+        ...common,
+      },
+    ],
+  };
+}
+
+/** True when every field `desired` sets has the same value in `actual` (the server adds defaults). */
+export function isSubsetOf(desired: unknown, actual: unknown): boolean {
+  if (Array.isArray(desired)) {
+    return (
+      Array.isArray(actual) &&
+      desired.length === actual.length &&
+      desired.every((item, i) => isSubsetOf(item, actual[i]))
+    );
+  }
+  if (desired !== null && typeof desired === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
+    return Object.entries(desired).every(([key, value]) => isSubsetOf(value, (actual as Record<string, unknown>)[key]));
+  }
+  return desired === actual;
+}
+
+export interface ConfigurationSyncOptions {
+  client: KubeClient;
+  settings: WebhookConfigurationSettings;
+  certificates: CertificateSource;
+  clock: Clock;
+  log: Logger;
+  /** Whether the replica named in a CA's subject still exists (e.g. an operator pod of that name). */
+  isLiveIdentity?: (identity: string) => boolean;
+  /** Re-check this often, repairing a configuration someone else changed or deleted. Default 60 s. */
+  resyncIntervalMs?: number;
+}
+
+export type SyncOutcome = 'unchanged' | 'created' | 'updated';
+
+/** One pass over both configurations: create or repair each. Conflicts are retried by re-reading. */
+export async function syncWebhookConfigurations(
+  options: ConfigurationSyncOptions,
+): Promise<{ mutating: SyncOutcome; validating: SyncOutcome }> {
+  const own = options.certificates.caCertificates();
+  const apply = async (which: 'mutating' | 'validating'): Promise<SyncOutcome> => {
+    const kind = which === 'mutating' ? Kinds.MutatingWebhookConfiguration : Kinds.ValidatingWebhookConfiguration;
+    const name = which === 'mutating' ? options.settings.mutatingName : options.settings.validatingName;
+    for (let attempt = 1; ; attempt++) {
+      const live = await options.client.get<WebhookConfiguration>(kind, name);
+      const liveBundle = live?.webhooks?.[0]?.clientConfig.caBundle;
+      const caBundle =
+        own === undefined
+          ? liveBundle // caBundle belongs to cert-manager's CA injector: carry it over untouched.
+          : mergeCaBundle({
+              existing: liveBundle,
+              own,
+              ownIdentity: options.certificates.identity,
+              nowMs: options.clock.now(),
+              isLiveIdentity: options.isLiveIdentity,
+            });
+      const webhooks = desiredWebhooks(options.settings, caBundle)[which];
+      try {
+        if (!live) {
+          await options.client.create<WebhookConfiguration>(kind, {
+            apiVersion: 'admissionregistration.k8s.io/v1',
+            kind: kind.kind,
+            metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'sgp-operator' } },
+            webhooks,
+          });
+          return 'created';
+        }
+        if (isSubsetOf(webhooks, live.webhooks)) return 'unchanged';
+        await options.client.mergePatch(kind, name, { webhooks }, { resourceVersion: live.metadata.resourceVersion });
+        return 'updated';
+      } catch (error) {
+        // Another replica wrote in between (or created it first): read again and merge with its CA.
+        if (error instanceof KubeConflictError && attempt < 5) continue;
+        throw error;
+      }
+    }
+  };
+  const [mutating, validating] = await Promise.all([apply('mutating'), apply('validating')]);
+  return { mutating, validating };
+}
+
+/**
+ * Keeps both configurations current on every replica (each replica must publish its own CA, so this is
+ * not leader-only): at start, whenever the certificate source changes, and every resync interval.
+ */
+export function createWebhookConfigurationSync(options: ConfigurationSyncOptions): Runnable {
+  const intervalMs = options.resyncIntervalMs ?? 60_000;
+  return {
+    name: 'webhook-configuration-sync',
+    needLeaderElection: false,
+    async start(signal) {
+      let wake: (() => void) | undefined;
+      let dirty = true;
+      options.certificates.onChange(() => {
+        dirty = true;
+        wake?.();
+      });
+      while (!signal.aborted) {
+        if (dirty) {
+          dirty = false;
+          try {
+            const outcome = await syncWebhookConfigurations(options);
+            if (outcome.mutating !== 'unchanged' || outcome.validating !== 'unchanged') {
+              options.log.info('synced webhook configurations', outcome);
+            }
+          } catch (error) {
+            dirty = true;
+            options.log.error('cannot sync webhook configurations', { error });
+          }
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, dirty ? Math.min(5_000, intervalMs) : intervalMs);
+          function done(): void {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            wake = undefined;
+            resolve();
+          }
+          wake = done;
+          signal.addEventListener('abort', done, { once: true });
+        });
+        dirty = true;
+      }
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The admission webhooks for pods: what the composition root and tests may use.
+ *
+ * Composition (operator/operator.ts):
+ *   const certificates = options.webhookCertDir
+ *     ? await createDirectoryCertificateSource({ dir: options.webhookCertDir, log })
+ *     : createSelfSignedCertificateSource({ hosts: serviceDnsNames, identity: podName, clock, log });
+ *   const server = setupWebhook(deps, {
+ *     address: { host: '0.0.0.0', port: 9443 },
+ *     certificates,
+ *     configuration: { ...defaultConfigurationSettings, target: { service: { namespace, name, port: 443 } } },
+ *     operatorUsernames: [`system:serviceaccount:${namespace}:${serviceAccount}`, ...EKS_CONTROLLER_USERNAMES],
+ *     isStrict: options.webhookStrict,
+ *   });
+ */
+import { Kinds } from '../api/kinds.ts';
+import type { SecurityGroupPolicy } from '../api/types.ts';
+import type { ControllerDeps } from '../controllers/deps.ts';
+import type { KubeObject } from '../framework/types.ts';
+import type { CertificateSource } from './certificates.ts';
+import {
+  createWebhookConfigurationSync,
+  DEFAULT_NAMESPACE_SELECTOR,
+  MUTATING_CONFIGURATION_NAME,
+  VALIDATING_CONFIGURATION_NAME,
+  type WebhookConfigurationSettings,
+} from './configuration.ts';
+import { setupMissingResourceController } from './missing-resource.ts';
+import { matchPodPolicies, type PodPolicyMatcher, type ServiceAccountLike } from './mutate.ts';
+import { createWebhookServer, type WebhookServer } from './server.ts';
+
+export * from './admission.ts';
+export { mergeCaBundle, splitPems } from './ca-bundle.ts';
+export {
+  createDirectoryCertificateSource,
+  createSelfSignedCertificateSource,
+  nextRotationStep,
+  DEFAULT_ACTIVATION_DELAY_MS,
+  DEFAULT_CERTIFICATE_VALIDITY_MS,
+} from './certificates.ts';
+export type { CertificateSource, ServingMaterial, SelfSignedOptions, DirectoryOptions } from './certificates.ts';
+export {
+  createWebhookConfigurationSync,
+  desiredWebhooks,
+  syncWebhookConfigurations,
+  DEFAULT_NAMESPACE_SELECTOR,
+  MUTATE_POD_PATH,
+  MUTATING_CONFIGURATION_NAME,
+  VALIDATE_POD_PATH,
+  VALIDATING_CONFIGURATION_NAME,
+} from './configuration.ts';
+export type { ClientTarget, WebhookConfigurationSettings } from './configuration.ts';
+export {
+  createMissingResourceReconciler,
+  decideMissingPodEni,
+  setupMissingResourceController,
+} from './missing-resource.ts';
+export { decidePodMutation, matchPodPolicies, podEniResourcePatch } from './mutate.ts';
+export type { PodPolicyMatcher, ServiceAccountLike } from './mutate.ts';
+export { createWebhookServer } from './server.ts';
+export type { WebhookServer, WebhookServerOptions } from './server.ts';
+export { decidePodValidation, EKS_CONTROLLER_USERNAMES } from './validate.ts';
+
+/** Settings of the two configurations apart from where they point. */
+export const defaultConfigurationSettings: Omit<WebhookConfigurationSettings, 'target'> = {
+  mutatingName: MUTATING_CONFIGURATION_NAME,
+  validatingName: VALIDATING_CONFIGURATION_NAME,
+  namespaceSelector: DEFAULT_NAMESPACE_SELECTOR,
+  failurePolicy: 'Fail',
+  timeoutSeconds: 10,
+};
+
+export interface WebhookOptions {
+  address: { host: string; port: number };
+  certificates: CertificateSource;
+  /** Undefined leaves the configurations to someone else (e.g. applied from config/webhook by kustomize). */
+  configuration: WebhookConfigurationSettings | undefined;
+  operatorUsernames: readonly string[];
+  /** Delete policy-selected pods lacking the pod-eni resource when their controller will recreate them. */
+  isStrict: boolean;
+  matcher?: PodPolicyMatcher;
+  /** Whether the replica named in a CA's subject still exists (prunes dead replicas' CAs from caBundle). */
+  isLiveIdentity?: (identity: string) => boolean;
+}
+
+/**
+ * Adds the HTTPS server and the configuration sync (every replica) and the missing-resource check
+ * (a controller, leader-only like every controller) to the manager.
+ */
+export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): WebhookServer {
+  const matcher = options.matcher ?? matchPodPolicies;
+  const log = deps.log.child({ component: 'webhook' });
+  const server = createWebhookServer({
+    address: options.address,
+    tls: options.certificates,
+    matcher,
+    operatorUsernames: options.operatorUsernames,
+    policies: deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy }),
+    serviceAccounts: deps.manager.informer<ServiceAccountLike & KubeObject>({ kind: Kinds.ServiceAccount }),
+    log,
+  });
+  deps.manager.add(server);
+  if (options.configuration) {
+    deps.manager.add(
+      createWebhookConfigurationSync({
+        client: deps.client,
+        settings: options.configuration,
+        certificates: options.certificates,
+        clock: deps.clock,
+        log,
+        isLiveIdentity: options.isLiveIdentity,
+      }),
+    );
+  }
+  setupMissingResourceController(deps, { matcher, isStrict: options.isStrict });
+  return server;
+}

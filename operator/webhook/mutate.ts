@@ -1,0 +1,131 @@
+/**
+ * The mutating decision for pods (CREATE): a pod that at least one SecurityGroupPolicy selects must request
+ * one `vpc.amazonaws.com/pod-eni`, so the scheduler only places it on a node with a free branch ENI slot and
+ * the VPC CNI waits for the branch ENI annotation instead of wiring the pod to the node's ENI. As on EKS
+ * (anchor study §2.1) the request and the limit go on containers[0] only: extended resources are counted per
+ * pod, so one container carrying it is enough, and putting it on more would ask for more ENIs.
+ *
+ * Pure: the server gathers the namespace's policies and the pod's ServiceAccount from the caches and calls
+ * this; it never awaits, logs or reads the clock.
+ */
+import { FARGATE_PROFILE_LABEL, POD_ENI_RESOURCE } from '../api/constants.ts';
+import type { ObjectMeta, SecurityGroupPolicy } from '../api/types.ts';
+import { securityGroupsForPod } from '../controllers/pod/matching.ts';
+import {
+  describePod,
+  escapeJsonPointer,
+  type AdmissionPod,
+  type AdmissionRequest,
+  type AdmissionVerdict,
+  type JsonPatchAdd,
+} from './admission.ts';
+
+/** What of a ServiceAccount policy matching reads. */
+export interface ServiceAccountLike {
+  metadata: Pick<ObjectMeta, 'name'> & Partial<ObjectMeta>;
+}
+
+/**
+ * Groups the policies give a pod (union of every matching policy; empty when none matches). The composition
+ * root passes the pod controller's pure `securityGroupsForPod`, so the webhook and the reconciler that later
+ * creates the branch ENI agree on what "matches" means.
+ */
+export type PodPolicyMatcher = (
+  pod: AdmissionPod,
+  serviceAccount: ServiceAccountLike | undefined,
+  policies: readonly SecurityGroupPolicy[],
+) => readonly string[];
+
+/** The pod controller's matching, so admission and branch ENI creation agree on what "matches" means. */
+export const matchPodPolicies: PodPolicyMatcher = (pod, serviceAccount, policies) =>
+  securityGroupsForPod(pod, serviceAccount, policies).groupIds;
+
+export interface MutationInputs {
+  /** SecurityGroupPolicies of the pod's namespace, from the cache. */
+  policies: readonly SecurityGroupPolicy[];
+  /** The pod's ServiceAccount from the cache; undefined when the cache does not have it. */
+  serviceAccount: ServiceAccountLike | undefined;
+  matcher: PodPolicyMatcher;
+}
+
+export const POD_ENI_QUANTITY = '1';
+
+export function decidePodMutation(request: AdmissionRequest, inputs: MutationInputs): AdmissionVerdict {
+  const pod = request.object;
+  if (request.operation !== 'CREATE' || !pod) return { kind: 'allow', reason: 'not-a-pod-create' };
+  if (pod.spec?.hostNetwork) return { kind: 'allow', reason: 'host-network' };
+  // Fargate runs its own pod security groups; a branch ENI from us would never be used there.
+  if (pod.metadata.labels?.[FARGATE_PROFILE_LABEL] !== undefined) return { kind: 'allow', reason: 'fargate' };
+  if (inputs.policies.length === 0) return { kind: 'allow', reason: 'no-policies' };
+
+  const serviceAccountName = pod.spec?.serviceAccountName || 'default';
+  if (!inputs.serviceAccount && inputs.policies.some(selectsByServiceAccount)) {
+    // Without the ServiceAccount's labels we cannot tell whether a serviceAccountSelector matches, and
+    // admitting the pod without the resource would run it with the node's groups. Pod creators (ReplicaSet,
+    // Job, StatefulSet controllers) retry, and by then the cache has caught up.
+    const namespace = pod.metadata.namespace || request.namespace || '';
+    return {
+      kind: 'deny',
+      code: 500,
+      reason: 'service-account-not-cached',
+      message:
+        `sgp-operator cannot decide whether pod ${describePod(request)} needs a branch ENI: ServiceAccount ` +
+        `${namespace}/${serviceAccountName} is not in its cache yet and a SecurityGroupPolicy in the namespace ` +
+        `selects by ServiceAccount labels; retry, or create the ServiceAccount first`,
+    };
+  }
+
+  const groups = inputs.matcher(pod, inputs.serviceAccount, inputs.policies);
+  if (groups.length === 0) return { kind: 'allow', reason: 'no-matching-policy' };
+
+  const patch = podEniResourcePatch(pod);
+  return patch.length === 0
+    ? { kind: 'allow', reason: 'already-requested' }
+    : { kind: 'patch', reason: 'pod-eni-requested', patch };
+}
+
+/** True when containers[0] already requests and limits exactly one pod ENI. */
+export function hasPodEniResource(pod: AdmissionPod): boolean {
+  return podEniResourcePatch(pod).length === 0;
+}
+
+/**
+ * JSON patch that makes containers[0] request and limit one pod ENI, creating `resources`, `limits` and
+ * `requests` when missing and replacing a different quantity (the API server requires request == limit for
+ * extended resources, and the branch ENI count is one per pod). Empty when nothing needs to change, or when
+ * the pod has no containers (the API server rejects such a pod anyway).
+ */
+export function podEniResourcePatch(pod: AdmissionPod): JsonPatchAdd[] {
+  const container = pod.spec?.containers?.[0];
+  if (!container) return [];
+  const base = '/spec/containers/0/resources';
+  const resources = container.resources;
+  if (!resources) {
+    return [
+      {
+        op: 'add',
+        path: base,
+        value: { limits: { [POD_ENI_RESOURCE]: POD_ENI_QUANTITY }, requests: { [POD_ENI_RESOURCE]: POD_ENI_QUANTITY } },
+      },
+    ];
+  }
+  const patch: JsonPatchAdd[] = [];
+  for (const field of ['limits', 'requests'] as const) {
+    const quantities = resources[field];
+    if (!quantities) {
+      patch.push({ op: 'add', path: `${base}/${field}`, value: { [POD_ENI_RESOURCE]: POD_ENI_QUANTITY } });
+    } else if (quantities[POD_ENI_RESOURCE] !== POD_ENI_QUANTITY) {
+      patch.push({
+        op: quantities[POD_ENI_RESOURCE] === undefined ? 'add' : 'replace',
+        path: `${base}/${field}/${escapeJsonPointer(POD_ENI_RESOURCE)}`,
+        value: POD_ENI_QUANTITY,
+      });
+    }
+  }
+  return patch;
+}
+
+/** Any serviceAccountSelector, even an empty one, makes the answer depend on the ServiceAccount. */
+function selectsByServiceAccount(policy: SecurityGroupPolicy): boolean {
+  return policy.spec.serviceAccountSelector !== undefined;
+}
