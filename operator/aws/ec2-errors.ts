@@ -247,7 +247,8 @@ function readSdkError(err: unknown): SdkErrorShape {
  */
 export function classifyEc2Error(err: unknown, action: string, context: { isTrunkCall?: boolean } = {}): Error {
   if (err instanceof Ec2Error) return err;
-  if (err instanceof Error && err.name === 'AbortError') return err;
+  // DOMException is not always `instanceof Error` (other realms), so test the name.
+  if (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError') return err as Error;
   const sdk = readSdkError(err);
   const code = NETWORK_ERROR_CODES.has(sdk.code) ? sdk.code : sdk.name !== 'Error' ? sdk.name : sdk.code;
   const fields: Ec2ErrorFields = {
