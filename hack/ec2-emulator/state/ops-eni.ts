@@ -1,0 +1,208 @@
+import { Ec2Fault, invalidValue, unauthorized } from '../protocol/errors.ts';
+import { assertWellFormedId, notFound } from './ids.ts';
+import { instanceTypes } from './instance-types.ts';
+import type { NetworkInterface, Tags } from './model.ts';
+import { dropAssociationsOf } from './ops-trunk.ts';
+import type { Store } from './store.ts';
+
+/** ENI lifecycle rules (§2.1–2.6, §5.1–5.3). Every function validates fully before it mutates anything. */
+
+export interface CreateEniInput {
+  subnetId: string;
+  /** undefined = the VPC's default group (as AWS does when SecurityGroupId is omitted). */
+  groupIds: string[] | undefined;
+  description: string;
+  interfaceType: 'interface' | 'trunk';
+  tags: Tags;
+  secondaryPrivateIpCount: number;
+  privateIpAddress?: string;
+  /** Control-API creations skip the per-AZ ENI quota. */
+  bypassQuota?: boolean;
+}
+
+export function resolveGroups(store: Store, vpcId: string, subnetId: string, groupIds: string[]): string[] {
+  const unique = [...new Set(groupIds)];
+  for (const id of unique) {
+    const group = store.requireGroup(id);
+    if (group.vpcId !== vpcId) {
+      throw new Ec2Fault(
+        'InvalidParameter',
+        `Security group ${id} and subnet ${subnetId} belong to different networks.`,
+      );
+    }
+  }
+  if (unique.length > store.config.securityGroupsPerInterface) {
+    throw new Ec2Fault(
+      'SecurityGroupsPerInterfaceLimitExceeded',
+      `The maximum number of security groups per interface (${store.config.securityGroupsPerInterface}) has been reached.`,
+    );
+  }
+  return unique;
+}
+
+export function createNetworkInterface(store: Store, input: CreateEniInput): NetworkInterface {
+  const subnet = store.requireSubnet(input.subnetId);
+  if (input.interfaceType === 'trunk' && !store.config.trunkingEnabled) throw unauthorized();
+  const vpc = store.requireVpc(subnet.vpcId);
+  const groupIds = resolveGroups(store, vpc.id, subnet.id, input.groupIds ?? [vpc.defaultGroupId]);
+  if (
+    !input.bypassQuota &&
+    (store.enisPerAz.get(subnet.availabilityZone) ?? 0) >= store.config.networkInterfacesPerAz
+  ) {
+    throw new Ec2Fault(
+      'NetworkInterfaceLimitExceeded',
+      `You have reached the limit of network interfaces (${store.config.networkInterfacesPerAz}) for ${subnet.availabilityZone}.`,
+    );
+  }
+  const needed = 1 + input.secondaryPrivateIpCount;
+  if (subnet.pool.available < needed) {
+    throw new Ec2Fault(
+      'InsufficientFreeAddressesInSubnet',
+      'The specified subnet does not have enough free addresses to satisfy the request.',
+    );
+  }
+  const addresses: string[] = [];
+  if (input.privateIpAddress !== undefined) {
+    if (!subnet.pool.claim(input.privateIpAddress)) {
+      throw new Ec2Fault(
+        'InvalidIPAddress.InUse',
+        `Address ${input.privateIpAddress} is in use or not in subnet ${subnet.id}.`,
+      );
+    }
+    addresses.push(input.privateIpAddress);
+  }
+  while (addresses.length < needed) {
+    const ip = subnet.pool.allocate();
+    if (ip === undefined) break;
+    addresses.push(ip);
+  }
+  const eni: NetworkInterface = {
+    id: store.newId('eni'),
+    seq: store.nextSeq(),
+    subnetId: subnet.id,
+    vpcId: vpc.id,
+    availabilityZone: subnet.availabilityZone,
+    description: input.description,
+    interfaceType: input.interfaceType,
+    status: 'available',
+    macAddress: store.newMac(),
+    privateIpAddresses: addresses,
+    groupIds,
+    tags: input.tags,
+    sourceDestCheck: true,
+    attachment: undefined,
+    visibleAt: store.visibleFrom(),
+  };
+  store.insertEni(eni);
+  return eni;
+}
+
+export function attachNetworkInterface(
+  store: Store,
+  input: { eniId: string; instanceId: string; deviceIndex: number; networkCardIndex: number },
+): NetworkInterface {
+  const eni = store.requireEni(input.eniId);
+  const instance = store.requireInstance(input.instanceId);
+  if (instance.state !== 'running') {
+    throw new Ec2Fault(
+      'IncorrectInstanceState',
+      `The instance '${instance.id}' is not in the 'running' or 'stopped' states.`,
+    );
+  }
+  if (eni.status !== 'available') throw new Ec2Fault('InvalidNetworkInterface.InUse', `Interface: [${eni.id}] in use.`);
+  if (eni.availabilityZone !== instance.availabilityZone || eni.vpcId !== instance.vpcId) {
+    throw new Ec2Fault(
+      'InvalidParameterCombination',
+      `You may not attach a network interface to an instance if they are not in the same availability zone`,
+    );
+  }
+  const type = instanceTypes().get(instance.instanceType);
+  const card = type?.networkCards.find((c) => c.networkCardIndex === input.networkCardIndex);
+  if (!type || !card) {
+    throw invalidValue(
+      `Network card index ${input.networkCardIndex} is invalid for instance type ${instance.instanceType}.`,
+    );
+  }
+  const onCard = store
+    .attachedEnis(instance.id)
+    .filter((e) => e.attachment?.networkCardIndex === input.networkCardIndex);
+  if (onCard.some((e) => e.attachment?.deviceIndex === input.deviceIndex)) {
+    throw invalidValue(
+      `Instance '${instance.id}' already has an interface attached at device index '${input.deviceIndex}'.`,
+    );
+  }
+  if (onCard.length >= card.maximumNetworkInterfaces) {
+    throw new Ec2Fault(
+      'AttachmentLimitExceeded',
+      `Interface count ${onCard.length + 1} exceeds the limit for ${instance.instanceType}`,
+    );
+  }
+  if (eni.interfaceType === 'trunk') {
+    if (!type.isTrunkingCompatible) {
+      throw invalidValue(`Instance type ${instance.instanceType} does not support trunk network interfaces.`);
+    }
+    if (store.attachedEnis(instance.id).some((e) => e.interfaceType === 'trunk')) {
+      throw invalidValue(`Instance '${instance.id}' already has a trunk network interface attached.`);
+    }
+  }
+  const now = store.now();
+  eni.status = 'in-use';
+  store.setAttachment(eni, {
+    attachmentId: store.newId('attachment'),
+    instanceId: instance.id,
+    deviceIndex: input.deviceIndex,
+    networkCardIndex: input.networkCardIndex,
+    attachTime: now,
+    attachedAt: now + store.config.attachDelayMs,
+    deleteOnTermination: false,
+  });
+  return eni;
+}
+
+export function eniByAttachment(store: Store, attachmentId: string): NetworkInterface {
+  assertWellFormedId('attachment', attachmentId);
+  const eni = store.enis.get(store.eniByAttachment.get(attachmentId) ?? '');
+  if (!eni) throw notFound('attachment', attachmentId);
+  return eni;
+}
+
+export function detachNetworkInterface(store: Store, attachmentId: string): NetworkInterface {
+  const eni = eniByAttachment(store, attachmentId);
+  if (eni.attachment?.deviceIndex === 0 && eni.attachment.networkCardIndex === 0) {
+    throw new Ec2Fault(
+      'OperationNotPermitted',
+      'The network interface at device index 0 and networkCard index 0 cannot be detached.',
+    );
+  }
+  store.setAttachment(eni, undefined);
+  eni.status = 'available';
+  return eni;
+}
+
+export function deleteNetworkInterface(store: Store, eniId: string): void {
+  const eni = store.requireEni(eniId);
+  const isAssociatedBranch = store.associationByBranch.has(eni.id);
+  if (eni.attachment || (isAssociatedBranch && store.config.strictBranchDeletion)) {
+    throw invalidValue(`Network interface '${eni.id}' is currently in use.`);
+  }
+  removeEniCascade(store, eni);
+}
+
+/** Removes an ENI and every trunk association it takes part in (branches of a trunk become available). */
+export function removeEniCascade(store: Store, eni: NetworkInterface): void {
+  dropAssociationsOf(store, eni.id);
+  store.removeEni(eni);
+}
+
+export function modifySecurityGroups(store: Store, eniId: string, groupIds: string[]): void {
+  const eni = store.requireEni(eniId);
+  for (const id of groupIds) assertWellFormedId('group', id);
+  eni.groupIds = resolveGroups(store, eni.vpcId, eni.subnetId, groupIds);
+}
+
+export function modifyDeleteOnTermination(store: Store, eniId: string, attachmentId: string, value: boolean): void {
+  const eni = store.requireEni(eniId);
+  assertWellFormedId('attachment', attachmentId);
+  if (eni.attachment?.attachmentId !== attachmentId) throw notFound('attachment', attachmentId);
+  eni.attachment.deleteOnTermination = value;
+}
