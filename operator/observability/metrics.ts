@@ -248,3 +248,66 @@ for (const reason of GC_LEAK_REASONS) {
   gcLeakedEnisFoundTotal.inc({ reason }, 0);
   gcLeakedEnisDeletedTotal.inc({ reason }, 0);
 }
+
+// pods, branches and policies (operator/controllers/pod, branchinterface, securitygrouppolicy)
+/** Time from a pod's creation to its pod-eni annotation: what a user waits for before the pod can start. */
+export const branchAllocationDurationSeconds = new Histogram({
+  name: 'sgp_branch_allocation_duration_seconds',
+  help: 'Time from pod creation to the vpc.amazonaws.com/pod-eni annotation being written (branch ENI ready).',
+  buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+  registers: [registry],
+});
+export const BRANCH_PHASES = ['Pending', 'Creating', 'Associating', 'Ready', 'CoolingDown', 'Releasing'] as const;
+export const branchInterfaces = new Gauge({
+  name: 'sgp_branch_interfaces',
+  help: 'BranchInterface objects (one per pod with a branch ENI) by status.phase.',
+  labelNames: ['phase'] as const,
+  registers: [registry],
+});
+for (const phase of BRANCH_PHASES) branchInterfaces.set({ phase }, 0);
+export const branchVlansInUse = new Gauge({
+  name: 'sgp_branch_vlans_in_use',
+  help: 'VLAN ids held by branch ENIs (in use or cooling down), summed over all trunks.',
+  registers: [registry],
+});
+branchVlansInUse.set(0);
+export const branchVlansInUseMaxPerTrunk = new Gauge({
+  name: 'sgp_branch_vlans_in_use_max_per_trunk',
+  help: 'VLAN ids held on the busiest trunk (compare with the instance type branch limit, at most 120).',
+  registers: [registry],
+});
+branchVlansInUseMaxPerTrunk.set(0);
+export const branchEnisCoolingDown = new Gauge({
+  name: 'sgp_branch_enis_cooling_down',
+  help: 'Branch ENIs whose pod is gone, waiting out the cooldown before release (they count against capacity).',
+  registers: [registry],
+});
+branchEnisCoolingDown.set(0);
+export const branchCooldownSeconds = new Gauge({
+  name: 'sgp_branch_cooldown_seconds',
+  help: 'Current branch ENI cooldown (ConfigMap kube-system/amazon-vpc-cni key branch-eni-cooldown).',
+  registers: [registry],
+});
+export const BRANCH_OPERATIONS = ['allocate_vlan', 'create', 'associate', 'annotate', 'modify_groups', 'release'] as const;
+export const branchOperationsTotal = new Counter({
+  name: 'sgp_branch_operations_total',
+  help: 'Branch ENI lifecycle steps carried out, by operation and result (success or error).',
+  labelNames: ['operation', 'result'] as const,
+  registers: [registry],
+});
+for (const operation of BRANCH_OPERATIONS) {
+  for (const result of ['success', 'error']) branchOperationsTotal.inc({ operation, result }, 0);
+}
+export const branchCapacityWaitsTotal = new Counter({
+  name: 'sgp_branch_capacity_waits_total',
+  help: 'Times a pod had to wait because its node held as many branch ENIs (in use or cooling down) as it may.',
+  registers: [registry],
+});
+branchCapacityWaitsTotal.inc(0);
+export const policyValidationsTotal = new Counter({
+  name: 'sgp_policy_validations_total',
+  help: 'SecurityGroupPolicy validations against EC2, by result (valid, invalid, error).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+for (const result of ['valid', 'invalid', 'error']) policyValidationsTotal.inc({ result }, 0);

@@ -29,5 +29,14 @@ export const Reason = {
   PodMissingPodENIResource: 'PodMissingPodENIResource',
   /** Normal: strict mode deleted such a pod so its controller recreates it through the webhook. */
   PodRecreatedForPodENIResource: 'PodRecreatedForPodENIResource',
+  // pods, branches and policies (ours)
+  /** Warning: the pod matches a SecurityGroupPolicy that failed validation; it keeps waiting (or keeps its groups). */
+  SecurityGroupPolicyInvalid: 'SecurityGroupPolicyInvalid',
+  /** Normal: a SecurityGroupPolicy passed validation again after being invalid. */
+  SecurityGroupPolicyValid: 'SecurityGroupPolicyValid',
+  /** Normal: the pod's branch ENI got a new set of security groups in place, without a restart. */
+  SecurityGroupsUpdated: 'SecurityGroupsUpdated',
+  /** Normal: the node holds as many branch ENIs as it may (in use or cooling down); the pod waits. */
+  BranchENICapacityReached: 'BranchENICapacityReached',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
