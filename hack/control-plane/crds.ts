@@ -7,8 +7,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { ApiException, ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  KubeConfig,
+  loadAllYaml,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 
 import { ControlPlaneError } from './errors.ts';
 
@@ -19,8 +24,12 @@ export async function loadCrds(dir: string = CRDS_DIR): Promise<V1CustomResource
   const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   const crds: V1CustomResourceDefinition[] = [];
   for (const file of files) {
-    for (const doc of parseAllDocuments(await readFile(join(dir, file), 'utf8'))) {
-      const object = doc.toJS() as V1CustomResourceDefinition | null;
+    // loadAllYaml, not a plain YAML parse: client-node's typed APIs serialize model attribute names
+    // (x_kubernetes_validations) back to wire names and silently drop keys they do not know, so a raw
+    // `x-kubernetes-validations` key would never reach the apiserver.
+    for (const object of loadAllYaml(
+      await readFile(join(dir, file), 'utf8'),
+    ) as (V1CustomResourceDefinition | null)[]) {
       if (object?.kind === 'CustomResourceDefinition') crds.push(object);
     }
   }
