@@ -288,7 +288,14 @@ export const branchCooldownSeconds = new Gauge({
   help: 'Current branch ENI cooldown (ConfigMap kube-system/amazon-vpc-cni key branch-eni-cooldown).',
   registers: [registry],
 });
-export const BRANCH_OPERATIONS = ['allocate_vlan', 'create', 'associate', 'annotate', 'modify_groups', 'release'] as const;
+export const BRANCH_OPERATIONS = [
+  'allocate_vlan',
+  'create',
+  'associate',
+  'annotate',
+  'modify_groups',
+  'release',
+] as const;
 export const branchOperationsTotal = new Counter({
   name: 'sgp_branch_operations_total',
   help: 'Branch ENI lifecycle steps carried out, by operation and result (success or error).',
