@@ -4,19 +4,17 @@ import type { KubeClient, KubeObject, ResourceKind } from './types.ts';
 import { keyOf } from './keys.ts';
 import { retryOnConflict } from './retry.ts';
 
-type WithStatus<S> = KubeObject & { status?: S };
-
 /**
  * Writes `status` (the whole desired status, not a delta) unless the object already has it. Returns the
  * updated object, `object` unchanged when equal, or undefined when the object is gone. On 409 it re-reads
  * the live object and compares again, so an equal status written meanwhile costs no second patch.
  * Fields absent from `status` but present on the object are removed (merge patch with null).
  */
-export async function patchStatusIfChanged<S extends object, T extends WithStatus<S>>(
+export async function patchStatusIfChanged<T extends KubeObject & { status?: object }>(
   client: KubeClient,
   kind: ResourceKind,
   object: T,
-  status: S,
+  status: NonNullable<T['status']>,
 ): Promise<T | undefined> {
   const key = keyOf(object);
   return retryOnConflict(async (attempt) => {

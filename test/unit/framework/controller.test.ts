@@ -1,0 +1,149 @@
+import { describe, expect, test } from '@jest/globals';
+import { TerminalError } from '../../../operator/errors.ts';
+import { FakeClock } from '../../../operator/framework/clock.ts';
+import { ControllerRunner, classifyOutcome } from '../../../operator/framework/controller.ts';
+import type { ReconcileContext, ReconcileResult } from '../../../operator/framework/types.ts';
+import { silentLogger } from '../../../operator/observability/logger.ts';
+
+describe('classifyOutcome', () => {
+  const transient = new Error('EC2 throttled');
+  const terminal = new TerminalError('policy names a group that does not exist');
+  test.each([
+    ['void result is success', { result: undefined }, { type: 'success' }],
+    ['empty result is success', { result: {} }, { type: 'success' }],
+    ['requeueAfterMs 0 is success', { result: { requeueAfterMs: 0 } }, { type: 'success' }],
+    [
+      'requeueAfterMs is a delayed requeue',
+      { result: { requeueAfterMs: 30_000 } },
+      { type: 'requeueAfter', delayMs: 30_000 },
+    ],
+    ['a thrown error is retried', { error: transient }, { type: 'error', error: transient }],
+    ['a thrown non-Error is an error too', { error: 'boom' }, { type: 'error', error: 'boom' }],
+    ['a TerminalError is terminal', { error: terminal }, { type: 'terminal', error: terminal }],
+  ] as const)('%s', (_name, settled, expected) => {
+    expect(classifyOutcome(settled as { result: ReconcileResult } | { error: unknown })).toEqual(expected);
+  });
+});
+
+type Script = (key: string, context: ReconcileContext) => Promise<ReconcileResult | void>;
+
+function runner(script: Script, clock = new FakeClock(), workers = 1) {
+  const calls: string[] = [];
+  const controller = new ControllerRunner(
+    {
+      name: `test-${Math.random().toString(36).slice(2)}`,
+      reconciler: {
+        reconcile: (key, context) => {
+          calls.push(key);
+          return script(key, context);
+        },
+      },
+      workers,
+      backoffBaseMs: 100,
+      backoffMaxMs: 1000,
+    },
+    { clock, log: silentLogger },
+  );
+  return { controller, calls, clock, signal: new AbortController().signal };
+}
+
+describe('ControllerRunner outcome switch', () => {
+  test('an error re-queues the key with growing, capped backoff; success forgets it', async () => {
+    let failuresLeft = 6;
+    const { controller, clock, signal } = runner(async () => {
+      if (failuresLeft-- > 0) throw new Error('transient');
+    });
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await controller.reconcileKey('ns/a', signal);
+      expect(controller.queue.delayedCount).toBe(1);
+      const before = clock.now();
+      while (controller.queue.length === 0) clock.advance(1);
+      delays.push(clock.now() - before);
+      const key = await controller.queue.get();
+      controller.queue.done(key as string);
+    }
+    expect(delays).toEqual([100, 200, 400, 800, 1000, 1000]);
+    await expect(controller.reconcileKey('ns/a', signal)).resolves.toEqual({ type: 'success' });
+    expect(controller.queue.failures('ns/a')).toBe(0);
+    expect(controller.queue.delayedCount).toBe(0);
+  });
+
+  test('a TerminalError is not re-queued', async () => {
+    const { controller, clock, signal } = runner(async () => {
+      throw new TerminalError('cannot be fixed by retrying');
+    });
+    const outcome = await controller.reconcileKey('ns/a', signal);
+    expect(outcome.type).toBe('terminal');
+    clock.advance(10_000_000);
+    expect(controller.queue.length + controller.queue.delayedCount).toBe(0);
+  });
+
+  test('requeueAfterMs brings the key back after exactly that delay', async () => {
+    const { controller, clock, signal } = runner(async () => ({ requeueAfterMs: 30_000 }));
+    await controller.reconcileKey('ns/a', signal);
+    clock.advance(29_999);
+    expect(controller.queue.length).toBe(0);
+    clock.advance(1);
+    expect(controller.queue.length).toBe(1);
+  });
+
+  test('each reconcile gets its own id and a signal that aborts on shutdown', async () => {
+    const seen: ReconcileContext[] = [];
+    const shutdown = new AbortController();
+    const { controller } = runner(async (_key, context) => {
+      seen.push(context);
+      shutdown.abort();
+      expect(context.signal.aborted).toBe(true);
+    });
+    await controller.reconcileKey('ns/a', shutdown.signal);
+    const again = new AbortController();
+    await controller.reconcileKey('ns/a', again.signal);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]?.reconcileId).not.toBe(seen[1]?.reconcileId);
+  });
+
+  test('two workers never hold one key; a key re-added while in flight runs again after it finishes', async () => {
+    const running = new Set<string>();
+    let overlaps = 0;
+    const release = new Map<string, () => void>();
+    const { controller, calls } = runner(
+      async (key) => {
+        if (running.has(key)) overlaps++;
+        running.add(key);
+        await new Promise<void>((resolve) => release.set(key, resolve));
+        running.delete(key);
+      },
+      new FakeClock(),
+      2,
+    );
+    const stop = new AbortController();
+    const started = controller.start(stop.signal);
+    controller.enqueue('ns/a');
+    await waitFor(() => release.has('ns/a'));
+    controller.enqueue('ns/a'); // re-added while processing: must wait for the first run
+    controller.enqueue('ns/b');
+    await waitFor(() => release.has('ns/b'));
+    release.get('ns/b')?.();
+    release.delete('ns/b');
+    await settle();
+    expect(calls).toEqual(['ns/a', 'ns/b']); // the idle worker did not take ns/a
+    release.get('ns/a')?.();
+    release.delete('ns/a');
+    await waitFor(() => release.has('ns/a'));
+    expect(calls).toEqual(['ns/a', 'ns/b', 'ns/a']);
+    release.get('ns/a')?.();
+    stop.abort();
+    await started;
+    expect(overlaps).toBe(0);
+  });
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setImmediate(r));
+  if (!condition()) throw new Error('condition never became true');
+}
