@@ -54,10 +54,12 @@ test-unit: deps ## Unit tests only (no processes)
 
 .PHONY: test-integration
 test-integration: deps ## Integration tests only (real kube-apiserver + etcd and the EC2 emulator)
+	hack/ensure-promtool.sh
 	KUBEBUILDER_ASSETS="$(ASSETS)" $(JEST) --selectProjects integration
 
 .PHONY: test
 test: deps lint typecheck ## Everything CI runs: lint, typecheck, unit and integration tests
+	hack/ensure-promtool.sh
 	KUBEBUILDER_ASSETS="$(ASSETS)" $(JEST) --reporters=default --reporters=./test/summary-reporter.js
 
 .PHONY: generate-limits

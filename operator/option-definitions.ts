@@ -321,11 +321,30 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     flag: 'webhook-cert-dir',
     env: 'SGP_WEBHOOK_CERT_DIR',
     type: 'string',
-    default: '/tmp/k8s-webhook-server/serving-certs',
     section: 'Servers',
     help:
-      'Folder of the webhook serving certificate (tls.crt, tls.key). Must be writable when the operator ' +
-      'manages its own certificate; mount an emptyDir here with a read-only root filesystem.',
+      'Folder holding the webhook serving certificate (tls.crt, tls.key), e.g. a cert-manager Secret mount; ' +
+      'its CA injector then keeps the caBundle. Empty: the operator issues and rotates its own certificate ' +
+      'in memory and keeps the webhook configurations’ caBundle current (no cert-manager needed).',
+  },
+  {
+    flag: 'webhook-service-name',
+    env: 'SGP_WEBHOOK_SERVICE_NAME',
+    type: 'string',
+    default: 'sgp-operator-webhook',
+    pattern: { regex: /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, expected: 'a Service name' },
+    section: 'Servers',
+    help: 'Service in front of the webhook port: the webhook configurations point at it and the certificate names it.',
+  },
+  {
+    flag: 'webhook-service-namespace',
+    env: 'SGP_WEBHOOK_SERVICE_NAMESPACE',
+    envAliases: ['POD_NAMESPACE'],
+    type: 'string',
+    default: 'kube-system',
+    pattern: { regex: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, expected: 'a namespace name' },
+    section: 'Servers',
+    help: 'Namespace of that Service (the manifests pass the pod’s own namespace).',
   },
   {
     flag: 'enable-webhooks',

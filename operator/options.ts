@@ -58,7 +58,10 @@ export interface Options {
   metricsBindAddress: BindAddress | undefined;
   healthProbeBindAddress: BindAddress | undefined;
   webhookBindAddress: BindAddress;
-  webhookCertDir: string;
+  /** undefined: the operator issues its own certificate and keeps the caBundle current. */
+  webhookCertDir: string | undefined;
+  webhookServiceName: string;
+  webhookServiceNamespace: string;
   enableWebhooks: boolean;
   strictPodEniResource: boolean;
   logLevel: LogLevel;
@@ -321,7 +324,9 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     metricsBindAddress: address('metrics-bind-address'),
     healthProbeBindAddress: address('health-probe-bind-address'),
     webhookBindAddress: address('webhook-bind-address') ?? { host: '', port: 9443 },
-    webhookCertDir: text('webhook-cert-dir') ?? '',
+    webhookCertDir: text('webhook-cert-dir'),
+    webhookServiceName: text('webhook-service-name') ?? 'sgp-operator-webhook',
+    webhookServiceNamespace: text('webhook-service-namespace') ?? 'kube-system',
     enableWebhooks: bool('enable-webhooks'),
     strictPodEniResource: bool('strict-pod-eni-resource'),
     logLevel: (text('log-level') ?? 'info') as LogLevel,

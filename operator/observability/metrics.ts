@@ -10,6 +10,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'sgp_process_' });
+// prom-client also exports gauges named `…_total` (sums of the per-type active handles/requests/resources
+// series it exports anyway); promtool rejects `_total` on a non-counter, so drop the redundant sums.
+for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+  registry.removeSingleMetric(`sgp_process_nodejs_${name}`);
+}
 
 // ---- framework: work queues, reconciles, informers, leader election ----
 // Labels: `controller` (a controller's unique name) or `kind` (a ResourceKind's kind) only. Series for a

@@ -1,0 +1,18 @@
+/**
+ * Every controller the operator runs, in one place: reading this file gives the table of contents.
+ * Controllers do not know about each other; they meet only through the objects they read and write
+ * (a Node's TrunkInterface, a Pod's BranchInterface, the pod annotation).
+ */
+import type { ControllerDeps } from './deps.ts';
+import { registerGarbageCollection } from './gc/index.ts';
+import { registerTrunkInterfaceController } from './trunkinterface/index.ts';
+
+/** How often the leader sweeps EC2 for leaked ENIs. Each sweep pages our ENIs at background priority. */
+export const LEAK_SWEEP_INTERVAL_MS = 5 * 60_000;
+
+export function registerControllers(deps: ControllerDeps): void {
+  // Nodes: CNINode per node, eligibility, pod-eni capacity; a TrunkInterface per managed node.
+  registerTrunkInterfaceController(deps);
+  // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
+  registerGarbageCollection(deps, { intervalMs: LEAK_SWEEP_INTERVAL_MS });
+}

@@ -1,0 +1,253 @@
+/**
+ * The composition root: builds each provider once, in dependency order, and hands them to the controllers.
+ * No logic lives here beyond choosing implementations; everything it builds is passed on explicitly.
+ *
+ *   kubeConfig → client → manager (informers, leader election) → event recorder
+ *   options    → EC2 (SDK + per-action rate limits) → limits provider
+ *   cluster settings (VPC discovered when not given) + cooldown source → ControllerDeps
+ *   ControllerDeps → registerControllers (every controller) + webhooks (when enabled)
+ *
+ * Tests build the real operator in-process with overrides (a KubeConfig of the test control plane, a fake
+ * clock, a logger, a short cooldown) — see test/integration/harness/operator.ts.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Kinds } from './api/kinds.ts';
+import { REPORTING_COMPONENT } from './api/constants.ts';
+import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
+import type { ControllerDeps, CooldownSource } from './controllers/deps.ts';
+import { registerControllers } from './controllers/index.ts';
+import { OperatorError } from './errors.ts';
+import {
+  createEventRecorder,
+  createKubeClient,
+  createManager,
+  systemClock,
+  type FrameworkManager,
+  type KubeClient,
+  type KubeObject,
+  type TimerClock,
+} from './framework/index.ts';
+import { createLimitsProvider } from './limits/index.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import type { Options } from './options.ts';
+import {
+  createDirectoryCertificateSource,
+  createSelfSignedCertificateSource,
+  defaultConfigurationSettings,
+  EKS_CONTROLLER_USERNAMES,
+  setupWebhook,
+  type CertificateSource,
+} from './webhook/index.ts';
+
+export interface OperatorOverrides {
+  kubeConfig?: KubeConfig;
+  ec2?: Ec2Api;
+  clock?: TimerClock;
+  log?: Logger;
+  /** The live branch ENI cooldown; tests pass a short fixed one (below the 30 s the options allow). */
+  cooldown?: CooldownSource;
+  /** Leader-election identity and event reporting instance; default hostname (the pod name) + random suffix. */
+  identity?: string;
+}
+
+export interface Operator {
+  readonly manager: FrameworkManager;
+  readonly deps: ControllerDeps;
+  /** Runs until `signal` aborts or `stop()`; rejects with LeaderElectionLostError when leadership is lost. */
+  start(signal: AbortSignal): Promise<void>;
+  /** Releases the Lease, drains the queues and stops every informer; idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function createOperator(options: Readonly<Options>, overrides: OperatorOverrides = {}): Promise<Operator> {
+  const log = overrides.log ?? createLogger({ level: options.logLevel });
+  const clock = overrides.clock ?? systemClock;
+  const identity = overrides.identity ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
+
+  const kubeConfig = overrides.kubeConfig ?? loadKubeConfig(options.kubeconfig);
+  const client = createKubeClient(kubeConfig);
+  const manager = createManager({
+    kubeConfig,
+    client,
+    log,
+    clock,
+    leaderElection: {
+      enabled: options.leaderElect,
+      namespace: options.leaderElectionNamespace,
+      name: options.leaderElectionId,
+      identity,
+      leaseDurationMs: options.leaseDurationSeconds * 1000,
+      renewDeadlineMs: options.renewDeadlineSeconds * 1000,
+      retryPeriodMs: options.retryPeriodSeconds * 1000,
+    },
+  });
+  const recorder = createEventRecorder({ client, component: REPORTING_COMPONENT, instance: identity, clock, log });
+
+  const ec2 =
+    overrides.ec2 ??
+    createEc2Api({
+      region: options.region,
+      ...(options.ec2Endpoint === undefined ? {} : { endpoint: options.ec2Endpoint }),
+      maxAttempts: options.ec2MaxAttempts,
+      buckets: { buckets: bucketOverrides(options) },
+      ...(options.trunkAssociationRoleArn === undefined
+        ? {}
+        : { trunkAssociationRoleArn: options.trunkAssociationRoleArn }),
+    });
+  // TODO(run helper): read per-type branch overrides from a ConfigMap once the limits helper names one.
+  const limits = createLimitsProvider({ ec2, overrides: () => ({}) });
+
+  const vpcId = options.vpcId ?? (await discoverVpcId(client, ec2, log));
+  const cooldown = overrides.cooldown ?? fixedCooldown(options.branchCooldownSeconds * 1000);
+
+  const deps: ControllerDeps = {
+    manager,
+    client,
+    ec2,
+    limits,
+    recorder,
+    clock,
+    log,
+    cluster: {
+      clusterName: options.clusterName,
+      vpcId,
+      ...(options.trunkAssociationAccountId === undefined
+        ? {}
+        : { trunkAssociationAccountId: options.trunkAssociationAccountId }),
+    },
+    cooldown,
+    settings: {
+      podWorkers: options.podWorkers,
+      branchWorkers: options.branchWorkers,
+      nodeWorkers: options.nodeWorkers,
+      strictPodEniResource: options.strictPodEniResource,
+    },
+  };
+  registerControllers(deps);
+  if (options.enableWebhooks) {
+    setupWebhook(deps, {
+      address: options.webhookBindAddress,
+      certificates: await webhookCertificates(options, identity, clock, log),
+      // With a mounted certificate, cert-manager's CA injector owns the caBundle of the configurations.
+      configuration:
+        options.webhookCertDir === undefined
+          ? {
+              ...defaultConfigurationSettings,
+              target: {
+                service: { namespace: options.webhookServiceNamespace, name: options.webhookServiceName, port: 443 },
+              },
+            }
+          : undefined,
+      operatorUsernames: [await ownUsername(client), ...EKS_CONTROLLER_USERNAMES],
+      isStrict: options.strictPodEniResource,
+    });
+  }
+  log.info('operator built', {
+    cluster: options.clusterName,
+    vpc: vpcId,
+    region: options.region,
+    leaderElection: options.leaderElect,
+    webhooks: options.enableWebhooks,
+    identity,
+  });
+
+  const controller = new AbortController();
+  return {
+    manager,
+    deps,
+    start: (signal) => {
+      signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+      return manager.start(controller.signal);
+    },
+    stop: async () => {
+      controller.abort(new Error('operator stopped'));
+      await manager.stop();
+      await recorder.flush();
+    },
+  };
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (path === undefined) kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromFile(path);
+  return kubeConfig;
+}
+
+/** Options carry qps/burst per bucket; the AWS layer's buckets are refill/capacity. */
+function bucketOverrides(
+  options: Readonly<Options>,
+): Partial<Record<BucketName, { capacity: number; refillPerSecond: number }>> {
+  return Object.fromEntries(
+    Object.entries(options.ec2RateLimits).map(([name, limit]) => [
+      name,
+      { capacity: limit.burst, refillPerSecond: limit.qps },
+    ]),
+  );
+}
+
+function fixedCooldown(cooldownMs: number): CooldownSource {
+  return { currentMs: () => cooldownMs };
+}
+
+/**
+ * --vpc-id not given: the VPC of the first Node whose providerID names an EC2 instance. A cluster's nodes
+ * share one VPC (the VPC CNI requires it), so any node will do.
+ */
+async function discoverVpcId(client: KubeClient, ec2: Ec2Api, log: Logger): Promise<string> {
+  const nodes = await client.list<KubeObject & { spec?: { providerID?: string } }>(Kinds.Node);
+  for (const node of nodes) {
+    const instanceId = /^aws:\/\/\/[^/]+\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '')?.[1];
+    if (instanceId === undefined) continue;
+    const instance = await ec2.describeInstance(instanceId, { priority: 'critical' });
+    log.info('discovered vpc', { vpc: instance.vpcId, node: node.metadata.name, instance: instanceId });
+    return instance.vpcId;
+  }
+  throw new OperatorError(
+    `--vpc-id is not set and no Node has an aws:///<zone>/<instance-id> providerID to discover it from; set --vpc-id (or SGP_VPC_ID)`,
+  );
+}
+
+async function webhookCertificates(
+  options: Readonly<Options>,
+  identity: string,
+  clock: TimerClock,
+  log: Logger,
+): Promise<CertificateSource> {
+  if (options.webhookCertDir !== undefined)
+    return createDirectoryCertificateSource({ dir: options.webhookCertDir, log });
+  const service = `${options.webhookServiceName}.${options.webhookServiceNamespace}`;
+  return createSelfSignedCertificateSource({
+    hosts: [options.webhookServiceName, service, `${service}.svc`, `${service}.svc.cluster.local`],
+    identity,
+    clock,
+    log,
+  });
+}
+
+/**
+ * The username the API server knows us by (SelfSubjectReview, GA since Kubernetes 1.28): the validating
+ * webhook lets only this identity write the pod-eni annotation, whatever the ServiceAccount is called.
+ */
+async function ownUsername(client: KubeClient): Promise<string> {
+  const review = await client.create<KubeObject & { status?: { userInfo?: { username?: string } } }>(
+    SELF_SUBJECT_REVIEW,
+    { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {} } as KubeObject,
+  );
+  const username = review.status?.userInfo?.username;
+  if (!username)
+    throw new OperatorError(
+      'the API server did not say who the operator is (SelfSubjectReview); cannot guard the pod-eni annotation',
+    );
+  return username;
+}
+
+const SELF_SUBJECT_REVIEW = {
+  group: 'authentication.k8s.io',
+  version: 'v1',
+  kind: 'SelfSubjectReview',
+  plural: 'selfsubjectreviews',
+  namespaced: false,
+};
