@@ -5,6 +5,7 @@
  */
 import type { ControllerDeps } from './deps.ts';
 import { registerGarbageCollection } from './gc/index.ts';
+import { registerNodeController } from './node/index.ts';
 import { registerTrunkInterfaceController } from './trunkinterface/index.ts';
 
 /** How often the leader sweeps EC2 for leaked ENIs. Each sweep pages our ENIs at background priority. */
@@ -12,6 +13,8 @@ export const LEAK_SWEEP_INTERVAL_MS = 5 * 60_000;
 
 export function registerControllers(deps: ControllerDeps): void {
   // Nodes: CNINode per node, eligibility, pod-eni capacity; a TrunkInterface per managed node.
+  registerNodeController(deps);
+  // Trunks: adopt or create the trunk ENI, attach it, report branch capacity and use; release on node deletion.
   registerTrunkInterfaceController(deps);
   // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
   registerGarbageCollection(deps, { intervalMs: LEAK_SWEEP_INTERVAL_MS });
