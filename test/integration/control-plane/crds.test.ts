@@ -1,0 +1,139 @@
+/**
+ * The CRDs as the real kube-apiserver enforces them: config/crd renders and installs, EKS manifests apply
+ * unchanged, and invalid policies are rejected with a message that names the field and the rule.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+import { describe, expect, test } from '@jest/globals';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  CustomObjectsApi,
+  loadAllYaml,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+
+import { installCrds } from '../../../hack/control-plane/crds.ts';
+import { eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
+
+const run = promisify(execFile);
+
+/** The apiserver's rejection message for creating `body`, or a failure when it was accepted. */
+async function rejection(create: () => Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await create();
+  } catch (error) {
+    if (error instanceof ApiException) {
+      const body = (typeof error.body === 'string' ? JSON.parse(error.body) : error.body) as { message: string };
+      return { code: error.code, message: body.message };
+    }
+    throw error;
+  }
+  throw new Error('the apiserver accepted an object it should have rejected');
+}
+
+function sgp(name: string, groupIds: string[]) {
+  return {
+    apiVersion: 'vpcresources.k8s.aws/v1beta1',
+    kind: 'SecurityGroupPolicy',
+    metadata: { name },
+    spec: { podSelector: { matchLabels: { role: 'my-role' } }, securityGroups: { groupIds } },
+  };
+}
+
+const createSgp = (namespace: string, body: object) => () =>
+  kubeConfig().makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: 'vpcresources.k8s.aws',
+    version: 'v1beta1',
+    namespace,
+    plural: 'securitygrouppolicies',
+    body,
+  });
+
+describe('CRDs on the real apiserver', () => {
+  test('config/crd renders with kustomize and every CRD in it is Established', async () => {
+    const { stdout } = await run('kubectl', ['kustomize', 'config/crd']);
+    const crds = loadAllYaml(stdout) as V1CustomResourceDefinition[];
+    const names = await installCrds(process.env.KUBECONFIG ?? '', crds);
+    expect(names.sort()).toEqual([
+      'branchinterfaces.trunking.sgp-operator.io',
+      'cninodes.vpcresources.k8s.aws',
+      'securitygrouppolicies.vpcresources.k8s.aws',
+      'trunkinterfaces.trunking.sgp-operator.io',
+    ]);
+    const api = kubeConfig().makeApiClient(ApiextensionsV1Api);
+    for (const name of names) {
+      const crd = await api.readCustomResourceDefinition({ name });
+      expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
+    }
+  });
+
+  test('an EKS-style SecurityGroupPolicy applies unchanged and reads back as written', async () => {
+    const namespace = await testNamespace('sgp-valid');
+    const body = sgp('my-security-group-policy', ['sg-0123456789abcdef0', 'sg-12345678']);
+    await createSgp(namespace, body)();
+    const read = await eventually(
+      () =>
+        kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+          group: 'vpcresources.k8s.aws',
+          version: 'v1beta1',
+          namespace,
+          plural: 'securitygrouppolicies',
+          name: 'my-security-group-policy',
+        }) as Promise<{ spec: unknown }>,
+      { waitingFor: 'the policy to be readable' },
+    );
+    expect(read.spec).toEqual(body.spec);
+  });
+
+  test.each([
+    {
+      name: 'empty groupIds',
+      groupIds: [],
+      message:
+        'spec.securityGroups.groupIds: Invalid value: 0: spec.securityGroups.groupIds in body should have at least 1 items',
+    },
+    {
+      name: 'a malformed id',
+      groupIds: ['sg-xyz'],
+      message: `spec.securityGroups.groupIds[0]: Invalid value: "sg-xyz": spec.securityGroups.groupIds[0] in body should match '^sg-([0-9a-f]{8}|[0-9a-f]{17})$'`,
+    },
+    {
+      name: '17 groups',
+      groupIds: Array.from({ length: 17 }, (_, i) => `sg-${String(i).padStart(8, '0')}`),
+      message: 'spec.securityGroups.groupIds: Too many: 17: must have at most 16 items',
+    },
+  ])('a SecurityGroupPolicy with $name is rejected with a clear message', async ({ groupIds, message }) => {
+    const namespace = await testNamespace('sgp-invalid');
+    const name = uniqueName('bad');
+    const result = await rejection(createSgp(namespace, sgp(name, groupIds)));
+    expect(result.code).toBe(422);
+    expect(result.message).toContain(`SecurityGroupPolicy.vpcresources.k8s.aws "${name}" is invalid`);
+    expect(result.message).toContain(message);
+  });
+
+  test('a TrunkInterface not named as its node is rejected by the CEL rule', async () => {
+    const name = uniqueName('node');
+    const result = await rejection(() =>
+      kubeConfig()
+        .makeApiClient(CustomObjectsApi)
+        .createClusterCustomObject({
+          group: 'trunking.sgp-operator.io',
+          version: 'v1alpha1',
+          plural: 'trunkinterfaces',
+          dryRun: 'All',
+          body: {
+            apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+            kind: 'TrunkInterface',
+            metadata: { name },
+            spec: { nodeName: `${name}-other`, instanceId: 'i-0123456789abcdef0', instanceType: 'm5.large' },
+          },
+        }),
+    );
+    expect(result.code).toBe(422);
+    expect(result.message).toContain(
+      'spec.nodeName: Invalid value: a TrunkInterface is named as its node (metadata.name must equal spec.nodeName)',
+    );
+  });
+});
