@@ -87,9 +87,11 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // The API server appends ?timeout=<timeoutSeconds>s to the configured path.
+    const path = (req.url ?? '').split('?')[0];
     const webhook: WebhookName | undefined =
-      req.url === MUTATE_POD_PATH ? 'mutate-pod' : req.url === VALIDATE_POD_PATH ? 'validate-pod' : undefined;
-    if (!webhook) return reply(res, 404, { message: `no webhook at ${req.url}` });
+      path === MUTATE_POD_PATH ? 'mutate-pod' : path === VALIDATE_POD_PATH ? 'validate-pod' : undefined;
+    if (!webhook) return reply(res, 404, { message: `no webhook at ${path}` });
     if (req.method !== 'POST') return reply(res, 405, { message: 'admission webhooks accept POST only' });
     const stopTimer = webhookRequestDurationSeconds.startTimer({ webhook });
     let review: AdmissionReview;
