@@ -67,7 +67,8 @@ export const defaultConfigurationSettings: Omit<WebhookConfigurationSettings, 't
   validatingName: VALIDATING_CONFIGURATION_NAME,
   namespaceSelector: DEFAULT_NAMESPACE_SELECTOR,
   failurePolicy: 'Fail',
-  timeoutSeconds: 10,
+  // As config/webhook/manifests.yaml: well under the API server's 30 s ceiling, so a stuck replica fails fast.
+  timeoutSeconds: 5,
 };
 
 export interface WebhookOptions {

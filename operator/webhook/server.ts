@@ -164,7 +164,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       https.headersTimeout = 10_000;
       await new Promise<void>((resolve, reject) => {
         https.once('error', reject);
-        https.listen(options.address.port, options.address.host, () => {
+        // An empty host means every interface, as in `--webhook-bind-address=:9443`.
+        https.listen(options.address.port, options.address.host || undefined, () => {
           https.off('error', reject);
           resolve();
         });
