@@ -41,7 +41,13 @@ export function createEc2Api(options: CreateEc2ApiOptions): ThrottledEc2Api {
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     maxAttempts,
     retryMode: options.retryMode ?? 'standard',
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
+    // More sockets than the limiter lets calls fly (16 per bucket), so no request waits for a socket after its token.
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionTimeout: 5_000,
+      httpAgent: { keepAlive: true, maxSockets: 256 },
+      httpsAgent: { keepAlive: true, maxSockets: 256 },
+    },
   };
   const client = new EC2Client(base);
   const trunkClient =

@@ -80,6 +80,12 @@ export interface RateLimiterOptions {
   /** Fraction of each bucket's capacity we never burst into (jitter allowance, see above). Default 0.1. */
   burstHeadroom?: number;
   adaptive?: Partial<AdaptiveConfig>;
+  /**
+   * Calls per bucket between token and answer. A token taken long before its request reaches EC2 (queued
+   * behind sockets or a busy event loop) lets later requests bunch up on arrival; capping the in-flight
+   * calls keeps "took a token" close to "EC2 counted it". Default 16.
+   */
+  maxInFlightPerBucket?: number;
   scheduler?: Scheduler;
 }
 
@@ -121,6 +127,10 @@ const PRIORITY_RANK: Record<CallPriority, number> = { critical: 2, normal: 1, ba
 interface BucketState {
   bucket: TokenBucket;
   gate: PQueue;
+  /** Calls of this bucket between taking their token and finishing. */
+  inFlight: number;
+  /** Wakes the gate's head waiter when an in-flight call finishes. */
+  slotFreed: (() => void) | undefined;
 }
 
 /** The token a port call took, until its first HTTP request spends it. */
@@ -145,14 +155,17 @@ export class Ec2RateLimiter implements RequestObserver {
   private readonly buckets = new Map<BucketName, BucketState>();
   private readonly tickets = new AsyncLocalStorage<Ticket>();
   private readonly scheduler: Scheduler;
+  private readonly maxInFlight: number;
 
   constructor(options: RateLimiterOptions = {}) {
     this.scheduler = options.scheduler ?? systemScheduler;
     const adaptive = { ...DEFAULT_ADAPTIVE, ...options.adaptive };
+    this.maxInFlight = options.maxInFlightPerBucket ?? 16;
+    if (!(this.maxInFlight >= 1)) throw new RangeError(`maxInFlightPerBucket must be ≥ 1, got ${this.maxInFlight}`);
     const now = this.scheduler.now();
     for (const name of BUCKET_NAMES) {
       const bucket = new TokenBucket(resolveBucketConfig(name, options), now, adaptive);
-      this.buckets.set(name, { bucket, gate: new PQueue({ concurrency: 1 }) });
+      this.buckets.set(name, { bucket, gate: new PQueue({ concurrency: 1 }), inFlight: 0, slotFreed: undefined });
       ec2BucketTokens.set({ bucket: name }, bucket.capacity);
     }
   }
@@ -169,7 +182,13 @@ export class Ec2RateLimiter implements RequestObserver {
     run: () => Promise<T>,
   ): Promise<T> {
     await this.acquire(name, priority, signal);
-    return this.tickets.run({ bucket: name, isSpent: false }, run);
+    const state = this.state(name);
+    try {
+      return await this.tickets.run({ bucket: name, isSpent: false }, run);
+    } finally {
+      state.inFlight -= 1;
+      state.slotFreed?.();
+    }
   }
 
   private async acquire(name: BucketName, priority: CallPriority, signal?: AbortSignal): Promise<void> {
@@ -177,9 +196,13 @@ export class Ec2RateLimiter implements RequestObserver {
     const queuedAt = this.scheduler.now();
     await state.gate.add(
       async () => {
+        while (state.inFlight >= this.maxInFlight) await this.waitForSlot(state, signal);
         for (;;) {
           const waitMs = state.bucket.tryTake(this.scheduler.now());
-          if (waitMs === 0) return;
+          if (waitMs === 0) {
+            state.inFlight += 1;
+            return;
+          }
           await this.scheduler.sleep(waitMs, signal);
         }
       },
@@ -188,6 +211,25 @@ export class Ec2RateLimiter implements RequestObserver {
     const now = this.scheduler.now();
     ec2QueueWaitSeconds.observe({ priority }, (now - queuedAt) / 1000);
     ec2BucketTokens.set({ bucket: name }, state.bucket.available(now));
+  }
+
+  private waitForSlot(state: BucketState, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        state.slotFreed = undefined;
+        reject(signal?.reason as Error);
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      state.slotFreed = () => {
+        state.slotFreed = undefined;
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+    });
   }
 
   onRequest(action: string, outcome: { isThrottled: boolean }): void {
@@ -204,6 +246,11 @@ export class Ec2RateLimiter implements RequestObserver {
   /** Tokens available now (for the benchmark and tests). */
   tokens(name: BucketName): number {
     return this.state(name).bucket.available(this.scheduler.now());
+  }
+
+  /** Our burst allowance for a bucket (EC2's capacity less headroom, scaled). */
+  capacity(name: BucketName): number {
+    return this.state(name).bucket.capacity;
   }
 
   rateFactor(name: BucketName): number {

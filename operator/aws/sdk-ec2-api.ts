@@ -102,6 +102,12 @@ export class SdkEc2Api implements Ec2Api {
     if (this.trunkClient !== this.client) observeRequests(this.trunkClient, options.observer);
   }
 
+  /** Closes the clients' keep-alive sockets (shutdown, tests). */
+  destroy(): void {
+    this.client.destroy();
+    if (this.trunkClient !== this.client) this.trunkClient.destroy();
+  }
+
   describeInstance(instanceId: string, options?: CallOptions): Promise<Instance> {
     return this.call('DescribeInstances', options, async (signal, requestIds) => {
       const instances = await this.pages(

@@ -29,6 +29,12 @@ export class ThrottledEc2Api implements Ec2Api {
     this.limiter = limiter;
   }
 
+  /** Releases the wrapped adapter's resources when it has any (SDK sockets). */
+  destroy(): void {
+    const inner = this.inner as Ec2Api & { destroy?: () => void };
+    inner.destroy?.();
+  }
+
   describeInstance(instanceId: string, options?: CallOptions): Promise<Instance> {
     return this.gated('DescribeInstances', options, () => this.inner.describeInstance(instanceId, options));
   }

@@ -99,6 +99,29 @@ describe('Ec2RateLimiter', () => {
     expect(limiter.tokens('DescribeNetworkInterfaces')).toBe(6);
   });
 
+  test('caps calls in flight per bucket so tokens are not taken long before the wire', async () => {
+    const scheduler = new FakeScheduler();
+    const limiter = new Ec2RateLimiter({ maxInFlightPerBucket: 2, scheduler });
+    let inFlight = 0;
+    let peak = 0;
+    const releases: (() => void)[] = [];
+    const calls = Array.from({ length: 5 }, () =>
+      limiter.run('CreateTags', 'normal', undefined, async () => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        inFlight -= 1;
+      }),
+    );
+    for (let i = 0; i < 5; i += 1) {
+      await flush();
+      releases.shift()?.();
+    }
+    await Promise.all(calls);
+    expect(peak).toBe(2);
+    expect(limiter.tokens('CreateTags')).toBe(85);
+  });
+
   test('a throttled response slows the bucket down', async () => {
     const scheduler = new FakeScheduler();
     const limiter = new Ec2RateLimiter({ scheduler });
