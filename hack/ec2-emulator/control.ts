@@ -1,7 +1,14 @@
 import { dumpInstance, dumpState, dumpSubnet, dumpVpc } from './dump.ts';
 import type { Emulator } from './emulator.ts';
 import { createNetworkInterface } from './state/ops-eni.ts';
-import { addSubnet, addVpcCidr, applySeed, launchInstance, terminateInstance } from './state/ops-topology.ts';
+import {
+  addSecurityGroup,
+  addSubnet,
+  addVpcCidr,
+  applySeed,
+  launchInstance,
+  terminateInstance,
+} from './state/ops-topology.ts';
 import type { EmulatorControl } from './types.ts';
 
 /** The in-process control handle (§7.3). Errors are thrown as Ec2Fault with the EC2 code that fits. */
@@ -14,6 +21,11 @@ export function createControl(emulator: Emulator): EmulatorControl {
     addVpcCidr: (vpcId, cidrBlock) =>
       dumpVpc(store, addVpcCidr(store, vpcId, cidrBlock, store.config.eventualConsistencyMs)),
     addSubnet: (input) => dumpSubnet(addSubnet(store, input)),
+    addSecurityGroup: (input) => {
+      store.requireVpc(input.vpcId);
+      const group = addSecurityGroup(store, input.vpcId, input);
+      return { id: group.id, name: group.name, vpcId: group.vpcId, tags: Object.fromEntries(group.tags) };
+    },
     bulkCreateNetworkInterfaces: (input) => {
       const ids: string[] = [];
       for (let i = 0; i < input.count; i++) {
@@ -69,6 +81,8 @@ export function invokeControl(control: EmulatorControl, method: string, body: un
       return control.addVpcCidr(String(args.vpcId), String(args.cidrBlock));
     case 'addSubnet':
       return control.addSubnet(args as never);
+    case 'addSecurityGroup':
+      return control.addSecurityGroup(args as never);
     case 'bulkCreateNetworkInterfaces':
       return control.bulkCreateNetworkInterfaces(args as never);
     case 'setFaults':

@@ -145,6 +145,14 @@ export interface AddSubnetInput {
   tags?: SeedTags;
 }
 
+export interface AddSecurityGroupInput {
+  vpcId: string;
+  id?: string;
+  name: string;
+  description?: string;
+  tags?: SeedTags;
+}
+
 export interface BulkCreateNetworkInterfacesInput {
   subnetId: string;
   count: number;
@@ -249,6 +257,7 @@ export interface EmulatorControl {
   terminateInstance(instanceId: string): void;
   addVpcCidr(vpcId: string, cidrBlock: string): DumpVpc;
   addSubnet(input: AddSubnetInput): DumpSubnet;
+  addSecurityGroup(input: AddSecurityGroupInput): DumpSecurityGroup;
   /** Creates ENIs directly (no throttling, no quota): for scale tests and benchmarks. Returns their ids. */
   bulkCreateNetworkInterfaces(input: BulkCreateNetworkInterfacesInput): string[];
   /** Replaces the fault rules. `[]` clears them. */
