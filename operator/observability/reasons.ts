@@ -36,6 +36,8 @@ export const Reason = {
   SecurityGroupPolicyValid: 'SecurityGroupPolicyValid',
   /** Normal: the pod's branch ENI got a new set of security groups in place, without a restart. */
   SecurityGroupsUpdated: 'SecurityGroupsUpdated',
+  /** Warning: EC2 refused the new security groups for the pod's branch ENI; it keeps the previous ones. */
+  SecurityGroupsUpdateFailed: 'SecurityGroupsUpdateFailed',
   /** Normal: the node holds as many branch ENIs as it may (in use or cooling down); the pod waits. */
   BranchENICapacityReached: 'BranchENICapacityReached',
 } as const;

@@ -1,0 +1,229 @@
+/**
+ * BranchInterfaceReconciler (key: namespace/name of a BranchInterface). Carries one pod's branch ENI
+ * through its lifecycle. planBranchStep (./plan.ts) decides the next step from the status checkpoint, the
+ * pod and the node's trunk; the step runs (one file per step) and its result is written to status before
+ * the next step is planned, so within one reconcile a new branch goes Pending → Ready without a requeue,
+ * and after a crash it resumes where status says it stopped.
+ *
+ * Failure behaviour, by kind:
+ * - at capacity (in use + cooling down = the node's branch limit): one event, requeue after the cooldown,
+ *   and an earlier wake-up when a sibling on the node is released (see ./index.ts);
+ * - EC2 errors: thrown (per-key backoff) with a Warning event on the pod; errors a retry cannot fix
+ *   (malformed request, unauthorised) are TerminalErrors and wait for the spec to change;
+ * - cooldown: requeueAfterMs until the release is due.
+ *
+ * Watches (./index.ts): BranchInterfaces (own key; a released sibling wakes the node's waiting branches),
+ * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces (the node's branches).
+ */
+import type { LeanPod } from '../../api/pod.ts';
+import { BRANCH_NODE_NAME_INDEX } from '../../api/pod.ts';
+import { BRANCH_FINALIZER } from '../../api/constants.ts';
+import { Kinds } from '../../api/kinds.ts';
+import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import { OperatorError } from '../../errors.ts';
+import { ensureFinalizer, keyFor, setCondition } from '../../framework/index.ts';
+import type { Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
+import { branchCapacityWaitsTotal, branchOperationsTotal } from '../../observability/metrics.ts';
+import type { CooldownSource } from '../deps.ts';
+import { allocateVlanForBranch } from './allocate.ts';
+import { annotatePod } from './annotate.ts';
+import { associateBranchEni } from './associate.ts';
+import type { StatusCheckpoints } from './checkpoints.ts';
+import { createBranchEni } from './create.ts';
+import { modifyBranchGroups } from './modify-groups.ts';
+import type { BranchStep } from './plan.ts';
+import { isTrunkUsable, planBranchStep } from './plan.ts';
+import { releaseBranch, requestRelease } from './release.ts';
+import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
+import type { VlanReservations } from './vlan-reservations.ts';
+
+/** Steps one reconcile may take (a fresh branch needs five: VLAN, create, associate, annotate, groups). */
+export const MAX_STEPS_PER_RECONCILE = 8;
+
+export interface BranchReconcilerDeps extends BranchStepDeps {
+  cooldown: CooldownSource;
+  branches: Reader<BranchInterface>;
+  pods: Reader<LeanPod>;
+  trunks: Reader<TrunkInterface>;
+  checkpoints: StatusCheckpoints;
+  reservations: VlanReservations;
+}
+
+/** What running one step means for the reconcile loop. */
+type StepOutcome = { next: 'continue'; branch: BranchInterface } | { next: 'done'; requeueAfterMs?: number };
+
+export class BranchInterfaceReconciler implements Reconciler {
+  readonly #deps: BranchReconcilerDeps;
+
+  constructor(deps: BranchReconcilerDeps) {
+    this.#deps = deps;
+  }
+
+  async reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult> {
+    const deps = this.#deps;
+    const cached = deps.branches.get(key);
+    if (!cached) {
+      deps.checkpoints.forget(key);
+      return {};
+    }
+    let branch = deps.checkpoints.effective(key, cached);
+    for (let steps = 0; steps < MAX_STEPS_PER_RECONCILE; steps++) {
+      const pod = deps.pods.get(keyFor(branch.metadata.namespace, branch.spec.podName));
+      const trunk = deps.trunks.get(branch.spec.nodeName);
+      const step = planBranchStep({
+        branch,
+        pod,
+        trunk,
+        nowMs: deps.clock.now(),
+        cooldownMs: deps.cooldown.currentMs(),
+      });
+      const outcome = await this.#run(step, key, branch, trunk, context);
+      if (outcome.next === 'done')
+        return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {};
+      branch = outcome.branch;
+    }
+    // Not expected: every step either advances status or ends the loop. Come back rather than spin.
+    context.log.warn('branch did not settle within one reconcile', { steps: MAX_STEPS_PER_RECONCILE });
+    return { requeueAfterMs: 1000 };
+  }
+
+  async #run(
+    step: BranchStep,
+    key: string,
+    branch: BranchInterface,
+    trunk: TrunkInterface | undefined,
+    context: ReconcileContext,
+  ): Promise<StepOutcome> {
+    const deps = this.#deps;
+    const stepContext: StepContext = { deps, branch, signal: context.signal, log: context.log };
+    switch (step.step) {
+      case 'none':
+        return { next: 'done' };
+      case 'wait-trunk':
+        context.log.debug('branch waits for its trunk', { detail: step.message });
+        return { next: 'done' };
+      case 'wait-cooldown':
+        return { next: 'done', requeueAfterMs: step.remainingMs };
+      case 'add-finalizer': {
+        const updated = await ensureFinalizer(deps.client, Kinds.BranchInterface, branch, BRANCH_FINALIZER);
+        if (!updated) return { next: 'done' };
+        return { next: 'continue', branch: { ...updated, status: branch.status } };
+      }
+      case 'request-release':
+        return this.#continueWith(key, branch, requestRelease(stepContext, step.cause, deps.cooldown.currentMs()));
+      case 'release':
+        if (branch.status?.phase !== 'Releasing' && branch.status?.eniId) {
+          branch = await this.#writeStatus(key, branch, { phase: 'Releasing' });
+        }
+        await releaseBranch({ ...stepContext, branch }, step.cause);
+        deps.reservations.release(branch.metadata.uid ?? '');
+        deps.checkpoints.forget(key);
+        return { next: 'done' };
+      case 'allocate-vlan':
+        return this.#allocate(key, branch, trunk, context);
+      case 'create-eni': {
+        if (!isTrunkUsable(trunk)) return { next: 'done' };
+        return this.#continueWith(key, branch, await createBranchEni(stepContext, trunk, step.securityGroups));
+      }
+      case 'associate': {
+        if (!isTrunkUsable(trunk)) return { next: 'done' };
+        return this.#continueWith(key, branch, await associateBranchEni(stepContext, trunk));
+      }
+      case 'annotate': {
+        const result = await annotatePod(stepContext, step.annotation, step.needsPatch);
+        // A replaced pod is not annotated; the pod watch brings the cache up to date and the release runs.
+        if (result.outcome === 'pod-replaced') return { next: 'done' };
+        if (result.status) await this.#writeStatus(key, branch, result.status);
+        // Stop here: the cached pod does not show the annotation yet, so planning again now would annotate
+        // again. The pod's update event brings the next reconcile (group drift, if any).
+        return { next: 'done' };
+      }
+      case 'modify-groups':
+        return this.#continueWith(key, branch, await modifyBranchGroups(stepContext, step.securityGroups));
+      default: {
+        const unknown: never = step;
+        throw new OperatorError(`unhandled branch step ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  async #allocate(
+    key: string,
+    branch: BranchInterface,
+    trunk: TrunkInterface | undefined,
+    context: ReconcileContext,
+  ): Promise<StepOutcome> {
+    const deps = this.#deps;
+    if (!isTrunkUsable(trunk)) return { next: 'done' };
+    const siblings = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName);
+    const capacity = trunk.status.branchCapacity;
+    const allocation = allocateVlanForBranch(branch, siblings, capacity, deps.reservations, deps.clock.now());
+    const cooldownMs = deps.cooldown.currentMs();
+    const nowIso = new Date(deps.clock.now()).toISOString();
+    switch (allocation.outcome) {
+      case 'allocated':
+        try {
+          branchOperationsTotal.inc({ operation: 'allocate_vlan', result: 'success' });
+          context.log.info('allocated vlan', { vlan: allocation.vlanId, node: branch.spec.nodeName });
+          return await this.#continueWith(key, branch, {
+            phase: 'Creating',
+            vlanId: allocation.vlanId,
+            trunkEniId: trunk.status.eniId,
+          });
+        } catch (error) {
+          deps.reservations.release(branch.metadata.uid ?? '');
+          throw error;
+        }
+      case 'at-capacity': {
+        branchCapacityWaitsTotal.inc();
+        const waiting = branch.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'NodeAtCapacity';
+        if (!waiting) {
+          deps.events.atCapacity(branch, allocation.holding, allocation.capacity, cooldownMs);
+          await this.#writeStatus(key, branch, {
+            phase: 'Pending',
+            conditions: setCondition(
+              branch.status?.conditions,
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'NodeAtCapacity',
+                message: `node ${branch.spec.nodeName} holds ${allocation.holding} of ${allocation.capacity} branch ENIs (in use or cooling down)`,
+                observedGeneration: branch.metadata.generation,
+              },
+              nowIso,
+            ),
+          });
+        }
+        return { next: 'done', requeueAfterMs: cooldownMs };
+      }
+      case 'no-free-vlan':
+        branchOperationsTotal.inc({ operation: 'allocate_vlan', result: 'error' });
+        deps.events.allocationFailed(
+          branch,
+          new OperatorError(
+            `failed to find free vlan id on trunk ${trunk.status.eniId} of node ${branch.spec.nodeName}`,
+          ),
+        );
+        return { next: 'done', requeueAfterMs: cooldownMs };
+      default: {
+        const unknown: never = allocation;
+        throw new OperatorError(`unhandled allocation ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  async #continueWith(key: string, branch: BranchInterface, patch: Partial<BranchStatus>): Promise<StepOutcome> {
+    return { next: 'continue', branch: await this.#writeStatus(key, branch, patch) };
+  }
+
+  /** Merge-patches status and remembers the result (see checkpoints.ts). Only this controller writes it. */
+  async #writeStatus(key: string, branch: BranchInterface, patch: Partial<BranchStatus>): Promise<BranchInterface> {
+    const deps = this.#deps;
+    const updated = await deps.client.mergePatchStatus<BranchInterface>(Kinds.BranchInterface, key, {
+      ...patch,
+      observedGeneration: branch.metadata.generation,
+    });
+    deps.checkpoints.remember(key, updated);
+    return updated;
+  }
+}

@@ -1,0 +1,49 @@
+/** What every lifecycle step (create.ts, associate.ts, …) is given, and how its failures are classified. */
+import type { BranchInterface } from '../../api/types.ts';
+import type { Ec2Api } from '../../aws/index.ts';
+import { Ec2InvalidInputError, Ec2UnauthorizedError } from '../../aws/index.ts';
+import { TerminalError, withContext } from '../../errors.ts';
+import type { Clock, KubeClient } from '../../framework/types.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { ClusterSettings } from '../deps.ts';
+import type { BranchEvents } from './events.ts';
+
+export type BranchStatus = NonNullable<BranchInterface['status']>;
+
+export interface BranchStepDeps {
+  client: KubeClient;
+  ec2: Ec2Api;
+  clock: Clock;
+  cluster: ClusterSettings;
+  events: BranchEvents;
+}
+
+export interface StepContext {
+  deps: BranchStepDeps;
+  /** The branch with its effective status (see checkpoints.ts). */
+  branch: BranchInterface;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** "namespace/podName" of the branch's pod. */
+export function podKeyOf(branch: BranchInterface): string {
+  return `${branch.metadata.namespace ?? ''}/${branch.spec.podName}`;
+}
+
+/**
+ * Adds what was being done to a step's error. A request EC2 rejects as malformed (bad group ids, too many
+ * groups for the quota) or unauthorised fails the same way on every retry, so it becomes a TerminalError:
+ * the branch waits, with the Warning event already emitted, for its spec (or the policy) to change instead
+ * of hammering EC2 with backoff.
+ */
+export function stepError(doing: string, error: unknown): Error {
+  if (error instanceof Ec2InvalidInputError || error instanceof Ec2UnauthorizedError) {
+    return new TerminalError(`${doing}: ${error.message}`, { cause: error });
+  }
+  return withContext(doing, error);
+}
+
+export function sortedUnique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}

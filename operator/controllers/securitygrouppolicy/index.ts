@@ -1,0 +1,58 @@
+/** The SecurityGroupPolicy controller and its pure verdicts. */
+import type { LeanPod } from '../../api/pod.ts';
+import { POLICY_NAMESPACE_LABEL } from '../../api/constants.ts';
+import { podInformerOptions } from '../../api/pod.ts';
+import { Kinds } from '../../api/kinds.ts';
+import type { SecurityGroupPolicy } from '../../api/types.ts';
+import { keyOf } from '../../framework/index.ts';
+import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { SecurityGroupPolicyReconciler } from './controller.ts';
+import { SecurityGroupLookup } from './group-lookup.ts';
+
+export { SecurityGroupPolicyReconciler, REVALIDATE_VALID_MS, REVALIDATE_INVALID_MS } from './controller.ts';
+export type { PolicyReconcilerDeps } from './controller.ts';
+export { SecurityGroupLookup, GROUP_CACHE_TTL_MS } from './group-lookup.ts';
+export { validatePolicySpec, validatePolicyGroups } from './validation.ts';
+export type { PolicyValidation, PolicyInvalidReason } from './validation.ts';
+export { desiredPolicyStatus } from './status.ts';
+export { namespaceLabelPatch } from './namespace-label.ts';
+
+/** Policy reconciles are cheap (cached EC2 answers); two workers keep a namespace's burst from queueing long. */
+export const POLICY_WORKERS = 2;
+
+/** Every policy key of a namespace, or the namespace-only key when it has none (label clean-up). */
+function policyKeysOf(policies: Reader<SecurityGroupPolicy>, namespace: string): string[] {
+  const keys = policies.list(namespace).map((policy) => keyOf(policy));
+  return keys.length > 0 ? keys : [`${namespace}/`];
+}
+
+export function registerSecurityGroupPolicyController(deps: ControllerDeps): Controller {
+  const policies = deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy });
+  const pods = deps.manager.informer<LeanPod>(podInformerOptions);
+  const serviceAccounts = deps.manager.informer<KubeObject>({ kind: Kinds.ServiceAccount });
+  const namespaces = deps.manager.informer<KubeObject>({ kind: Kinds.Namespace });
+
+  const reconciler = new SecurityGroupPolicyReconciler({
+    client: deps.client,
+    recorder: deps.recorder,
+    clock: deps.clock,
+    cluster: deps.cluster,
+    groups: new SecurityGroupLookup(deps.ec2, deps.clock),
+    policies,
+    pods,
+    serviceAccounts,
+    namespaces,
+  });
+  const controller = deps.manager.controller({ name: 'securitygrouppolicy', reconciler, workers: POLICY_WORKERS });
+  controller.watch(policies);
+  controller.watch(pods, (pod) => policies.list(pod.metadata.namespace).map((policy) => keyOf(policy)));
+  controller.watch(serviceAccounts, (sa) => policies.list(sa.metadata.namespace).map((policy) => keyOf(policy)));
+  controller.watch(namespaces, (namespace) => {
+    const name = namespace.metadata.name;
+    const labelled = namespace.metadata.labels?.[POLICY_NAMESPACE_LABEL] !== undefined;
+    const hasPolicies = policies.list(name).length > 0;
+    return labelled !== hasPolicies ? policyKeysOf(policies, name) : [];
+  });
+  return controller;
+}

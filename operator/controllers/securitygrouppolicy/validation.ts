@@ -1,0 +1,101 @@
+/**
+ * Is a SecurityGroupPolicy usable? Pure verdicts, in two stages: the spec on its own (selectors, group
+ * list), then the groups against what EC2 reports. Every verdict carries a reason (the Valid condition's)
+ * and a message that names the policy, what is wrong and the fix — it becomes the condition message and
+ * the Warning event users see in `kubectl describe sgp`.
+ */
+import type { SecurityGroupPolicy } from '../../api/types.ts';
+import type { SecurityGroup } from '../../aws/index.ts';
+import { labelSelectorProblems } from '../pod/index.ts';
+
+export type PolicyInvalidReason =
+  | 'NoSelector'
+  | 'NoGroups'
+  | 'InvalidSelector'
+  /** A group id does not exist in EC2. */
+  | 'GroupsNotFound'
+  /** A group exists but in another VPC: branch ENIs cannot carry it. */
+  | 'GroupsInOtherVpc';
+
+export type PolicyValidation =
+  | { valid: true; reason: 'GroupsFound'; message: string; resolvedGroupIds: string[] }
+  | { valid: false; reason: PolicyInvalidReason; message: string; resolvedGroupIds: string[] };
+
+function nameOf(policy: SecurityGroupPolicy): string {
+  return `SecurityGroupPolicy ${policy.metadata.namespace ?? ''}/${policy.metadata.name}`;
+}
+
+/** Spec-only problems, or undefined when the spec is fine and the groups need checking in EC2. */
+export function validatePolicySpec(policy: SecurityGroupPolicy): PolicyValidation | undefined {
+  const { podSelector, serviceAccountSelector, securityGroups } = policy.spec ?? {};
+  if (!podSelector && !serviceAccountSelector) {
+    return {
+      valid: false,
+      reason: 'NoSelector',
+      message:
+        `${nameOf(policy)} has neither spec.podSelector nor spec.serviceAccountSelector, so it selects no pods ` +
+        '(EKS skips such policies); add a selector (podSelector: {} selects every pod in the namespace)',
+      resolvedGroupIds: [],
+    };
+  }
+  if ((securityGroups?.groupIds ?? []).length === 0) {
+    return {
+      valid: false,
+      reason: 'NoGroups',
+      message: `${nameOf(policy)} lists no spec.securityGroups.groupIds; list at least one security group id`,
+      resolvedGroupIds: [],
+    };
+  }
+  const problems = [
+    ...(podSelector ? labelSelectorProblems(podSelector).map((p) => `spec.podSelector ${p}`) : []),
+    ...(serviceAccountSelector
+      ? labelSelectorProblems(serviceAccountSelector).map((p) => `spec.serviceAccountSelector ${p}`)
+      : []),
+  ];
+  if (problems.length > 0) {
+    return {
+      valid: false,
+      reason: 'InvalidSelector',
+      message: `${nameOf(policy)} has a malformed selector: ${problems.join('; ')}; fix the selector`,
+      resolvedGroupIds: [],
+    };
+  }
+  return undefined;
+}
+
+/** The policy's groups against the groups EC2 reports for those ids (looked up without a VPC filter). */
+export function validatePolicyGroups(
+  policy: SecurityGroupPolicy,
+  found: readonly SecurityGroup[],
+  vpcId: string,
+): PolicyValidation {
+  const wanted = [...new Set(policy.spec.securityGroups.groupIds)];
+  const byId = new Map(found.map((group) => [group.id, group]));
+  const missing = wanted.filter((id) => !byId.has(id));
+  const elsewhere = wanted.filter((id) => byId.has(id) && byId.get(id)?.vpcId !== vpcId);
+  const resolvedGroupIds = wanted.filter((id) => byId.get(id)?.vpcId === vpcId).sort();
+  const problems: string[] = [];
+  if (missing.length > 0) {
+    problems.push(`${missing.join(', ')}, which ${missing.length > 1 ? 'do' : 'does'} not exist in ${vpcId}`);
+  }
+  if (elsewhere.length > 0) {
+    const where = elsewhere.map((id) => `${id} (in ${byId.get(id)?.vpcId})`).join(', ');
+    problems.push(
+      `${where}, which ${elsewhere.length > 1 ? 'belong' : 'belongs'} to another VPC than the cluster's ${vpcId}`,
+    );
+  }
+  if (problems.length === 0) {
+    return {
+      valid: true,
+      reason: 'GroupsFound',
+      message: `security groups ${resolvedGroupIds.join(', ')} exist in ${vpcId}`,
+      resolvedGroupIds,
+    };
+  }
+  return {
+    valid: false,
+    reason: missing.length > 0 ? 'GroupsNotFound' : 'GroupsInOtherVpc',
+    message: `${nameOf(policy)} names ${problems.join(', and ')}; fix spec.securityGroups.groupIds or create the group`,
+    resolvedGroupIds,
+  };
+}
