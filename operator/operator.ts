@@ -17,6 +17,7 @@ import { Kinds } from './api/kinds.ts';
 import { REPORTING_COMPONENT } from './api/constants.ts';
 import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
 import type { ControllerDeps, CooldownSource } from './controllers/deps.ts';
+import { createCooldownSource } from './controllers/branchinterface/index.ts';
 import { registerControllers } from './controllers/index.ts';
 import { OperatorError } from './errors.ts';
 import {
@@ -100,7 +101,10 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
   const limits = createLimitsProvider({ ec2, overrides: () => ({}) });
 
   const vpcId = options.vpcId ?? (await discoverVpcId(client, ec2, log));
-  const cooldown = overrides.cooldown ?? fixedCooldown(options.branchCooldownSeconds * 1000);
+  // The ConfigMap kube-system/amazon-vpc-cni (key branch-eni-cooldown) sets the live value, as on EKS.
+  const cooldown =
+    overrides.cooldown ??
+    createCooldownSource({ manager, recorder, log, defaultMs: options.branchCooldownSeconds * 1000 });
 
   const deps: ControllerDeps = {
     manager,
@@ -186,10 +190,6 @@ function bucketOverrides(
       { capacity: limit.burst, refillPerSecond: limit.qps },
     ]),
   );
-}
-
-function fixedCooldown(cooldownMs: number): CooldownSource {
-  return { currentMs: () => cooldownMs };
 }
 
 /**

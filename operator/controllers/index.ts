@@ -3,9 +3,12 @@
  * Controllers do not know about each other; they meet only through the objects they read and write
  * (a Node's TrunkInterface, a Pod's BranchInterface, the pod annotation).
  */
+import { registerBranchInterfaceController } from './branchinterface/index.ts';
 import type { ControllerDeps } from './deps.ts';
 import { registerGarbageCollection } from './gc/index.ts';
 import { registerNodeController } from './node/index.ts';
+import { registerPodController } from './pod/index.ts';
+import { registerSecurityGroupPolicyController } from './securitygrouppolicy/index.ts';
 import { registerTrunkInterfaceController } from './trunkinterface/index.ts';
 
 /** How often the leader sweeps EC2 for leaked ENIs. Each sweep pages our ENIs at background priority. */
@@ -16,6 +19,12 @@ export function registerControllers(deps: ControllerDeps): void {
   registerNodeController(deps);
   // Trunks: adopt or create the trunk ENI, attach it, report branch capacity and use; release on node deletion.
   registerTrunkInterfaceController(deps);
+  // Policies: validate groups against EC2, report matched pods, label namespaces for the webhooks.
+  registerSecurityGroupPolicyController(deps);
+  // Pods: which groups a pod gets; a BranchInterface per pod that asks for pod-eni and matches a policy.
+  registerPodController(deps);
+  // Branches: VLAN, create + associate the branch ENI, annotate the pod; live group changes; cooldown release.
+  registerBranchInterfaceController(deps);
   // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
   registerGarbageCollection(deps, { intervalMs: LEAK_SWEEP_INTERVAL_MS });
 }
