@@ -53,6 +53,8 @@ interface Aggregate {
   firstTimestamp: string;
   /** Serialises writes of one key so a repeat never races its own create. */
   chain: Promise<void>;
+  /** A write is queued and has not started: a repeat only bumps `count`, which that write will carry. */
+  queued: boolean;
 }
 
 export interface EventRecorderOptions {
@@ -83,6 +85,7 @@ export function createEventRecorder(options: EventRecorderOptions): FlushableEve
   const pending = new Set<Promise<void>>();
 
   const write = async (object: KubeObject, type: EventType, reason: string, message: string, aggregate: Aggregate) => {
+    aggregate.queued = false;
     const now = new Date(clock.now()).toISOString();
     const { metadata } = object;
     if (aggregate.event) {
@@ -135,7 +138,7 @@ export function createEventRecorder(options: EventRecorderOptions): FlushableEve
         buckets.set(objectKey, bucket);
         trim(buckets);
       }
-      if (bucket.when(objectKey, clock.now()) > 0) {
+      if (!bucket.tryTake(clock.now())) {
         eventsDroppedTotal.inc();
         return;
       }
@@ -145,10 +148,17 @@ export function createEventRecorder(options: EventRecorderOptions): FlushableEve
         aggregates.delete(key); // re-insert: Map order is our LRU order
         aggregate.count += 1;
       } else {
-        aggregate = { count: 1, firstTimestamp: new Date(clock.now()).toISOString(), chain: Promise.resolve() };
+        aggregate = {
+          count: 1,
+          firstTimestamp: new Date(clock.now()).toISOString(),
+          chain: Promise.resolve(),
+          queued: false,
+        };
       }
       aggregates.set(key, aggregate);
       trim(aggregates);
+      if (aggregate.queued) return;
+      aggregate.queued = true;
       const current = aggregate;
       const run = current.chain.then(() => write(object, type, reason, message, current));
       const settled = run.catch((error: unknown) => {

@@ -66,12 +66,24 @@ export class TokenBucket<K> implements RateLimiter<K> {
   }
 
   when(_key: K, nowMs: number): number {
+    this.#refill(nowMs);
+    this.#tokens -= 1;
+    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens * 1000) / this.#qps);
+  }
+
+  /** Takes a token if one is available now; unlike `when`, a refusal reserves nothing (drop, not delay). */
+  tryTake(nowMs: number): boolean {
+    this.#refill(nowMs);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #refill(nowMs: number): void {
     if (this.#lastMs !== undefined) {
       this.#tokens = Math.min(this.#burst, this.#tokens + ((nowMs - this.#lastMs) * this.#qps) / 1000);
     }
     this.#lastMs = nowMs;
-    this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens * 1000) / this.#qps);
   }
 
   forget(): void {}
