@@ -1,0 +1,342 @@
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import type { LeanPod } from '../../../../operator/api/pod.ts';
+import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
+import { Kinds } from '../../../../operator/api/kinds.ts';
+import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
+import { Ec2InvalidInputError, Ec2RetryableError } from '../../../../operator/aws/index.ts';
+import {
+  BranchEvents,
+  BranchInterfaceReconciler,
+  StatusCheckpoints,
+  VlanReservations,
+} from '../../../../operator/controllers/branchinterface/index.ts';
+import { TerminalError } from '../../../../operator/errors.ts';
+import { FakeClock } from '../../../../operator/framework/index.ts';
+import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
+import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+
+const COOLDOWN_MS = 60_000;
+const FINALIZER = 'trunking.sgp-operator.io/branch-cleanup';
+
+let kube: PodsFakeKube;
+let ec2: PodsFakeEc2;
+let recorder: PodsFakeRecorder;
+let clock: FakeClock;
+let reconciler: BranchInterfaceReconciler;
+
+function trunk(capacity = 9): TrunkInterface {
+  return {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'TrunkInterface',
+    metadata: { name: 'node-a' },
+    spec: { nodeName: 'node-a', instanceId: 'i-0123', instanceType: 'm5.large' },
+    status: {
+      state: 'Ready',
+      eniId: 'eni-trunk',
+      subnetId: 'subnet-1',
+      subnetCidr: '10.0.0.0/24',
+      securityGroups: ['sg-node'],
+      branchCapacity: capacity,
+    },
+  };
+}
+
+function pod(name: string, uid: string): LeanPod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'catalog', uid, creationTimestamp: new Date(clock.now() - 2_000).toISOString() },
+    spec: {
+      nodeName: 'node-a',
+      containers: [{ name: 'app', resources: { limits: { 'vpc.amazonaws.com/pod-eni': '1' } } }],
+    },
+    status: { phase: 'Running' },
+  };
+}
+
+function branch(name: string, podUid: string, groups = ['sg-rds']): BranchInterface {
+  return {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'BranchInterface',
+    metadata: { name, namespace: 'catalog', finalizers: [FINALIZER] },
+    spec: { podName: name, podUid, nodeName: 'node-a', securityGroups: groups, matchedPolicies: ['rds'] },
+  };
+}
+
+function storedBranch(key: string): BranchInterface | undefined {
+  return kube.stored<BranchInterface>(Kinds.BranchInterface, key);
+}
+
+function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
+  return new BranchInterfaceReconciler({
+    client: kube,
+    ec2,
+    clock,
+    cluster: { clusterName: 'test', vpcId: 'vpc-1' },
+    events: new BranchEvents(recorder),
+    cooldown: { currentMs: () => cooldownMs },
+    branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
+    pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
+    trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
+    checkpoints: new StatusCheckpoints(),
+    reservations: new VlanReservations(),
+  });
+}
+
+beforeEach(() => {
+  kube = new PodsFakeKube();
+  ec2 = new PodsFakeEc2();
+  recorder = new PodsFakeRecorder();
+  clock = new FakeClock();
+  kube.seed(Kinds.TrunkInterface, trunk());
+  reconciler = build();
+});
+
+describe('a new branch', () => {
+  test('goes Pending → Ready in one reconcile: ENI, association, exact annotation, event', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds', 'sg-a']));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    const [eni] = [...ec2.enis.values()];
+    expect(eni).toMatchObject({
+      description: 'aws-k8s-branch-eni',
+      subnetId: 'subnet-1',
+      securityGroupIds: ['sg-a', 'sg-rds'],
+      tags: expect.objectContaining({
+        'eks:eni:owner': 'sgp-operator',
+        'kubernetes.io/cluster/test': 'owned',
+        'vpcresources.k8s.aws/trunk-eni-id': 'eni-trunk',
+        'vpcresources.k8s.aws/vlan-id': '1',
+        'node.k8s.amazonaws.com/instance_id': 'i-0123',
+        'trunking.sgp-operator.io/pod-uid': 'pod-uid-1',
+      }),
+    });
+    expect(ec2.callsOf('associateTrunkInterface')).toEqual([
+      expect.objectContaining({ branchInterfaceId: eni?.id, trunkInterfaceId: 'eni-trunk', vlanId: 1 }),
+    ]);
+    const annotation = kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.[
+      'vpc.amazonaws.com/pod-eni'
+    ];
+    expect(JSON.parse(annotation ?? 'null')).toEqual([
+      {
+        eniId: eni?.id,
+        ifAddress: eni?.macAddress,
+        privateIp: eni?.privateIpAddress,
+        ipv6Addr: '',
+        vlanId: 1,
+        subnetCidr: '10.0.0.0/24',
+        subnetV6Cidr: '',
+        associationID: [...ec2.associations.keys()][0],
+      },
+    ]);
+    expect(Object.keys(JSON.parse(annotation ?? '[{}]')[0])).toEqual([
+      'eniId',
+      'ifAddress',
+      'privateIp',
+      'ipv6Addr',
+      'vlanId',
+      'subnetCidr',
+      'subnetV6Cidr',
+      'associationID',
+    ]);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({
+      phase: 'Ready',
+      vlanId: 1,
+      eniId: eni?.id,
+      appliedSecurityGroups: ['sg-a', 'sg-rds'],
+    });
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        name: 'web-0',
+        uid: 'pod-uid-1',
+        type: 'Normal',
+        reason: 'ResourceAllocated',
+        message: `Allocated ${annotation} to the pod`,
+      }),
+    ]);
+  });
+
+  test('empty spec groups mean the node default groups (the trunk ENI’s)', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', []));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect([...ec2.enis.values()].map((eni) => eni.securityGroupIds)).toEqual([['sg-node']]);
+  });
+
+  test('a stale cache after a crash mid-way never creates a second ENI', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    kube.freezeCache(); // the informer never sees this reconcile's status writes
+    ec2.failNext(
+      'associateTrunkInterface',
+      new Ec2RetryableError('503', { code: 'Unavailable', action: 'AssociateTrunkInterface' }),
+    );
+    await expect(reconciler.reconcile('catalog/web-0', podsReconcileContext())).rejects.toThrow(
+      /associating branch ENI/,
+    );
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+    expect(ec2.enis.size).toBe(1);
+    expect(recorder.reasons()).toEqual(['BranchAllocationFailed', 'ResourceAllocated']);
+  });
+
+  test('two branches allocated while the cache lags get different VLANs', async () => {
+    kube.seed(Kinds.Pod, pod('a', 'uid-a'));
+    kube.seed(Kinds.Pod, pod('b', 'uid-b'));
+    kube.seed(Kinds.BranchInterface, branch('a', 'uid-a'));
+    kube.seed(Kinds.BranchInterface, branch('b', 'uid-b'));
+    kube.freezeCache();
+    await Promise.all([
+      reconciler.reconcile('catalog/a', podsReconcileContext()),
+      reconciler.reconcile('catalog/b', podsReconcileContext()),
+    ]);
+    expect([storedBranch('catalog/a')?.status?.vlanId, storedBranch('catalog/b')?.status?.vlanId].sort()).toEqual([
+      1, 2,
+    ]);
+  });
+
+  test('a pod recreated under the same name before the annotation is never annotated', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    kube.freezeCache(); // the cache still shows the old pod
+    kube.remove(Kinds.Pod, 'catalog/web-0');
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-2'));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations).toBeUndefined();
+    expect(recorder.reasons()).toEqual([]);
+    kube.thawCache();
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'CoolingDown' });
+  });
+
+  test('an ENI create EC2 rejects as invalid is terminal, with the EKS event', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    ec2.failNext(
+      'createNetworkInterface',
+      new Ec2InvalidInputError('exceeded limit 5 on the number of interface security group memberships', {
+        code: 'InvalidParameterValue',
+        action: 'CreateNetworkInterface',
+      }),
+    );
+    const failure = reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await expect(failure).rejects.toBeInstanceOf(TerminalError);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'BranchAllocationFailed',
+        message:
+          'failed to allocate branch ENI to pod: exceeded limit 5 on the number of interface security group memberships',
+      }),
+    ]);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Creating', vlanId: 1 });
+    expect(storedBranch('catalog/web-0')?.status?.eniId).toBeUndefined();
+  });
+});
+
+describe('capacity', () => {
+  test('at capacity the branch waits with one event and a requeue after the cooldown; a release lets it in', async () => {
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.seed(Kinds.TrunkInterface, trunk(1));
+    kube.seed(Kinds.Pod, pod('a', 'uid-a'));
+    kube.seed(Kinds.Pod, pod('b', 'uid-b'));
+    kube.seed(Kinds.BranchInterface, branch('a', 'uid-a'));
+    kube.seed(Kinds.BranchInterface, branch('b', 'uid-b'));
+    await reconciler.reconcile('catalog/a', podsReconcileContext());
+
+    const first = await reconciler.reconcile('catalog/b', podsReconcileContext());
+    const second = await reconciler.reconcile('catalog/b', podsReconcileContext());
+    expect([first, second]).toEqual([{ requeueAfterMs: COOLDOWN_MS }, { requeueAfterMs: COOLDOWN_MS }]);
+    expect(recorder.events.filter((e) => e.name === 'b')).toEqual([
+      expect.objectContaining({
+        reason: 'BranchENICapacityReached',
+        message:
+          "node node-a holds 1 of its 1 branch ENIs (in use or cooling down); the pod gets one when another pod's ENI is released (cooldown 1m0s)",
+      }),
+    ]);
+
+    // Pod a goes: its ENI cools down (still counted), then is released; b gets the freed VLAN.
+    kube.remove(Kinds.Pod, 'catalog/a');
+    expect(await reconciler.reconcile('catalog/a', podsReconcileContext())).toEqual({ requeueAfterMs: COOLDOWN_MS });
+    expect(await reconciler.reconcile('catalog/b', podsReconcileContext())).toEqual({ requeueAfterMs: COOLDOWN_MS });
+    clock.advance(COOLDOWN_MS);
+    await reconciler.reconcile('catalog/a', podsReconcileContext());
+    await reconciler.reconcile('catalog/b', podsReconcileContext());
+    expect(storedBranch('catalog/a')).toBeUndefined();
+    expect(storedBranch('catalog/b')?.status).toMatchObject({ phase: 'Ready', vlanId: 1 });
+  });
+});
+
+describe('release', () => {
+  async function readyBranch(): Promise<string> {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    return storedBranch('catalog/web-0')?.status?.eniId ?? '';
+  }
+
+  test('pod deleted: the ENI cools down, then is disassociated and deleted, and the object goes', async () => {
+    const eniId = await readyBranch();
+    kube.remove(Kinds.Pod, 'catalog/web-0');
+    expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({
+      requeueAfterMs: COOLDOWN_MS,
+    });
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({
+      phase: 'CoolingDown',
+      releaseRequestedAt: new Date(clock.now()).toISOString(),
+    });
+    clock.advance(COOLDOWN_MS - 1);
+    expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({ requeueAfterMs: 1 });
+    expect(ec2.enis.has(eniId)).toBe(true);
+    clock.advance(1);
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.enis.has(eniId)).toBe(false);
+    expect(ec2.associations.size).toBe(0);
+    expect(storedBranch('catalog/web-0')).toBeUndefined();
+  });
+
+  test('the cooldown survives a restart: a new reconciler counts from status', async () => {
+    const eniId = await readyBranch();
+    kube.seed(Kinds.Pod, { ...pod('web-0', 'pod-uid-1'), status: { phase: 'Succeeded' } });
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    clock.advance(30_000);
+    const restarted = build();
+    expect(await restarted.reconcile('catalog/web-0', podsReconcileContext())).toEqual({ requeueAfterMs: 30_000 });
+    clock.advance(30_000);
+    await restarted.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.enis.has(eniId)).toBe(false);
+  });
+
+  test('trunk gone: released at once, no cooldown; EC2 not-found counts as done', async () => {
+    const eniId = await readyBranch();
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    ec2.enis.delete(eniId); // the trunk controller got there first
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(storedBranch('catalog/web-0')).toBeUndefined();
+  });
+});
+
+describe('group drift', () => {
+  test('a spec change reaches the running pod’s ENI in place, with an event', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    const eniId = storedBranch('catalog/web-0')?.status?.eniId ?? '';
+    await kube.mergePatch(Kinds.BranchInterface, 'catalog/web-0', { spec: { securityGroups: ['sg-cache', 'sg-rds'] } });
+    recorder.events.length = 0;
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.enis.get(eniId)?.securityGroupIds).toEqual(['sg-cache', 'sg-rds']);
+    expect(storedBranch('catalog/web-0')?.status?.appliedSecurityGroups).toEqual(['sg-cache', 'sg-rds']);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        reason: 'SecurityGroupsUpdated',
+        message: `branch ENI ${eniId} now carries security groups [sg-cache sg-rds] (was [sg-rds]), applied without restarting the pod`,
+      }),
+    ]);
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+  });
+});
