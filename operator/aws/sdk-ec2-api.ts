@@ -47,7 +47,7 @@ import type {
   TrunkAssociation,
   Vpc,
 } from './ec2-api.ts';
-import { classifyEc2Error, codeLabel, Ec2Error, Ec2NotFoundError, isThrottlingCode } from './ec2-errors.ts';
+import { classifyEc2Error, codeLabel, Ec2Error, Ec2NotFoundError } from './ec2-errors.ts';
 import {
   networkInterfaceFilters,
   tagFilters,
@@ -61,13 +61,8 @@ import {
   toVpc,
 } from './sdk-mapping.ts';
 import type { RequestObserver } from './rate-limiter.ts';
-import {
-  ec2CallDurationSeconds,
-  ec2CallsTotal,
-  ec2ErrorsTotal,
-  ec2RequestsTotal,
-  ec2ThrottledResponsesTotal,
-} from '../observability/metrics.ts';
+import { observeRequests } from './sdk-request-observer.ts';
+import { ec2CallDurationSeconds, ec2CallsTotal, ec2ErrorsTotal } from '../observability/metrics.ts';
 
 export interface SdkEc2ApiOptions {
   /** Client for everything (the operator's default identity). */
@@ -81,8 +76,6 @@ export interface SdkEc2ApiOptions {
 /** EC2 caps filter values per filter at 200 and resource ids per CreateTags/DeleteTags at 1000. */
 const FILTER_VALUES_MAX = 200;
 const TAG_RESOURCES_MAX = 1000;
-/** Describes that draw from EC2's smaller bucket when sent with neither filters nor pagination (spec §5.6). */
-const UNFILTERED_BUCKET_ACTIONS = new Set(['DescribeInstances', 'DescribeNetworkInterfaces', 'DescribeSecurityGroups']);
 
 const tracer = trace.getTracer('sgp-operator/aws');
 
@@ -538,37 +531,4 @@ function chunks<T>(items: T[], size: number): T[][] {
   const result: T[][] = [];
   for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
   return result;
-}
-
-/**
- * Adds a per-attempt middleware (deserialize step, inside the SDK's retry loop) that counts every HTTP
- * request and every throttled response, and tells the observer which bucket the request drew from.
- */
-function observeRequests(client: EC2Client, observer: RequestObserver | undefined): void {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      const bucket = isUnfilteredDescribe(action, args.request) ? 'UnfilteredDescribe' : action;
-      ec2RequestsTotal.inc({ action });
-      try {
-        const out = await next(args);
-        observer?.onRequest(bucket, { isThrottled: false });
-        return out;
-      } catch (err) {
-        const name = err instanceof Error ? err.name : '';
-        const isThrottled = isThrottlingCode(name);
-        if (isThrottled) ec2ThrottledResponsesTotal.inc({ action });
-        observer?.onRequest(bucket, { isThrottled });
-        throw err;
-      }
-    },
-    // Highest priority in the deserialize step: outside the deserializer (sees parsed EC2 errors), inside retries.
-    { step: 'deserialize', priority: 'high', name: 'sgpRequestObserver', override: true },
-  );
-}
-
-function isUnfilteredDescribe(action: string, request: unknown): boolean {
-  if (!UNFILTERED_BUCKET_ACTIONS.has(action)) return false;
-  const body = (request as { body?: unknown } | undefined)?.body;
-  return typeof body === 'string' && !/(^|&)(Filter\.|MaxResults=|NextToken=)/.test(body);
 }
