@@ -16,7 +16,9 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
+  // Jest reads testTimeout only at the top level, not per project. Integration tests start processes and wait
+  // for convergence with `eventually`, each under its own smaller budget; this is the outer bound.
+  testTimeout: 120000,
 };
