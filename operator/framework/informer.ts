@@ -129,8 +129,15 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
       while (!signal.aborted) {
         try {
           if (this.#resourceVersion === undefined) await this.#relist(signal);
+          const openedAt = this.#deps.clock.now();
           const delivered = await this.#watch(signal);
-          if (delivered) backoffMs = WATCH_BACKOFF_INITIAL_MS;
+          if (delivered) {
+            backoffMs = WATCH_BACKOFF_INITIAL_MS;
+          } else if (this.#deps.clock.now() - openedAt < WATCH_BACKOFF_INITIAL_MS) {
+            // A stream that ends at once with nothing in it (a proxy closing it) must not spin.
+            await this.#sleep(backoffMs, signal);
+            backoffMs = Math.min(backoffMs * 2, WATCH_BACKOFF_MAX_MS);
+          }
         } catch (error) {
           if (signal.aborted) break;
           if (error instanceof KubeGoneError) {
