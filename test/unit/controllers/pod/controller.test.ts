@@ -1,0 +1,221 @@
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import type { LeanPod } from '../../../../operator/api/pod.ts';
+import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
+import { Kinds } from '../../../../operator/api/kinds.ts';
+import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../../../../operator/api/types.ts';
+import { PodReconciler } from '../../../../operator/controllers/pod/index.ts';
+import type { KubeObject } from '../../../../operator/framework/index.ts';
+import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+
+let kube: PodsFakeKube;
+let recorder: PodsFakeRecorder;
+let reconciler: PodReconciler;
+
+function pod(
+  name: string,
+  labels: Record<string, string>,
+  options: { requests?: boolean; uid?: string } = {},
+): LeanPod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'catalog', labels, ...(options.uid ? { uid: options.uid } : {}) },
+    spec: {
+      nodeName: 'node-a',
+      serviceAccountName: 'catalog',
+      containers: [
+        {
+          name: 'app',
+          ...(options.requests === false ? {} : { resources: { limits: { 'vpc.amazonaws.com/pod-eni': '1' } } }),
+        },
+      ],
+    },
+    status: { phase: 'Running' },
+  };
+}
+
+function policy(
+  name: string,
+  groupIds: string[],
+  selector: Partial<SecurityGroupPolicy['spec']>,
+  valid = true,
+): SecurityGroupPolicy {
+  return {
+    apiVersion: 'vpcresources.k8s.aws/v1beta1',
+    kind: 'SecurityGroupPolicy',
+    metadata: { name, namespace: 'catalog', generation: 1 },
+    spec: { ...selector, securityGroups: { groupIds } },
+    status: {
+      observedGeneration: 1,
+      conditions: [
+        {
+          type: 'Valid',
+          status: valid ? 'True' : 'False',
+          reason: valid ? 'GroupsFound' : 'GroupsNotFound',
+          message: valid
+            ? ''
+            : `SecurityGroupPolicy catalog/${name} names sg-0000dead, which does not exist in vpc-1; fix spec.securityGroups.groupIds or create the group`,
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+      ],
+    },
+  };
+}
+
+const service = { 'app.kubernetes.io/component': 'service' };
+
+function branchOf(name: string): BranchInterface | undefined {
+  return kube.stored<BranchInterface>(Kinds.BranchInterface, `catalog/${name}`);
+}
+
+beforeEach(() => {
+  kube = new PodsFakeKube();
+  recorder = new PodsFakeRecorder();
+  kube.seed(Kinds.TrunkInterface, {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'TrunkInterface',
+    metadata: { name: 'node-a' },
+    spec: { nodeName: 'node-a', instanceId: 'i-1', instanceType: 'm5.large' },
+  } satisfies TrunkInterface);
+  kube.seed(Kinds.ServiceAccount, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'catalog', namespace: 'catalog', labels: { team: 'catalog' } },
+  });
+  reconciler = new PodReconciler({
+    client: kube,
+    recorder,
+    pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
+    policies: kube.reader<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy),
+    serviceAccounts: kube.reader<KubeObject>(Kinds.ServiceAccount),
+    trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
+    branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
+  });
+});
+
+describe('PodReconciler', () => {
+  test('a matching pod gets a BranchInterface owned by it, with the sorted union of its policies', async () => {
+    kube.seed(
+      Kinds.SecurityGroupPolicy,
+      policy('rds', ['sg-0000000b', 'sg-0000000a'], { podSelector: { matchLabels: service } }),
+    );
+    kube.seed(
+      Kinds.SecurityGroupPolicy,
+      policy('team', ['sg-0000000c'], { serviceAccountSelector: { matchLabels: { team: 'catalog' } } }),
+    );
+    const seeded = kube.seed(Kinds.Pod, pod('web-0', service));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    const branch = branchOf('web-0');
+    expect(branch?.spec).toEqual({
+      podName: 'web-0',
+      podUid: seeded.metadata.uid,
+      nodeName: 'node-a',
+      securityGroups: ['sg-0000000a', 'sg-0000000b', 'sg-0000000c'],
+      matchedPolicies: ['rds', 'team'],
+    });
+    expect(branch?.metadata.ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'Pod', name: 'web-0', uid: seeded.metadata.uid },
+    ]);
+    expect(branch?.metadata.finalizers).toEqual(['trunking.sgp-operator.io/branch-cleanup']);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        type: 'Normal',
+        reason: 'SecurityGroupRequested',
+        message: 'Pod will get the following Security Groups [sg-0000000b sg-0000000a sg-0000000c]',
+      }),
+    ]);
+  });
+
+  test('a reconcile right after the create, on a stale cache, does not create a second branch', async () => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: {} }));
+    kube.seed(Kinds.Pod, pod('web-0', service));
+    kube.freezeCache();
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(kube.writes.filter((w) => w.startsWith('create'))).toEqual(['create BranchInterface/catalog/web-0']);
+  });
+
+  test('a policy edit updates the branch spec, with an event', async () => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: {} }));
+    kube.seed(Kinds.Pod, pod('web-0', service));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a', 'sg-0000000d'], { podSelector: {} }));
+    recorder.events.length = 0;
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(branchOf('web-0')?.spec.securityGroups).toEqual(['sg-0000000a', 'sg-0000000d']);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        reason: 'SecurityGroupRequested',
+        message:
+          'Pod will get the following Security Groups [sg-0000000a sg-0000000d] (was [sg-0000000a]); the branch ENI is updated in place, without restarting the pod',
+      }),
+    ]);
+  });
+
+  test('a pod that stops matching everything falls back to the node groups, with a Warning', async () => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: { matchLabels: service } }));
+    kube.seed(Kinds.Pod, pod('web-0', service));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    kube.remove(Kinds.SecurityGroupPolicy, 'catalog/rds');
+    recorder.events.length = 0;
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(branchOf('web-0')?.spec.securityGroups).toEqual([]);
+    expect(recorder.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'SecurityGroupRequested' })]);
+  });
+
+  test('a pod requesting pod-eni that matches nothing gets the node groups and the EKS Warning', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', { app: 'other' }));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(branchOf('web-0')?.spec.securityGroups).toEqual([]);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'SecurityGroupRequested',
+        message:
+          "Pod will get the instance security group as the pod didn't match any Security Group from SecurityGroupPolicy",
+      }),
+    ]);
+  });
+
+  test('a pod that neither matches nor requests pod-eni is left alone', async () => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: { matchLabels: service } }));
+    kube.seed(Kinds.Pod, pod('batch', { app: 'batch' }, { requests: false }));
+    await reconciler.reconcile('catalog/batch', podsReconcileContext());
+    expect(kube.writes).toEqual([]);
+    expect(recorder.events).toEqual([]);
+  });
+
+  test('a pod matching an invalid policy waits, with one Warning naming the policy', async () => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000dead'], { podSelector: {} }, false));
+    kube.seed(Kinds.Pod, pod('web-0', service));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(branchOf('web-0')).toBeUndefined();
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'SecurityGroupPolicyInvalid',
+        message: expect.stringContaining('sg-0000dead, which does not exist in vpc-1'),
+      }),
+    ]);
+  });
+
+  test('a StatefulSet pod recreated while its predecessor’s branch cools down gets its own branch', async () => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: {} }));
+    kube.seed(Kinds.Pod, pod('web-0', service, { uid: 'old-uid' }));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    kube.remove(Kinds.Pod, 'catalog/web-0');
+    kube.seed(Kinds.Pod, pod('web-0', service, { uid: 'abcdef12-new' }));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(branchOf('web-0')?.spec.podUid).toBe('old-uid');
+    expect(branchOf('web-0-abcdef12')?.spec).toMatchObject({ podName: 'web-0', podUid: 'abcdef12-new' });
+  });
+});
