@@ -1,0 +1,18 @@
+/**
+ * How every benchmark reports: one JSON object on a single stdout line (bench/run.ts collects it), then a
+ * short human table. Progress goes to stderr so stdout stays machine-readable.
+ */
+export function emit(result: object, table: Record<string, string | number | null>): void {
+  process.stdout.write(JSON.stringify(result) + '\n');
+  const width = Math.max(...Object.keys(table).map((key) => key.length));
+  process.stdout.write(
+    Object.entries(table)
+      .map(([key, value]) => `  ${key.padEnd(width)}  ${value ?? '—'}`)
+      .join('\n') + '\n',
+  );
+}
+
+const started = performance.now();
+export function progress(message: string): void {
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+}

@@ -1,0 +1,235 @@
+/**
+ * The world an operator benchmark runs in: a private kube-apiserver + etcd with crds/ installed, and the EC2
+ * emulator over HTTP with AWS's default throttling buckets and realistic per-action latencies on (both knobs
+ * can be switched off while seeding). Nodes and pods are created as kubelet and the scheduler would leave
+ * them (there is neither here): Nodes with status and the legacy trunk opt-in label, Pods already bound.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+
+import { startControlPlane, type ControlPlane } from '../../hack/control-plane/control-plane.ts';
+import { installCrds } from '../../hack/control-plane/crds.ts';
+import { startEc2Emulator, type ActionCounters, type RunningEc2Emulator } from '../../hack/ec2-emulator/index.ts';
+import { HAS_TRUNK_ATTACHED_LABEL, POD_ENI_RESOURCE } from '../../operator/api/constants.ts';
+import { Kinds } from '../../operator/api/kinds.ts';
+import type { SecurityGroupPolicy } from '../../operator/api/types.ts';
+import { createKubeClient, type KubeClient, type KubeObject } from '../../operator/framework/index.ts';
+import { mapBounded } from './stats.ts';
+
+export const AZ = 'us-west-2a';
+export const REGION = 'us-west-2';
+/** Label every benchmark pod carries; the benchmark's SecurityGroupPolicy selects it. */
+export const POD_LABEL = { 'bench.sgp-operator.io/app': 'sgp' };
+
+/** Actions that change EC2 state (what EC2's mutating buckets count). */
+export const MUTATING_ACTIONS = [
+  'CreateNetworkInterface',
+  'DeleteNetworkInterface',
+  'ModifyNetworkInterfaceAttribute',
+  'AttachNetworkInterface',
+  'DetachNetworkInterface',
+  'AssociateTrunkInterface',
+  'DisassociateTrunkInterface',
+  'CreateTags',
+  'DeleteTags',
+  'CreateNetworkInterfacePermission',
+] as const;
+
+export type Counters = Record<string, ActionCounters>;
+
+export interface CounterDelta {
+  calls: number;
+  mutatingCalls: number;
+  throttled: number;
+  errors: number;
+  byAction: Record<string, number>;
+}
+
+export interface BenchWorld {
+  plane: ControlPlane;
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  emulator: RunningEc2Emulator;
+  vpcId: string;
+  subnetId: string;
+  nodeGroupId: string;
+  podGroupId: string;
+  counters(): Counters;
+  /** Launches `count` instances and registers their Nodes (opted in through the legacy label). */
+  addNodes(
+    count: number,
+    options?: { instanceType?: string; prefix?: string; concurrency?: number },
+  ): Promise<string[]>;
+  /** A namespace with a SecurityGroupPolicy selecting POD_LABEL, resolved once the operator validated it. */
+  createPolicyNamespace(name: string, options?: { waitValid?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  /** AWS's default buckets on the emulator (default true). */
+  throttling?: boolean;
+  /** Realistic per-action latencies on the emulator (default true). */
+  latency?: boolean;
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld> {
+  const plane = await startControlPlane();
+  try {
+    await installCrds(plane.kubeconfigPath);
+  } catch (error) {
+    await plane.stop();
+    throw error;
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(plane.kubeconfigPath);
+  const client = createKubeClient(kubeConfig);
+  const emulator = await startEc2Emulator({
+    port: 0,
+    throttling: { enabled: options.throttling ?? true },
+    latency: options.latency ?? true,
+    quotas: { networkInterfacesPerAz: 1_000_000 },
+    seed: {
+      vpcs: [
+        {
+          cidrBlocks: ['10.0.0.0/16'],
+          subnets: [{ cidrBlock: '10.0.0.0/16', availabilityZone: AZ, tags: { Name: 'bench' } }],
+          securityGroups: [{ name: 'node-group' }, { name: 'pod-group' }],
+        },
+      ],
+    },
+  });
+  const dump = emulator.control.dump();
+  const groupId = (name: string) => dump.securityGroups.find((group) => group.name === name)?.id ?? '';
+  const world: BenchWorld = {
+    plane,
+    kubeConfig,
+    client,
+    emulator,
+    vpcId: dump.vpcs[0]?.id ?? '',
+    subnetId: dump.subnets[0]?.id ?? '',
+    nodeGroupId: groupId('node-group'),
+    podGroupId: groupId('pod-group'),
+    counters: () => structuredClone(emulator.control.counters()),
+    async addNodes(count, nodeOptions = {}) {
+      const instanceType = nodeOptions.instanceType ?? 'm5.xlarge';
+      const prefix = nodeOptions.prefix ?? 'node';
+      const names = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
+      await mapBounded(names, nodeOptions.concurrency ?? 16, async (name) => {
+        const instance = emulator.control.launchInstance({
+          instanceType,
+          subnet: world.subnetId,
+          securityGroups: [world.nodeGroupId],
+        });
+        await client.create(Kinds.Node, nodeObject(name, instanceType, instance.id));
+        await client.mergePatchStatus(Kinds.Node, name, nodeStatus());
+      });
+      return names;
+    },
+    async createPolicyNamespace(name, policyOptions = {}) {
+      await client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      const policy: SecurityGroupPolicy = {
+        apiVersion: 'vpcresources.k8s.aws/v1beta1',
+        kind: 'SecurityGroupPolicy',
+        metadata: { name: 'bench', namespace: name },
+        spec: { podSelector: { matchLabels: POD_LABEL }, securityGroups: { groupIds: [world.podGroupId] } },
+      } as SecurityGroupPolicy;
+      await client.create(Kinds.SecurityGroupPolicy, policy);
+      if (policyOptions.waitValid ?? true) await waitFor(() => policyIsValid(client, name), 60_000, 'policy valid');
+    },
+    async stop() {
+      await emulator.stop();
+      await plane.stop();
+    },
+  };
+  return world;
+}
+
+async function policyIsValid(client: KubeClient, namespace: string): Promise<boolean> {
+  const policy = await client.get<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy, `${namespace}/bench`);
+  const valid = policy?.status?.conditions?.find((condition) => condition.type === 'Valid');
+  return valid?.status === 'True' && policy?.status?.observedGeneration === policy?.metadata.generation;
+}
+
+function nodeObject(name: string, instanceType: string, instanceId: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': name,
+        'node.kubernetes.io/instance-type': instanceType,
+        'topology.kubernetes.io/zone': AZ,
+        [HAS_TRUNK_ATTACHED_LABEL]: 'false',
+      },
+    },
+    spec: { providerID: `aws:///${AZ}/${instanceId}` },
+  } as KubeObject;
+}
+
+function nodeStatus(): object {
+  const capacity = { cpu: '4', memory: '16Gi', pods: '58' };
+  return {
+    capacity,
+    allocatable: capacity,
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'benchmark node',
+        lastHeartbeatTime: new Date().toISOString(),
+        lastTransitionTime: new Date().toISOString(),
+      },
+    ],
+  };
+}
+
+/** A bound pod that asks for a branch ENI (what the webhook would have added) and matches the benchmark policy. */
+export function podObject(namespace: string, name: string, nodeName: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { ...POD_LABEL } },
+    spec: {
+      nodeName,
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.k8s.io/pause:3.10',
+          resources: { requests: { [POD_ENI_RESOURCE]: '1' }, limits: { [POD_ENI_RESOURCE]: '1' } },
+        },
+      ],
+    },
+  } as KubeObject;
+}
+
+/** Calls made between two counter snapshots. */
+export function counterDelta(before: Counters, after: Counters): CounterDelta {
+  const byAction: Record<string, number> = {};
+  let calls = 0;
+  let mutatingCalls = 0;
+  let throttled = 0;
+  let errors = 0;
+  for (const [action, now] of Object.entries(after)) {
+    const was = before[action] ?? { calls: 0, errors: 0, throttled: 0 };
+    const n = now.calls - was.calls;
+    if (n > 0) byAction[action] = n;
+    calls += n;
+    if ((MUTATING_ACTIONS as readonly string[]).includes(action)) mutatingCalls += n;
+    throttled += now.throttled - was.throttled;
+    errors += now.errors - was.errors;
+  }
+  return { calls, mutatingCalls, throttled, errors, byAction };
+}
+
+/** Polls `check` until it returns true; throws naming `what` after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`benchmark timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
