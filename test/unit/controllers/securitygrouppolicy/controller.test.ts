@@ -45,7 +45,7 @@ beforeEach(() => {
     ['db-0', 'db'],
     ['db-1', 'db'],
     ['web-0', 'web'],
-  ]) {
+  ] as [string, string][]) {
     kube.seed(Kinds.Pod, {
       metadata: { name, namespace: 'payments', labels: { app } },
       spec: {},
