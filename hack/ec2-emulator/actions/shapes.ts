@@ -129,6 +129,7 @@ export function instanceXml(store: Store, instance: Instance): XmlObject {
     }),
     ebsOptimized: false,
     enaSupport: true,
+    sriovNetSupport: 'simple',
   };
 }
 
@@ -149,7 +150,11 @@ export function subnetXml(store: Store, subnet: Subnet): XmlObject {
     ipv6CidrBlockAssociationSet: [],
     tagSet: tagSet(subnet.tags),
     ipv6Native: false,
-    privateDnsNameOptionsOnLaunch: { hostnameType: 'ip-name', enableResourceNameDnsARecord: false },
+    privateDnsNameOptionsOnLaunch: {
+      hostnameType: 'ip-name',
+      enableResourceNameDnsARecord: false,
+      enableResourceNameDnsAAAARecord: false,
+    },
   };
 }
 
@@ -208,6 +213,9 @@ export function instanceTypeXml(info: InstanceTypeInfo): XmlObject {
         networkCardIndex: card.networkCardIndex,
         networkPerformance: 'Up to 10 Gigabit',
         maximumNetworkInterfaces: card.maximumNetworkInterfaces,
+        baselineBandwidthInGbps: 0.75,
+        peakBandwidthInGbps: 10,
+        defaultEnaQueueCountPerInterface: 2,
       })),
       ipv4AddressesPerInterface: info.ipv4PerInterface,
       ipv6AddressesPerInterface: info.ipv4PerInterface,
@@ -215,6 +223,14 @@ export function instanceTypeXml(info: InstanceTypeInfo): XmlObject {
       enaSupport: 'required',
       efaSupported: false,
       encryptionInTransitSupported: false,
+      enaSrdSupported: false,
+      connectionTrackingConfiguration: {
+        defaultTcpEstablishedTimeout: 432000,
+        defaultUdpStreamTimeout: 180,
+        defaultUdpTimeout: 30,
+      },
+      flexibleEnaQueuesSupport: 'unsupported',
+      secondaryNetworkSupported: false,
     },
   };
 }
