@@ -149,6 +149,31 @@ describe('bad input never crashes, hangs or answers HTML', () => {
   });
 });
 
+describe('JSON control API under /_emulator/', () => {
+  test('faults set over HTTP apply to the next SDK call; unknown methods and bad JSON answer JSON errors', async () => {
+    fx = await startFixture();
+    const control = (method: string, body: string) =>
+      fetch(`${fx?.emulator.endpoint ?? ''}/_emulator/${method}`, { method: 'POST', body });
+    const set = await control('setFaults', JSON.stringify([{ action: 'DescribeVpcs', code: 'UnauthorizedOperation' }]));
+    expect(set.status).toBe(200);
+    expect((await ec2Error(fx.ec2.send(new DescribeVpcsCommand({})))).name).toBe('UnauthorizedOperation');
+    const unknown = await control('explode', '{}');
+    expect([unknown.status, await unknown.json()]).toEqual([
+      404,
+      { error: { code: 'UnknownControlMethod', message: "No control method 'explode'." } },
+    ]);
+    expect((await control('launchInstance', '{not json')).status).toBe(400);
+    const launched = await control(
+      'launchInstance',
+      JSON.stringify({ instanceType: 'm5.large', subnet: SUBNET_A, securityGroups: [NODE_SG] }),
+    );
+    const instance = (await launched.json()) as { id: string; state: string };
+    expect(instance.state).toBe('running');
+    const counters = (await (await control('counters', '')).json()) as Record<string, { errors: number }>;
+    expect(counters.DescribeVpcs?.errors).toBe(1);
+  });
+});
+
 describe('describes and eventual consistency', () => {
   test('a new ENI is invisible to lookups and filters until the consistency delay passes', async () => {
     fx = await startFixture({ eventualConsistencyMs: 300 });
