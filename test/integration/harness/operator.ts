@@ -11,6 +11,9 @@ import { parseOptions, type Options } from '../../../operator/options.ts';
 import type { TimerClock } from '../../../operator/framework/index.ts';
 import { kubeConfig, uniqueName } from './index.ts';
 
+/** Caches of a fresh operator sync in well under a second locally; this only bounds a broken start. */
+const READY_TIMEOUT_MS = 60_000;
+
 export interface TestOperatorOptions extends Partial<Omit<Options, 'ec2RateLimits'>> {
   /** The emulator's endpoint, e.g. `emulator.endpoint`. */
   ec2Endpoint: string;
@@ -66,8 +69,13 @@ export async function startTestOperator(testOptions: TestOperatorOptions): Promi
     failure = error;
   });
   await new Promise<void>((resolve, reject) => {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
     const check = setInterval(() => {
-      if (failure !== undefined) {
+      if (Date.now() > deadline) {
+        clearInterval(check);
+        stopping.abort(new Error('test operator never became ready'));
+        reject(new Error(`the test operator's caches did not sync within ${READY_TIMEOUT_MS / 1000} s`));
+      } else if (failure !== undefined) {
         clearInterval(check);
         reject(failure instanceof Error ? failure : new Error(String(failure)));
       } else if (operator.manager.isReady()) {
