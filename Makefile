@@ -16,12 +16,15 @@ ASSETS = $(if $(filter true,$(USE_EXISTING_CLUSTER)),,$(or $(KUBEBUILDER_ASSETS)
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# `npm install` with the committed lock installs exactly the locked versions. Not `npm ci`: the registry here
+# serves only this platform's optional binaries (@swc/core-*, @unrs/resolver-binding-*), so the lock cannot list
+# the others and `npm ci` refuses it as out of sync.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .PHONY: deps
-deps: node_modules/.installed ## Install npm dependencies (npm ci)
+deps: node_modules/.installed ## Install npm dependencies (exact versions from package-lock.json)
 
 .PHONY: lint
 lint: deps ## eslint + prettier --check
