@@ -4,7 +4,7 @@
  * can be switched off while seeding). Nodes and pods are created as kubelet and the scheduler would leave
  * them (there is neither here): Nodes with status and the legacy trunk opt-in label, Pods already bound.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
 import { startControlPlane, type ControlPlane } from '../../hack/control-plane/control-plane.ts';
 import { installCrds } from '../../hack/control-plane/crds.ts';
@@ -61,6 +61,8 @@ export interface BenchWorld {
   ): Promise<string[]>;
   /** A namespace with a SecurityGroupPolicy selecting POD_LABEL, resolved once the operator validated it. */
   createPolicyNamespace(name: string, options?: { waitValid?: boolean }): Promise<void>;
+  /** Deletes a pod as kubelet finishes it: grace period 0 (no kubelet here to confirm termination). */
+  deletePod(namespace: string, name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(plane.kubeconfigPath);
   const client = createKubeClient(kubeConfig);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
   const emulator = await startEc2Emulator({
     port: 0,
     throttling: { enabled: options.throttling ?? true },
@@ -134,6 +137,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
       } as SecurityGroupPolicy;
       await client.create(Kinds.SecurityGroupPolicy, policy);
       if (policyOptions.waitValid ?? true) await waitFor(() => policyIsValid(client, name), 60_000, 'policy valid');
+    },
+    async deletePod(namespace, name) {
+      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
     },
     async stop() {
       await emulator.stop();

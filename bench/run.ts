@@ -1,0 +1,168 @@
+/**
+ * Runs every benchmark, one after another, each in its own child process (so one's heap and caches do not
+ * skew the next), at a reduced default scale that fits in 10 minutes on 2 cores; `--full` for the issue's
+ * scale. Collects each one's JSON figures, prints them combined, writes them to .bench-results/<date>.json
+ * (merged with earlier runs of the same day, per benchmark), and ends with a short table.
+ * Figures only: nothing here passes or fails on time. Exit status is non-zero only if a benchmark crashed.
+ *
+ *   node bench/run.ts [--full] [--only <name>]...      (make bench BENCH_ARGS='--only operator-cold-burst')
+ *
+ * Each benchmark is also a script you can run alone: node bench/<name>.ts [--full].
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+interface Benchmark {
+  name: string;
+  /** What it measures, for the table. */
+  about: string;
+  reduced: string[];
+  full: string[];
+}
+
+const BENCHMARKS: readonly Benchmark[] = [
+  { name: 'framework', about: 'no-op reconciles/s; heap per cached pod', reduced: [], full: [] },
+  { name: 'ec2-emulator', about: 'emulator calls/s; memory of a large state', reduced: [], full: ['--full'] },
+  {
+    name: 'ec2-throughput',
+    about: 'rate limiter: sustained CreateNetworkInterface vs refill',
+    reduced: [],
+    full: ['--duration-seconds', '60'],
+  },
+  { name: 'operator-cold-burst', about: 'N pods at once: pods/s, latency, EC2 ceiling', reduced: [], full: ['--full'] },
+  { name: 'operator-churn', about: 'rolling replacement: EC2 calls per pod, pods/s', reduced: [], full: ['--full'] },
+  { name: 'operator-restart', about: 'restart: first pod served, EC2 calls', reduced: [], full: ['--full'] },
+  { name: 'operator-footprint', about: 'RSS and CPU with many objects cached', reduced: [], full: ['--full'] },
+];
+
+const { values } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+    'timeout-minutes': { type: 'string' },
+  },
+});
+const HERE = dirname(fileURLToPath(import.meta.url));
+const only = values.only ?? [];
+const unknown = only.filter((name) => !BENCHMARKS.some((b) => b.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench/run.ts: unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+const selected = BENCHMARKS.filter((b) => only.length === 0 || only.includes(b.name));
+const timeoutMs = Number(values['timeout-minutes'] ?? (values.full ? 90 : 8)) * 60_000;
+
+interface Outcome {
+  name: string;
+  args: string[];
+  seconds: number;
+  exitCode: number | null;
+  result: unknown;
+  error?: string;
+}
+
+/** The benchmark's figures: a one-line JSON object, or a pretty-printed one from a `{` line to a `}` line. */
+function parseFigures(stdout: string): unknown {
+  const lines = stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]?.trim() ?? '';
+    if (!line.startsWith('{')) continue;
+    try {
+      return JSON.parse(line) as unknown;
+    } catch {
+      const end = lines.findIndex((candidate, j) => j > i && candidate === '}');
+      if (end > i) {
+        try {
+          return JSON.parse(lines.slice(i, end + 1).join('\n')) as unknown;
+        } catch {
+          // not this block; keep looking
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function runOne(benchmark: Benchmark): Promise<Outcome> {
+  const args = values.full ? benchmark.full : benchmark.reduced;
+  const script = join(HERE, `${benchmark.name}.ts`);
+  process.stderr.write(`\n=== ${benchmark.name} ${args.join(' ')}\n`);
+  const started = performance.now();
+  return new Promise((resolve) => {
+    // Its own process group, so a timeout ends the benchmark and whatever it started (apiserver, etcd).
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+      env: process.env,
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const result = parseFigures(stdout);
+      resolve({
+        name: benchmark.name,
+        args,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+        exitCode: code,
+        result: result ?? null,
+        ...(timedOut
+          ? { error: `stopped after ${timeoutMs / 60_000} min` }
+          : code !== 0
+            ? { error: `exited with ${code}` }
+            : result === undefined
+              ? { error: 'printed no JSON figures' }
+              : {}),
+      });
+    });
+  });
+}
+
+const outcomes: Outcome[] = [];
+for (const benchmark of selected) outcomes.push(await runOne(benchmark));
+
+const now = new Date();
+const report = {
+  date: now.toISOString(),
+  scale: values.full ? 'full' : 'reduced',
+  machine: {
+    cores: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  },
+  benchmarks: Object.fromEntries(outcomes.map(({ name, ...rest }) => [name, rest])),
+};
+const dir = join(HERE, '..', '.bench-results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${now.toISOString().slice(0, 10)}.json`);
+// Keep the day's other benchmarks (a `--only` run replaces just its own entries).
+const earlier = existsSync(file)
+  ? (JSON.parse(readFileSync(file, 'utf8')) as { benchmarks?: Record<string, unknown> })
+  : {};
+writeFileSync(
+  file,
+  JSON.stringify({ ...report, benchmarks: { ...earlier.benchmarks, ...report.benchmarks } }, null, 2) + '\n',
+);
+
+process.stdout.write(JSON.stringify(report, null, 2) + '\n\n');
+const rows = outcomes.map((o) => {
+  const about = BENCHMARKS.find((b) => b.name === o.name)?.about ?? '';
+  return `  ${o.name.padEnd(20)} ${(o.error ?? 'ok').padEnd(24)} ${`${o.seconds} s`.padStart(8)}  ${about}`;
+});
+process.stdout.write([`benchmarks (${report.scale} scale), figures in ${file}:`, ...rows, ''].join('\n') + '\n');
+process.exit(outcomes.some((o) => o.error !== undefined) ? 1 : 0);
