@@ -38,7 +38,7 @@ export { StatusCheckpoints } from './checkpoints.ts';
 export { VlanReservations } from './vlan-reservations.ts';
 
 /**
- * Branch reconciles wait on EC2 (create, associate) while holding nothing else, so more workers mean more
+ * Default workers (--branch-workers). Branch reconciles wait on EC2 (create, associate) while holding nothing else, so more workers mean more
  * pods served in parallel; EC2 throttling (operator/aws) bounds the actual call rate. EKS uses 30.
  */
 export const BRANCH_WORKERS = 16;
@@ -70,7 +70,11 @@ export function registerBranchInterfaceController(deps: ControllerDeps): Control
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
   });
-  const controller = deps.manager.controller({ name: 'branchinterface', reconciler, workers: BRANCH_WORKERS });
+  const controller = deps.manager.controller({
+    name: 'branchinterface',
+    reconciler,
+    workers: deps.settings?.branchWorkers ?? BRANCH_WORKERS,
+  });
   controller.watch(branches, (branch) => [
     keyOf(branch),
     ...(branch.metadata.deletionTimestamp || branch.status?.phase === 'Releasing'

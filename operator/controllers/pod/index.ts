@@ -33,7 +33,7 @@ export type { PodBranchPlan, PodBranchInput } from './decision.ts';
 export { PolicyCondition, policyValidity } from './policy-state.ts';
 export type { PolicyValidity } from './policy-state.ts';
 
-/** Pod reconciles write only to the API server (no EC2), so a handful of workers keeps up with bursts. */
+/** Default workers (--pod-workers): pod reconciles only write to the API server, so a few keep up with bursts. */
 export const POD_WORKERS = 8;
 
 /** Keys of the pods in a namespace that ask for a branch ENI (the only ones a policy change can affect). */
@@ -60,7 +60,11 @@ export function registerPodController(deps: ControllerDeps): Controller {
     trunks,
     branches,
   });
-  const controller = deps.manager.controller({ name: 'pod', reconciler, workers: POD_WORKERS });
+  const controller = deps.manager.controller({
+    name: 'pod',
+    reconciler,
+    workers: deps.settings?.podWorkers ?? POD_WORKERS,
+  });
   controller.watch(pods);
   controller.watch(policies, (policy) => podEniPodKeys(pods, policy.metadata.namespace ?? ''));
   controller.watch(serviceAccounts, (sa) =>
