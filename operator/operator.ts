@@ -30,7 +30,7 @@ import {
   type KubeObject,
   type TimerClock,
 } from './framework/index.ts';
-import { createLimitsProvider } from './limits/index.ts';
+import { LIMITS_OVERRIDE_CONFIGMAP, createLimitsProvider, parseBranchCapacityOverrides } from './limits/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import type { Options } from './options.ts';
 import {
@@ -97,8 +97,10 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
         ? {}
         : { trunkAssociationRoleArn: options.trunkAssociationRoleArn }),
     });
-  // TODO(run helper): read per-type branch overrides from a ConfigMap once the limits helper names one.
-  const limits = createLimitsProvider({ ec2, overrides: () => ({}) });
+  const limits = createLimitsProvider({
+    ec2,
+    overrides: watchBranchCapacityOverrides(manager, options.leaderElectionNamespace, log),
+  });
 
   const vpcId = options.vpcId ?? (await discoverVpcId(client, ec2, log));
   // The ConfigMap kube-system/amazon-vpc-cni (key branch-eni-cooldown) sets the live value, as on EKS.
@@ -251,3 +253,30 @@ const SELF_SUBJECT_REVIEW = {
   plural: 'selfsubjectreviews',
   namespaced: false,
 };
+
+/**
+ * Branch capacity for instance types missing from the generated table comes from the ConfigMap
+ * `sgp-operator-config` in the operator's namespace (the Lease's), watched so edits apply without a restart.
+ * A rejected entry is logged once with the key and the fix; the type then stays unsupported.
+ */
+function watchBranchCapacityOverrides(
+  manager: ControllerDeps['manager'],
+  namespace: string,
+  log: Logger,
+): () => Record<string, number> {
+  const configMaps = manager.informer<{ metadata: { name: string }; data?: Record<string, string> }>({
+    kind: Kinds.ConfigMap,
+    namespace,
+    fieldSelector: `metadata.name=${LIMITS_OVERRIDE_CONFIGMAP}`,
+  });
+  const reported = new Set<string>();
+  return () => {
+    const parsed = parseBranchCapacityOverrides(configMaps.get(`${namespace}/${LIMITS_OVERRIDE_CONFIGMAP}`)?.data);
+    for (const problem of parsed.problems) {
+      if (reported.has(problem)) continue;
+      reported.add(problem);
+      log.warn('ignored branch capacity override', { problem });
+    }
+    return parsed.capacities;
+  };
+}
