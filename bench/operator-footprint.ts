@@ -8,8 +8,8 @@
  * Figures: time until /readyz answers 200 (caches synced, leader elected), RSS peak and at the end, CPU
  * seconds used until ready, CPU % while idle over `--idle-seconds` (default 20) after ready.
  *
- *   node bench/operator-footprint.ts [--nodes 1000] [--pods 10000] [--idle-seconds 20] [--full]
- *   (--full: 5,000 nodes / 50,000 pods)
+ *   node bench/operator-footprint.ts [--nodes 500] [--pods 5000] [--idle-seconds 20] [--full]
+ *   (default 500 nodes / 5,000 pods; --full: 5,000 nodes / 50,000 pods)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,8 +30,8 @@ const { values } = parseArgs({
     full: { type: 'boolean', default: false },
   },
 });
-const nodes = Number(values.nodes ?? (values.full ? 5000 : 1000));
-const pods = Number(values.pods ?? (values.full ? 50_000 : 10_000));
+const nodes = Number(values.nodes ?? (values.full ? 5000 : 500));
+const pods = Number(values.pods ?? (values.full ? 50_000 : 5_000));
 const idleMs = Number(values['idle-seconds']) * 1000;
 const NAMESPACES = 20;
 const MAIN = fileURLToPath(new URL('../operator/main.ts', import.meta.url));
