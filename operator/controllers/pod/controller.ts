@@ -121,8 +121,9 @@ export class PodReconciler implements Reconciler {
         await deps.client.mergePatch<BranchInterface>(
           Kinds.BranchInterface,
           keyFor(branch.metadata.namespace, branch.metadata.name),
+          // No resourceVersion precondition: this controller is the only writer of the spec, the patch
+          // replaces both lists whole, and the branch controller's status writes would make one fail often.
           { spec: { securityGroups: plan.securityGroups, matchedPolicies: plan.matchedPolicies } },
-          branch.metadata.resourceVersion ? { resourceVersion: branch.metadata.resourceVersion } : {},
         );
         if (plan.event) deps.recorder.event(pod, plan.event.type, plan.event.reason, plan.event.message);
         context.log.info('updated branch interface groups', {
