@@ -23,6 +23,7 @@ export const AZ = 'us-west-2a';
 export const TEST_COOLDOWN_MS = 1_000;
 
 export interface PodWorld {
+  kubeConfig: KubeConfig;
   plane: ControlPlane;
   emulator: RunningEc2Emulator;
   client: KubeClient;
@@ -106,6 +107,7 @@ export async function startPodWorld(): Promise<PodWorld> {
   );
 
   return {
+    kubeConfig,
     plane,
     emulator,
     client,
