@@ -99,14 +99,17 @@ export class LeakSweeper {
     return deleted;
   }
 
-  /** Live read: the cache said the owner is gone; the API server has the last word (issue #412 in the anchor study). */
+  /**
+   * Live read: the cache said the owner is gone; the API server has the last word (issue #412 in the anchor
+   * study). Matched by pod UID over the namespace, not by name: a pod recreated while its predecessor's
+   * branch cools down gets a suffixed BranchInterface name, so a lookup by name could find the predecessor.
+   */
   async #ownerExists(owner: { namespace: string; name: string; podUid: string }): Promise<boolean> {
-    if (owner.namespace === '' || owner.name === '') return false;
-    const branch = await this.#options.client.get<BranchInterface>(
-      Kinds.BranchInterface,
-      `${owner.namespace}/${owner.name}`,
-    );
-    return branch !== undefined && branch.spec.podUid === owner.podUid;
+    if (owner.namespace === '') return false;
+    const branches = await this.#options.client.list<BranchInterface>(Kinds.BranchInterface, {
+      namespace: owner.namespace,
+    });
+    return branches.some((branch) => branch.spec.podUid === owner.podUid);
   }
 
   async #instanceGone(instanceId: string, signal?: AbortSignal): Promise<boolean> {
