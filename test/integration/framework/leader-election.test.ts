@@ -34,6 +34,10 @@ test('only the leader reconciles; when it dies the standby takes over within the
   await client.create<ConfigMap>(CONFIG_MAP, { metadata: { name: counter, namespace }, data: { active: '' } });
 
   const violations: string[] = [];
+  // Both managers run in this process, so overlap is detected exactly: a replica is in `reconcilingNow` for
+  // the whole of each reconcile, including one a crash aborts midway (a marker in the API server would stay
+  // set after such an abort and report a dead replica as active).
+  const reconcilingNow = new Set<string>();
   const reconciles = new Map<string, number>();
   const managers = new Map<string, FrameworkManager>();
   const results = new Map<string, PromiseSettledResult<void>>();
@@ -59,26 +63,27 @@ test('only the leader reconciles; when it dies the standby takes over within the
       reconciler: {
         async reconcile(key, { signal }) {
           if (key !== counterKey) return;
-          const current = await client.get<ConfigMap>(CONFIG_MAP, key);
-          if (!current) return;
-          const active = current.data?.active ?? '';
-          if (active && active !== identity) violations.push(`${identity} saw ${active} active`);
+          for (const other of reconcilingNow) violations.push(`${identity} reconciled while ${other} was reconciling`);
+          reconcilingNow.add(identity);
           try {
-            await client.mergePatch(
-              CONFIG_MAP,
-              key,
-              { data: { active: identity } },
-              {
-                resourceVersion: current.metadata.resourceVersion ?? '',
-              },
-            );
-          } catch (error) {
-            if (error instanceof KubeConflictError) violations.push(`${identity} raced another writer`);
-            throw error;
+            const current = await client.get<ConfigMap>(CONFIG_MAP, key);
+            if (!current) return;
+            try {
+              await client.mergePatch(
+                CONFIG_MAP,
+                key,
+                { data: { active: identity } },
+                { resourceVersion: current.metadata.resourceVersion ?? '' },
+              );
+            } catch (error) {
+              if (error instanceof KubeConflictError) violations.push(`${identity} raced another writer`);
+              throw error;
+            }
+            reconciles.set(identity, (reconciles.get(identity) ?? 0) + 1);
+            signal.throwIfAborted();
+          } finally {
+            reconcilingNow.delete(identity);
           }
-          reconciles.set(identity, (reconciles.get(identity) ?? 0) + 1);
-          signal.throwIfAborted();
-          await client.mergePatch(CONFIG_MAP, key, { data: { active: '' } });
           return { requeueAfterMs: 50 };
         },
       },
