@@ -1,16 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { GeneratedLimitsRow as TableEntry } from '../../../operator/limits/table.ts';
 import type { InstanceTypeInfo } from './model.ts';
-
-interface TableEntry {
-  interface: number;
-  ipv4PerInterface: number;
-  isTrunkingCompatible: boolean;
-  branchInterface: number;
-  defaultNetworkCardIndex: number;
-  networkCards: { networkCardIndex: number; maximumNetworkInterfaces: number }[];
-  hypervisor: string;
-  isBareMetal: boolean;
-}
 
 const TABLE_URL = new URL('../../../operator/limits/instance-types.json', import.meta.url);
 
