@@ -6,7 +6,7 @@
  */
 import { BRANCH_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
-import { clientToken, ignoreNotFound } from '../../aws/index.ts';
+import { branchEnisOfPodFilter, clientToken, ignoreNotFound } from '../../aws/index.ts';
 import { withContext } from '../../errors.ts';
 import { isNotFound as isKubeNotFound, keyOf, removeFinalizer, setCondition } from '../../framework/index.ts';
 import { branchOperationsTotal } from '../../observability/metrics.ts';
@@ -57,7 +57,17 @@ export async function releaseBranch(context: StepContext, cause: ReleaseCause): 
         )
         .catch(ignoreNotFound);
     }
-    if (eniId) await deps.ec2.deleteNetworkInterface(eniId, call).catch(ignoreNotFound);
+    // With no ENI recorded, a create may still have happened (its response lost, or the operator killed
+    // before the status write): the pod-UID tag every branch ENI carries finds it, so nothing leaks.
+    const eniIds = eniId
+      ? [eniId]
+      : (
+          await deps.ec2.describeNetworkInterfaces(
+            branchEnisOfPodFilter(deps.cluster.clusterName, branch.spec.podUid),
+            call,
+          )
+        ).map((eni) => eni.id);
+    for (const id of eniIds) await deps.ec2.deleteNetworkInterface(id, call).catch(ignoreNotFound);
   } catch (error) {
     branchOperationsTotal.inc({ operation: 'release', result: 'error' });
     throw withContext(

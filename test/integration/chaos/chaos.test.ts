@@ -247,13 +247,19 @@ test(
           figures.deleted++;
         }
         if (killAt.has(cycle)) {
-          const running = [0, 1].filter((i) => operators.isRunning(i));
-          if (running.length > 0) {
-            const victim = pick(running);
-            await operators.stop(victim, 'SIGKILL');
-            figures.kills++;
-            restartLater(victim);
-          }
+          // Both replicas may be down, restarting after earlier kills: wait for one, so every planned kill lands.
+          const running = await eventually(
+            () => {
+              const up = [0, 1].filter((i) => operators.isRunning(i));
+              if (up.length === 0) throw new Error('both replicas are restarting');
+              return up;
+            },
+            { timeoutMs: 30_000, intervalMs: 100, waitingFor: 'a running replica to kill' },
+          );
+          const victim = pick(running);
+          await operators.stop(victim, 'SIGKILL');
+          figures.kills++;
+          restartLater(victim);
         }
         if (handoverAt.has(cycle)) {
           // A kill just before may have left no leader yet: wait for one, then stop it gracefully (it
