@@ -129,6 +129,8 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       branchWorkers: options.branchWorkers,
       nodeWorkers: options.nodeWorkers,
       strictPodEniResource: options.strictPodEniResource,
+      podSubnetTagKey: options.podSubnetTagKey,
+      vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
     },
   };
   registerControllers(deps);

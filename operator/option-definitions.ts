@@ -2,6 +2,7 @@
  * The operator's options as data: flag, environment twin, default, bounds and help text of each. This table
  * is the single source of the parser (./options.ts), of `--help` and of the README's configuration table.
  */
+import { DEFAULT_POD_SUBNET_TAG_KEY } from './api/constants.ts';
 
 /**
  * EC2 rate-limit buckets: the same names as operator/aws/rate-limiter.ts BUCKET_NAMES (one per EC2 action,
@@ -366,6 +367,31 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       'Delete a pod that matches a SecurityGroupPolicy but lacks the vpc.amazonaws.com/pod-eni request ' +
       '(created before the policy, or past the webhook), so its owner recreates it with its groups. Off: a ' +
       'Warning event and a metric only, and the pod keeps the node’s groups.',
+  },
+  {
+    flag: 'pod-subnet-tag-key',
+    env: 'SGP_POD_SUBNET_TAG_KEY',
+    type: 'string',
+    default: DEFAULT_POD_SUBNET_TAG_KEY,
+    pattern: { regex: /^(|[^\s]{1,128})$/, expected: 'a tag key (no spaces, at most 128 characters), or ""' },
+    section: 'VPC address ranges',
+    help:
+      'Subnets of the cluster VPC carrying this tag key (any value) take branch ENIs when the node’s subnet ' +
+      'has no free address: the one with most free addresses in the node’s zone. The default is the tag ' +
+      'the VPC CNI’s subnet discovery reads. New tagged subnets are picked up without a restart. "" keeps ' +
+      'every branch ENI in its node’s subnet.',
+  },
+  {
+    flag: 'vpc-refresh-interval-seconds',
+    env: 'SGP_VPC_REFRESH_INTERVAL_SECONDS',
+    type: 'integer',
+    default: 60,
+    min: 10,
+    max: 3600,
+    section: 'VPC address ranges',
+    help:
+      'How often the VPC’s CIDR blocks and tagged subnets are re-read (one DescribeVpcs and one ' +
+      'DescribeSubnets). An exhausted subnet triggers a refresh at once, whatever this says; 10..3600.',
   },
   {
     flag: 'log-level',

@@ -6,6 +6,7 @@
  * operator reads `process.env`. The definitions below are also the source of `--help` and of the README's
  * configuration table (a unit test keeps the two in step).
  */
+import { DEFAULT_POD_SUBNET_TAG_KEY } from './api/constants.ts';
 import { OperatorError } from './errors.ts';
 import type { LogLevel } from './observability/logger.ts';
 import {
@@ -64,6 +65,9 @@ export interface Options {
   webhookServiceNamespace: string;
   enableWebhooks: boolean;
   strictPodEniResource: boolean;
+  /** '' keeps branch ENIs in their node's subnet. */
+  podSubnetTagKey: string;
+  vpcRefreshIntervalSeconds: number;
   logLevel: LogLevel;
   /** undefined: in-cluster service account, else $HOME/.kube/config. */
   kubeconfig: string | undefined;
@@ -329,6 +333,8 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     webhookServiceNamespace: text('webhook-service-namespace') ?? 'kube-system',
     enableWebhooks: bool('enable-webhooks'),
     strictPodEniResource: bool('strict-pod-eni-resource'),
+    podSubnetTagKey: text('pod-subnet-tag-key') ?? DEFAULT_POD_SUBNET_TAG_KEY,
+    vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
     logLevel: (text('log-level') ?? 'info') as LogLevel,
     kubeconfig: text('kubeconfig'),
   };

@@ -43,6 +43,13 @@ export const CNINODE_FINALIZER = 'trunking.sgp-operator.io/resource-cleanup';
 export const TRUNK_FINALIZER = 'trunking.sgp-operator.io/trunk-cleanup';
 export const BRANCH_FINALIZER = 'trunking.sgp-operator.io/branch-cleanup';
 
+/**
+ * Subnets carrying this tag key (any value) in the node's VPC and zone take branch ENIs when the node's subnet
+ * has no free address. It is the tag the VPC CNI's enhanced subnet discovery reads (CNI 1.18+), so one tag
+ * marks a subnet for pod addresses for both.
+ */
+export const DEFAULT_POD_SUBNET_TAG_KEY = 'kubernetes.io/role/cni';
+
 /** Namespace label the operator sets on every namespace holding at least one SecurityGroupPolicy. */
 export const POLICY_NAMESPACE_LABEL = 'trunking.sgp-operator.io/has-policies';
 

@@ -105,6 +105,10 @@ export interface TrunkInterface {
     branchCapacity?: number;
     /** Branch ENIs in use or cooling down on this trunk. */
     branchesUsed?: number;
+    /** The VPC's associated IPv4 CIDR blocks, as last described. */
+    vpcCidrBlocks?: string[];
+    /** Subnets tagged for pods in the node's zone: branch ENIs go there when the node's subnet is exhausted. */
+    podSubnets?: { subnetId: string; cidrBlock: string }[];
     conditions?: Condition[];
   };
 }

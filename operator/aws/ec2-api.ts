@@ -144,9 +144,9 @@ export interface Ec2Api {
   describeInstance(instanceId: string, options?: CallOptions): Promise<Instance>;
   /** DescribeInstanceTypes. Unknown types are left out of the result (not an error). */
   describeInstanceTypes(instanceTypes: string[], options?: CallOptions): Promise<InstanceTypeNetworkInfo[]>;
-  /** DescribeSubnets by ids and/or VPC and tags; pages internally. */
+  /** DescribeSubnets by ids and/or VPC, tag values (`tag:<key>`) and tag keys (`tag-key`); pages internally. */
   describeSubnets(
-    filter: { ids?: string[]; vpcId?: string; tags?: Record<string, string[]> },
+    filter: { ids?: string[]; vpcId?: string; tags?: Record<string, string[]>; tagKeys?: string[] },
     options?: CallOptions,
   ): Promise<Subnet[]>;
   /** DescribeVpcs for one VPC. Throws Ec2NotFoundError. */

@@ -151,12 +151,13 @@ export class SdkEc2Api implements Ec2Api {
   }
 
   describeSubnets(
-    filter: { ids?: string[]; vpcId?: string; tags?: Record<string, string[]> },
+    filter: { ids?: string[]; vpcId?: string; tags?: Record<string, string[]>; tagKeys?: string[] },
     options?: CallOptions,
   ): Promise<Subnet[]> {
     if (filter.ids?.length === 0) return Promise.resolve([]);
     const filters: Filter[] = [...tagFilters(filter.tags)];
     if (filter.vpcId !== undefined) filters.push({ Name: 'vpc-id', Values: [filter.vpcId] });
+    if (filter.tagKeys !== undefined) filters.push({ Name: 'tag-key', Values: filter.tagKeys });
     return this.call('DescribeSubnets', options, async (signal, requestIds) => {
       const subnets = await this.chunked(filter.ids, (ids) =>
         this.pages(

@@ -30,6 +30,10 @@ export interface ControllerSettings {
   nodeWorkers?: number;
   /** Delete pods that match a policy but lack the pod-eni request (--strict-pod-eni-resource). */
   strictPodEniResource?: boolean;
+  /** Tag key of subnets for pods (--pod-subnet-tag-key); '' keeps branch ENIs in the node's subnet. */
+  podSubnetTagKey?: string;
+  /** How often the VPC's CIDR blocks and pod subnets are re-read (--vpc-refresh-interval-seconds). */
+  vpcRefreshIntervalMs?: number;
 }
 
 export interface ControllerDeps {

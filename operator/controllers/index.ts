@@ -10,21 +10,26 @@ import { registerNodeController } from './node/index.ts';
 import { registerPodController } from './pod/index.ts';
 import { registerSecurityGroupPolicyController } from './securitygrouppolicy/index.ts';
 import { registerTrunkInterfaceController } from './trunkinterface/index.ts';
+import { registerVpcNetwork } from './vpcnetwork/index.ts';
 
 /** How often the leader sweeps EC2 for leaked ENIs. Each sweep pages our ENIs at background priority. */
 export const LEAK_SWEEP_INTERVAL_MS = 5 * 60_000;
 
 export function registerControllers(deps: ControllerDeps): void {
+  // VPC ranges: CIDR blocks and subnets tagged for pods, followed while running (leader-only refresh).
+  const subnets = registerVpcNetwork(deps);
   // Nodes: CNINode per node, eligibility, pod-eni capacity; a TrunkInterface per managed node.
   registerNodeController(deps);
-  // Trunks: adopt or create the trunk ENI, attach it, report branch capacity and use; release on node deletion.
-  registerTrunkInterfaceController(deps);
+  // Trunks: adopt or create the trunk ENI, attach it, report branch capacity and use, and the pod subnets of
+  // the node's zone; release on node deletion.
+  registerTrunkInterfaceController(deps, subnets);
   // Policies: validate groups against EC2, report matched pods, label namespaces for the webhooks.
   registerSecurityGroupPolicyController(deps);
   // Pods: which groups a pod gets; a BranchInterface per pod that asks for pod-eni and matches a policy.
   registerPodController(deps);
-  // Branches: VLAN, create + associate the branch ENI, annotate the pod; live group changes; cooldown release.
-  registerBranchInterfaceController(deps);
+  // Branches: VLAN and subnet, create + associate the branch ENI, annotate the pod; live group changes;
+  // cooldown release.
+  registerBranchInterfaceController(deps, subnets);
   // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
   registerGarbageCollection(deps, { intervalMs: LEAK_SWEEP_INTERVAL_MS });
 }

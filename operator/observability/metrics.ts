@@ -254,6 +254,43 @@ for (const reason of GC_LEAK_REASONS) {
   gcLeakedEnisDeletedTotal.inc({ reason }, 0);
 }
 
+// VPC address ranges (operator/controllers/vpcnetwork). The subnet label is bounded by the VPC's tagged
+// subnets (at most a few hundred per VPC), not by pods or nodes.
+export const vpcCidrBlocks = new Gauge({
+  name: 'sgp_vpc_cidr_blocks',
+  help: 'IPv4 CIDR blocks associated with the cluster VPC, as last described.',
+  registers: [registry],
+});
+export const podSubnetFreeAddresses = new Gauge({
+  name: 'sgp_pod_subnet_free_addresses',
+  help: 'Free IPv4 addresses of each subnet tagged for pods (branch ENIs fall over to them), as last described.',
+  labelNames: ['subnet', 'availability_zone'] as const,
+  registers: [registry],
+});
+export const VPC_NETWORK_CHANGES = ['cidr_added', 'cidr_removed', 'subnet_added', 'subnet_removed'] as const;
+export const vpcNetworkChangesTotal = new Counter({
+  name: 'sgp_vpc_network_changes_total',
+  help: 'VPC CIDR blocks and subnets tagged for pods that appeared or went away while the operator ran.',
+  labelNames: ['change'] as const,
+  registers: [registry],
+});
+for (const change of VPC_NETWORK_CHANGES) vpcNetworkChangesTotal.inc({ change }, 0);
+export const vpcNetworkRefreshesTotal = new Counter({
+  name: 'sgp_vpc_network_refreshes_total',
+  help: 'Refreshes of the VPC CIDR blocks and pod subnets, by trigger (periodic, on_demand) and result.',
+  labelNames: ['trigger', 'result'] as const,
+  registers: [registry],
+});
+for (const trigger of ['periodic', 'on_demand']) {
+  for (const result of ['success', 'error']) vpcNetworkRefreshesTotal.inc({ trigger, result }, 0);
+}
+export const branchSubnetFallbacksTotal = new Counter({
+  name: 'sgp_branch_subnet_fallbacks_total',
+  help: "Branch ENIs placed in a subnet tagged for pods because the node's subnet had no free address.",
+  registers: [registry],
+});
+branchSubnetFallbacksTotal.inc(0);
+
 // pods, branches and policies (operator/controllers/pod, branchinterface, securitygrouppolicy)
 /** Time from a pod's creation to its pod-eni annotation: what a user waits for before the pod can start. */
 export const branchAllocationDurationSeconds = new Histogram({

@@ -40,5 +40,11 @@ export const Reason = {
   SecurityGroupsUpdateFailed: 'SecurityGroupsUpdateFailed',
   /** Normal: the node holds as many branch ENIs as it may (in use or cooling down); the pod waits. */
   BranchENICapacityReached: 'BranchENICapacityReached',
+  /** Normal: the node's subnet has no free address; the pod's branch ENI goes to a subnet tagged for pods. */
+  BranchENISubnetFallback: 'BranchENISubnetFallback',
+  // VPC address ranges (ours)
+  /** Normal, on Nodes: the subnets tagged for pods in the node's zone, or the VPC's CIDR blocks, changed. */
+  PodSubnetsChanged: 'PodSubnetsChanged',
+  VpcCidrBlocksChanged: 'VpcCidrBlocksChanged',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -23,7 +23,11 @@ import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import { OperatorError } from '../../errors.ts';
 import { ensureFinalizer, keyFor, setCondition } from '../../framework/index.ts';
 import type { Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
-import { branchCapacityWaitsTotal, branchOperationsTotal } from '../../observability/metrics.ts';
+import {
+  branchCapacityWaitsTotal,
+  branchOperationsTotal,
+  branchSubnetFallbacksTotal,
+} from '../../observability/metrics.ts';
 import type { CooldownSource } from '../deps.ts';
 import { allocateVlanForBranch } from './allocate.ts';
 import { annotatePod } from './annotate.ts';
@@ -34,6 +38,7 @@ import { modifyBranchGroups } from './modify-groups.ts';
 import type { BranchStep } from './plan.ts';
 import { isTrunkUsable, planBranchStep } from './plan.ts';
 import { releaseBranch, requestRelease } from './release.ts';
+import { subnetForBranch } from './subnet.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
 
@@ -161,19 +166,38 @@ export class BranchInterfaceReconciler implements Reconciler {
     const cooldownMs = deps.cooldown.currentMs();
     const nowIso = new Date(deps.clock.now()).toISOString();
     switch (allocation.outcome) {
-      case 'allocated':
+      case 'allocated': {
+        // The subnet is decided with the VLAN and checkpointed with it: the create that follows (and any
+        // retry of it after a crash) asks EC2 for the ENI in this subnet.
+        const subnet = subnetForBranch(trunk, deps.subnets);
+        if (subnet.outcome === 'exhausted') {
+          deps.reservations.release(branch.metadata.uid ?? '');
+          const error = new OperatorError(subnet.message);
+          deps.events.allocationFailed(branch, error);
+          throw error;
+        }
         try {
+          if (subnet.outcome === 'pod-subnet') {
+            branchSubnetFallbacksTotal.inc();
+            deps.events.subnetFallback(branch, subnet.message);
+          }
           branchOperationsTotal.inc({ operation: 'allocate_vlan', result: 'success' });
-          context.log.info('allocated vlan', { vlan: allocation.vlanId, node: branch.spec.nodeName });
+          context.log.info('allocated vlan', {
+            vlan: allocation.vlanId,
+            node: branch.spec.nodeName,
+            subnet: subnet.subnet.subnetId,
+          });
           return await this.#continueWith(key, branch, {
             phase: 'Creating',
             vlanId: allocation.vlanId,
             trunkEniId: trunk.status.eniId,
+            ...subnet.subnet,
           });
         } catch (error) {
           deps.reservations.release(branch.metadata.uid ?? '');
           throw error;
         }
+      }
       case 'at-capacity': {
         branchCapacityWaitsTotal.inc();
         const waiting = branch.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'NodeAtCapacity';

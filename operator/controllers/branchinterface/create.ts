@@ -1,15 +1,22 @@
 /**
- * Creating → Associating: CreateNetworkInterface for the branch ENI in the node's subnet, with the groups,
- * EKS's description and the full tag set (trunk, VLAN, instance, cluster, owner, pod), so a restarted
- * operator — or EKS tooling — can tell whose ENI it is from EC2 alone. The ClientToken comes from the
- * BranchInterface UID: a crash after the call and before the status write gets the same ENI back.
+ * Creating → Associating: CreateNetworkInterface for the branch ENI in the subnet status records (chosen with
+ * the VLAN, see subnet.ts), with the groups, EKS's description and the full tag set (trunk, VLAN, instance,
+ * cluster, owner, pod), so a restarted operator — or EKS tooling — can tell whose ENI it is from EC2 alone.
+ * The ClientToken comes from the BranchInterface UID and the subnet: a crash after the call and before the
+ * status write gets the same ENI back.
+ *
+ * A subnet that turns out to have no free address is reported to the directory (which refreshes the VPC's
+ * ranges at once) and the branch moves to another subnet in status before the next attempt. Only EC2's
+ * definite "no free address" answer moves it: that create made no ENI, so nothing is left behind.
  */
 import { BRANCH_ENI_DESCRIPTION } from '../../api/constants.ts';
 import type { TrunkInterface } from '../../api/types.ts';
-import { branchEniTags, clientToken } from '../../aws/index.ts';
-import { branchOperationsTotal } from '../../observability/metrics.ts';
+import { branchEniTags, clientToken, Ec2LimitError } from '../../aws/index.ts';
+import { OperatorError } from '../../errors.ts';
+import { branchOperationsTotal, branchSubnetFallbacksTotal } from '../../observability/metrics.ts';
 import type { BranchStatus, StepContext } from './step.ts';
 import { podKeyOf, sortedUnique, stepError } from './step.ts';
+import { subnetForBranch } from './subnet.ts';
 
 export async function createBranchEni(
   context: StepContext,
@@ -18,10 +25,14 @@ export async function createBranchEni(
 ): Promise<Partial<BranchStatus>> {
   const { branch, deps } = context;
   const vlanId = branch.status?.vlanId ?? 0;
+  // Branches allocated before the subnet was recorded with the VLAN use the node's subnet.
+  const subnetId = branch.status?.subnetId ?? trunk.status.subnetId;
+  // Full since the choice was recorded (another branch's create found out): move without a call bound to fail.
+  if (deps.subnets.isExhausted(subnetId)) return moveToAnotherSubnet(context, trunk, subnetId, undefined);
   try {
     const eni = await deps.ec2.createNetworkInterface(
       {
-        subnetId: trunk.status.subnetId,
+        subnetId,
         securityGroupIds: securityGroups,
         description: BRANCH_ENI_DESCRIPTION,
         tags: branchEniTags({
@@ -34,7 +45,7 @@ export async function createBranchEni(
           podName: branch.spec.podName,
           podUid: branch.spec.podUid,
         }),
-        clientToken: clientToken('create', branch.metadata.uid ?? ''),
+        clientToken: clientToken('create', branch.metadata.uid ?? '', subnetId),
       },
       { signal: context.signal, priority: 'critical' },
     );
@@ -52,14 +63,43 @@ export async function createBranchEni(
       privateIp: eni.privateIpAddress,
       ipv6Address: eni.ipv6Address,
       subnetId: eni.subnetId,
-      subnetCidr: trunk.status.subnetCidr ?? '',
-      subnetV6Cidr: trunk.status.subnetV6Cidr ?? '',
+      subnetCidr: branch.status?.subnetCidr ?? trunk.status.subnetCidr ?? '',
+      subnetV6Cidr: branch.status?.subnetV6Cidr ?? trunk.status.subnetV6Cidr ?? '',
       trunkEniId: trunk.status.eniId,
       appliedSecurityGroups: sortedUnique(eni.securityGroupIds),
     };
   } catch (error) {
     branchOperationsTotal.inc({ operation: 'create', result: 'error' });
+    if (error instanceof Ec2LimitError && error.isSubnetExhausted) {
+      deps.subnets.reportExhausted(subnetId);
+      return moveToAnotherSubnet(context, trunk, subnetId, error);
+    }
     deps.events.allocationFailed(branch, error);
     throw stepError(`creating branch ENI for pod ${podKeyOf(branch)} on node ${branch.spec.nodeName}`, error);
   }
+}
+
+/**
+ * `from` has no free address: record the subnet the branch goes to instead (the next step creates there),
+ * or fail with the message that says what to do when no subnet in the zone has room.
+ */
+function moveToAnotherSubnet(
+  context: StepContext,
+  trunk: TrunkInterface & { status: { subnetId: string } },
+  from: string,
+  cause: unknown,
+): Partial<BranchStatus> {
+  const { branch, deps } = context;
+  const next = subnetForBranch(trunk, deps.subnets);
+  if (next.outcome === 'exhausted') {
+    const exhausted = new OperatorError(next.message, { cause });
+    deps.events.allocationFailed(branch, exhausted);
+    throw exhausted;
+  }
+  if (next.outcome === 'pod-subnet') {
+    branchSubnetFallbacksTotal.inc();
+    deps.events.subnetFallback(branch, next.message);
+  }
+  context.log.info('moving branch to another subnet', { from, to: next.subnet.subnetId });
+  return { phase: 'Creating', ...next.subnet };
 }

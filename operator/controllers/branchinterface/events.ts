@@ -49,6 +49,11 @@ export class BranchEvents {
     );
   }
 
+  /** The node's subnet is exhausted; the branch ENI is created in a subnet tagged for pods instead. */
+  subnetFallback(branch: BranchInterface, message: string): void {
+    this.#emit(branch, 'Normal', Reason.BranchENISubnetFallback, message);
+  }
+
   atCapacity(branch: BranchInterface, holding: number, capacity: number, cooldownMs: number): void {
     this.#emit(
       branch,

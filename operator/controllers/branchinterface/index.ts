@@ -11,6 +11,7 @@ import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import { keyOf } from '../../framework/index.ts';
 import type { Controller, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import type { SubnetDirectory } from '../vpcnetwork/index.ts';
 import { BranchGauges } from './branch-gauges.ts';
 import { StatusCheckpoints } from './checkpoints.ts';
 import { BranchInterfaceReconciler } from './controller.ts';
@@ -33,6 +34,8 @@ export {
 export { planBranchStep, desiredSecurityGroups, isTrunkUsable } from './plan.ts';
 export type { BranchStep, BranchPlanInput, ReleaseCause } from './plan.ts';
 export { podEniAnnotationEntry, podEniAnnotationValue } from './annotation.ts';
+export { chooseBranchSubnet, subnetForBranch } from './subnet.ts';
+export type { BranchSubnet, SubnetChoice, SubnetChoiceInput } from './subnet.ts';
 export { BranchEvents } from './events.ts';
 export { StatusCheckpoints } from './checkpoints.ts';
 export { VlanReservations } from './vlan-reservations.ts';
@@ -51,7 +54,7 @@ function waitingSiblings(branches: Reader<BranchInterface>, branch: BranchInterf
     .map((sibling) => keyOf(sibling));
 }
 
-export function registerBranchInterfaceController(deps: ControllerDeps): Controller {
+export function registerBranchInterfaceController(deps: ControllerDeps, subnets: SubnetDirectory): Controller {
   const branches = deps.manager.informer(branchInterfaceInformerOptions);
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
@@ -63,6 +66,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps): Control
     clock: deps.clock,
     cluster: deps.cluster,
     events: new BranchEvents(deps.recorder),
+    subnets,
     cooldown: deps.cooldown,
     branches,
     pods,

@@ -6,6 +6,7 @@ import { TerminalError, withContext } from '../../errors.ts';
 import type { Clock, KubeClient } from '../../framework/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { ClusterSettings } from '../deps.ts';
+import type { SubnetDirectory } from '../vpcnetwork/directory.ts';
 import type { BranchEvents } from './events.ts';
 
 export type BranchStatus = NonNullable<BranchInterface['status']>;
@@ -16,6 +17,8 @@ export interface BranchStepDeps {
   clock: Clock;
   cluster: ClusterSettings;
   events: BranchEvents;
+  /** VPC ranges: where a branch goes when the node's subnet is exhausted. */
+  subnets: SubnetDirectory;
 }
 
 export interface StepContext {

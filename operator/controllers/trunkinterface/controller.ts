@@ -25,10 +25,11 @@ import type { Ec2Api } from '../../aws/index.ts';
 import type { LimitsProvider } from '../../limits/index.ts';
 import { trunkInterfaces, trunkSetupDurationSeconds, TRUNK_STATES } from '../../observability/metrics.ts';
 import type { ClusterSettings } from '../deps.ts';
+import type { SubnetDirectory } from '../vpcnetwork/directory.ts';
 import type { TrunkEvents } from './events.ts';
 import { releaseBranchEnis } from './release.ts';
 import { setUpTrunk } from './setup.ts';
-import { isSettled, withProgress, type TrunkStatus } from './status.ts';
+import { isSettled, networkEvents, networkFields, withProgress, type TrunkStatus } from './status.ts';
 
 /** BranchInterface indexer: the node a branch belongs to. */
 export const BRANCHES_BY_NODE = 'spec.nodeName';
@@ -45,6 +46,8 @@ export interface TrunkReconcilerDeps {
   trunks: Reader<TrunkInterface>;
   nodes: Reader<KubeObject>;
   branches: Reader<BranchInterface>;
+  /** The VPC's CIDR blocks and pod subnets, reported in status. */
+  subnets: Pick<SubnetDirectory, 'snapshot'>;
 }
 
 export class TrunkInterfaceReconciler implements Reconciler {
@@ -101,7 +104,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
       const verifiedAt = this.#verifiedAt.get(uid) ?? now;
       if (!this.#verifiedAt.has(uid)) this.#verifiedAt.set(uid, now);
       if (now - verifiedAt < VERIFY_INTERVAL_MS) {
-        await this.#write(trunk, { ...(trunk.status ?? {}), ...counts });
+        await this.#write(trunk, this.#withNetwork({ ...(trunk.status ?? {}), ...counts }));
         return { requeueAfterMs: VERIFY_INTERVAL_MS - (now - verifiedAt) };
       }
     }
@@ -116,7 +119,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
       this.#polls.get(uid) ?? 0,
     );
     trunk = result.trunk;
-    await this.#write(trunk, { ...result.status, ...counts });
+    await this.#write(trunk, this.#withNetwork({ ...result.status, ...counts }));
 
     if (result.status.state === 'Ready') {
       this.#verifiedAt.set(uid, now);
@@ -177,8 +180,16 @@ export class TrunkInterfaceReconciler implements Reconciler {
     return written ?? trunk;
   }
 
+  /** Status plus the VPC's ranges as this node sees them (status.ts networkFields). */
+  #withNetwork(status: TrunkStatus): TrunkStatus {
+    return { ...status, ...networkFields(status, this.#deps.subnets.snapshot()) };
+  }
+
   async #write(trunk: TrunkInterface, status: TrunkStatus): Promise<void> {
     await this.#writeProgress(trunk, status);
+    for (const event of networkEvents(trunk.status, status)) {
+      this.#deps.events.networkChanged(trunk.spec.nodeName, event.reason, event.message);
+    }
   }
 
   #forget(trunk: TrunkInterface): void {

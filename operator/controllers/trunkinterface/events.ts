@@ -38,6 +38,11 @@ export class TrunkEvents {
     this.#send(nodeName, 'Warning', Reason.NodeBranchCleanupFailed, message);
   }
 
+  /** The VPC's CIDR blocks or the zone's pod subnets changed (see status.ts networkEvents). */
+  networkChanged(nodeName: string, reason: string, message: string): void {
+    this.#send(nodeName, 'Normal', reason, message);
+  }
+
   /** The node is gone: forget what was sent. */
   forget(nodeName: string): void {
     this.#last.delete(nodeName);

@@ -3,6 +3,7 @@ import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import type { KubeObject } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import type { VpcNetworkDirectory } from '../vpcnetwork/index.ts';
 import { BRANCHES_BY_NODE, TrunkInterfaceReconciler } from './controller.ts';
 import { TrunkEvents } from './events.ts';
 
@@ -11,7 +12,7 @@ export { nextTrunkStep, type TrunkFacts, type TrunkStep } from './plan.ts';
 
 export const TRUNK_CONTROLLER_NAME = 'trunkinterface';
 
-export function registerTrunkInterfaceController(deps: ControllerDeps): void {
+export function registerTrunkInterfaceController(deps: ControllerDeps, network: VpcNetworkDirectory): void {
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
   const nodes = deps.manager.informer<KubeObject>({ kind: Kinds.Node });
   const branches = deps.manager.informer<BranchInterface>({
@@ -28,6 +29,7 @@ export function registerTrunkInterfaceController(deps: ControllerDeps): void {
     trunks,
     nodes,
     branches,
+    subnets: network,
   });
   const controller = deps.manager.controller({
     name: TRUNK_CONTROLLER_NAME,
@@ -38,4 +40,11 @@ export function registerTrunkInterfaceController(deps: ControllerDeps): void {
   controller.watch(trunks);
   controller.watch(nodes, (node) => [node.metadata.name]);
   controller.watch(branches, (branch) => [branch.spec.nodeName]);
+  // The VPC's ranges: every trunk reports them, once after the first refresh and again on each change.
+  let reported = false;
+  network.onChange((_snapshot, changes) => {
+    if (reported && changes.length === 0) return;
+    reported = true;
+    for (const trunk of trunks.list()) controller.enqueue(trunk.metadata.name);
+  });
 }

@@ -4,6 +4,8 @@
  */
 import type { TrunkInterface, TrunkState } from '../../api/types.ts';
 import { setCondition } from '../../framework/index.ts';
+import { Reason } from '../../observability/reasons.ts';
+import { podSubnetsInZone, type VpcNetworkSnapshot } from '../vpcnetwork/snapshot.ts';
 
 export type TrunkStatus = NonNullable<TrunkInterface['status']>;
 
@@ -72,4 +74,64 @@ export function isSettled(trunk: TrunkInterface): boolean {
     status.subnetCidr !== undefined &&
     status.observedGeneration === trunk.metadata.generation
   );
+}
+
+/**
+ * The VPC's ranges as this node sees them: the VPC's CIDR blocks and the subnets tagged for pods in the
+ * node's zone. Nothing before the first refresh (or before the trunk's zone is known), so status keeps what
+ * it had. Free-address counts stay out: they change with every pod and would rewrite status all the time.
+ */
+export function networkFields(status: TrunkStatus, snapshot: VpcNetworkSnapshot | undefined): Partial<TrunkStatus> {
+  if (snapshot === undefined || status.availabilityZone === undefined) return {};
+  return {
+    vpcCidrBlocks: [...snapshot.cidrBlocks],
+    podSubnets: podSubnetsInZone(snapshot, status.availabilityZone).map((subnet) => ({
+      subnetId: subnet.id,
+      cidrBlock: subnet.cidrBlock,
+    })),
+  };
+}
+
+export interface NetworkEvent {
+  reason: typeof Reason.PodSubnetsChanged | typeof Reason.VpcCidrBlocksChanged;
+  message: string;
+}
+
+/**
+ * Node events for ranges that changed between two statuses. Only changes count: the first time the fields
+ * are filled in (a new node, or an operator upgraded to this version) announces nothing.
+ */
+export function networkEvents(before: TrunkStatus | undefined, after: TrunkStatus): NetworkEvent[] {
+  const events: NetworkEvent[] = [];
+  const cidrs = listChange(before?.vpcCidrBlocks, after.vpcCidrBlocks);
+  if (cidrs) {
+    events.push({
+      reason: Reason.VpcCidrBlocksChanged,
+      message: `The VPC's CIDR blocks changed: ${cidrs}; new subnets in them can be tagged for pods`,
+    });
+  }
+  const describe = (subnets: TrunkStatus['podSubnets']) =>
+    subnets?.map((subnet) => `${subnet.subnetId} (${subnet.cidrBlock})`);
+  const subnets = listChange(describe(before?.podSubnets), describe(after.podSubnets));
+  if (subnets) {
+    events.push({
+      reason: Reason.PodSubnetsChanged,
+      message:
+        `Subnets tagged for pods in ${after.availabilityZone ?? "the node's zone"} changed: ${subnets}; ` +
+        "branch ENIs use them when the node's subnet has no free address",
+    });
+  }
+  return events;
+}
+
+/** "added a, b; removed c", or undefined when nothing changed or there was no list before. */
+function listChange(before: readonly string[] | undefined, after: readonly string[] | undefined): string | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const added = after.filter((value) => !before.includes(value));
+  const removed = before.filter((value) => !after.includes(value));
+  if (added.length === 0 && removed.length === 0) return undefined;
+  return [
+    ...(added.length > 0 ? [`added ${added.join(', ')}`] : []),
+    ...(removed.length > 0 ? [`removed ${removed.join(', ')}`] : []),
+  ].join('; ');
 }

@@ -14,6 +14,7 @@ import { createEc2Api, type Ec2Api } from '../../../operator/aws/index.ts';
 import type { ControllerDeps } from '../../../operator/controllers/deps.ts';
 import { registerNodeController, type NodeObject } from '../../../operator/controllers/node/index.ts';
 import { registerTrunkInterfaceController } from '../../../operator/controllers/trunkinterface/index.ts';
+import { registerVpcNetwork } from '../../../operator/controllers/vpcnetwork/index.ts';
 import {
   createEventRecorder,
   createKubeClient,
@@ -103,7 +104,7 @@ export async function startNodeWorld(): Promise<NodeWorld> {
         cooldown: { currentMs: () => 30_000 },
       };
       registerNodeController(deps);
-      registerTrunkInterfaceController(deps);
+      registerTrunkInterfaceController(deps, registerVpcNetwork(deps));
       running = manager.start(new AbortController().signal);
     },
     async stopOperator() {

@@ -178,6 +178,8 @@ const trunk: TrunkInterface = {
     securityGroups: ['sg-0123456789abcdef0'],
     branchCapacity: 9,
     branchesUsed: 2,
+    vpcCidrBlocks: ['10.0.0.0/16'],
+    podSubnets: [{ subnetId: 'subnet-2', cidrBlock: '100.64.0.0/24' }],
     conditions: [condition],
   },
 };

@@ -75,6 +75,8 @@ describe('parseOptions', () => {
       webhookServiceNamespace: 'kube-system',
       enableWebhooks: true,
       strictPodEniResource: false,
+      podSubnetTagKey: 'kubernetes.io/role/cni',
+      vpcRefreshIntervalSeconds: 60,
       logLevel: 'info',
       kubeconfig: undefined,
     });

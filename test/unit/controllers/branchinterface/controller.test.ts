@@ -3,7 +3,7 @@ import type { LeanPod } from '../../../../operator/api/pod.ts';
 import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
-import { Ec2InvalidInputError, Ec2RetryableError } from '../../../../operator/aws/index.ts';
+import { Ec2InvalidInputError, Ec2LimitError, Ec2RetryableError } from '../../../../operator/aws/index.ts';
 import {
   BranchEvents,
   BranchInterfaceReconciler,
@@ -12,6 +12,7 @@ import {
 } from '../../../../operator/controllers/branchinterface/index.ts';
 import { TerminalError } from '../../../../operator/errors.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
+import { FakeSubnetDirectory } from '../fakes/subnets.ts';
 import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
 import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
 
@@ -23,6 +24,7 @@ let ec2: PodsFakeEc2;
 let recorder: PodsFakeRecorder;
 let clock: FakeClock;
 let reconciler: BranchInterfaceReconciler;
+let subnets: FakeSubnetDirectory;
 
 function trunk(capacity = 9): TrunkInterface {
   return {
@@ -35,6 +37,7 @@ function trunk(capacity = 9): TrunkInterface {
       eniId: 'eni-trunk',
       subnetId: 'subnet-1',
       subnetCidr: '10.0.0.0/24',
+      availabilityZone: 'us-west-2a',
       securityGroups: ['sg-node'],
       branchCapacity: capacity,
     },
@@ -74,6 +77,7 @@ function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
     clock,
     cluster: { clusterName: 'test', vpcId: 'vpc-1' },
     events: new BranchEvents(recorder),
+    subnets,
     cooldown: { currentMs: () => cooldownMs },
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
     pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
@@ -85,6 +89,7 @@ function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
 
 beforeEach(() => {
   kube = new PodsFakeKube();
+  subnets = new FakeSubnetDirectory();
   ec2 = new PodsFakeEc2();
   recorder = new PodsFakeRecorder();
   clock = new FakeClock();
@@ -233,6 +238,81 @@ describe('a new branch', () => {
     ]);
     expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Creating', vlanId: 1 });
     expect(storedBranch('catalog/web-0')?.status?.eniId).toBeUndefined();
+  });
+});
+
+describe('subnet exhaustion', () => {
+  const tagged = {
+    id: 'subnet-pods',
+    availabilityZone: 'us-west-2a',
+    cidrBlock: '100.64.0.0/24',
+    ipv6CidrBlock: '',
+    availableIpAddressCount: 250,
+  };
+  const subnetFull = () =>
+    new Ec2LimitError('The specified subnet does not have enough free addresses to satisfy the request.', {
+      code: 'InsufficientFreeAddressesInSubnet',
+      action: 'CreateNetworkInterface',
+      isSubnetExhausted: true,
+    });
+
+  test('a node subnet known to be full sends the branch to the tagged subnet of the zone, annotated with its CIDR', async () => {
+    subnets.view = { vpcId: 'vpc-1', cidrBlocks: ['10.0.0.0/16', '100.64.0.0/16'], podSubnets: [tagged] };
+    subnets.exhausted.add('subnet-1');
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect([...ec2.enis.values()].map((eni) => eni.subnetId)).toEqual(['subnet-pods']);
+    const annotation = kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.[
+      'vpc.amazonaws.com/pod-eni'
+    ];
+    expect(JSON.parse(annotation ?? '[{}]')[0].subnetCidr).toBe('100.64.0.0/24');
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', subnetId: 'subnet-pods' });
+    expect(recorder.events.map((event) => event.reason)).toEqual(['BranchENISubnetFallback', 'ResourceAllocated']);
+    expect(recorder.events[0]?.message).toContain('subnet subnet-1 of node node-a has no free IPv4 address');
+  });
+
+  test('EC2 answering "no free addresses" moves the branch within the same reconcile: one ENI, no failure', async () => {
+    subnets.view = { vpcId: 'vpc-1', cidrBlocks: ['10.0.0.0/16'], podSubnets: [tagged] };
+    ec2.failNext('createNetworkInterface', subnetFull());
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(subnets.reported).toEqual(['subnet-1']);
+    expect(ec2.callsOf('createNetworkInterface')).toEqual([
+      expect.objectContaining({ subnetId: 'subnet-1' }),
+      expect.objectContaining({ subnetId: 'subnet-pods' }),
+    ]);
+    expect([...ec2.enis.values()].map((eni) => eni.subnetId)).toEqual(['subnet-pods']);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', subnetCidr: '100.64.0.0/24' });
+    expect(recorder.events.filter((event) => event.type === 'Warning')).toEqual([]);
+  });
+
+  test('with no tagged subnet left the pod waits with a Warning that says what to do, holding no VLAN', async () => {
+    subnets.view = { vpcId: 'vpc-1', cidrBlocks: ['10.0.0.0/16'], podSubnets: [] };
+    ec2.failNext('createNetworkInterface', subnetFull());
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
+
+    await expect(reconciler.reconcile('catalog/web-0', podsReconcileContext())).rejects.toThrow(
+      /subnet subnet-1 of node node-a has no free IPv4 address, and no subnet in us-west-2a is tagged kubernetes\.io\/role\/cni/,
+    );
+    expect(ec2.enis.size).toBe(0);
+    expect(recorder.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'BranchAllocationFailed' })]);
+    expect(recorder.events[0]?.message).toContain('tag it kubernetes.io/role/cni');
+
+    // The next attempt finds the node subnet still marked and does not call EC2 again in vain.
+    await expect(reconciler.reconcile('catalog/web-0', podsReconcileContext())).rejects.toThrow(/no free IPv4/);
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+
+    // A tagged subnet appears: the pod gets its ENI there.
+    subnets.view = { vpcId: 'vpc-1', cidrBlocks: ['10.0.0.0/16'], podSubnets: [tagged] };
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', subnetId: 'subnet-pods' });
   });
 });
 

@@ -4,6 +4,7 @@ import type { BranchInterface, TrunkInterface } from '../../../../operator/api/t
 import { Ec2RetryableError, Ec2UnauthorizedError } from '../../../../operator/aws/index.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
+import { FakeSubnetDirectory } from '../fakes/subnets.ts';
 import { createLimitsProvider } from '../../../../operator/limits/index.ts';
 import {
   BRANCHES_BY_NODE,
@@ -22,9 +23,11 @@ let ec2: NodeFakeEc2;
 let recorder: NodeFakeRecorder;
 let reconciler: TrunkInterfaceReconciler;
 let clock: FakeClock;
+let subnets: FakeSubnetDirectory;
 
 beforeEach(() => {
   kube = new NodeFakeKube();
+  subnets = new FakeSubnetDirectory();
   ec2 = new NodeFakeEc2();
   recorder = new NodeFakeRecorder();
   clock = new FakeClock(Date.parse('2026-03-01T00:00:00Z'));
@@ -51,6 +54,7 @@ beforeEach(() => {
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     nodes: kube.reader<KubeObject>(Kinds.Node),
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, { [BRANCHES_BY_NODE]: (b) => [b.spec.nodeName] }),
+    subnets,
   });
 });
 

@@ -1,0 +1,83 @@
+import { describe, expect, test } from '@jest/globals';
+import { chooseBranchSubnet, type SubnetChoiceInput } from '../../../../operator/controllers/branchinterface/subnet.ts';
+import type { PodSubnet } from '../../../../operator/controllers/vpcnetwork/index.ts';
+
+const podSubnet = (id: string, free: number): PodSubnet => ({
+  id,
+  availabilityZone: 'us-west-2a',
+  cidrBlock: `cidr-of-${id}`,
+  ipv6CidrBlock: '',
+  availableIpAddressCount: free,
+});
+
+function input(overrides: Partial<SubnetChoiceInput> = {}, exhausted: string[] = []): SubnetChoiceInput {
+  return {
+    nodeSubnet: { subnetId: 'subnet-node', subnetCidr: '10.0.0.0/24', subnetV6Cidr: '' },
+    nodeName: 'node-a',
+    availabilityZone: 'us-west-2a',
+    podSubnets: [],
+    isExhausted: (id) => exhausted.includes(id),
+    tagKey: 'kubernetes.io/role/cni',
+    ...overrides,
+  };
+}
+
+describe('chooseBranchSubnet', () => {
+  test('the node subnet while it has room, even when tagged subnets exist (EKS behaviour)', () => {
+    const choice = chooseBranchSubnet(input({ podSubnets: [podSubnet('subnet-b', 200)] }));
+    expect(choice).toEqual({ outcome: 'node-subnet', subnet: input().nodeSubnet });
+  });
+
+  test('a full node subnet falls over to the tagged subnet with the most free addresses', () => {
+    const choice = chooseBranchSubnet(
+      input({ podSubnets: [podSubnet('subnet-b', 20), podSubnet('subnet-c', 200), podSubnet('subnet-d', 50)] }, [
+        'subnet-node',
+      ]),
+    );
+    expect(choice).toMatchObject({
+      outcome: 'pod-subnet',
+      subnet: { subnetId: 'subnet-c', subnetCidr: 'cidr-of-subnet-c', subnetV6Cidr: '' },
+    });
+    if (choice.outcome === 'pod-subnet') {
+      expect(choice.message).toBe(
+        'subnet subnet-node of node node-a has no free IPv4 address; the branch ENI goes to subnet subnet-c ' +
+          '(cidr-of-subnet-c, tagged kubernetes.io/role/cni, 200 free)',
+      );
+    }
+  });
+
+  test('ties go to the lowest id, so replicas and retries choose alike', () => {
+    const choice = chooseBranchSubnet(
+      input({ podSubnets: [podSubnet('subnet-z', 10), podSubnet('subnet-a', 10)] }, ['subnet-node']),
+    );
+    expect(choice).toMatchObject({ subnet: { subnetId: 'subnet-a' } });
+  });
+
+  test('tagged subnets that are full, marked exhausted, or the node subnet itself are skipped', () => {
+    const choice = chooseBranchSubnet(
+      input(
+        {
+          podSubnets: [podSubnet('subnet-node', 0), podSubnet('subnet-b', 0), podSubnet('subnet-c', 90)],
+        },
+        ['subnet-node', 'subnet-c'],
+      ),
+    );
+    expect(choice.outcome).toBe('exhausted');
+    if (choice.outcome === 'exhausted') {
+      expect(choice.message).toBe(
+        'subnet subnet-node of node node-a has no free IPv4 address, and the subnets tagged kubernetes.io/role/cni ' +
+          'in us-west-2a (subnet-node, subnet-b, subnet-c) have none either; free addresses, or create a subnet in ' +
+          'us-west-2a (a new VPC CIDR block works too) and tag it kubernetes.io/role/cni: the operator picks it up ' +
+          'without a restart',
+      );
+    }
+  });
+
+  test('no tagged subnet at all: the message says which tag to add where', () => {
+    const choice = chooseBranchSubnet(input({}, ['subnet-node']));
+    expect(choice).toMatchObject({ outcome: 'exhausted' });
+    if (choice.outcome === 'exhausted') {
+      expect(choice.message).toContain('no subnet in us-west-2a is tagged kubernetes.io/role/cni');
+    }
+  });
+});
