@@ -10,12 +10,17 @@ import { startControlPlane, type ControlPlane } from '../../../hack/control-plan
 import { installCrds } from '../../../hack/control-plane/crds.ts';
 import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
-import type { CNINode, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
+import type {
+  CNINode,
+  PodEniAnnotationEntry,
+  SecurityGroupPolicy,
+  TrunkInterface,
+} from '../../../operator/api/types.ts';
 import { createEc2Api } from '../../../operator/aws/index.ts';
 import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../../operator/operator.ts';
-import { parseOptions } from '../../../operator/options.ts';
+import { parseOptions, type Options } from '../../../operator/options.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 
 export const AZ = 'us-west-2a';
@@ -31,8 +36,11 @@ export interface PodWorld {
   subnetId: string;
   /** Security group ids by seed name (rds-access, cache-access, payments, node-group, elsewhere). */
   groups: Record<string, string>;
-  /** Launches an instance, creates its Node, opts it in (CNINode feature) and waits for a Ready trunk. */
-  addManagedNode(prefix: string, instanceType?: string): Promise<string>;
+  /**
+   * Launches an instance (in the seeded node subnet unless `placement` names another), creates its Node, opts
+   * it in (CNINode feature) and waits for a Ready trunk.
+   */
+  addManagedNode(prefix: string, instanceType?: string, placement?: NodePlacement): Promise<string>;
   namespace(prefix: string): Promise<string>;
   /**
    * Deletes a pod at once. A bound pod's graceful deletion waits for kubelet to confirm, and no kubelet
@@ -42,7 +50,13 @@ export interface PodWorld {
   stop(): Promise<void>;
 }
 
-export async function startPodWorld(): Promise<PodWorld> {
+export interface NodePlacement {
+  subnetId: string;
+  availabilityZone: string;
+}
+
+/** `options` override the product defaults (webhooks and servers stay off). */
+export async function startPodWorld(options: Partial<Options> = {}): Promise<PodWorld> {
   const plane = await startControlPlane();
   await installCrds(plane.kubeconfigPath);
   const kubeConfig = new KubeConfig();
@@ -78,19 +92,20 @@ export async function startPodWorld(): Promise<PodWorld> {
 
   const parsed = parseOptions(['--cluster-name', uniqueName('pods-it'), '--region', 'us-west-2'], {});
   if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
-  const options = Object.freeze({
+  const operatorOptions = Object.freeze({
     ...parsed.options,
     enableWebhooks: false,
     metricsBindAddress: undefined,
     healthProbeBindAddress: undefined,
     vpcId,
+    ...options,
   });
   const ec2 = createEc2Api({
     endpoint: emulator.endpoint,
     region: 'us-west-2',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  const operator: Operator = await createOperator(options, {
+  const operator: Operator = await createOperator(operatorOptions, {
     kubeConfig,
     ec2,
     log: silentLogger,
@@ -114,18 +129,18 @@ export async function startPodWorld(): Promise<PodWorld> {
     vpcId,
     subnetId,
     groups,
-    async addManagedNode(prefix, instanceType = 'm5.large') {
+    async addManagedNode(prefix, instanceType = 'm5.large', placement = { subnetId, availabilityZone: AZ }) {
       const name = uniqueName(prefix);
       const instance = emulator.control.launchInstance({
         instanceType,
-        subnet: subnetId,
+        subnet: placement.subnetId,
         securityGroups: [groups['node-group'] ?? ''],
       });
       await client.create(Kinds.Node, {
         apiVersion: 'v1',
         kind: 'Node',
         metadata: { name, labels: { 'kubernetes.io/os': 'linux', 'node.kubernetes.io/instance-type': instanceType } },
-        spec: { providerID: `aws:///${AZ}/${instance.id}` },
+        spec: { providerID: `aws:///${placement.availabilityZone}/${instance.id}` },
       } as KubeObject);
       await client.mergePatchStatus(Kinds.Node, name, {
         capacity: { cpu: '2', pods: '29' },
@@ -211,4 +226,39 @@ export function testPolicy(
     metadata: { name, namespace },
     spec: { ...selectors, securityGroups: { groupIds } },
   };
+}
+
+const POD_ENI_ANNOTATION = 'vpc.amazonaws.com/pod-eni';
+
+/** Waits for the pod's pod-eni annotation and returns its single entry, as the VPC CNI parses it. */
+export async function waitAnnotated(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<PodEniAnnotationEntry> {
+  return eventually(
+    async () => {
+      const pod = await client.get<KubeObject>(Kinds.Pod, `${namespace}/${name}`);
+      const raw = pod?.metadata.annotations?.[POD_ENI_ANNOTATION];
+      if (raw === undefined) throw new Error('not annotated yet');
+      const parsed = JSON.parse(raw) as PodEniAnnotationEntry[];
+      if (parsed.length !== 1) throw new Error(`annotation has ${parsed.length} entries`);
+      return parsed[0] as PodEniAnnotationEntry;
+    },
+    { waitingFor: `pod ${namespace}/${name} annotated with ${POD_ENI_ANNOTATION}`, timeoutMs: 60_000 },
+  );
+}
+
+export interface ObjectEvent {
+  reason?: string;
+  type?: string;
+  message?: string;
+}
+
+/** Events about one object (by name) in a namespace ('' for cluster-scoped objects such as Nodes: "default"). */
+export async function eventsOf(client: KubeClient, namespace: string, name: string): Promise<ObjectEvent[]> {
+  const events = await client.list<KubeObject & ObjectEvent & { involvedObject?: { name?: string } }>(Kinds.Event, {
+    namespace,
+  });
+  return events.filter((event) => event.involvedObject?.name === name);
 }

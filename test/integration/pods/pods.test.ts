@@ -9,7 +9,15 @@ import { Kinds } from '../../../operator/api/kinds.ts';
 import type { BranchInterface, PodEniAnnotationEntry, SecurityGroupPolicy } from '../../../operator/api/types.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
 import { eventually } from '../harness/index.ts';
-import { createTestPod, startPodWorld, testPolicy, type PodWorld } from './fixture.ts';
+import {
+  createTestPod,
+  eventsOf as objectEvents,
+  startPodWorld,
+  testPolicy,
+  waitAnnotated as waitPodAnnotated,
+  type ObjectEvent,
+  type PodWorld,
+} from './fixture.ts';
 
 let world: PodWorld;
 
@@ -35,33 +43,15 @@ async function annotationOf(namespace: string, name: string): Promise<string | u
   return pod?.metadata.annotations?.[ANNOTATION];
 }
 
-/** Waits for the pod's annotation and returns its single entry, as the VPC CNI parses it. */
-async function waitAnnotated(namespace: string, name: string): Promise<PodEniAnnotationEntry> {
-  return eventually(
-    async () => {
-      const raw = await annotationOf(namespace, name);
-      expect(raw).toBeDefined();
-      const parsed = JSON.parse(raw ?? '') as PodEniAnnotationEntry[];
-      expect(parsed).toHaveLength(1);
-      return parsed[0] as PodEniAnnotationEntry;
-    },
-    { waitingFor: `pod ${namespace}/${name} annotated with ${ANNOTATION}`, timeoutMs: 60_000 },
-  );
-}
+const waitAnnotated = (namespace: string, name: string): Promise<PodEniAnnotationEntry> =>
+  waitPodAnnotated(world.client, namespace, name);
 
 function eni(id: string) {
   return world.emulator.control.dump().networkInterfaces.find((e) => e.id === id);
 }
 
-async function eventsOf(
-  namespace: string,
-  name: string,
-): Promise<{ reason?: string; type?: string; message?: string }[]> {
-  const events = await world.client.list<
-    KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { name?: string } }
-  >(Kinds.Event, { namespace });
-  return events.filter((e) => e.involvedObject?.name === name);
-}
+const eventsOf = (namespace: string, name: string): Promise<ObjectEvent[]> =>
+  objectEvents(world.client, namespace, name);
 
 async function createPolicy(policy: SecurityGroupPolicy): Promise<void> {
   await world.client.create(Kinds.SecurityGroupPolicy, policy);
