@@ -50,6 +50,14 @@ export function chooseBranchSubnet(input: SubnetChoiceInput): SubnetChoice {
     .filter((subnet) => subnet.availableIpAddressCount > 0)
     .sort((a, b) => b.availableIpAddressCount - a.availableIpAddressCount || (a.id < b.id ? -1 : 1));
   const best = candidates[0];
+  if (best === undefined && input.tagKey === '') {
+    return {
+      outcome: 'exhausted',
+      message:
+        `subnet ${nodeSubnet.subnetId} of node ${input.nodeName} has no free IPv4 address; free addresses, or ` +
+        'set --pod-subnet-tag-key so branch ENIs can use subnets tagged for pods in the same zone',
+    };
+  }
   if (best === undefined) {
     const tagged = input.podSubnets.map((subnet) => subnet.id);
     return {

@@ -73,6 +73,16 @@ describe('chooseBranchSubnet', () => {
     }
   });
 
+  test('with the tag key turned off the branch never leaves the node subnet, and the message says how to allow it', () => {
+    const choice = chooseBranchSubnet(input({ tagKey: '', podSubnets: [] }, ['subnet-node']));
+    expect(choice).toEqual({
+      outcome: 'exhausted',
+      message:
+        'subnet subnet-node of node node-a has no free IPv4 address; free addresses, or set --pod-subnet-tag-key ' +
+        'so branch ENIs can use subnets tagged for pods in the same zone',
+    });
+  });
+
   test('no tagged subnet at all: the message says which tag to add where', () => {
     const choice = chooseBranchSubnet(input({}, ['subnet-node']));
     expect(choice).toMatchObject({ outcome: 'exhausted' });
