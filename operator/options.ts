@@ -64,6 +64,9 @@ export interface Options {
   webhookServiceNamespace: string;
   enableWebhooks: boolean;
   strictPodEniResource: boolean;
+  enableSecurityGroupAnnotations: boolean;
+  /** Groups a vpc.amazonaws.com/security-groups annotation may name; de-duplicated, in the order given. */
+  securityGroupAnnotationAllowList: readonly string[];
   logLevel: LogLevel;
   /** undefined: in-cluster service account, else $HOME/.kube/config. */
   kubeconfig: string | undefined;
@@ -272,6 +275,14 @@ function crossChecks(values: ReadonlyMap<string, Value | undefined>): OptionProb
       message: 'only applies with --trunk-association-role-arn; set the role too, or drop this flag',
     });
   }
+  if (values.get('enable-security-group-annotations') === true && !values.get('security-group-annotation-allow-list')) {
+    problems.push({
+      flag: 'enable-security-group-annotations',
+      message:
+        'needs --security-group-annotation-allow-list (or SGP_SECURITY_GROUP_ANNOTATION_ALLOW_LIST): with an empty ' +
+        'allow-list every annotation would be refused; list the groups pods may ask for, or turn the feature off',
+    });
+  }
   const ports = ['metrics-bind-address', 'health-probe-bind-address', 'webhook-bind-address']
     .map((flag) => ({ flag, address: values.get(flag) as BindAddress | undefined }))
     .filter((entry) => entry.address !== undefined && entry.address.port !== 0);
@@ -329,6 +340,10 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     webhookServiceNamespace: text('webhook-service-namespace') ?? 'kube-system',
     enableWebhooks: bool('enable-webhooks'),
     strictPodEniResource: bool('strict-pod-eni-resource'),
+    enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
+    securityGroupAnnotationAllowList: [
+      ...new Set((text('security-group-annotation-allow-list') ?? '').split(',').map((id) => id.trim())),
+    ].filter((id) => id !== ''),
     logLevel: (text('log-level') ?? 'info') as LogLevel,
     kubeconfig: text('kubeconfig'),
   };

@@ -6,6 +6,7 @@ import type { Ec2Api } from '../aws/ec2-api.ts';
 import type { Clock, EventRecorder, KubeClient, Manager } from '../framework/types.ts';
 import type { LimitsProvider } from '../limits/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { SecurityGroupAnnotationRule } from './pod/annotation-groups.ts';
 
 export interface ClusterSettings {
   /** Cluster name: in ENI tags and sweep filters. */
@@ -30,6 +31,8 @@ export interface ControllerSettings {
   nodeWorkers?: number;
   /** Delete pods that match a policy but lack the pod-eni request (--strict-pod-eni-resource). */
   strictPodEniResource?: boolean;
+  /** Security groups by annotation (--enable-security-group-annotations, its allow-list); default off. */
+  securityGroupAnnotations?: SecurityGroupAnnotationRule;
 }
 
 export interface ControllerDeps {

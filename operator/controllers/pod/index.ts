@@ -15,6 +15,7 @@ import type { SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
 import { keyOf, keyFor } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
 import { PodReconciler } from './controller.ts';
 
 export { PodReconciler } from './controller.ts';
@@ -28,8 +29,24 @@ export {
 } from './matching.ts';
 export type { PodMatch, MatchReason, PodForMatching, ServiceAccountForMatching, PolicySkipReason } from './matching.ts';
 export { matchesLabelSelector, labelSelectorProblems } from './label-selector.ts';
-export { planPodBranch, branchNameForPod } from './decision.ts';
+export { planPodBranch, branchNameForPod, annotationRefusalEvent } from './decision.ts';
 export type { PodBranchPlan, PodBranchInput } from './decision.ts';
+export {
+  annotationGroupsForPod,
+  describeCarrier,
+  judgeSecurityGroupsAnnotation,
+  parseSecurityGroupsAnnotation,
+  SECURITY_GROUP_ANNOTATIONS_OFF,
+  SECURITY_GROUP_ID,
+} from './annotation-groups.ts';
+export type {
+  AnnotationCarrier,
+  AnnotationJudgement,
+  AnnotationRefusal,
+  AnnotationRefusalReason,
+  AnnotationScope,
+  SecurityGroupAnnotationRule,
+} from './annotation-groups.ts';
 export { PolicyCondition, policyValidity } from './policy-state.ts';
 export type { PolicyValidity } from './policy-state.ts';
 
@@ -48,6 +65,7 @@ export function registerPodController(deps: ControllerDeps): Controller {
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const policies = deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy });
   const serviceAccounts = deps.manager.informer<KubeObject>({ kind: Kinds.ServiceAccount });
+  const namespaces = deps.manager.informer<KubeObject>({ kind: Kinds.Namespace });
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
   const branches = deps.manager.informer(branchInterfaceInformerOptions);
 
@@ -57,8 +75,10 @@ export function registerPodController(deps: ControllerDeps): Controller {
     pods,
     policies,
     serviceAccounts,
+    namespaces,
     trunks,
     branches,
+    securityGroupAnnotations: deps.settings?.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF,
   });
   const controller = deps.manager.controller({
     name: 'pod',
@@ -70,6 +90,8 @@ export function registerPodController(deps: ControllerDeps): Controller {
   controller.watch(serviceAccounts, (sa) =>
     podEniPodKeys(pods, sa.metadata.namespace ?? '', (pod) => serviceAccountNameOf(pod) === sa.metadata.name),
   );
+  // The annotation opt-in label: adding or removing it changes the groups of the namespace's pod-eni pods.
+  controller.watch(namespaces, (namespace) => podEniPodKeys(pods, namespace.metadata.name));
   controller.watch(trunks, (trunk) =>
     pods
       .byIndex(POD_NODE_NAME_INDEX, trunk.spec.nodeName)
