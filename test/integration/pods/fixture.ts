@@ -15,7 +15,7 @@ import { createEc2Api } from '../../../operator/aws/index.ts';
 import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../../operator/operator.ts';
-import { parseOptions } from '../../../operator/options.ts';
+import { parseOptions, type Options } from '../../../operator/options.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 
 export const AZ = 'us-west-2a';
@@ -42,7 +42,13 @@ export interface PodWorld {
   stop(): Promise<void>;
 }
 
-export async function startPodWorld(): Promise<PodWorld> {
+/**
+ * `options` overrides the operator's parsed options; it receives the seeded groups' ids (by seed name),
+ * which exist only once the emulator runs.
+ */
+export async function startPodWorld(
+  options: (groups: Record<string, string>) => Partial<Options> = () => ({}),
+): Promise<PodWorld> {
   const plane = await startControlPlane();
   await installCrds(plane.kubeconfigPath);
   const kubeConfig = new KubeConfig();
@@ -78,19 +84,20 @@ export async function startPodWorld(): Promise<PodWorld> {
 
   const parsed = parseOptions(['--cluster-name', uniqueName('pods-it'), '--region', 'us-west-2'], {});
   if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
-  const options = Object.freeze({
+  const operatorOptions = Object.freeze({
     ...parsed.options,
     enableWebhooks: false,
     metricsBindAddress: undefined,
     healthProbeBindAddress: undefined,
     vpcId,
+    ...options(groups),
   });
   const ec2 = createEc2Api({
     endpoint: emulator.endpoint,
     region: 'us-west-2',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  const operator: Operator = await createOperator(options, {
+  const operator: Operator = await createOperator(operatorOptions, {
     kubeConfig,
     ec2,
     log: silentLogger,
@@ -169,6 +176,7 @@ export interface TestPodOptions {
   nodeName: string;
   labels?: Record<string, string>;
   serviceAccountName?: string;
+  annotations?: Record<string, string>;
   /** Requests vpc.amazonaws.com/pod-eni on containers[0] (what the webhook would add). Default true. */
   podEni?: boolean;
 }
@@ -183,7 +191,7 @@ export async function createTestPod(
   return client.create(Kinds.Pod, {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace, labels: options.labels },
+    metadata: { name, namespace, labels: options.labels, annotations: options.annotations },
     spec: {
       nodeName: options.nodeName,
       serviceAccountName: options.serviceAccountName,
