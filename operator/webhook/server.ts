@@ -2,8 +2,9 @@
  * The HTTPS admission server: AdmissionReview v1 in, AdmissionReview v1 out, on `/mutate-v1-pod`,
  * `/validate-v1-pod` and `/validate-security-group-annotations`. It serves on every replica (the API server
  * calls whichever endpoint the Service picks), reads policies, ServiceAccounts and Namespaces from the shared
- * informer caches, and hands them to the pure decisions in mutate.ts, validate.ts and validate-annotations.ts. The serving certificate is swapped in place when the
- * certificate source rotates it; connections already open finish on the old one.
+ * informer caches, and hands them to the pure decisions in mutate.ts, validate.ts and validate-annotations.ts.
+ * The serving certificate is swapped in place when the certificate source rotates it; connections already
+ * open finish on the old one.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';

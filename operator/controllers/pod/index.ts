@@ -1,6 +1,7 @@
 /**
  * The pod controller and the pure decisions other folders may call (the webhook matches pods through
- * securityGroupsForPod; the SecurityGroupPolicy controller counts matched pods through policySelectsPod).
+ * securityGroupsForPod and judges security-group annotations through judgeSecurityGroupsAnnotation; the
+ * SecurityGroupPolicy controller counts matched pods through policySelectsPod).
  */
 import type { LeanPod } from '../../api/pod.ts';
 import {
@@ -29,24 +30,10 @@ export {
 } from './matching.ts';
 export type { PodMatch, MatchReason, PodForMatching, ServiceAccountForMatching, PolicySkipReason } from './matching.ts';
 export { matchesLabelSelector, labelSelectorProblems } from './label-selector.ts';
-export { planPodBranch, branchNameForPod, annotationRefusalEvent } from './decision.ts';
+export { planPodBranch, branchNameForPod } from './decision.ts';
 export type { PodBranchPlan, PodBranchInput } from './decision.ts';
-export {
-  annotationGroupsForPod,
-  describeCarrier,
-  judgeSecurityGroupsAnnotation,
-  parseSecurityGroupsAnnotation,
-  SECURITY_GROUP_ANNOTATIONS_OFF,
-  SECURITY_GROUP_ID,
-} from './annotation-groups.ts';
-export type {
-  AnnotationCarrier,
-  AnnotationJudgement,
-  AnnotationRefusal,
-  AnnotationRefusalReason,
-  AnnotationScope,
-  SecurityGroupAnnotationRule,
-} from './annotation-groups.ts';
+export { judgeSecurityGroupsAnnotation, SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
+export type { AnnotationRefusal, AnnotationScope, SecurityGroupAnnotationRule } from './annotation-groups.ts';
 export { PolicyCondition, policyValidity } from './policy-state.ts';
 export type { PolicyValidity } from './policy-state.ts';
 
