@@ -108,6 +108,11 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
     overrides.cooldown ??
     createCooldownSource({ manager, recorder, log, defaultMs: options.branchCooldownSeconds * 1000 });
 
+  // Security groups by annotation: off unless enabled, and then limited to opted-in namespaces and the allow-list.
+  const securityGroupAnnotations = {
+    isEnabled: options.enableSecurityGroupAnnotations,
+    allowList: options.securityGroupAnnotationAllowList,
+  };
   const deps: ControllerDeps = {
     manager,
     client,
@@ -131,6 +136,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       strictPodEniResource: options.strictPodEniResource,
       podSubnetTagKey: options.podSubnetTagKey,
       vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
+      securityGroupAnnotations,
     },
   };
   registerControllers(deps);
@@ -150,6 +156,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
           : undefined,
       operatorUsernames: [await ownUsername(client), ...EKS_CONTROLLER_USERNAMES],
       isStrict: options.strictPodEniResource,
+      securityGroupAnnotations,
     });
   }
   log.info('operator built', {

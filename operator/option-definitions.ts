@@ -369,6 +369,33 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       'Warning event and a metric only, and the pod keeps the node’s groups.',
   },
   {
+    flag: 'enable-security-group-annotations',
+    env: 'SGP_ENABLE_SECURITY_GROUP_ANNOTATIONS',
+    type: 'boolean',
+    default: false,
+    section: 'Behaviour',
+    help:
+      'Let pods take security groups from a vpc.amazonaws.com/security-groups annotation on the pod (or its ' +
+      'pod template) or its ServiceAccount, in addition to their SecurityGroupPolicies. Off by default ' +
+      'because whoever writes a pod could otherwise pick any group in the VPC: when on, it applies only in ' +
+      'namespaces labelled trunking.sgp-operator.io/allow-security-group-annotations=true and only to groups ' +
+      'in --security-group-annotation-allow-list. Off: the annotation is ignored, as EKS ignores it.',
+  },
+  {
+    flag: 'security-group-annotation-allow-list',
+    env: 'SGP_SECURITY_GROUP_ANNOTATION_ALLOW_LIST',
+    type: 'string',
+    pattern: {
+      regex: /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})(?:\s*,\s*sg-(?:[0-9a-f]{8}|[0-9a-f]{17}))*$/,
+      expected: 'security group ids (sg- followed by 8 or 17 hex digits) separated by commas',
+    },
+    section: 'Behaviour',
+    help:
+      'The only security groups a vpc.amazonaws.com/security-groups annotation may name, comma-separated; ' +
+      'any other group is refused at admission and never applied. Empty: none (so it must be set with ' +
+      '--enable-security-group-annotations).',
+  },
+  {
     flag: 'pod-subnet-tag-key',
     env: 'SGP_POD_SUBNET_TAG_KEY',
     type: 'string',

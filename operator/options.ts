@@ -68,6 +68,9 @@ export interface Options {
   /** '' keeps branch ENIs in their node's subnet. */
   podSubnetTagKey: string;
   vpcRefreshIntervalSeconds: number;
+  enableSecurityGroupAnnotations: boolean;
+  /** Groups a vpc.amazonaws.com/security-groups annotation may name; de-duplicated, in the order given. */
+  securityGroupAnnotationAllowList: readonly string[];
   logLevel: LogLevel;
   /** undefined: in-cluster service account, else $HOME/.kube/config. */
   kubeconfig: string | undefined;
@@ -276,6 +279,14 @@ function crossChecks(values: ReadonlyMap<string, Value | undefined>): OptionProb
       message: 'only applies with --trunk-association-role-arn; set the role too, or drop this flag',
     });
   }
+  if (values.get('enable-security-group-annotations') === true && !values.get('security-group-annotation-allow-list')) {
+    problems.push({
+      flag: 'enable-security-group-annotations',
+      message:
+        'needs --security-group-annotation-allow-list (or SGP_SECURITY_GROUP_ANNOTATION_ALLOW_LIST): with an empty ' +
+        'allow-list every annotation would be refused; list the groups pods may ask for, or turn the feature off',
+    });
+  }
   const ports = ['metrics-bind-address', 'health-probe-bind-address', 'webhook-bind-address']
     .map((flag) => ({ flag, address: values.get(flag) as BindAddress | undefined }))
     .filter((entry) => entry.address !== undefined && entry.address.port !== 0);
@@ -335,6 +346,10 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     strictPodEniResource: bool('strict-pod-eni-resource'),
     podSubnetTagKey: text('pod-subnet-tag-key') ?? DEFAULT_POD_SUBNET_TAG_KEY,
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
+    enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
+    securityGroupAnnotationAllowList: [
+      ...new Set((text('security-group-annotation-allow-list') ?? '').split(',').map((id) => id.trim())),
+    ].filter((id) => id !== ''),
     logLevel: (text('log-level') ?? 'info') as LogLevel,
     kubeconfig: text('kubeconfig'),
   };

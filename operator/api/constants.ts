@@ -22,8 +22,17 @@ export const SECURITY_GROUPS_FOR_PODS_FEATURE = 'SecurityGroupsForPods';
 export const COMPUTE_TYPE_LABEL = 'eks.amazonaws.com/compute-type';
 /** Fargate pods carry this label; they never get branch ENIs from us. */
 export const FARGATE_PROFILE_LABEL = 'eks.amazonaws.com/fargate-profile';
-/** Security groups by annotation (opt-in feature, see issue 12): comma-separated sg ids. */
+/**
+ * Security groups by annotation on a Pod (or its pod template) or ServiceAccount: comma-separated sg ids.
+ * Our opt-in extension, not an EKS API (anchor study §11); off unless --enable-security-group-annotations.
+ */
 export const SECURITY_GROUPS_ANNOTATION = 'vpc.amazonaws.com/security-groups';
+/**
+ * Namespace label (value "true") a cluster admin sets to let the namespace's pods and ServiceAccounts use
+ * {@link SECURITY_GROUPS_ANNOTATION}. Labelling a namespace takes cluster-scoped rights, which pod authors
+ * usually lack; that is what makes it an opt-in rather than a self-service switch.
+ */
+export const ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL = 'trunking.sgp-operator.io/allow-security-group-annotations';
 
 /** ConfigMap and key holding the branch ENI cooldown in seconds, as EKS reads it. */
 export const VPC_CNI_CONFIGMAP_NAMESPACE = 'kube-system';

@@ -6,6 +6,7 @@ import type { Ec2Api } from '../aws/ec2-api.ts';
 import type { Clock, EventRecorder, KubeClient, Manager } from '../framework/types.ts';
 import type { LimitsProvider } from '../limits/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { SecurityGroupAnnotationRule } from './pod/annotation-groups.ts';
 
 export interface ClusterSettings {
   /** Cluster name: in ENI tags and sweep filters. */
@@ -34,6 +35,8 @@ export interface ControllerSettings {
   podSubnetTagKey?: string;
   /** How often the VPC's CIDR blocks and pod subnets are re-read (--vpc-refresh-interval-seconds). */
   vpcRefreshIntervalMs?: number;
+  /** Security groups by annotation (--enable-security-group-annotations, its allow-list); default off. */
+  securityGroupAnnotations?: SecurityGroupAnnotationRule;
 }
 
 export interface ControllerDeps {

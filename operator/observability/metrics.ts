@@ -163,14 +163,14 @@ export const ec2BucketTokens = new Gauge({
 // ---- controllers: nodes, trunks, branches, policies, webhooks, garbage collection ----
 
 // webhooks (operator/webhook)
-/** Admission calls answered, by webhook (mutate-pod | validate-pod) and result (allowed | patched | denied | error). */
+/** Admission calls answered, by webhook (mutate-pod | validate-pod | validate-security-group-annotations) and result (allowed | patched | denied | error). */
 export const webhookRequestsTotal = new Counter({
   name: 'sgp_webhook_requests_total',
   help: 'Admission requests answered by the pod webhooks, by webhook and result.',
   labelNames: ['webhook', 'result'] as const,
   registers: [registry],
 });
-for (const webhook of ['mutate-pod', 'validate-pod']) {
+for (const webhook of ['mutate-pod', 'validate-pod', 'validate-security-group-annotations']) {
   for (const result of ['allowed', 'patched', 'denied', 'error']) webhookRequestsTotal.inc({ webhook, result }, 0);
 }
 export const webhookRequestDurationSeconds = new Histogram({
@@ -200,6 +200,29 @@ export const podsRecreatedForPodEniResourceTotal = new Counter({
   registers: [registry],
 });
 podsRecreatedForPodEniResourceTotal.inc(0);
+/**
+ * Groups of vpc.amazonaws.com/security-groups annotations refused, by where (admission: the request was denied,
+ * or warned when the feature is off; pod-controller: a running pod's Warning event) and the refusal reason of
+ * operator/controllers/pod/annotation-groups.ts. A rising pod-controller count means admission was bypassed or
+ * the namespace label or allow-list changed under running pods.
+ */
+export const securityGroupAnnotationRefusalsTotal = new Counter({
+  name: 'sgp_security_group_annotation_refusals_total',
+  help: 'Security group annotations (or ids in them) refused, by where (admission, pod-controller) and reason.',
+  labelNames: ['where', 'reason'] as const,
+  registers: [registry],
+});
+for (const where of ['admission', 'pod-controller']) {
+  for (const reason of [
+    'FeatureDisabled',
+    'NamespaceNotAllowed',
+    'EmptyAnnotation',
+    'MalformedGroupId',
+    'GroupNotAllowed',
+  ]) {
+    securityGroupAnnotationRefusalsTotal.inc({ where, reason }, 0);
+  }
+}
 
 // nodes and trunks (operator/controllers/node, operator/controllers/trunkinterface)
 export const nodesManaged = new Gauge({

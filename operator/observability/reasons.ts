@@ -38,6 +38,11 @@ export const Reason = {
   SecurityGroupsUpdated: 'SecurityGroupsUpdated',
   /** Warning: EC2 refused the new security groups for the pod's branch ENI; it keeps the previous ones. */
   SecurityGroupsUpdateFailed: 'SecurityGroupsUpdateFailed',
+  /**
+   * Warning: groups in the pod's (or its ServiceAccount's) vpc.amazonaws.com/security-groups annotation were
+   * refused (feature off, namespace not opted in, malformed, or not allow-listed); the pod gets only the rest.
+   */
+  SecurityGroupAnnotationRefused: 'SecurityGroupAnnotationRefused',
   /** Normal: the node holds as many branch ENIs as it may (in use or cooling down); the pod waits. */
   BranchENICapacityReached: 'BranchENICapacityReached',
   /** Normal: the node's subnet has no free address; the pod's branch ENI goes to a subnet tagged for pods. */

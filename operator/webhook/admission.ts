@@ -79,14 +79,15 @@ export interface JsonPatchAdd {
  * and metrics; the message is what the user sees in `kubectl` output.
  */
 export type AdmissionVerdict =
-  | { kind: 'allow'; reason: string }
+  /** `warnings` reach the user as kubectl's "Warning:" lines (admission warnings, at most a few short ones). */
+  | { kind: 'allow'; reason: string; warnings?: string[] }
   | { kind: 'patch'; reason: string; patch: JsonPatchAdd[] }
   | { kind: 'deny'; reason: string; message: string; code: 403 | 500 };
 
 export function toAdmissionResponse(uid: string, verdict: AdmissionVerdict): AdmissionResponse {
   switch (verdict.kind) {
     case 'allow':
-      return { uid, allowed: true };
+      return verdict.warnings?.length ? { uid, allowed: true, warnings: verdict.warnings } : { uid, allowed: true };
     case 'patch':
       return {
         uid,

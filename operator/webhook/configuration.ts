@@ -7,8 +7,23 @@
  * #167), and a bug denies pods in clusters that never use SecurityGroupPolicy (#38). Ours select only
  * namespaces labelled `trunking.sgp-operator.io/has-policies=true` (set by the SecurityGroupPolicy
  * controller) and fail closed there; every other namespace never calls the operator at all.
+ *
+ * Security groups by annotation add two more:
+ * - a mutating webhook on the same path for namespaces opted in with ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL,
+ *   failing closed like the policy one: a pod admitted there without the pod-eni resource would run with the
+ *   node's groups although its annotation asked for others;
+ * - validating webhooks for Pods, ServiceAccounts and workload pod templates in every namespace (a namespace
+ *   not opted in is exactly what must be refused), narrowed by matchConditions (CEL, GA in Kubernetes 1.30)
+ *   to objects whose annotation is new or changed, so other writes never call the operator. They fail open
+ *   (Ignore) on purpose: the pod controller judges every annotation again and never applies a refused group,
+ *   so an outage costs only the early error message, while failing closed would block every annotated
+ *   workload in the cluster, in namespaces that never opted in too.
  */
-import { POLICY_NAMESPACE_LABEL } from '../api/constants.ts';
+import {
+  ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL,
+  POLICY_NAMESPACE_LABEL,
+  SECURITY_GROUPS_ANNOTATION,
+} from '../api/constants.ts';
 import type { LabelSelector } from '../api/types.ts';
 import { Kinds } from '../api/kinds.ts';
 import { KubeConflictError } from '../framework/index.ts';
@@ -16,11 +31,13 @@ import type { Clock, KubeClient, KubeObject, Runnable } from '../framework/index
 import type { Logger } from '../observability/logger.ts';
 import { mergeCaBundle } from './ca-bundle.ts';
 import type { CertificateSource } from './certificates.ts';
+import { ANNOTATION_PLACES } from './validate-annotations.ts';
 
 export const MUTATING_CONFIGURATION_NAME = 'sgp-operator-mutating-webhook';
 export const VALIDATING_CONFIGURATION_NAME = 'sgp-operator-validating-webhook';
 export const MUTATE_POD_PATH = '/mutate-v1-pod';
 export const VALIDATE_POD_PATH = '/validate-v1-pod';
+export const VALIDATE_ANNOTATIONS_PATH = '/validate-security-group-annotations';
 
 export type ClientTarget =
   | { service: { namespace: string; name: string; port: number } }
@@ -33,6 +50,11 @@ export interface WebhookConfigurationSettings {
   target: ClientTarget;
   /** Namespaces whose pods go through the webhooks; default: those holding at least one policy. */
   namespaceSelector: LabelSelector;
+  /**
+   * Namespaces whose objects' security-group annotations are checked; default all. The mutating annotation
+   * webhook adds the opt-in label to it.
+   */
+  annotationNamespaceSelector: LabelSelector;
   failurePolicy: 'Fail' | 'Ignore';
   timeoutSeconds: number;
 }
@@ -64,6 +86,7 @@ export interface Webhook {
   admissionReviewVersions: string[];
   timeoutSeconds: number;
   reinvocationPolicy?: 'IfNeeded';
+  matchConditions?: Array<{ name: string; expression: string }>;
 }
 
 export interface WebhookConfiguration extends KubeObject {
@@ -97,6 +120,7 @@ export function desiredWebhooks(
     resources: ['pods'],
     scope: 'Namespaced',
   });
+  const annotationCommon = { ...common, namespaceSelector: settings.annotationNamespaceSelector };
   return {
     mutating: [
       {
@@ -107,6 +131,19 @@ export function desiredWebhooks(
         reinvocationPolicy: 'IfNeeded',
         ...common,
       },
+      {
+        // In a namespace with both labels both webhooks run; the second finds the resource already there.
+        name: 'mpod-annotations.trunking.sgp-operator.io',
+        clientConfig: clientConfig(MUTATE_POD_PATH),
+        rules: [podRule(['CREATE'])],
+        reinvocationPolicy: 'IfNeeded',
+        ...annotationCommon,
+        namespaceSelector: withLabel(
+          settings.annotationNamespaceSelector,
+          ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL,
+          'true',
+        ),
+      },
     ],
     validating: [
       {
@@ -115,8 +152,48 @@ export function desiredWebhooks(
         rules: [podRule(['CREATE', 'UPDATE'])],
         ...common,
       },
+      // One per place the annotation sits: a webhook has one set of matchConditions.
+      ...ANNOTATION_PLACES.map((place): Webhook => ({
+        name: `vannotations-${place.name}.trunking.sgp-operator.io`,
+        clientConfig: clientConfig(VALIDATE_ANNOTATIONS_PATH),
+        rules: place.kinds.map((kind) => ({
+          apiGroups: [kind.group],
+          apiVersions: ['v1'],
+          operations: ['CREATE', 'UPDATE'],
+          resources: [kind.resource],
+          scope: 'Namespaced',
+        })),
+        ...annotationCommon,
+        failurePolicy: 'Ignore',
+        matchConditions: [
+          { name: 'security-groups-annotation-set-or-changed', expression: annotationChanged(place.templatePath) },
+        ],
+      })),
     ],
   };
+}
+
+/** `selector` with one more required label (other terms kept). */
+function withLabel(selector: LabelSelector, key: string, value: string): LabelSelector {
+  return { ...selector, matchLabels: { ...selector.matchLabels, [key]: value } };
+}
+
+/**
+ * CEL: the annotation is present on `object` (at `templatePath`) and, on UPDATE, differs from `oldObject`'s.
+ * Each step is guarded with has(), since a missing field is an error in CEL, not null.
+ */
+export function annotationChanged(templatePath: readonly string[]): string {
+  const key = JSON.stringify(SECURITY_GROUPS_ANNOTATION).replaceAll('"', "'");
+  const present = (root: string): string => {
+    const steps = [...templatePath, 'metadata', 'annotations'];
+    const guards = steps.map((_, index) => `has(${[root, ...steps.slice(0, index + 1)].join('.')})`);
+    return [...guards, `${key} in ${[root, ...steps].join('.')}`].join(' && ');
+  };
+  const value = (root: string): string => `${[root, ...templatePath, 'metadata', 'annotations'].join('.')}[${key}]`;
+  return (
+    `(${present('object')}) && (request.operation == 'CREATE' || !(${present('oldObject')}) || ` +
+    `${value('oldObject')} != ${value('object')})`
+  );
 }
 
 /** True when every field `desired` sets has the same value in `actual` (the server adds defaults). */

@@ -16,6 +16,7 @@
 import { Kinds } from '../api/kinds.ts';
 import type { SecurityGroupPolicy } from '../api/types.ts';
 import type { ControllerDeps } from '../controllers/deps.ts';
+import { SECURITY_GROUP_ANNOTATIONS_OFF, type SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
 import type { KubeObject } from '../framework/types.ts';
 import type { CertificateSource } from './certificates.ts';
 import {
@@ -46,6 +47,7 @@ export {
   DEFAULT_NAMESPACE_SELECTOR,
   MUTATE_POD_PATH,
   MUTATING_CONFIGURATION_NAME,
+  VALIDATE_ANNOTATIONS_PATH,
   VALIDATE_POD_PATH,
   VALIDATING_CONFIGURATION_NAME,
 } from './configuration.ts';
@@ -55,17 +57,26 @@ export {
   decideMissingPodEni,
   setupMissingResourceController,
 } from './missing-resource.ts';
-export { decidePodMutation, matchPodPolicies, podEniResourcePatch } from './mutate.ts';
+export { decidePodMutation, matchPodPolicies, mayUseAnnotations, podEniResourcePatch } from './mutate.ts';
 export type { PodPolicyMatcher, ServiceAccountLike } from './mutate.ts';
 export { createWebhookServer } from './server.ts';
 export type { WebhookServer, WebhookServerOptions } from './server.ts';
 export { decidePodValidation, EKS_CONTROLLER_USERNAMES } from './validate.ts';
+export {
+  ANNOTATION_PLACES,
+  decideSecurityGroupAnnotationAdmission,
+  securityGroupsAnnotationOf,
+} from './validate-annotations.ts';
+export type { AnnotatedObject, AnnotationAdmission, AnnotationAdmissionInputs } from './validate-annotations.ts';
 
 /** Settings of the two configurations apart from where they point. */
 export const defaultConfigurationSettings: Omit<WebhookConfigurationSettings, 'target'> = {
   mutatingName: MUTATING_CONFIGURATION_NAME,
   validatingName: VALIDATING_CONFIGURATION_NAME,
   namespaceSelector: DEFAULT_NAMESPACE_SELECTOR,
+  // Every namespace: one not opted in is what the annotation webhooks must refuse (matchConditions keep
+  // objects without the annotation from calling the operator at all).
+  annotationNamespaceSelector: {},
   failurePolicy: 'Fail',
   // As config/webhook/manifests.yaml: well under the API server's 30 s ceiling, so a stuck replica fails fast.
   timeoutSeconds: 5,
@@ -80,6 +91,8 @@ export interface WebhookOptions {
   /** Delete policy-selected pods lacking the pod-eni resource when their controller will recreate them. */
   isStrict: boolean;
   matcher?: PodPolicyMatcher;
+  /** --enable-security-group-annotations and its allow-list; default off. */
+  securityGroupAnnotations?: SecurityGroupAnnotationRule;
   /** Whether the replica named in a CA's subject still exists (prunes dead replicas' CAs from caBundle). */
   isLiveIdentity?: (identity: string) => boolean;
 }
@@ -90,6 +103,7 @@ export interface WebhookOptions {
  */
 export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): WebhookServer {
   const matcher = options.matcher ?? matchPodPolicies;
+  const securityGroupAnnotations = options.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF;
   const log = deps.log.child({ component: 'webhook' });
   const server = createWebhookServer({
     address: options.address,
@@ -98,6 +112,8 @@ export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): Web
     operatorUsernames: options.operatorUsernames,
     policies: deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy }),
     serviceAccounts: deps.manager.informer<ServiceAccountLike & KubeObject>({ kind: Kinds.ServiceAccount }),
+    namespaces: deps.manager.informer<KubeObject>({ kind: Kinds.Namespace }),
+    securityGroupAnnotations,
     log,
   });
   deps.manager.add(server);
@@ -113,6 +129,6 @@ export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): Web
       }),
     );
   }
-  setupMissingResourceController(deps, { matcher, isStrict: options.isStrict });
+  setupMissingResourceController(deps, { matcher, isStrict: options.isStrict, securityGroupAnnotations });
   return server;
 }

@@ -1,6 +1,7 @@
 /**
- * The mutating decision for pods (CREATE): a pod that at least one SecurityGroupPolicy selects must request
- * one `vpc.amazonaws.com/pod-eni`, so the scheduler only places it on a node with a free branch ENI slot and
+ * The mutating decision for pods (CREATE): a pod that at least one SecurityGroupPolicy selects, or whose (or
+ * whose ServiceAccount's) security-group annotation is allowed to give it groups, must request one
+ * `vpc.amazonaws.com/pod-eni`, so the scheduler only places it on a node with a free branch ENI slot and
  * the VPC CNI waits for the branch ENI annotation instead of wiring the pod to the node's ENI. As on EKS
  * (anchor study §2.1) the request and the limit go on containers[0] only: extended resources are counted per
  * pod, so one container carrying it is enough, and putting it on more would ask for more ENIs.
@@ -8,9 +9,9 @@
  * Pure: the server gathers the namespace's policies and the pod's ServiceAccount from the caches and calls
  * this; it never awaits, logs or reads the clock.
  */
-import { FARGATE_PROFILE_LABEL, POD_ENI_RESOURCE } from '../api/constants.ts';
+import { ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL, FARGATE_PROFILE_LABEL, POD_ENI_RESOURCE } from '../api/constants.ts';
 import type { ObjectMeta, SecurityGroupPolicy } from '../api/types.ts';
-import { securityGroupsForPod } from '../controllers/pod/matching.ts';
+import { securityGroupsForPod, type AnnotationScope } from '../controllers/pod/index.ts';
 import {
   describePod,
   escapeJsonPointer,
@@ -26,19 +27,30 @@ export interface ServiceAccountLike {
 }
 
 /**
- * Groups the policies give a pod (union of every matching policy; empty when none matches). The composition
- * root passes the pod controller's pure `securityGroupsForPod`, so the webhook and the reconciler that later
- * creates the branch ENI agree on what "matches" means.
+ * Groups a pod gets (union of every matching policy and, given `annotations`, of its allowed annotation
+ * groups; empty when nothing gives it any). The composition root passes the pod controller's pure
+ * `securityGroupsForPod`, so the webhook and the reconciler that later creates the branch ENI agree on what
+ * "matches" means.
  */
 export type PodPolicyMatcher = (
   pod: AdmissionPod,
   serviceAccount: ServiceAccountLike | undefined,
   policies: readonly SecurityGroupPolicy[],
+  annotations: AnnotationScope | undefined,
 ) => readonly string[];
 
 /** The pod controller's matching, so admission and branch ENI creation agree on what "matches" means. */
-export const matchPodPolicies: PodPolicyMatcher = (pod, serviceAccount, policies) =>
-  securityGroupsForPod(pod, serviceAccount, policies).groupIds;
+export const matchPodPolicies: PodPolicyMatcher = (pod, serviceAccount, policies, annotations) =>
+  securityGroupsForPod(pod, serviceAccount, policies, annotations).groupIds;
+
+/** Whether annotations can give this namespace's pods groups at all (feature on, namespace opted in). */
+export function mayUseAnnotations(annotations: AnnotationScope | undefined): boolean {
+  return (
+    annotations !== undefined &&
+    annotations.rule.isEnabled &&
+    annotations.namespaceLabels?.[ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL] === 'true'
+  );
+}
 
 export interface MutationInputs {
   /** SecurityGroupPolicies of the pod's namespace, from the cache. */
@@ -46,6 +58,8 @@ export interface MutationInputs {
   /** The pod's ServiceAccount from the cache; undefined when the cache does not have it. */
   serviceAccount: ServiceAccountLike | undefined;
   matcher: PodPolicyMatcher;
+  /** The namespace's labels and the operator's annotation rule (security groups by annotation). */
+  annotations: AnnotationScope;
 }
 
 export const POD_ENI_QUANTITY = '1';
@@ -56,13 +70,14 @@ export function decidePodMutation(request: AdmissionRequest, inputs: MutationInp
   if (pod.spec?.hostNetwork) return { kind: 'allow', reason: 'host-network' };
   // Fargate runs its own pod security groups; a branch ENI from us would never be used there.
   if (pod.metadata.labels?.[FARGATE_PROFILE_LABEL] !== undefined) return { kind: 'allow', reason: 'fargate' };
-  if (inputs.policies.length === 0) return { kind: 'allow', reason: 'no-policies' };
+  const annotationsApply = mayUseAnnotations(inputs.annotations);
+  if (inputs.policies.length === 0 && !annotationsApply) return { kind: 'allow', reason: 'no-policies' };
 
   const serviceAccountName = pod.spec?.serviceAccountName || 'default';
-  if (!inputs.serviceAccount && inputs.policies.some(selectsByServiceAccount)) {
-    // Without the ServiceAccount's labels we cannot tell whether a serviceAccountSelector matches, and
-    // admitting the pod without the resource would run it with the node's groups. Pod creators (ReplicaSet,
-    // Job, StatefulSet controllers) retry, and by then the cache has caught up.
+  if (!inputs.serviceAccount && (annotationsApply || inputs.policies.some(selectsByServiceAccount))) {
+    // Without the ServiceAccount's labels (or annotation) we cannot tell whether it gives the pod groups,
+    // and admitting the pod without the resource would run it with the node's groups. Pod creators
+    // (ReplicaSet, Job, StatefulSet controllers) retry, and by then the cache has caught up.
     const namespace = pod.metadata.namespace || request.namespace || '';
     return {
       kind: 'deny',
@@ -70,12 +85,15 @@ export function decidePodMutation(request: AdmissionRequest, inputs: MutationInp
       reason: 'service-account-not-cached',
       message:
         `sgp-operator cannot decide whether pod ${describePod(request)} needs a branch ENI: ServiceAccount ` +
-        `${namespace}/${serviceAccountName} is not in its cache yet and a SecurityGroupPolicy in the namespace ` +
-        `selects by ServiceAccount labels; retry, or create the ServiceAccount first`,
+        `${namespace}/${serviceAccountName} is not in its cache yet and ` +
+        (annotationsApply
+          ? 'its security-group annotation may give the pod groups'
+          : 'a SecurityGroupPolicy in the namespace selects by ServiceAccount labels') +
+        '; retry, or create the ServiceAccount first',
     };
   }
 
-  const groups = inputs.matcher(pod, inputs.serviceAccount, inputs.policies);
+  const groups = inputs.matcher(pod, inputs.serviceAccount, inputs.policies, inputs.annotations);
   if (groups.length === 0) return { kind: 'allow', reason: 'no-matching-policy' };
 
   const patch = podEniResourcePatch(pod);

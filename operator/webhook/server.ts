@@ -1,17 +1,20 @@
 /**
- * The HTTPS admission server: AdmissionReview v1 in, AdmissionReview v1 out, on `/mutate-v1-pod` and
- * `/validate-v1-pod`. It serves on every replica (the API server calls whichever endpoint the Service
- * picks), reads policies and ServiceAccounts from the shared informer caches, and hands them to the pure
- * decisions in mutate.ts and validate.ts. The serving certificate is swapped in place when the
- * certificate source rotates it; connections already open finish on the old one.
+ * The HTTPS admission server: AdmissionReview v1 in, AdmissionReview v1 out, on `/mutate-v1-pod`,
+ * `/validate-v1-pod` and `/validate-security-group-annotations`. It serves on every replica (the API server
+ * calls whichever endpoint the Service picks), reads policies, ServiceAccounts and Namespaces from the shared
+ * informer caches, and hands them to the pure decisions in mutate.ts, validate.ts and validate-annotations.ts.
+ * The serving certificate is swapped in place when the certificate source rotates it; connections already
+ * open finish on the old one.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SecurityGroupPolicy } from '../api/types.ts';
-import type { Reader, Runnable } from '../framework/types.ts';
+import type { AnnotationScope, SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
+import type { KubeObject, Reader, Runnable } from '../framework/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import {
+  securityGroupAnnotationRefusalsTotal,
   webhookCertificateExpiryTimestampSeconds,
   webhookRequestDurationSeconds,
   webhookRequestsTotal,
@@ -25,9 +28,10 @@ import {
   type AdmissionVerdict,
 } from './admission.ts';
 import type { CertificateSource } from './certificates.ts';
-import { MUTATE_POD_PATH, VALIDATE_POD_PATH } from './configuration.ts';
+import { MUTATE_POD_PATH, VALIDATE_ANNOTATIONS_PATH, VALIDATE_POD_PATH } from './configuration.ts';
 import { decidePodMutation, type PodPolicyMatcher, type ServiceAccountLike } from './mutate.ts';
 import { decidePodValidation } from './validate.ts';
+import { decideSecurityGroupAnnotationAdmission, type AnnotatedObject } from './validate-annotations.ts';
 
 /** The API server caps request bodies at 3 MiB; an AdmissionReview carries the object twice on UPDATE. */
 const MAX_BODY_BYTES = 7 * 1024 * 1024;
@@ -41,6 +45,10 @@ export interface WebhookServerOptions {
   operatorUsernames: readonly string[];
   policies: Reader<SecurityGroupPolicy>;
   serviceAccounts: Reader<ServiceAccountLike & { metadata: { name: string } }>;
+  /** Namespace labels: the security-group annotation opt-in. */
+  namespaces: Reader<KubeObject>;
+  /** --enable-security-group-annotations and its allow-list. */
+  securityGroupAnnotations: SecurityGroupAnnotationRule;
   log: Logger;
 }
 
@@ -51,7 +59,13 @@ export interface WebhookServer extends Runnable {
   listening(): Promise<void>;
 }
 
-type WebhookName = 'mutate-pod' | 'validate-pod';
+type WebhookName = 'mutate-pod' | 'validate-pod' | 'validate-security-group-annotations';
+
+const WEBHOOK_PATHS: ReadonlyMap<string, WebhookName> = new Map([
+  [MUTATE_POD_PATH, 'mutate-pod'],
+  [VALIDATE_POD_PATH, 'validate-pod'],
+  [VALIDATE_ANNOTATIONS_PATH, 'validate-security-group-annotations'],
+]);
 
 export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
   let server: Server | undefined;
@@ -65,9 +79,26 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   // promise from being reported as unhandled when nobody awaits it.
   listening.catch(() => undefined);
 
+  const annotationScope = (namespace: string): AnnotationScope => ({
+    namespaceLabels: options.namespaces.get(namespace)?.metadata.labels,
+    rule: options.securityGroupAnnotations,
+  });
+
+  const decideAnnotations = (request: AdmissionRequest): AdmissionVerdict => {
+    const namespace = request.object?.metadata.namespace || request.namespace || '';
+    const { verdict, refusals } = decideSecurityGroupAnnotationAdmission(request as AdmissionRequest<AnnotatedObject>, {
+      ...annotationScope(namespace),
+      isNamespaceCached: options.namespaces.get(namespace) !== undefined,
+    });
+    for (const refusal of refusals)
+      securityGroupAnnotationRefusalsTotal.inc({ where: 'admission', reason: refusal.reason });
+    return verdict;
+  };
+
   const decide = (webhook: WebhookName, request: AdmissionRequest): AdmissionVerdict => {
     if (webhook === 'validate-pod') return decidePodValidation(request, options.operatorUsernames);
-    if (!options.policies.hasSynced() || !options.serviceAccounts.hasSynced()) {
+    if (webhook === 'validate-security-group-annotations') return decideAnnotations(request);
+    if (!options.policies.hasSynced() || !options.serviceAccounts.hasSynced() || !options.namespaces.hasSynced()) {
       return {
         kind: 'deny',
         code: 500,
@@ -83,14 +114,14 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       policies: options.policies.list(namespace),
       serviceAccount: options.serviceAccounts.get(`${namespace}/${serviceAccountName}`),
       matcher: options.matcher,
+      annotations: annotationScope(namespace),
     });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // The API server appends ?timeout=<timeoutSeconds>s to the configured path.
     const path = (req.url ?? '').split('?')[0];
-    const webhook: WebhookName | undefined =
-      path === MUTATE_POD_PATH ? 'mutate-pod' : path === VALIDATE_POD_PATH ? 'validate-pod' : undefined;
+    const webhook = WEBHOOK_PATHS.get(path ?? '');
     if (!webhook) return reply(res, 404, { message: `no webhook at ${path}` });
     if (req.method !== 'POST') return reply(res, 405, { message: 'admission webhooks accept POST only' });
     const stopTimer = webhookRequestDurationSeconds.startTimer({ webhook });

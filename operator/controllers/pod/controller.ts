@@ -4,10 +4,14 @@
  * the spec of the pod's BranchInterface. It never touches EC2: the BranchInterface controller turns the
  * spec into a branch ENI, and releases it when the pod goes (it watches pods itself).
  *
+ * Security groups by annotation (annotation-groups.ts) are judged here again, not only at admission: the
+ * webhook may have been down, and the namespace label or the allow-list may have changed since. Only allowed
+ * groups reach the BranchInterface; refused ones get a Warning event on the pod, once per distinct message.
+ *
  * Watches (declared in ./index.ts): Pods (own key); SecurityGroupPolicies (a policy change re-evaluates the
- * pod-eni pods of its namespace); ServiceAccounts (pods running as it); TrunkInterfaces (a node becoming
- * managed enqueues its pods); BranchInterfaces (the pod a branch serves, e.g. after its predecessor's
- * branch is released).
+ * pod-eni pods of its namespace); ServiceAccounts (pods running as it: labels and annotation); Namespaces
+ * (the annotation opt-in label); TrunkInterfaces (a node becoming managed enqueues its pods);
+ * BranchInterfaces (the pod a branch serves, e.g. after its predecessor's branch is released).
  */
 import type { LeanPod } from '../../api/pod.ts';
 import { BRANCH_POD_INDEX, serviceAccountNameOf } from '../../api/pod.ts';
@@ -25,8 +29,11 @@ import type {
   ReconcileResult,
   Reconciler,
 } from '../../framework/types.ts';
-import type { PodBranchPlan } from './decision.ts';
-import { branchNameForPod, planPodBranch } from './decision.ts';
+import { securityGroupAnnotationRefusalsTotal } from '../../observability/metrics.ts';
+import type { SecurityGroupAnnotationRule } from './annotation-groups.ts';
+import type { PodBranchPlan, PodEvent } from './decision.ts';
+import { annotationRefusalEvent, branchNameForPod, planPodBranch } from './decision.ts';
+import type { PodMatch } from './matching.ts';
 import { securityGroupsForPod } from './matching.ts';
 
 export interface PodReconcilerDeps {
@@ -35,8 +42,11 @@ export interface PodReconcilerDeps {
   pods: Reader<LeanPod>;
   policies: Reader<SecurityGroupPolicy>;
   serviceAccounts: Reader<KubeObject>;
+  namespaces: Reader<KubeObject>;
   trunks: Reader<TrunkInterface>;
   branches: Reader<BranchInterface>;
+  /** --enable-security-group-annotations and its allow-list. */
+  securityGroupAnnotations: SecurityGroupAnnotationRule;
 }
 
 export class PodReconciler implements Reconciler {
@@ -49,6 +59,8 @@ export class PodReconciler implements Reconciler {
   readonly #created = new Map<string, BranchInterface>();
   /** Pod key → the last hold message emitted, so a held pod gets one Warning per distinct reason. */
   readonly #heldWith = new Map<string, { uid: string; message: string }>();
+  /** Pod key → the last annotation refusal emitted, so a pod gets one Warning per distinct refusal. */
+  readonly #refusedWith = new Map<string, { uid: string; message: string }>();
 
   constructor(deps: PodReconcilerDeps) {
     this.#deps = deps;
@@ -62,13 +74,18 @@ export class PodReconciler implements Reconciler {
       // The BranchInterface controller releases the ENI of a pod that is gone; nothing to decide here.
       this.#created.delete(key);
       this.#heldWith.delete(key);
+      this.#refusedWith.delete(key);
       return {};
     }
     const namespace = pod.metadata.namespace ?? '';
     const branch = this.#branchOf(key, uid);
     const policies = deps.policies.list(namespace);
     const serviceAccount = deps.serviceAccounts.get(keyFor(namespace, serviceAccountNameOf(pod)));
-    const match = securityGroupsForPod(pod, serviceAccount, policies);
+    const match = securityGroupsForPod(pod, serviceAccount, policies, {
+      namespaceLabels: deps.namespaces.get(namespace)?.metadata.labels,
+      rule: deps.securityGroupAnnotations,
+    });
+    this.#reportRefusals(key, pod, match, context);
     const nodeName = pod.spec?.nodeName;
     const plan = planPodBranch({
       pod,
@@ -139,6 +156,27 @@ export class PodReconciler implements Reconciler {
         throw new OperatorError(`unhandled pod plan ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /** A Warning (and the refusals metric) the first time a pod's annotation refusals read this way. */
+  #reportRefusals(key: string, pod: LeanPod, match: PodMatch, context: ReconcileContext): void {
+    const uid = pod.metadata.uid ?? '';
+    const event: PodEvent | undefined = annotationRefusalEvent(pod, match);
+    if (!event) {
+      this.#refusedWith.delete(key);
+      return;
+    }
+    const last = this.#refusedWith.get(key);
+    if (last?.uid === uid && last.message === event.message) return;
+    this.#refusedWith.set(key, { uid, message: event.message });
+    this.#deps.recorder.event(pod, event.type, event.reason, event.message);
+    for (const refusal of match.refusals) {
+      securityGroupAnnotationRefusalsTotal.inc({ where: 'pod-controller', reason: refusal.reason });
+    }
+    context.log.info('refused security group annotation', {
+      reasons: match.refusals.map((refusal) => refusal.reason),
+      refused: match.refusals.flatMap((refusal) => refusal.refused),
+    });
   }
 
   /** The BranchInterface serving this pod UID: from the cache, or the one this process just created. */

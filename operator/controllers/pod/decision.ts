@@ -14,6 +14,7 @@ import type { LeanPod } from '../../api/pod.ts';
 import { isPodFinished, requestsPodEni } from '../../api/pod.ts';
 import type { BranchInterface, SecurityGroupPolicy } from '../../api/types.ts';
 import type { EventType } from '../../framework/types.ts';
+import { Reason } from '../../observability/reasons.ts';
 import type { PodMatch } from './matching.ts';
 import { formatGroupList, NO_MATCH_MESSAGE } from './matching.ts';
 import { policyInvalidMessage, policyValidity } from './policy-state.ts';
@@ -119,6 +120,20 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
     return { action: 'update', reason: 'PoliciesChanged', securityGroups, matchedPolicies, event: undefined };
   }
   return { action: 'none', reason: 'InSync' };
+}
+
+/**
+ * The Warning a pod gets when groups its annotations ask for were refused, or undefined. Pods that hold no
+ * network of their own (host network, terminating, finished) get none: there is nothing to apply to.
+ */
+export function annotationRefusalEvent(pod: LeanPod, match: PodMatch): PodEvent | undefined {
+  if (match.refusals.length === 0) return undefined;
+  if (pod.spec?.hostNetwork || pod.metadata.deletionTimestamp || isPodFinished(pod)) return undefined;
+  return {
+    type: 'Warning',
+    reason: Reason.SecurityGroupAnnotationRefused,
+    message: match.refusals.map((refusal) => refusal.message).join('; '),
+  };
 }
 
 /** Longest object name the API server accepts (DNS subdomain). */

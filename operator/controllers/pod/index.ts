@@ -1,6 +1,7 @@
 /**
  * The pod controller and the pure decisions other folders may call (the webhook matches pods through
- * securityGroupsForPod; the SecurityGroupPolicy controller counts matched pods through policySelectsPod).
+ * securityGroupsForPod and judges security-group annotations through judgeSecurityGroupsAnnotation; the
+ * SecurityGroupPolicy controller counts matched pods through policySelectsPod).
  */
 import type { LeanPod } from '../../api/pod.ts';
 import {
@@ -15,6 +16,7 @@ import type { SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
 import { keyOf, keyFor } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
 import { PodReconciler } from './controller.ts';
 
 export { PodReconciler } from './controller.ts';
@@ -30,6 +32,8 @@ export type { PodMatch, MatchReason, PodForMatching, ServiceAccountForMatching, 
 export { matchesLabelSelector, labelSelectorProblems } from './label-selector.ts';
 export { planPodBranch, branchNameForPod } from './decision.ts';
 export type { PodBranchPlan, PodBranchInput } from './decision.ts';
+export { judgeSecurityGroupsAnnotation, SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
+export type { AnnotationRefusal, AnnotationScope, SecurityGroupAnnotationRule } from './annotation-groups.ts';
 export { PolicyCondition, policyValidity } from './policy-state.ts';
 export type { PolicyValidity } from './policy-state.ts';
 
@@ -48,6 +52,7 @@ export function registerPodController(deps: ControllerDeps): Controller {
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const policies = deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy });
   const serviceAccounts = deps.manager.informer<KubeObject>({ kind: Kinds.ServiceAccount });
+  const namespaces = deps.manager.informer<KubeObject>({ kind: Kinds.Namespace });
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
   const branches = deps.manager.informer(branchInterfaceInformerOptions);
 
@@ -57,8 +62,10 @@ export function registerPodController(deps: ControllerDeps): Controller {
     pods,
     policies,
     serviceAccounts,
+    namespaces,
     trunks,
     branches,
+    securityGroupAnnotations: deps.settings?.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF,
   });
   const controller = deps.manager.controller({
     name: 'pod',
@@ -70,6 +77,8 @@ export function registerPodController(deps: ControllerDeps): Controller {
   controller.watch(serviceAccounts, (sa) =>
     podEniPodKeys(pods, sa.metadata.namespace ?? '', (pod) => serviceAccountNameOf(pod) === sa.metadata.name),
   );
+  // The annotation opt-in label: adding or removing it changes the groups of the namespace's pod-eni pods.
+  controller.watch(namespaces, (namespace) => podEniPodKeys(pods, namespace.metadata.name));
   controller.watch(trunks, (trunk) =>
     pods
       .byIndex(POD_NODE_NAME_INDEX, trunk.spec.nodeName)

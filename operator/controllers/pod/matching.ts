@@ -13,36 +13,55 @@
  * - A missing ServiceAccount has no labels: `serviceAccountSelector: {}` still matches, anything narrower
  *   does not. (EKS fails the whole lookup instead; a pod cannot run without its ServiceAccount, so the
  *   difference only shows in clusters without the ServiceAccount admission plugin.)
+ * - Our extension: given an {@link AnnotationScope}, the groups the pod's and its ServiceAccount's
+ *   `vpc.amazonaws.com/security-groups` annotations may give (annotation-groups.ts) are added after the
+ *   policies' groups, and what was refused is returned beside them. Without a scope only policies count.
  */
+import { SECURITY_GROUPS_ANNOTATION } from '../../api/constants.ts';
 import type { SecurityGroupPolicy } from '../../api/types.ts';
+import {
+  annotationGroupsForPod,
+  type AnnotationRefusal,
+  type AnnotationScope,
+  type PodAnnotationGroups,
+} from './annotation-groups.ts';
 import { labelSelectorProblems, matchesLabelSelector } from './label-selector.ts';
 
-/** What matching reads of a pod: its namespace and labels. */
+/** What matching reads of a pod: its namespace and labels (name and annotations for the annotation path). */
 export interface PodForMatching {
-  metadata: { namespace?: string; labels?: Record<string, string> };
+  metadata: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 }
 
-/** What matching reads of a ServiceAccount: its labels. */
+/** What matching reads of a ServiceAccount: its labels (name and annotations for the annotation path). */
 export interface ServiceAccountForMatching {
-  metadata: { labels?: Record<string, string> };
+  metadata: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
 export type MatchReason =
-  /** At least one policy selects the pod. */
+  /** At least one policy selects the pod (its annotations may add groups). */
   | 'PoliciesMatched'
+  /** No policy selects the pod; its (or its ServiceAccount's) allowed annotation gives groups. */
+  | 'AnnotationMatched'
   /** Policies exist in the namespace, none selects the pod. */
   | 'NoPolicyMatched'
   /** The namespace holds no usable policy. */
   | 'NoPolicies';
 
 export interface PodMatch {
-  /** Union of the matching policies' group ids, de-duplicated, in policy order. */
+  /** Union of the matching policies' group ids in policy order, then allowed annotation groups; de-duplicated. */
   groupIds: string[];
-  /** Names of the matching policies, in policy order. */
+  /** Names of the matching policies in policy order, then annotation sources ("annotation:Pod", …). */
   matchedPolicies: string[];
   reason: MatchReason;
-  /** Human text in EKS's wording (the SecurityGroupRequested event). */
+  /** Human text in EKS's wording (the SecurityGroupRequested event), naming annotations when they count. */
   message: string;
+  /** Annotation groups refused (empty without an annotation scope). */
+  refusals: AnnotationRefusal[];
 }
 
 export type PolicySkipReason = 'Deleting' | 'NoSelector' | 'NoGroups' | 'InvalidSelector';
@@ -82,31 +101,52 @@ export function formatGroupList(groupIds: readonly string[]): string {
 export const NO_MATCH_MESSAGE =
   "Pod will get the instance security group as the pod didn't match any Security Group from SecurityGroupPolicy";
 
-/** The security groups a pod gets from the policies of its namespace (see the file comment). */
+/**
+ * The security groups a pod gets from the policies of its namespace and, given `annotations`, from its and
+ * its ServiceAccount's allowed annotations (see the file comment).
+ */
 export function securityGroupsForPod(
   pod: PodForMatching,
   serviceAccount: ServiceAccountForMatching | undefined,
   policies: readonly SecurityGroupPolicy[],
+  annotations?: AnnotationScope,
 ): PodMatch {
   const candidates = policies
     .filter((policy) => (policy.metadata.namespace ?? '') === (pod.metadata.namespace ?? ''))
     .filter((policy) => !policySkipReason(policy))
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
   const matching = candidates.filter((policy) => policySelectsPod(policy, pod, serviceAccount));
-  const groupIds = [...new Set(matching.flatMap((policy) => policy.spec.securityGroups.groupIds))];
-  const matchedPolicies = matching.map((policy) => policy.metadata.name);
-  if (matching.length > 0) {
+  const fromAnnotations: PodAnnotationGroups = annotations
+    ? annotationGroupsForPod(pod, serviceAccount, annotations)
+    : { groupIds: [], sources: [], carriers: [], refusals: [] };
+  const groupIds = [
+    ...new Set([...matching.flatMap((policy) => policy.spec.securityGroups.groupIds), ...fromAnnotations.groupIds]),
+  ];
+  const matchedPolicies = [...matching.map((policy) => policy.metadata.name), ...fromAnnotations.sources];
+  const refusals = fromAnnotations.refusals;
+  if (groupIds.length === 0) {
     return {
-      groupIds,
-      matchedPolicies,
-      reason: 'PoliciesMatched',
-      message: `Pod will get the following Security Groups ${formatGroupList(groupIds)}`,
+      groupIds: [],
+      matchedPolicies: [],
+      reason: candidates.length > 0 ? 'NoPolicyMatched' : 'NoPolicies',
+      message: NO_MATCH_MESSAGE,
+      refusals,
     };
   }
+  const requested = `Pod will get the following Security Groups ${formatGroupList(groupIds)}`;
   return {
-    groupIds: [],
-    matchedPolicies: [],
-    reason: candidates.length > 0 ? 'NoPolicyMatched' : 'NoPolicies',
-    message: NO_MATCH_MESSAGE,
+    groupIds,
+    matchedPolicies,
+    reason: matching.length > 0 ? 'PoliciesMatched' : 'AnnotationMatched',
+    message:
+      fromAnnotations.sources.length === 0 ? requested : `${requested} ${describeSources(matching, fromAnnotations)}`,
+    refusals,
   };
+}
+
+/** "from SecurityGroupPolicy a, b and annotation vpc.amazonaws.com/security-groups of Pod ns/x, …". */
+function describeSources(matching: readonly SecurityGroupPolicy[], fromAnnotations: PodAnnotationGroups): string {
+  const policies =
+    matching.length > 0 ? `SecurityGroupPolicy ${matching.map((policy) => policy.metadata.name).join(', ')} and ` : '';
+  return `from ${policies}annotation ${SECURITY_GROUPS_ANNOTATION} of ${fromAnnotations.carriers.join(', ')}`;
 }

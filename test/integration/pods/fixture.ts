@@ -55,8 +55,13 @@ export interface NodePlacement {
   availabilityZone: string;
 }
 
-/** `options` override the product defaults (webhooks and servers stay off). */
-export async function startPodWorld(options: Partial<Options> = {}): Promise<PodWorld> {
+/**
+ * `options` overrides the operator's parsed options; it receives the seeded groups' ids (by seed name),
+ * which exist only once the emulator runs.
+ */
+export async function startPodWorld(
+  options: (groups: Record<string, string>) => Partial<Options> = () => ({}),
+): Promise<PodWorld> {
   const plane = await startControlPlane();
   await installCrds(plane.kubeconfigPath);
   const kubeConfig = new KubeConfig();
@@ -98,7 +103,7 @@ export async function startPodWorld(options: Partial<Options> = {}): Promise<Pod
     metricsBindAddress: undefined,
     healthProbeBindAddress: undefined,
     vpcId,
-    ...options,
+    ...options(groups),
   });
   const ec2 = createEc2Api({
     endpoint: emulator.endpoint,
@@ -184,6 +189,7 @@ export interface TestPodOptions {
   nodeName: string;
   labels?: Record<string, string>;
   serviceAccountName?: string;
+  annotations?: Record<string, string>;
   /** Requests vpc.amazonaws.com/pod-eni on containers[0] (what the webhook would add). Default true. */
   podEni?: boolean;
 }
@@ -198,7 +204,7 @@ export async function createTestPod(
   return client.create(Kinds.Pod, {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace, labels: options.labels },
+    metadata: { name, namespace, labels: options.labels, annotations: options.annotations },
     spec: {
       nodeName: options.nodeName,
       serviceAccountName: options.serviceAccountName,

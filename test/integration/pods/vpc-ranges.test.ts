@@ -17,7 +17,7 @@ import { createTestPod, eventsOf, startPodWorld, testPolicy, waitAnnotated, type
 let world: PodWorld;
 
 beforeAll(async () => {
-  world = await startPodWorld({ vpcRefreshIntervalSeconds: 1 });
+  world = await startPodWorld(() => ({ vpcRefreshIntervalSeconds: 1 }));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,12 +1,16 @@
 /**
  * A webhook server on 127.0.0.1 wired to the run's kube-apiserver, scoped so it can never affect another
  * test: its two configurations have unique names and select only namespaces carrying this instance's own
- * label (plus the has-policies label the operator would set).
+ * label (plus the has-policies or annotation opt-in label the webhook in question needs).
  */
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { Kinds } from '../../../operator/api/kinds.ts';
-import { POLICY_NAMESPACE_LABEL } from '../../../operator/api/constants.ts';
+import { ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL, POLICY_NAMESPACE_LABEL } from '../../../operator/api/constants.ts';
 import type { SecurityGroupPolicy } from '../../../operator/api/types.ts';
+import {
+  SECURITY_GROUP_ANNOTATIONS_OFF,
+  type SecurityGroupAnnotationRule,
+} from '../../../operator/controllers/pod/index.ts';
 import { createKubeClient, SharedInformer, systemClock, type KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import {
@@ -29,15 +33,17 @@ export interface WebhookUnderTest {
   client: ReturnType<typeof createKubeClient>;
   core: CoreV1Api;
   policies: SharedInformer<SecurityGroupPolicy>;
-  /** A namespace the webhooks select (as if it held a policy). */
-  namespace(options: { hasPolicies: boolean }): Promise<string>;
+  /** A namespace the webhooks select (as if it held a policy; opted in to security group annotations). */
+  namespace(options: { hasPolicies: boolean; allowsAnnotations?: boolean }): Promise<string>;
   /** Stops the HTTPS server; the configurations stay, pointing at a closed port. */
   stopServer(): Promise<void>;
   /** Deletes the configurations and stops everything. */
   close(): Promise<void>;
 }
 
-export async function startWebhookUnderTest(): Promise<WebhookUnderTest> {
+export async function startWebhookUnderTest(
+  options: { securityGroupAnnotations?: SecurityGroupAnnotationRule } = {},
+): Promise<WebhookUnderTest> {
   const scope = uniqueName('wh');
   const client = createKubeClient(kubeConfig());
   const core = kubeConfig().makeApiClient(CoreV1Api);
@@ -47,12 +53,14 @@ export async function startWebhookUnderTest(): Promise<WebhookUnderTest> {
     { kind: Kinds.ServiceAccount },
     informerDeps,
   );
+  const namespaces = new SharedInformer<KubeObject>({ kind: Kinds.Namespace }, informerDeps);
   const informersStop = new AbortController();
   const informersDone = Promise.all([
     policies.start(informersStop.signal),
     serviceAccounts.start(informersStop.signal),
+    namespaces.start(informersStop.signal),
   ]);
-  await Promise.all([policies.waitForSync(), serviceAccounts.waitForSync()]);
+  await Promise.all([policies.waitForSync(), serviceAccounts.waitForSync(), namespaces.waitForSync()]);
 
   const certificates = createSelfSignedCertificateSource({
     hosts: ['127.0.0.1'],
@@ -67,6 +75,8 @@ export async function startWebhookUnderTest(): Promise<WebhookUnderTest> {
     operatorUsernames: [OPERATOR_USERNAME],
     policies,
     serviceAccounts,
+    namespaces,
+    securityGroupAnnotations: options.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF,
     log: silentLogger,
   });
   const serverStop = new AbortController();
@@ -77,6 +87,7 @@ export async function startWebhookUnderTest(): Promise<WebhookUnderTest> {
     validatingName: uniqueName('sgp-test-validating'),
     target: { baseUrl: `https://127.0.0.1:${server.address()?.port}` },
     namespaceSelector: { matchLabels: { [POLICY_NAMESPACE_LABEL]: 'true', [SCOPE_LABEL]: scope } },
+    annotationNamespaceSelector: { matchLabels: { [SCOPE_LABEL]: scope } },
     failurePolicy: 'Fail',
     timeoutSeconds: 5,
   };
@@ -92,11 +103,24 @@ export async function startWebhookUnderTest(): Promise<WebhookUnderTest> {
     client,
     core,
     policies,
-    async namespace({ hasPolicies }) {
+    async namespace({ hasPolicies, allowsAnnotations = false }) {
       const name = await testNamespace('webhook');
       await client.mergePatch(Kinds.Namespace, name, {
-        metadata: { labels: { [SCOPE_LABEL]: scope, ...(hasPolicies ? { [POLICY_NAMESPACE_LABEL]: 'true' } : {}) } },
+        metadata: {
+          labels: {
+            [SCOPE_LABEL]: scope,
+            ...(hasPolicies ? { [POLICY_NAMESPACE_LABEL]: 'true' } : {}),
+            ...(allowsAnnotations ? { [ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL]: 'true' } : {}),
+          },
+        },
       });
+      // The annotation webhooks read namespace labels from the cache: wait until it shows these.
+      await eventually(
+        () => {
+          if (namespaces.get(name)?.metadata.labels?.[SCOPE_LABEL] !== scope) throw new Error('labels not cached yet');
+        },
+        { waitingFor: `namespace ${name}'s labels in the webhook's cache` },
+      );
       return name;
     },
     stopServer,

@@ -12,6 +12,7 @@ import type { LeanPod } from '../../../operator/api/pod.ts';
 import type { SecurityGroupPolicy } from '../../../operator/api/types.ts';
 import { planPodBranch } from '../../../operator/controllers/pod/decision.ts';
 import { securityGroupsForPod } from '../../../operator/controllers/pod/matching.ts';
+import { SECURITY_GROUP_ANNOTATIONS_OFF } from '../../../operator/controllers/pod/annotation-groups.ts';
 import type { AdmissionPod, AdmissionRequest } from '../../../operator/webhook/admission.ts';
 import { decidePodMutation, matchPodPolicies } from '../../../operator/webhook/mutate.ts';
 import { decidePodValidation, EKS_CONTROLLER_USERNAMES } from '../../../operator/webhook/validate.ts';
@@ -152,6 +153,7 @@ describe('admission decisions under hostile pods', () => {
           policies: inNamespace,
           serviceAccount: sa,
           matcher: matchPodPolicies,
+          annotations: { namespaceLabels: undefined, rule: SECURITY_GROUP_ANNOTATIONS_OFF },
         });
         if (verdict.kind === 'deny') {
           expect(verdict.message).toContain('ServiceAccount');

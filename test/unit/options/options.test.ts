@@ -77,6 +77,8 @@ describe('parseOptions', () => {
       strictPodEniResource: false,
       podSubnetTagKey: 'kubernetes.io/role/cni',
       vpcRefreshIntervalSeconds: 60,
+      enableSecurityGroupAnnotations: false,
+      securityGroupAnnotationAllowList: [],
       logLevel: 'info',
       kubeconfig: undefined,
     });
@@ -313,6 +315,37 @@ describe('flag forms and cross-checks', () => {
       {
         flag: 'trunk-association-account-id',
         message: 'only applies with --trunk-association-role-arn; set the role too, or drop this flag',
+      },
+    ]);
+  });
+
+  test('security group annotations: the allow-list is trimmed and de-duplicated; ids are checked', () => {
+    const options = parse([
+      ...REQUIRED,
+      '--enable-security-group-annotations',
+      '--security-group-annotation-allow-list=sg-0123abcd, sg-0123456789abcdef0,sg-0123abcd',
+    ]);
+    expect(options.enableSecurityGroupAnnotations).toBe(true);
+    expect(options.securityGroupAnnotationAllowList).toEqual(['sg-0123abcd', 'sg-0123456789abcdef0']);
+    expect(
+      parse([...REQUIRED], { SGP_SECURITY_GROUP_ANNOTATION_ALLOW_LIST: 'sg-0123abcd' })
+        .securityGroupAnnotationAllowList,
+    ).toEqual(['sg-0123abcd']);
+    expect(problemsOf([...REQUIRED, '--security-group-annotation-allow-list=sg-0123abcd,sg-xyz'])).toEqual([
+      {
+        flag: 'security-group-annotation-allow-list',
+        message:
+          '"sg-0123abcd,sg-xyz" is not valid: expected security group ids (sg- followed by 8 or 17 hex digits) separated by commas',
+      },
+    ]);
+  });
+
+  test('enabling security group annotations with an empty allow-list is refused, naming both flags', () => {
+    expect(problemsOf([...REQUIRED, '--enable-security-group-annotations'])).toEqual([
+      {
+        flag: 'enable-security-group-annotations',
+        message:
+          'needs --security-group-annotation-allow-list (or SGP_SECURITY_GROUP_ANNOTATION_ALLOW_LIST): with an empty allow-list every annotation would be refused; list the groups pods may ask for, or turn the feature off',
       },
     ]);
   });

@@ -20,7 +20,7 @@ const pod = (
   status: { phase: patch.phase ?? 'Running' },
 });
 const WARN =
-  "a SecurityGroupPolicy selects this pod (groups sg-0a) but it does not request vpc.amazonaws.com/pod-eni, so it runs with the node's security groups; it was created before the policy or without the sgp-operator webhook";
+  "a SecurityGroupPolicy or security-group annotation gives this pod groups sg-0a but it does not request vpc.amazonaws.com/pod-eni, so it runs with the node's security groups; it was created before the policy or the namespace's annotation opt-in, or without the sgp-operator webhook";
 
 describe('decideMissingPodEni', () => {
   test.each([
@@ -71,6 +71,35 @@ describe('decideMissingPodEni', () => {
   ])('nothing to do: $name', ({ p }) => {
     expect(decideMissingPodEni(p, undefined, [policy], { matcher: matchPodPolicies, isStrict: true })).toEqual({
       action: 'none',
+    });
+  });
+
+  describe('security groups by annotation', () => {
+    const annotated = pod({
+      meta: { labels: {}, annotations: { 'vpc.amazonaws.com/security-groups': 'sg-0123abcd' } },
+    });
+    const rule = { isEnabled: true, allowList: ['sg-0123abcd'] };
+    const optedIn = { 'trunking.sgp-operator.io/allow-security-group-annotations': 'true' };
+
+    test('an allowed annotation without the resource warns, with no policy in the namespace', () => {
+      const options = { matcher: matchPodPolicies, isStrict: false, annotations: { namespaceLabels: optedIn, rule } };
+      expect(decideMissingPodEni(annotated, undefined, [], options)).toEqual({
+        action: 'warn',
+        message: WARN.replace('sg-0a', 'sg-0123abcd') + '; delete the pod to have it recreated with a branch ENI',
+      });
+    });
+
+    test.each([
+      { name: 'namespace not opted in', labels: {}, rule },
+      { name: 'feature off', labels: optedIn, rule: { isEnabled: false, allowList: ['sg-0123abcd'] } },
+      { name: 'group not allow-listed', labels: optedIn, rule: { isEnabled: true, allowList: ['sg-0fff0000'] } },
+    ])('nothing to do when the annotation gives no group: $name', ({ labels, rule: given }) => {
+      const options = {
+        matcher: matchPodPolicies,
+        isStrict: false,
+        annotations: { namespaceLabels: labels, rule: given },
+      };
+      expect(decideMissingPodEni(annotated, undefined, [], options)).toEqual({ action: 'none' });
     });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import type { SecurityGroupPolicy } from '../../../operator/api/types.ts';
+import { SECURITY_GROUP_ANNOTATIONS_OFF } from '../../../operator/controllers/pod/index.ts';
 import {
   decidePodMutation,
   matchPodPolicies,
@@ -34,6 +35,8 @@ const create = (object: AdmissionPod): AdmissionRequest => ({
 const serviceAccount = (labels: Record<string, string>): ServiceAccountLike => ({
   metadata: { name: 'default', namespace: 'shop', labels },
 });
+/** Security groups by annotation off (the default). */
+const OFF = { namespaceLabels: undefined, rule: SECURITY_GROUP_ANNOTATIONS_OFF };
 const BOTH = { limits: { 'vpc.amazonaws.com/pod-eni': '1' }, requests: { 'vpc.amazonaws.com/pod-eni': '1' } };
 
 describe('decidePodMutation', () => {
@@ -93,7 +96,12 @@ describe('decidePodMutation', () => {
       patch: [{ op: 'replace', path: '/spec/containers/0/resources/limits/vpc.amazonaws.com~1pod-eni', value: '1' }],
     },
   ])('$name', ({ pod: object, sa, policies, patch }) => {
-    const verdict = decidePodMutation(create(object), { policies, serviceAccount: sa, matcher: matchPodPolicies });
+    const verdict = decidePodMutation(create(object), {
+      policies,
+      serviceAccount: sa,
+      matcher: matchPodPolicies,
+      annotations: OFF,
+    });
     expect(verdict).toEqual({ kind: 'patch', reason: 'pod-eni-requested', patch });
   });
 
@@ -141,7 +149,9 @@ describe('decidePodMutation', () => {
       reason: 'already-requested',
     },
   ])('untouched: $name', ({ pod: object, sa, policies, reason }) => {
-    expect(decidePodMutation(create(object), { policies, serviceAccount: sa, matcher: matchPodPolicies })).toEqual({
+    expect(
+      decidePodMutation(create(object), { policies, serviceAccount: sa, matcher: matchPodPolicies, annotations: OFF }),
+    ).toEqual({
       kind: 'allow',
       reason,
     });
@@ -152,6 +162,7 @@ describe('decidePodMutation', () => {
       policies: [bySaLabel],
       serviceAccount: undefined,
       matcher: matchPodPolicies,
+      annotations: OFF,
     });
     expect(verdict).toEqual({
       kind: 'deny',
@@ -169,6 +180,7 @@ describe('decidePodMutation', () => {
       policies: [byPodLabel],
       serviceAccount: undefined,
       matcher: matchPodPolicies,
+      annotations: OFF,
     });
     const response = toAdmissionResponse('req-1', verdict);
     expect({ ...response, patch: JSON.parse(Buffer.from(response.patch ?? '', 'base64').toString()) }).toEqual({

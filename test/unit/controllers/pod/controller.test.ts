@@ -63,6 +63,19 @@ function policy(
 }
 
 const service = { 'app.kubernetes.io/component': 'service' };
+/** The one group the reconciler's allow-list (below) lets annotations name. */
+const ALLOWED_GROUP = 'sg-0123abcd';
+const SG_ANNOTATION = 'vpc.amazonaws.com/security-groups';
+const OPT_IN = 'trunking.sgp-operator.io/allow-security-group-annotations';
+
+function annotated(name: string, value: string): LeanPod {
+  const base = pod(name, service);
+  return { ...base, metadata: { ...base.metadata, annotations: { [SG_ANNOTATION]: value } } };
+}
+
+function namespace(labels: Record<string, string>): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'catalog', labels } };
+}
 
 function branchOf(name: string): BranchInterface | undefined {
   return kube.stored<BranchInterface>(Kinds.BranchInterface, `catalog/${name}`);
@@ -88,8 +101,10 @@ beforeEach(() => {
     pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
     policies: kube.reader<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy),
     serviceAccounts: kube.reader<KubeObject>(Kinds.ServiceAccount),
+    namespaces: kube.reader<KubeObject>(Kinds.Namespace),
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
+    securityGroupAnnotations: { isEnabled: true, allowList: [ALLOWED_GROUP] },
   });
 });
 
@@ -217,5 +232,94 @@ describe('PodReconciler', () => {
 
     expect(branchOf('web-0')?.spec.podUid).toBe('old-uid');
     expect(branchOf('web-0-abcdef12')?.spec).toMatchObject({ podName: 'web-0', podUid: 'abcdef12-new' });
+  });
+});
+
+describe('PodReconciler with security groups by annotation', () => {
+  beforeEach(() => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: { matchLabels: service } }));
+  });
+
+  test('an allowed pod annotation adds its groups to the policy groups, and says where they came from', async () => {
+    kube.seed(Kinds.Namespace, namespace({ [OPT_IN]: 'true' }));
+    kube.seed(Kinds.Pod, annotated('web-0', ` ${ALLOWED_GROUP} ,${ALLOWED_GROUP}`));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(branchOf('web-0')?.spec).toMatchObject({
+      securityGroups: ['sg-0000000a', ALLOWED_GROUP],
+      matchedPolicies: ['rds', 'annotation:Pod'],
+    });
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        type: 'Normal',
+        reason: 'SecurityGroupRequested',
+        message: `Pod will get the following Security Groups [sg-0000000a ${ALLOWED_GROUP}] from SecurityGroupPolicy rds and annotation vpc.amazonaws.com/security-groups of Pod catalog/web-0`,
+      }),
+    ]);
+  });
+
+  test('the ServiceAccount annotation counts for every pod running as it', async () => {
+    kube.seed(Kinds.Namespace, namespace({ [OPT_IN]: 'true' }));
+    kube.seed(Kinds.ServiceAccount, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'catalog', namespace: 'catalog', annotations: { [SG_ANNOTATION]: ALLOWED_GROUP } },
+    });
+    kube.seed(Kinds.Pod, pod('web-0', { app: 'other' }));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(branchOf('web-0')?.spec).toMatchObject({
+      securityGroups: [ALLOWED_GROUP],
+      matchedPolicies: ['annotation:ServiceAccount/catalog'],
+    });
+  });
+
+  test('in a namespace not opted in the annotation is refused: policy groups only, one Warning', async () => {
+    kube.seed(Kinds.Namespace, namespace({}));
+    kube.seed(Kinds.Pod, annotated('web-0', ALLOWED_GROUP));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(branchOf('web-0')?.spec.securityGroups).toEqual(['sg-0000000a']);
+    expect(recorder.events.filter((event) => event.type === 'Warning')).toEqual([
+      expect.objectContaining({
+        reason: 'SecurityGroupAnnotationRefused',
+        message:
+          'annotation vpc.amazonaws.com/security-groups of Pod catalog/web-0 is not allowed: namespace catalog is ' +
+          'not labelled trunking.sgp-operator.io/allow-security-group-annotations=true; ask a cluster admin to ' +
+          'label it, or use a SecurityGroupPolicy',
+      }),
+    ]);
+  });
+
+  test('a group outside the allow-list is never applied, and the Warning names it', async () => {
+    kube.seed(Kinds.Namespace, namespace({ [OPT_IN]: 'true' }));
+    kube.seed(Kinds.Pod, annotated('web-0', `${ALLOWED_GROUP},sg-0badbad0`));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(branchOf('web-0')?.spec.securityGroups).toEqual(['sg-0000000a', ALLOWED_GROUP]);
+    expect(recorder.events.find((event) => event.type === 'Warning')?.message).toBe(
+      "security group sg-0badbad0 in annotation vpc.amazonaws.com/security-groups of Pod catalog/web-0 is not in the operator's allow-list (--security-group-annotation-allow-list); ask a cluster admin to add it, or use a SecurityGroupPolicy",
+    );
+  });
+
+  test('removing the namespace opt-in takes the annotation groups off a running pod', async () => {
+    kube.seed(Kinds.Namespace, namespace({ [OPT_IN]: 'true' }));
+    kube.seed(Kinds.Pod, annotated('web-0', ALLOWED_GROUP));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    kube.seed(Kinds.Namespace, namespace({}));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(branchOf('web-0')?.spec).toMatchObject({ securityGroups: ['sg-0000000a'], matchedPolicies: ['rds'] });
+    expect(recorder.events.map((event) => event.reason)).toEqual([
+      'SecurityGroupRequested',
+      'SecurityGroupAnnotationRefused',
+      'SecurityGroupRequested',
+    ]);
   });
 });
