@@ -9,10 +9,13 @@
  * seconds used until ready, CPU % while idle over `--idle-seconds` (default 20) after ready.
  *
  *   node bench/operator-footprint.ts [--nodes 500] [--pods 5000] [--idle-seconds 20] [--full]
- *   (default 500 nodes / 5,000 pods; --full: 5,000 nodes / 50,000 pods)
+ *                                    [--heap-snapshot-dir DIR]
+ *   (default 500 nodes / 5,000 pods; --full: 5,000 nodes / 50,000 pods; --heap-snapshot-dir writes the
+ *   operator's heap snapshot after the idle period there, for Chrome DevTools' Memory tab)
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePorts } from '../hack/control-plane/control-plane.ts';
@@ -27,12 +30,14 @@ const { values } = parseArgs({
     nodes: { type: 'string' },
     pods: { type: 'string' },
     'idle-seconds': { type: 'string', default: '20' },
+    'heap-snapshot-dir': { type: 'string' },
     full: { type: 'boolean', default: false },
   },
 });
 const nodes = Number(values.nodes ?? (values.full ? 5000 : 500));
 const pods = Number(values.pods ?? (values.full ? 50_000 : 5_000));
 const idleMs = Number(values['idle-seconds']) * 1000;
+const heapSnapshotDir = values['heap-snapshot-dir'];
 const NAMESPACES = 20;
 const MAIN = fileURLToPath(new URL('../operator/main.ts', import.meta.url));
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -64,11 +69,12 @@ try {
       ),
   );
   progress('objects created; starting the operator binary');
-  const [healthPort] = await freePorts(1);
+  const [healthPort, metricsPort] = await freePorts(2);
   const started = performance.now();
   const child = spawn(
     process.execPath,
     [
+      ...(heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}`] : []),
       MAIN,
       '--kubeconfig',
       world.plane.kubeconfigPath,
@@ -82,7 +88,7 @@ try {
       world.emulator.endpoint,
       '--enable-webhooks=false',
       '--metrics-bind-address',
-      '0',
+      `127.0.0.1:${metricsPort}`,
       '--health-probe-bind-address',
       `127.0.0.1:${healthPort}`,
       '--log-level',
@@ -114,6 +120,8 @@ try {
     progress(`ready after ${Math.round(readyMs)} ms; idle for ${idleMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, idleMs));
     const atEnd = sample(pid);
+    const heap = await heapFigures(`http://127.0.0.1:${metricsPort}/metrics`);
+    if (heapSnapshotDir) await writeHeapSnapshot(child, heapSnapshotDir, `http://127.0.0.1:${healthPort}/readyz`);
     const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
     const result = {
       benchmark: 'operator-footprint',
@@ -125,6 +133,8 @@ try {
         atReady: mib(atReady.rssBytes),
         afterIdle: mib(atEnd.rssBytes),
       },
+      // After the idle period, from the operator's own process metrics: what of the RSS is V8's heap.
+      heapMiB: { total: mib(heap.totalBytes), used: mib(heap.usedBytes), external: mib(heap.externalBytes) },
       cpuSecondsUntilReady: round(atReady.cpuSeconds),
       idleCpuPercent: round(((atEnd.cpuSeconds - atReady.cpuSeconds) / (idleMs / 1000)) * 100, 1),
       idleSeconds: idleMs / 1000,
@@ -134,6 +144,7 @@ try {
       objects: `${nodes} nodes, ${pods} pods`,
       'ready after': `${result.readySeconds} s (CPU ${result.cpuSecondsUntilReady} s)`,
       'RSS peak / after idle': `${result.rssMiB.peak} / ${result.rssMiB.afterIdle} MiB (target ≤ 250 MB at full scale)`,
+      'V8 heap after idle': `${result.heapMiB.used} used of ${result.heapMiB.total} MiB; external ${result.heapMiB.external} MiB`,
       'idle CPU': `${result.idleCpuPercent} % of one core`,
     });
   } finally {
@@ -143,6 +154,37 @@ try {
   }
 } finally {
   await world.stop();
+}
+
+/** V8 heap figures from the operator's /metrics (prom-client's default process metrics). */
+async function heapFigures(url: string): Promise<{ totalBytes: number; usedBytes: number; externalBytes: number }> {
+  const text = await (await fetch(url)).text();
+  const value = (name: string) => Number(new RegExp(`^sgp_process_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    totalBytes: value('heap_size_total_bytes'),
+    usedBytes: value('heap_size_used_bytes'),
+    externalBytes: value('external_memory_bytes'),
+  };
+}
+
+/**
+ * Signals the child to write a heap snapshot and waits until it is complete: Node writes it synchronously on
+ * the main thread, so once the file exists, the next /readyz answer means the write has finished.
+ */
+async function writeHeapSnapshot(child: ChildProcess, dir: string, readyzUrl: string): Promise<void> {
+  const snapshots = async () => (await readdir(dir)).filter((name) => name.endsWith('.heapsnapshot'));
+  const before = new Set(await snapshots());
+  child.kill('SIGUSR2');
+  for (;;) {
+    const written = (await snapshots()).find((name) => !before.has(name));
+    if (written) {
+      await fetch(readyzUrl);
+      return progress(`heap snapshot: ${dir}/${written}`);
+    }
+    if (child.exitCode !== null)
+      throw new Error(`operator exited with ${child.exitCode} while writing a heap snapshot`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 function plainPod(namespace: string, name: string, nodeName: string): KubeObject {

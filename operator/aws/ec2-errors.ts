@@ -87,6 +87,17 @@ export function ignoreNotFound(err: unknown): undefined {
   throw err;
 }
 
+/**
+ * Whether EC2 refused to delete an ENI because it is in use: attached, or (where EC2 enforces it) still
+ * associated with a trunk as a branch. AWS answers InvalidParameterValue "Network interface '…' is currently
+ * in use." (spec §2.4); InvalidNetworkInterface.InUse is the documented code for the same state.
+ */
+export function isInUse(err: unknown): boolean {
+  if (!(err instanceof Ec2InvalidInputError)) return false;
+  if (err.code === 'InvalidNetworkInterface.InUse') return true;
+  return err.code === 'InvalidParameterValue' && /currently in use/i.test(err.message);
+}
+
 /** Whether waiting and trying again can succeed: throttling, server faults, network failures. */
 export function isRetryable(err: unknown): boolean {
   return err instanceof Ec2ThrottledError || err instanceof Ec2RetryableError;

@@ -10,6 +10,7 @@ export {
   Ec2RetryableError,
   isNotFound,
   ignoreNotFound,
+  isInUse,
   isRetryable,
   classifyEc2Error,
   TRUNKING_NOT_ENABLED_HINT,

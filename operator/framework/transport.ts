@@ -5,7 +5,14 @@
  * generic over kinds (core, built-in groups and CRDs alike), and so that every request states its
  * Content-Type explicitly: the generated `patch…` methods default to application/json-patch+json, which a
  * real apiserver rejects for a merge-style body.
+ *
+ * Connections are kept alive: `applySecurityAuthentication` (client-node 2.0.1) builds a new undici Agent for
+ * every request, so sending each request with it costs a fresh TCP + TLS handshake on both sides, which
+ * dominated the operator's CPU and memory under load (bench/README.md). The transport keeps one dispatcher
+ * and swaps it only when the TLS material it was built from changes (see `keepAliveDispatcher`).
  */
+import { createHash } from 'node:crypto';
+import type { AgentOptions } from 'node:https';
 import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, KubeConflictError, KubeGoneError, KubeNotFoundError } from './errors.ts';
@@ -68,8 +75,58 @@ interface ApiStatus {
   code?: number;
 }
 
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * Authenticates `context` as `applySecurityAuthentication` does (headers: bearer token, basic auth,
+ * impersonation) but sends it through one long-lived dispatcher, so requests reuse keep-alive connections.
+ * The dispatcher is rebuilt when the TLS material changes: a rotated CA or client certificate file, or an
+ * exec plugin's new client certificate (all re-read on every request by client-node). Tokens travel in a
+ * header, so their rotation needs no new dispatcher. A replaced dispatcher is dropped, not closed: requests
+ * and watches still on it finish, and undici closes its idle sockets after their keep-alive timeout.
+ */
+function keepAliveDispatcher(kubeConfig: KubeConfig): (context: RequestContext) => Promise<void> {
+  let shared: { tlsFingerprint: string; dispatcher: Dispatcher } | undefined;
+  return async (context) => {
+    await kubeConfig.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    // No TLS material and no proxy: fetch's global dispatcher already keeps connections alive.
+    if (!fresh) return;
+    const tlsFingerprint = await fingerprintTls(kubeConfig);
+    if (shared?.tlsFingerprint === tlsFingerprint) context.setDispatcher(shared.dispatcher);
+    else shared = { tlsFingerprint, dispatcher: fresh };
+  };
+}
+
+/** A digest of everything client-node builds a dispatcher from: the current cluster and its TLS material. */
+async function fingerprintTls(kubeConfig: KubeConfig): Promise<string> {
+  const options: AgentOptions = {};
+  await kubeConfig.applyToHTTPSOptions(options);
+  const cluster = kubeConfig.getCurrentCluster();
+  const hash = createHash('sha256');
+  const fields = [
+    cluster?.server,
+    cluster?.proxyUrl,
+    options.servername,
+    options.rejectUnauthorized,
+    options.passphrase,
+    options.ca,
+    options.cert,
+    options.key,
+    options.pfx,
+  ];
+  for (const field of fields) {
+    for (const part of Array.isArray(field) ? field : [field]) {
+      hash.update(typeof part === 'string' || Buffer.isBuffer(part) ? part : String(part)).update('\0');
+    }
+    hash.update('\n');
+  }
+  return hash.digest('hex');
+}
+
 export function createKubeTransport(kubeConfig: KubeConfig): KubeTransport {
   const http = new IsomorphicFetchHttpLibrary();
+  const authenticate = keepAliveDispatcher(kubeConfig);
   const prepare = async (
     method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
     path: string,
@@ -91,7 +148,7 @@ export function createKubeTransport(kubeConfig: KubeConfig): KubeTransport {
       context.setBody(JSON.stringify(options.body));
     }
     if (options.signal) context.setSignal(options.signal);
-    await kubeConfig.applySecurityAuthentication(context);
+    await authenticate(context);
     return context;
   };
   return {

@@ -59,6 +59,12 @@ type StepOutcome = { next: 'continue'; branch: BranchInterface } | { next: 'done
 
 export class BranchInterfaceReconciler implements Reconciler {
   readonly #deps: BranchReconcilerDeps;
+  /**
+   * UID of each branch this process released, by key, until the cache shows the object gone. The release's
+   * own writes (status Releasing, the delete, the finalizer removal) bring reconciles while the cache still
+   * shows the object; planning from it would release the branch a second time (two more EC2 calls).
+   */
+  readonly #released = new Map<string, string>();
 
   constructor(deps: BranchReconcilerDeps) {
     this.#deps = deps;
@@ -69,8 +75,12 @@ export class BranchInterfaceReconciler implements Reconciler {
     const cached = deps.branches.get(key);
     if (!cached) {
       deps.checkpoints.forget(key);
+      this.#released.delete(key);
       return {};
     }
+    const releasedUid = this.#released.get(key);
+    if (releasedUid !== undefined && releasedUid === cached.metadata.uid) return {};
+    this.#released.delete(key);
     let branch = deps.checkpoints.effective(key, cached);
     for (let steps = 0; steps < MAX_STEPS_PER_RECONCILE; steps++) {
       const pod = deps.pods.get(keyFor(branch.metadata.namespace, branch.spec.podName));
@@ -123,6 +133,7 @@ export class BranchInterfaceReconciler implements Reconciler {
         await releaseBranch({ ...stepContext, branch }, step.cause);
         deps.reservations.release(branch.metadata.uid ?? '');
         deps.checkpoints.forget(key);
+        if (branch.metadata.uid) this.#released.set(key, branch.metadata.uid);
         return { next: 'done' };
       case 'allocate-vlan':
         return this.#allocate(key, branch, trunk, context);

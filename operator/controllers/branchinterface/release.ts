@@ -1,12 +1,12 @@
 /**
- * The end of a branch: CoolingDown, then DisassociateTrunkInterface and DeleteNetworkInterface, then the
+ * The end of a branch: CoolingDown, then DeleteNetworkInterface (which drops the trunk association), then the
  * BranchInterface goes (its finalizer last), which frees its VLAN and its slot in the node's capacity.
  * "Not found" from EC2 counts as done at every step: the trunk controller may have released the ENI of a
  * deleted node first, or a previous attempt got further than its status records.
  */
 import { BRANCH_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
-import { branchEnisOfPodFilter, clientToken, ignoreNotFound } from '../../aws/index.ts';
+import { branchEnisOfPodFilter, clientToken, ignoreNotFound, isInUse } from '../../aws/index.ts';
 import { withContext } from '../../errors.ts';
 import { isNotFound as isKubeNotFound, keyOf, removeFinalizer, setCondition } from '../../framework/index.ts';
 import { branchOperationsTotal } from '../../observability/metrics.ts';
@@ -43,20 +43,11 @@ export function requestRelease(context: StepContext, cause: ReleaseCause, cooldo
   };
 }
 
-/** Disassociates and deletes the ENI (if any), then deletes the BranchInterface and drops its finalizer. */
+/** Deletes the ENI (if any; disassociating first only where EC2 insists), then the BranchInterface. */
 export async function releaseBranch(context: StepContext, cause: ReleaseCause): Promise<void> {
   const { branch, deps } = context;
-  const call = { signal: context.signal, priority: 'normal' as const };
-  const { eniId, associationId } = branch.status ?? {};
+  const { eniId } = branch.status ?? {};
   try {
-    if (associationId) {
-      await deps.ec2
-        .disassociateTrunkInterface(
-          { associationId, clientToken: clientToken('disassociate', branch.metadata.uid ?? '', associationId) },
-          call,
-        )
-        .catch(ignoreNotFound);
-    }
     // With no ENI recorded, a create may still have happened (its response lost, or the operator killed
     // before the status write): the pod-UID tag every branch ENI carries finds it, so nothing leaks.
     const eniIds = eniId
@@ -64,10 +55,10 @@ export async function releaseBranch(context: StepContext, cause: ReleaseCause): 
       : (
           await deps.ec2.describeNetworkInterfaces(
             branchEnisOfPodFilter(deps.cluster.clusterName, branch.spec.podUid),
-            call,
+            { signal: context.signal, priority: 'normal' },
           )
         ).map((eni) => eni.id);
-    for (const id of eniIds) await deps.ec2.deleteNetworkInterface(id, call).catch(ignoreNotFound);
+    for (const id of eniIds) await deleteBranchEni(context, id);
   } catch (error) {
     branchOperationsTotal.inc({ operation: 'release', result: 'error' });
     throw withContext(
@@ -86,4 +77,29 @@ export async function releaseBranch(context: StepContext, cause: ReleaseCause): 
     if (!isKubeNotFound(error)) throw error;
   }
   context.log.info('released branch eni', { eni: eniId, vlan: branch.status?.vlanId, cause });
+}
+
+/**
+ * DeleteNetworkInterface drops a branch's trunk association with it (spec §2.4; the older VPC resource
+ * controller released branches that way), so one call releases a branch. The EC2 team recommends
+ * disassociating first, and where EC2 enforces it the delete answers "currently in use": only then does
+ * the release disassociate the recorded association and delete again. Not found counts as done.
+ */
+async function deleteBranchEni(context: StepContext, eniId: string): Promise<void> {
+  const { branch, deps } = context;
+  const call = { signal: context.signal, priority: 'normal' as const };
+  const deleteEni = () => deps.ec2.deleteNetworkInterface(eniId, call).catch(ignoreNotFound);
+  const associationId = branch.status?.eniId === eniId ? branch.status.associationId : undefined;
+  try {
+    await deleteEni();
+  } catch (error) {
+    if (!associationId || !isInUse(error)) throw error;
+    await deps.ec2
+      .disassociateTrunkInterface(
+        { associationId, clientToken: clientToken('disassociate', branch.metadata.uid ?? '', associationId) },
+        call,
+      )
+      .catch(ignoreNotFound);
+    await deleteEni();
+  }
 }

@@ -357,7 +357,7 @@ describe('release', () => {
     return storedBranch('catalog/web-0')?.status?.eniId ?? '';
   }
 
-  test('pod deleted: the ENI cools down, then is disassociated and deleted, and the object goes', async () => {
+  test('pod deleted: the ENI cools down, then one DeleteNetworkInterface releases it, and the object goes', async () => {
     const eniId = await readyBranch();
     kube.remove(Kinds.Pod, 'catalog/web-0');
     expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({
@@ -371,9 +371,50 @@ describe('release', () => {
     expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({ requeueAfterMs: 1 });
     expect(ec2.enis.has(eniId)).toBe(true);
     clock.advance(1);
+    ec2.reset();
     await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    // Deleting a branch drops its trunk association: no DisassociateTrunkInterface.
+    expect(ec2.calls).toEqual([{ method: 'deleteNetworkInterface', input: eniId }]);
     expect(ec2.enis.has(eniId)).toBe(false);
     expect(ec2.associations.size).toBe(0);
+    expect(storedBranch('catalog/web-0')).toBeUndefined();
+  });
+
+  test('where EC2 refuses to delete an associated branch, the release disassociates and deletes again', async () => {
+    const eniId = await readyBranch();
+    const [association] = ec2.associations.values();
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    ec2.reset();
+    ec2.failNext(
+      'deleteNetworkInterface',
+      new Ec2InvalidInputError(
+        `EC2 DeleteNetworkInterface failed: InvalidParameterValue: Network interface '${eniId}' is currently in use.`,
+        { code: 'InvalidParameterValue', action: 'DeleteNetworkInterface' },
+      ),
+    );
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.calls.map((call) => call.method)).toEqual([
+      'deleteNetworkInterface',
+      'disassociateTrunkInterface',
+      'deleteNetworkInterface',
+    ]);
+    expect(ec2.callsOf('disassociateTrunkInterface')).toEqual([
+      expect.objectContaining({ associationId: association?.associationId }),
+    ]);
+    expect(ec2.enis.has(eniId)).toBe(false);
+    expect(storedBranch('catalog/web-0')).toBeUndefined();
+  });
+
+  test('reconciles while the cache still shows the released branch call EC2 no more', async () => {
+    const eniId = await readyBranch();
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.freezeCache(); // the cache lags: it shows the branch as before the release
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
+    expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({});
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
+    kube.thawCache();
+    expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({});
     expect(storedBranch('catalog/web-0')).toBeUndefined();
   });
 

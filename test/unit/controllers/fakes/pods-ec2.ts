@@ -101,6 +101,7 @@ export class PodsFakeEc2 implements Ec2Api {
     }
   }
 
+  /** As EC2 does by default, deleting a branch drops its trunk association. */
   async deleteNetworkInterface(id: string): Promise<void> {
     this.#enter('deleteNetworkInterface', id);
     if (!this.enis.delete(id)) {
@@ -108,6 +109,9 @@ export class PodsFakeEc2 implements Ec2Api {
         code: 'InvalidNetworkInterfaceID.NotFound',
         action: 'DeleteNetworkInterface',
       });
+    }
+    for (const [associationId, association] of this.associations) {
+      if (association.branchInterfaceId === id) this.associations.delete(associationId);
     }
   }
 
