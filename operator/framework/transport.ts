@@ -78,12 +78,13 @@ interface ApiStatus {
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
 /**
- * Authenticates `context` as `applySecurityAuthentication` does (headers: bearer token, basic auth,
- * impersonation) but sends it through one long-lived dispatcher, so requests reuse keep-alive connections.
- * The dispatcher is rebuilt when the TLS material changes: a rotated CA or client certificate file, or an
- * exec plugin's new client certificate (all re-read on every request by client-node). Tokens travel in a
- * header, so their rotation needs no new dispatcher. A replaced dispatcher is dropped, not closed: requests
- * and watches still on it finish, and undici closes its idle sockets after their keep-alive timeout.
+ * Authenticates `context` with `applySecurityAuthentication` (headers: bearer token, basic auth,
+ * impersonation), then swaps the dispatcher it built for this one request for one long-lived dispatcher, so
+ * requests reuse keep-alive connections. The long-lived one is replaced when the TLS material changes: a
+ * rotated CA or client certificate file, or an exec plugin's new client certificate (client-node re-reads
+ * them on every request). Tokens travel in a header, so their rotation needs no new dispatcher. A replaced
+ * dispatcher is dropped, not closed: requests and watches still on it finish, and undici closes its idle
+ * sockets after their keep-alive timeout.
  */
 function keepAliveDispatcher(kubeConfig: KubeConfig): (context: RequestContext) => Promise<void> {
   let shared: { tlsFingerprint: string; dispatcher: Dispatcher } | undefined;

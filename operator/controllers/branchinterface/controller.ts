@@ -60,9 +60,11 @@ type StepOutcome = { next: 'continue'; branch: BranchInterface } | { next: 'done
 export class BranchInterfaceReconciler implements Reconciler {
   readonly #deps: BranchReconcilerDeps;
   /**
-   * UID of each branch this process released, by key, until the cache shows the object gone. The release's
-   * own writes (status Releasing, the delete, the finalizer removal) bring reconciles while the cache still
-   * shows the object; planning from it would release the branch a second time (two more EC2 calls).
+   * UID of each branch this process released by its recorded ENI id, by key, until the cache shows the object
+   * gone. The release's own writes (status Releasing, the delete, the finalizer removal) bring reconciles
+   * while the cache still shows the object; planning from it would release the branch a second time (more
+   * EC2 calls that can only answer NotFound). A branch released without an ENI id is not remembered: its
+   * release looked the ENI up by tag, which EC2 answers eventually consistently, so a repeat is a second look.
    */
   readonly #released = new Map<string, string>();
 
@@ -133,7 +135,7 @@ export class BranchInterfaceReconciler implements Reconciler {
         await releaseBranch({ ...stepContext, branch }, step.cause);
         deps.reservations.release(branch.metadata.uid ?? '');
         deps.checkpoints.forget(key);
-        if (branch.metadata.uid) this.#released.set(key, branch.metadata.uid);
+        if (branch.metadata.uid && branch.status?.eniId) this.#released.set(key, branch.metadata.uid);
         return { next: 'done' };
       case 'allocate-vlan':
         return this.#allocate(key, branch, trunk, context);
