@@ -75,7 +75,7 @@ generate-limits: ## Regenerate operator/limits/instance-types.json from the publ
 
 .PHONY: run
 run: deps ## Run the operator against the current kubeconfig and AWS (or AWS_ENDPOINT_URL_EC2); ARGS=... passes flags
-	node operator/main.ts $(ARGS)
+	SGP_BUILD_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node operator/main.ts $(ARGS)
 
 .PHONY: demo
 demo: deps ## Local demo: control plane + EC2 emulator + operator + workshop scenario (ONCE=1 exits after the summary)
