@@ -149,7 +149,9 @@ describe('pod-eni annotation guard in a namespace without policies', () => {
     );
     expect(changed).toContain(forgedUpdate('change', namespace, name));
     const removed = await refusal(
-      webhook.client.mergePatch(Kinds.Pod, `${namespace}/${name}`, { metadata: { annotations: { [ANNOTATION]: null } } }),
+      webhook.client.mergePatch(Kinds.Pod, `${namespace}/${name}`, {
+        metadata: { annotations: { [ANNOTATION]: null } },
+      }),
     );
     expect(removed).toContain(forgedUpdate('remove', namespace, name));
     const live = await webhook.client.get<KubeObject>(Kinds.Pod, `${namespace}/${name}`);
