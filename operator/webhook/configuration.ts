@@ -163,8 +163,12 @@ export function desiredWebhooks(
       {
         name: 'vpod.trunking.sgp-operator.io',
         clientConfig: clientConfig(VALIDATE_POD_PATH),
-        // pods/status too: its update keeps the spec but takes metadata changes, annotations included.
-        rules: [{ ...podRule(['CREATE', 'UPDATE']), resources: ['pods', 'pods/status'] }],
+        rules: [
+          // pods/status too: its update keeps the spec but takes metadata changes, annotations included.
+          { ...podRule(['CREATE', 'UPDATE']), resources: ['pods', 'pods/status'] },
+          // A Binding's annotations are copied onto the pod it binds (pods/binding, and the older bindings).
+          { ...podRule(['CREATE']), resources: ['pods/binding', 'bindings'] },
+        ],
         ...common,
         namespaceSelector: settings.annotationNamespaceSelector,
         matchConditions: [

@@ -172,6 +172,31 @@ describe('pod-eni annotation guard in a namespace without policies', () => {
     expect(message).toContain(forgedUpdate('add', namespace, name));
   });
 
+  test('a Binding may not carry the annotation onto the pod it binds', async () => {
+    const name = uniqueName('web');
+    await webhook.core.createNamespacedPod({ namespace, body: podBody(name) });
+    const message = await refusal(
+      webhook.core.createNamespacedPodBinding({
+        namespace,
+        name,
+        body: {
+          metadata: { name, annotations: { [ANNOTATION]: STOLEN } },
+          target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' },
+        },
+      }),
+    );
+    expect(message).toBe(
+      `admission webhook "vpod.trunking.sgp-operator.io" denied the request: a Binding may not set the ` +
+        `vpc.amazonaws.com/pod-eni annotation of pod ${namespace}/${name}: it is written only by sgp-operator once ` +
+        `the pod's branch ENI is attached; bind the pod without it`,
+    );
+    const live = await webhook.core.readNamespacedPod({ namespace, name });
+    expect({ nodeName: live.spec?.nodeName, annotations: live.metadata?.annotations }).toEqual({
+      nodeName: undefined,
+      annotations: undefined,
+    });
+  });
+
   test('labels and other annotations of an annotated pod stay writable', async () => {
     const name = uniqueName('web');
     const pod = await webhook.core.createNamespacedPod({ namespace, body: podBody(name) });
