@@ -240,6 +240,20 @@ for (const where of ['admission', 'pod-controller']) {
     securityGroupAnnotationRefusalsTotal.inc({ where, reason }, 0);
   }
 }
+/**
+ * vpc.amazonaws.com/pod-eni annotations the pod controller found it had not written and removed, by reason
+ * (operator/controllers/pod/pod-eni-annotation.ts). Anything above zero means the admission guard was bypassed
+ * (not installed, or changed) and a pod may have been wired into another pod's ENI: alert on it.
+ */
+export const podEniAnnotationsForgedTotal = new Counter({
+  name: 'sgp_pod_eni_annotations_forged_total',
+  help: 'vpc.amazonaws.com/pod-eni pod annotations sgp-operator found it had not written, and removed, by reason.',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+for (const reason of ['no_branch_interface', 'branch_not_announced', 'other_branch_eni', 'malformed']) {
+  podEniAnnotationsForgedTotal.inc({ reason }, 0);
+}
 
 // nodes and trunks (operator/controllers/node, operator/controllers/trunkinterface)
 export const nodesManaged = new Gauge({
