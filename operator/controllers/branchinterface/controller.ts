@@ -165,7 +165,11 @@ export class BranchInterfaceReconciler implements Reconciler {
         context.log.debug('branch waits for its spec to change', { detail: step.message });
         return { next: 'done' };
       case 'record-groups-applied': {
-        const conditions = groupsAppliedConditions(branch, step.securityGroups, new Date(deps.clock.now()).toISOString());
+        const conditions = groupsAppliedConditions(
+          branch,
+          step.securityGroups,
+          new Date(deps.clock.now()).toISOString(),
+        );
         if (!conditions) return { next: 'done' };
         return this.#continueWith(key, branch, { conditions });
       }

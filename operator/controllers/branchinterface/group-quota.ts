@@ -45,11 +45,7 @@ export function groupQuotaMessage(branch: BranchInterface, groups: readonly stri
 }
 
 /** The condition recording the refusal for the branch's current generation. */
-export function groupQuotaConditions(
-  branch: BranchInterface,
-  message: string,
-  nowIso: string,
-): Condition[] {
+export function groupQuotaConditions(branch: BranchInterface, message: string, nowIso: string): Condition[] {
   return setCondition(
     branch.status?.conditions,
     {
