@@ -36,8 +36,9 @@ export function groupQuotaMessage(branch: BranchInterface, groups: readonly stri
       `(${SECURITY_GROUPS_PER_INTERFACE.default} by default, at most ${SECURITY_GROUPS_PER_INTERFACE.max})`;
   return (
     `${groups.length} security groups ${list(groups)} from policies ${list(branch.spec.matchedPolicies ?? [])} ` +
-    `exceed ${quota}; EC2 refused them and the pod's branch ENI keeps ` +
-    `${branch.status?.eniId ? 'its current groups' : 'waiting (no ENI was created)'}. Narrow the policies that ` +
+    `exceed ${quota}; EC2 refused them, ` +
+    `${branch.status?.eniId ? "and the pod's branch ENI keeps its current groups" : 'so the pod has no branch ENI yet'}. ` +
+    `Narrow the policies that ` +
     `select the pod, or raise the quota (Service Quotas, Amazon VPC, code ` +
     `${SECURITY_GROUPS_PER_INTERFACE.quotaCode}, at most ${SECURITY_GROUPS_PER_INTERFACE.max}) and then change ` +
     `a policy or recreate the pod; the operator does not retry until the pod's policies change`

@@ -515,8 +515,8 @@ describe('errors a retry cannot fix today', () => {
 
     const message =
       "6 security groups [sg-1 sg-2 sg-3 sg-4 sg-5 sg-6] from policies [db-access web-defaults] exceed the account's " +
-      "quota of 5 security groups per network interface; EC2 refused them and the pod's branch ENI keeps waiting " +
-      '(no ENI was created). Narrow the policies that select the pod, or raise the quota (Service Quotas, Amazon ' +
+      'quota of 5 security groups per network interface; EC2 refused them, so the pod has no branch ENI yet. ' +
+      'Narrow the policies that select the pod, or raise the quota (Service Quotas, Amazon ' +
       'VPC, code L-2AFB9258, at most 16) and then change a policy or recreate the pod; the operator does not retry ' +
       "until the pod's policies change";
     expect(recorder.events).toEqual([
