@@ -181,7 +181,8 @@ class OwnerLookup {
   }
 
   async exists(owner: Owner): Promise<boolean> {
-    if (owner.podUid === '') return true; // nothing to match on: keep it (the decision never asks this)
+    // An empty pod-UID tag names no owner to look up: keep the ENI rather than guess.
+    if (owner.podUid === '') return true;
     return (await this.#ownerUids(owner.namespace)).has(owner.podUid);
   }
 
