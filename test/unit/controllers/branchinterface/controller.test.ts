@@ -487,7 +487,10 @@ describe('TrunkInterface deleted while the node lives', () => {
     ec2.reset();
 
     // Deleted (finalizer running), then gone, then re-created and not Ready yet, then Ready again (adopted).
-    kube.seed(Kinds.TrunkInterface, { ...trunk(), metadata: { name: 'node-a', deletionTimestamp: '2026-01-01T00:00:00Z' } });
+    kube.seed(Kinds.TrunkInterface, {
+      ...trunk(),
+      metadata: { name: 'node-a', deletionTimestamp: '2026-01-01T00:00:00Z' },
+    });
     for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
     kube.remove(Kinds.TrunkInterface, 'node-a');
     for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
