@@ -12,7 +12,8 @@
  * The safety rule (docs/lifecycle.md): a running pod's branch ENI is released only when the pod is gone or
  * finished, or its Node object is gone. A missing or deleting TrunkInterface is not a reason: the trunk
  * controller keeps the trunk ENI in EC2 while the node lives, the node controller re-creates the object and
- * it adopts the attached trunk again; meanwhile the branch waits (same VLAN, ENI and annotation).
+ * it adopts the attached trunk again; meanwhile the branch waits (same VLAN, ENI and annotation). Nor is a
+ * deleted BranchInterface: its finalizer keeps it until the pod ends.
  */
 import type { LeanPod } from '../../api/pod.ts';
 import { isPodFinished } from '../../api/pod.ts';
@@ -28,9 +29,7 @@ export type ReleaseCause =
   /** No pod with the branch's pod UID exists any more (deleted, or replaced by a namesake). */
   | 'PodGone'
   /** The pod is Succeeded or Failed and holds no network. */
-  | 'PodFinished'
-  /** Someone deleted the BranchInterface itself. */
-  | 'BranchDeleted';
+  | 'PodFinished';
 
 export type BranchStep =
   | { step: 'add-finalizer' }
@@ -83,7 +82,8 @@ function releaseCauseOf(input: BranchPlanInput): ReleaseCause | undefined {
   if (!node) return 'NodeGone';
   if (!pod || pod.metadata.uid !== branch.spec.podUid) return 'PodGone';
   if (isPodFinished(pod)) return 'PodFinished';
-  if (branch.metadata.deletionTimestamp) return 'BranchDeleted';
+  // A BranchInterface deleted while its pod runs is not a reason either: the ENI is the pod's network. The
+  // finalizer holds the object (and its ENI, VLAN and annotation) until the pod ends, then it is released.
   return undefined;
 }
 

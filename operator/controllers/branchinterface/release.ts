@@ -18,7 +18,6 @@ const CAUSE_TEXT: Record<ReleaseCause, string> = {
   NodeGone: 'the node is gone',
   PodGone: 'the pod is gone',
   PodFinished: 'the pod has finished',
-  BranchDeleted: 'the BranchInterface was deleted',
 };
 
 /** Starts the cooldown: recorded in status, so a restarted operator keeps counting from the same instant. */

@@ -133,9 +133,14 @@ describe('planBranchStep', () => {
       { step: 'request-release', cause: 'PodFinished' },
     ],
     [
-      'branch deleted by hand',
-      given(branch(associated, { deleting: true }), pod()),
-      { step: 'request-release', cause: 'BranchDeleted' },
+      'branch deleted by hand while its pod runs: kept (finalizer) until the pod ends',
+      given(branch({ ...associated, phase: 'Ready' }, { deleting: true }), pod({ annotation })),
+      { step: 'none' },
+    ],
+    [
+      'branch deleted by hand, then the pod goes: the cooldown starts',
+      given(branch({ ...associated, phase: 'Ready' }, { deleting: true }), undefined),
+      { step: 'request-release', cause: 'PodGone' },
     ],
     [
       'cooling down, 1 ms left',
