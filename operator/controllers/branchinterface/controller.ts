@@ -15,7 +15,8 @@
  * - cooldown: requeueAfterMs until the release is due.
  *
  * Watches (./index.ts): BranchInterfaces (own key; a released sibling wakes the node's waiting branches),
- * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces (the node's branches).
+ * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces and Nodes (the node's branches).
+ * Who may release a branch, and when, is in docs/lifecycle.md.
  */
 import type { LeanPod } from '../../api/pod.ts';
 import { BRANCH_NODE_NAME_INDEX } from '../../api/pod.ts';
@@ -24,7 +25,7 @@ import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import { OperatorError } from '../../errors.ts';
 import { ensureFinalizer, keyFor, setCondition } from '../../framework/index.ts';
-import type { Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
+import type { KubeObject, Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
 import {
   branchCapacityWaitsTotal,
   branchOperationsTotal,
@@ -53,6 +54,8 @@ export interface BranchReconcilerDeps extends BranchStepDeps {
   branches: Reader<BranchInterface>;
   pods: Reader<LeanPod>;
   trunks: Reader<TrunkInterface>;
+  /** Nodes by name: only a Node object that is gone lets a running pod's branch go (docs/lifecycle.md). */
+  nodes: Reader<KubeObject>;
   checkpoints: StatusCheckpoints;
   reservations: VlanReservations;
 }
@@ -87,16 +90,18 @@ export class BranchInterfaceReconciler implements Reconciler {
     if (releasedUid !== undefined && releasedUid === cached.metadata.uid) return {};
     this.#released.delete(key);
     let branch = deps.checkpoints.effective(key, cached);
+    let liveNode: KubeObject | undefined;
     for (let steps = 0; steps < MAX_STEPS_PER_RECONCILE; steps++) {
       const pod = deps.pods.get(keyFor(branch.metadata.namespace, branch.spec.podName));
       const trunk = deps.trunks.get(branch.spec.nodeName);
-      const step = planBranchStep({
-        branch,
-        pod,
-        trunk,
-        nowMs: deps.clock.now(),
-        cooldownMs: deps.cooldown.currentMs(),
-      });
+      const plan = (node: KubeObject | undefined) =>
+        planBranchStep({ branch, pod, trunk, node, nowMs: deps.clock.now(), cooldownMs: deps.cooldown.currentMs() });
+      let step = plan(deps.nodes.get(branch.spec.nodeName) ?? liveNode);
+      if ('cause' in step && step.cause === 'NodeGone') {
+        // Releasing for a gone node skips the cooldown, so the cache's word is not enough: ask the API server.
+        liveNode = await deps.client.get<KubeObject>(Kinds.Node, branch.spec.nodeName);
+        if (liveNode) step = plan(liveNode);
+      }
       const outcome = await this.#run(step, key, branch, trunk, context);
       if (outcome.next === 'done')
         return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {};

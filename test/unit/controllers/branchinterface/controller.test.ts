@@ -16,7 +16,7 @@ import {
   VlanReservations,
 } from '../../../../operator/controllers/branchinterface/index.ts';
 import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
-import { FakeClock } from '../../../../operator/framework/index.ts';
+import { FakeClock, type KubeObject } from '../../../../operator/framework/index.ts';
 import { FakeSubnetDirectory } from '../fakes/subnets.ts';
 import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
 import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
@@ -48,6 +48,8 @@ function trunk(capacity = 9): TrunkInterface {
     },
   };
 }
+
+const NODE: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } };
 
 function pod(name: string, uid: string): LeanPod {
   return {
@@ -87,6 +89,7 @@ function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
     pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
+    nodes: kube.reader<KubeObject>(Kinds.Node),
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
   });
@@ -99,6 +102,7 @@ beforeEach(() => {
   recorder = new PodsFakeRecorder();
   clock = new FakeClock();
   kube.seed(Kinds.TrunkInterface, trunk());
+  kube.seed(Kinds.Node, NODE);
   reconciler = build();
 });
 
@@ -388,7 +392,7 @@ describe('release', () => {
   test('where EC2 refuses to delete an associated branch, the release disassociates and deletes again', async () => {
     const eniId = await readyBranch();
     const [association] = ec2.associations.values();
-    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.remove(Kinds.Node, 'node-a');
     ec2.reset();
     ec2.failNext(
       'deleteNetworkInterface',
@@ -412,7 +416,7 @@ describe('release', () => {
 
   test('reconciles while the cache still shows the released branch call EC2 no more', async () => {
     const eniId = await readyBranch();
-    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.remove(Kinds.Node, 'node-a');
     kube.freezeCache(); // the cache lags: it shows the branch as before the release
     await reconciler.reconcile('catalog/web-0', podsReconcileContext());
     expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
@@ -435,8 +439,9 @@ describe('release', () => {
     expect(ec2.enis.has(eniId)).toBe(false);
   });
 
-  test('trunk gone: released at once, no cooldown; EC2 not-found counts as done', async () => {
+  test('node gone: released at once, no cooldown; EC2 not-found counts as done', async () => {
     const eniId = await readyBranch();
+    kube.remove(Kinds.Node, 'node-a');
     kube.remove(Kinds.TrunkInterface, 'node-a');
     ec2.enis.delete(eniId); // the trunk controller got there first
     await reconciler.reconcile('catalog/web-0', podsReconcileContext());
@@ -589,5 +594,76 @@ describe('errors a retry cannot fix today', () => {
       reason: 'Applied',
       observedGeneration: 3,
     });
+  });
+});
+
+describe('TrunkInterface deleted while the node lives', () => {
+  async function readyPod(name: string, uid: string): Promise<{ eniId: string; annotation: string | undefined }> {
+    kube.seed(Kinds.Pod, pod(name, uid));
+    kube.seed(Kinds.BranchInterface, branch(name, uid));
+    await reconciler.reconcile(`catalog/${name}`, podsReconcileContext());
+    return {
+      eniId: storedBranch(`catalog/${name}`)?.status?.eniId ?? '',
+      annotation: kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.[
+        'vpc.amazonaws.com/pod-eni'
+      ],
+    };
+  }
+
+  test('running pods keep their ENI, VLAN and annotation, with no EC2 call, through the gap and after', async () => {
+    const a = await readyPod('a', 'uid-a');
+    const b = await readyPod('b', 'uid-b');
+    const before = [storedBranch('catalog/a')?.status, storedBranch('catalog/b')?.status];
+    ec2.reset();
+
+    // Deleted (finalizer running), then gone, then re-created and not Ready yet, then Ready again (adopted).
+    kube.seed(Kinds.TrunkInterface, {
+      ...trunk(),
+      metadata: { name: 'node-a', deletionTimestamp: '2026-01-01T00:00:00Z' },
+    });
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    kube.seed(Kinds.TrunkInterface, { ...trunk(), status: { state: 'Attaching' } });
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    // A restarted operator (a new leader) reads the same status and does nothing either.
+    const restarted = build();
+    for (const key of ['catalog/a', 'catalog/b']) await restarted.reconcile(key, podsReconcileContext());
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.seed(Kinds.TrunkInterface, trunk());
+    for (const key of ['catalog/a', 'catalog/b']) await restarted.reconcile(key, podsReconcileContext());
+
+    expect(ec2.calls).toEqual([]);
+    expect([storedBranch('catalog/a')?.status, storedBranch('catalog/b')?.status]).toEqual(before);
+    const annotationOf = (name: string) =>
+      kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.['vpc.amazonaws.com/pod-eni'];
+    expect([annotationOf('a'), annotationOf('b')]).toEqual([a.annotation, b.annotation]);
+    expect([...ec2.enis.keys()].sort()).toEqual([a.eniId, b.eniId].sort());
+  });
+
+  test('a pod created in the gap waits, then gets the next free VLAN once the trunk is back', async () => {
+    await readyPod('a', 'uid-a');
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.seed(Kinds.Pod, pod('c', 'uid-c'));
+    kube.seed(Kinds.BranchInterface, branch('c', 'uid-c'));
+    expect(await reconciler.reconcile('catalog/c', podsReconcileContext())).toEqual({});
+    expect(storedBranch('catalog/c')?.status?.vlanId).toBeUndefined();
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1); // pod a's only
+    expect(recorder.events.filter((event) => event.type === 'Warning')).toEqual([]);
+
+    kube.seed(Kinds.TrunkInterface, trunk());
+    await reconciler.reconcile('catalog/c', podsReconcileContext());
+    expect(storedBranch('catalog/c')?.status).toMatchObject({ phase: 'Ready', vlanId: 2 });
+  });
+
+  test('a cache that has lost the Node is checked against the API server before anything is released', async () => {
+    const { eniId } = await readyPod('a', 'uid-a');
+    kube.remove(Kinds.Node, 'node-a');
+    kube.freezeCache(); // the cache shows no Node…
+    kube.seed(Kinds.Node, NODE); // …but the API server has it
+    ec2.reset();
+    expect(await reconciler.reconcile('catalog/a', podsReconcileContext())).toEqual({});
+    expect(ec2.calls).toEqual([]);
+    expect(storedBranch('catalog/a')?.status).toMatchObject({ phase: 'Ready', eniId });
   });
 });

@@ -226,4 +226,38 @@ describe('TrunkInterfaceReconciler', () => {
     expect(ec2.calls).toEqual([]);
     expect(await trunk()).toBeUndefined();
   });
+
+  test('the TrunkInterface re-created for a live node adopts the attached trunk: same ENI, no mutating call', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    const first = await trunk();
+    await kube.delete(Kinds.TrunkInterface, NODE);
+    await reconciler.reconcile(NODE, reconcileContext()); // finalizer goes, nothing else
+    // The node controller re-creates it (a new object, a new UID, so a new ClientToken for any create).
+    kube.seed<TrunkInterface>(Kinds.TrunkInterface, {
+      apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+      kind: 'TrunkInterface',
+      metadata: {
+        name: NODE,
+        creationTimestamp: '2026-03-01T00:05:00Z',
+        ownerReferences: first?.metadata.ownerReferences ?? [],
+        finalizers: ['trunking.sgp-operator.io/trunk-cleanup'],
+      },
+      spec: { nodeName: NODE, instanceId: INSTANCE, instanceType: 'm5.large' },
+    });
+    ec2.calls.length = 0;
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(mutations()).toEqual([]);
+    const second = await trunk();
+    expect(second?.metadata.uid).not.toBe(first?.metadata.uid);
+    expect(second?.status).toMatchObject({
+      state: 'Ready',
+      eniId: first?.status?.eniId,
+      subnetId: first?.status?.subnetId,
+      securityGroups: first?.status?.securityGroups,
+    });
+    expect([...ec2.enis.values()].filter((eni) => eni.interfaceType === 'trunk').map((eni) => eni.id)).toEqual([
+      first?.status?.eniId,
+    ]);
+  });
 });
