@@ -189,7 +189,6 @@ export interface SecurityGroupGrant {
     observedGeneration?: number;
     /** Groups of the cluster's VPC the tag rules matched, sorted. */
     resolvedGroupIds?: string[];
-    lastResolvedTime?: string;
     conditions?: Condition[];
   };
 }
