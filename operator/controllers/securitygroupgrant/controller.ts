@@ -87,7 +87,11 @@ export class SecurityGroupGrantReconciler implements Reconciler {
     const before = grant.status?.resolvedGroupIds ?? [];
     const written = await patchStatusIfChanged(deps.client, Kinds.SecurityGroupGrant, grant, status);
     if (written !== grant && hasTagRules(grant)) {
-      context.log.info('resolved grant tag rules', { grant: grant.metadata.name, groups: status.resolvedGroupIds, before });
+      context.log.info('resolved grant tag rules', {
+        grant: grant.metadata.name,
+        groups: status.resolvedGroupIds,
+        before,
+      });
     }
     this.#resolved.set(uid, { generation: grant.metadata.generation, atMs: nowMs });
     return hasTagRules(grant) ? { requeueAfterMs: refreshMs } : {};

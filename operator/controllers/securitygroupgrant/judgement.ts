@@ -81,7 +81,9 @@ export function hasTagRules(grant: SecurityGroupGrant): boolean {
 /** Whether status.resolvedGroupIds belongs to the current spec (always true without tag rules). */
 export function isGrantResolved(grant: SecurityGroupGrant): boolean {
   if (!hasTagRules(grant)) return true;
-  return grant.status?.observedGeneration !== undefined && grant.status.observedGeneration === grant.metadata.generation;
+  return (
+    grant.status?.observedGeneration !== undefined && grant.status.observedGeneration === grant.metadata.generation
+  );
 }
 
 /** Every group the grant allows now: its listed ids and, once resolved, the ids its tag rules matched. */
