@@ -170,7 +170,12 @@ export const webhookRequestsTotal = new Counter({
   labelNames: ['webhook', 'result'] as const,
   registers: [registry],
 });
-for (const webhook of ['mutate-pod', 'validate-pod', 'validate-security-group-annotations']) {
+for (const webhook of [
+  'mutate-pod',
+  'validate-pod',
+  'validate-security-group-annotations',
+  'validate-security-group-policy',
+]) {
   for (const result of ['allowed', 'patched', 'denied', 'error']) webhookRequestsTotal.inc({ webhook, result }, 0);
 }
 export const webhookRequestDurationSeconds = new Histogram({
