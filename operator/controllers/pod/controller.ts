@@ -17,7 +17,7 @@ import type { LeanPod } from '../../api/pod.ts';
 import { BRANCH_POD_INDEX, serviceAccountNameOf } from '../../api/pod.ts';
 import { BRANCH_FINALIZER } from '../../api/constants.ts';
 import { apiVersionOf, Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
 import { OperatorError } from '../../errors.ts';
 import { isConflict, keyFor } from '../../framework/index.ts';
 import type {
@@ -35,6 +35,7 @@ import type { PodBranchPlan, PodEvent } from './decision.ts';
 import { annotationRefusalEvent, branchNameForPod, planPodBranch } from './decision.ts';
 import type { PodMatch } from './matching.ts';
 import { securityGroupsForPod } from './matching.ts';
+import { judgeGroupsForNamespace } from '../securitygroupgrant/index.ts';
 
 export interface PodReconcilerDeps {
   client: KubeClient;
@@ -47,6 +48,8 @@ export interface PodReconcilerDeps {
   branches: Reader<BranchInterface>;
   /** --enable-security-group-annotations and its allow-list. */
   securityGroupAnnotations: SecurityGroupAnnotationRule;
+  /** SecurityGroupGrants; absent: none (every group allowed, as on EKS). */
+  grants?: Reader<SecurityGroupGrant>;
 }
 
 export class PodReconciler implements Reconciler {
@@ -93,6 +96,7 @@ export class PodReconciler implements Reconciler {
       match,
       policies,
       branch,
+      ungranted: this.#ungranted(namespace, policies, match.matchedPolicies),
     });
     await this.#apply(plan, key, pod, branch, context);
     return {};
@@ -156,6 +160,27 @@ export class PodReconciler implements Reconciler {
         throw new OperatorError(`unhandled pod plan ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /** The matched policies whose groups the SecurityGroupGrants do not allow in the namespace now. */
+  #ungranted(
+    namespace: string,
+    policies: readonly SecurityGroupPolicy[],
+    matchedPolicies: readonly string[],
+  ): { policy: string; message: string }[] {
+    const grants = this.#deps.grants?.list() ?? [];
+    if (grants.length === 0) return [];
+    const namespaceLabels = this.#deps.namespaces.get(namespace)?.metadata.labels;
+    return policies
+      .filter((policy) => matchedPolicies.includes(policy.metadata.name))
+      .flatMap((policy) => {
+        const verdict = judgeGroupsForNamespace(
+          policy.spec.securityGroups.groupIds,
+          { grants, namespace, namespaceLabels },
+          { kind: 'SecurityGroupPolicy', namespace, name: policy.metadata.name },
+        );
+        return verdict.allowed ? [] : [{ policy: policy.metadata.name, message: verdict.message }];
+      });
   }
 
   /** A Warning (and the refusals metric) the first time a pod's annotation refusals read this way. */

@@ -137,7 +137,11 @@ export class PodsFakeEc2 implements Ec2Api {
     });
   }
 
-  async describeSecurityGroupsByTag(filter: { vpcId: string; key: string; values?: string[] }): Promise<SecurityGroup[]> {
+  async describeSecurityGroupsByTag(filter: {
+    vpcId: string;
+    key: string;
+    values?: string[];
+  }): Promise<SecurityGroup[]> {
     this.#enter('describeSecurityGroupsByTag', filter);
     return [...this.groups.values()]
       .filter((group) => group.vpcId === filter.vpcId)
