@@ -21,7 +21,6 @@ import {
   createKubeClient,
   SharedInformer,
   systemClock,
-  type KubeClient,
   type KubeObject,
 } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
