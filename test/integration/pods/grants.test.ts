@@ -17,12 +17,7 @@ import type {
   SecurityGroupPolicy,
 } from '../../../operator/api/types.ts';
 import { SECURITY_GROUP_ANNOTATIONS_OFF } from '../../../operator/controllers/pod/index.ts';
-import {
-  createKubeClient,
-  SharedInformer,
-  systemClock,
-  type KubeObject,
-} from '../../../operator/framework/index.ts';
+import { createKubeClient, SharedInformer, systemClock, type KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import {
   createSelfSignedCertificateSource,
@@ -127,8 +122,9 @@ async function createGrant(name: string, spec: SecurityGroupGrant['spec']): Prom
   return eventually(
     () => {
       const cached = grantsSeenByWebhook.get(name);
-      expect(cached?.status?.observedGeneration).toBe(cached?.metadata.generation);
-      return cached as SecurityGroupGrant;
+      if (cached?.status?.observedGeneration === undefined) throw new Error(`${name} not resolved in the cache yet`);
+      expect(cached.status.observedGeneration).toBe(cached.metadata.generation);
+      return cached;
     },
     { waitingFor: `SecurityGroupGrant ${name} resolved and in the webhook's cache` },
   );
