@@ -166,7 +166,7 @@ export const ec2BucketTokens = new Gauge({
 /** Admission calls answered, by webhook (mutate-pod | validate-pod | validate-security-group-annotations) and result (allowed | patched | denied | error). */
 export const webhookRequestsTotal = new Counter({
   name: 'sgp_webhook_requests_total',
-  help: 'Admission requests answered by the pod webhooks, by webhook and result.',
+  help: 'Admission requests answered by the webhooks (pods, annotations, SecurityGroupPolicies), by webhook and result.',
   labelNames: ['webhook', 'result'] as const,
   registers: [registry],
 });
