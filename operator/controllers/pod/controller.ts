@@ -31,7 +31,7 @@ import type {
 } from '../../framework/types.ts';
 import { securityGroupAnnotationRefusalsTotal } from '../../observability/metrics.ts';
 import type { SecurityGroupAnnotationRule } from './annotation-groups.ts';
-import type { PodBranchPlan, PodEvent } from './decision.ts';
+import type { PodBranchInput, PodBranchPlan, PodEvent } from './decision.ts';
 import { annotationRefusalEvent, branchNameForPod, planPodBranch } from './decision.ts';
 import type { PodMatch } from './matching.ts';
 import { securityGroupsForPod } from './matching.ts';
@@ -167,7 +167,7 @@ export class PodReconciler implements Reconciler {
     namespace: string,
     policies: readonly SecurityGroupPolicy[],
     matchedPolicies: readonly string[],
-  ): { policy: string; message: string }[] {
+  ): NonNullable<PodBranchInput['ungranted']>[number][] {
     const grants = this.#deps.grants?.list() ?? [];
     if (grants.length === 0) return [];
     const namespaceLabels = this.#deps.namespaces.get(namespace)?.metadata.labels;
@@ -179,7 +179,9 @@ export class PodReconciler implements Reconciler {
           { grants, namespace, namespaceLabels },
           { kind: 'SecurityGroupPolicy', namespace, name: policy.metadata.name },
         );
-        return verdict.allowed ? [] : [{ policy: policy.metadata.name, message: verdict.message }];
+        return verdict.allowed
+          ? []
+          : [{ policy: policy.metadata.name, reason: verdict.reason, message: verdict.message }];
       });
   }
 

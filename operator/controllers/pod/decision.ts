@@ -45,7 +45,12 @@ export interface PodBranchInput {
    * Treated as invalid policies are: the SecurityGroupPolicy controller marks them so too, this only closes
    * the window before it has.
    */
-  ungranted?: readonly { policy: string; message: string }[];
+  ungranted?: readonly {
+    policy: string;
+    /** GrantNotResolved: a covering grant's tag rules are not resolved yet; the pod waits silently. */
+    reason: 'GroupsNotGranted' | 'GrantNotResolved';
+    message: string;
+  }[];
 }
 
 export type PodBranchPlan =
@@ -53,7 +58,7 @@ export type PodBranchPlan =
       action: 'none';
       reason: 'NotScheduled' | 'HostNetwork' | 'Terminating' | 'Finished' | 'NotRequested' | 'InSync';
     }
-  | { action: 'wait'; reason: 'NodeNotManaged' | 'PolicyNotValidated'; message: string }
+  | { action: 'wait'; reason: 'NodeNotManaged' | 'PolicyNotValidated' | 'GrantNotResolved'; message: string }
   | { action: 'hold'; reason: 'PolicyInvalid' | 'GroupsNotGranted'; message: string; event: PodEvent }
   | {
       action: 'create' | 'update';
@@ -100,7 +105,7 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
       event: { type: 'Warning', reason: POLICY_INVALID, message },
     };
   }
-  const ungranted = input.ungranted ?? [];
+  const ungranted = (input.ungranted ?? []).filter((u) => u.reason === 'GroupsNotGranted');
   if (ungranted.length > 0) {
     const message =
       `Pod matches SecurityGroupPolicy ${ungranted.map((u) => u.policy).join(', ')}, which SecurityGroupGrants do not ` +
@@ -112,6 +117,12 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
       message,
       event: { type: 'Warning', reason: POLICY_INVALID, message },
     };
+  }
+  const unresolved = (input.ungranted ?? []).filter((u) => u.reason === 'GrantNotResolved');
+  if (unresolved.length > 0) {
+    // Seconds, usually (one DescribeSecurityGroups after a grant is created or edited): like a policy not yet
+    // validated, the pod waits without an event; the grant's status change re-enqueues it via its policy.
+    return { action: 'wait', reason: 'GrantNotResolved', message: unresolved.map((u) => u.message).join('; ') };
   }
   const pending = matched.filter((policy) => policyValidity(policy) === 'unvalidated');
   if (pending.length > 0) {

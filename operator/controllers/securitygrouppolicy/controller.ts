@@ -156,12 +156,14 @@ export class SecurityGroupPolicyReconciler implements Reconciler {
   ): void {
     const deps = this.#deps;
     const object = { ...policy, apiVersion: 'vpcresources.k8s.aws/v1beta1', kind: 'SecurityGroupPolicy' };
-    if (!validation.valid && (beforeStatus !== 'False' || beforeMessage !== validation.message)) {
-      const isGrantRefusal = validation.reason === 'GroupsNotGranted' || validation.reason === 'GrantNotResolved';
+    if (validation.reason === 'GrantNotResolved') {
+      // Valid=Unknown while a grant's tag rules are resolved: the condition says so; no event for a wait.
+      context.log.info('policy waits for a grant to resolve', { detail: validation.message });
+    } else if (!validation.valid && (beforeStatus !== 'False' || beforeMessage !== validation.message)) {
       deps.recorder.event(
         object,
         'Warning',
-        isGrantRefusal ? Reason.SecurityGroupNotGranted : Reason.SecurityGroupPolicyInvalid,
+        validation.reason === 'GroupsNotGranted' ? Reason.SecurityGroupNotGranted : Reason.SecurityGroupPolicyInvalid,
         validation.message,
       );
       context.log.info('policy invalid', { reason: validation.reason, detail: validation.message });

@@ -120,7 +120,7 @@ describe('planPodBranch', () => {
     ['matched policy invalid', input(pod(), [rds, policy('bad', ['sg-missing'], 'invalid')]), 'hold', 'PolicyInvalid'],
     [
       'matched policy no grant allows: no branch',
-      input(pod(), [rds], { ungranted: [{ policy: 'rds', message: 'not granted' }] }),
+      input(pod(), [rds], { ungranted: [{ policy: 'rds', reason: 'GroupsNotGranted', message: 'not granted' }] }),
       'hold',
       'GroupsNotGranted',
     ],
@@ -128,10 +128,16 @@ describe('planPodBranch', () => {
       'grant tightened on a running pod: its branch is held, not updated',
       input(pod(), [rds], {
         branch: branch(['sg-a', 'sg-rds'], ['rds']),
-        ungranted: [{ policy: 'rds', message: 'not granted' }],
+        ungranted: [{ policy: 'rds', reason: 'GroupsNotGranted', message: 'not granted' }],
       }),
       'hold',
       'GroupsNotGranted',
+    ],
+    [
+      "a covering grant's tags not resolved yet: the pod waits (silently)",
+      input(pod(), [rds], { ungranted: [{ policy: 'rds', reason: 'GrantNotResolved', message: 'not resolved' }] }),
+      'wait',
+      'GrantNotResolved',
     ],
     ['new branch', input(pod(), [rds]), 'create', 'NewBranch'],
     ['requests pod-eni, matches nothing: branch with node groups', input(pod(), []), 'create', 'NewBranch'],
@@ -215,7 +221,13 @@ describe('branchNameForPod', () => {
     const plan = planPodBranch(
       input(pod(), [rds], {
         branch: branch(['sg-a', 'sg-rds'], ['rds']),
-        ungranted: [{ policy: 'rds', message: 'SecurityGroupPolicy catalog/rds names security group sg-rds, …' }],
+        ungranted: [
+          {
+            policy: 'rds',
+            reason: 'GroupsNotGranted',
+            message: 'SecurityGroupPolicy catalog/rds names security group sg-rds, …',
+          },
+        ],
       }),
     );
     const message =

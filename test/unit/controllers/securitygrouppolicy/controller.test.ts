@@ -193,4 +193,30 @@ describe('SecurityGroupPolicyReconciler', () => {
     await reconciler.reconcile('payments/db', podsReconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
   });
+
+  test("a covering grant's tags not resolved yet: Valid=Unknown GrantNotResolved, no event; resolved, Valid=True", async () => {
+    const tagGrant: SecurityGroupGrant = {
+      apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+      kind: 'SecurityGroupGrant',
+      metadata: { name: 'team-tags', generation: 1 },
+      spec: { namespaces: { names: ['payments'] }, securityGroups: { tags: [{ key: 'team' }] } },
+    };
+    kube.seed(Kinds.SecurityGroupGrant, tagGrant);
+    kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db')?.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Valid', 'Unknown', 'GrantNotResolved'],
+      ['Ready', 'False', 'GrantNotResolved'],
+    ]);
+    expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('unvalidated');
+    expect(recorder.events).toEqual([]);
+
+    kube.seed(Kinds.SecurityGroupGrant, {
+      ...tagGrant,
+      status: { observedGeneration: 1, resolvedGroupIds: ['sg-0000000a'] },
+    });
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
+    expect(recorder.events).toEqual([]);
+  });
 });
