@@ -96,7 +96,7 @@ export class OptionsError extends OperatorError {
   }
 }
 
-export type ParseResult = { kind: 'options'; options: Readonly<Options> } | { kind: 'help' };
+export type ParseResult = { kind: 'options'; options: Readonly<Options> } | { kind: 'help' } | { kind: 'version' };
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -106,8 +106,9 @@ export type Environment = Readonly<Record<string, string | undefined>>;
  */
 export function parseOptions(argv: readonly string[], env: Environment): ParseResult {
   const problems: OptionProblem[] = [];
-  const { flags, wantsHelp } = readArgv(argv, problems);
+  const { flags, wantsHelp, wantsVersion } = readArgv(argv, problems);
   if (wantsHelp) return { kind: 'help' };
+  if (wantsVersion) return { kind: 'version' };
 
   const values = new Map<string, Value | undefined>();
   for (const definition of OPTION_DEFINITIONS) {
@@ -135,14 +136,19 @@ export function parseOptions(argv: readonly string[], env: Environment): ParseRe
 function readArgv(
   argv: readonly string[],
   problems: OptionProblem[],
-): { flags: Map<string, string>; wantsHelp: boolean } {
+): { flags: Map<string, string>; wantsHelp: boolean; wantsVersion: boolean } {
   const flags = new Map<string, string>();
   const byFlag = new Map(OPTION_DEFINITIONS.map((definition) => [definition.flag, definition]));
   let wantsHelp = false;
+  let wantsVersion = false;
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index] ?? '';
     if (arg === '--help' || arg === '-h') {
       wantsHelp = true;
+      continue;
+    }
+    if (arg === '--version') {
+      wantsVersion = true;
       continue;
     }
     const match = /^--?([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
@@ -169,7 +175,7 @@ function readArgv(
     if (flags.has(name)) problems.push({ flag: name, message: 'given more than once; keep one' });
     flags.set(name, value ?? '');
   }
-  return { flags, wantsHelp };
+  return { flags, wantsHelp, wantsVersion };
 }
 
 function rawValue(

@@ -43,6 +43,11 @@ export const Reason = {
    * refused (feature off, namespace not opted in, malformed, or not allow-listed); the pod gets only the rest.
    */
   SecurityGroupAnnotationRefused: 'SecurityGroupAnnotationRefused',
+  /**
+   * Warning: the pod carried a vpc.amazonaws.com/pod-eni annotation sgp-operator did not write (no
+   * BranchInterface of the pod, or another ENI than it records); the operator removed it.
+   */
+  PodENIAnnotationForged: 'PodENIAnnotationForged',
   /** Normal: the node holds as many branch ENIs as it may (in use or cooling down); the pod waits. */
   BranchENICapacityReached: 'BranchENICapacityReached',
   /** Normal: the node's subnet has no free address; the pod's branch ENI goes to a subnet tagged for pods. */

@@ -8,8 +8,8 @@
  *   const server = setupWebhook(deps, {
  *     address: { host: '0.0.0.0', port: 9443 },
  *     certificates,
- *     configuration: { ...defaultConfigurationSettings, target: { service: { namespace, name, port: 443 } } },
- *     operatorUsernames: [`system:serviceaccount:${namespace}:${serviceAccount}`, ...EKS_CONTROLLER_USERNAMES],
+ *     configuration: { ...defaultConfigurationSettings, operatorUsername, target: { service: { namespace, name, port: 443 } } },
+ *     operatorUsernames: [operatorUsername, ...EKS_CONTROLLER_USERNAMES],
  *     isStrict: options.webhookStrict,
  *   });
  */
@@ -43,6 +43,8 @@ export type { CertificateSource, ServingMaterial, SelfSignedOptions, DirectoryOp
 export {
   createWebhookConfigurationSync,
   desiredWebhooks,
+  operatorExcluded,
+  podEniAnnotationTouched,
   syncWebhookConfigurations,
   DEFAULT_NAMESPACE_SELECTOR,
   MUTATE_POD_PATH,
@@ -72,13 +74,14 @@ export {
 } from './validate-annotations.ts';
 export type { AnnotatedObject, AnnotationAdmission, AnnotationAdmissionInputs } from './validate-annotations.ts';
 
-/** Settings of the two configurations apart from where they point. */
-export const defaultConfigurationSettings: Omit<WebhookConfigurationSettings, 'target'> = {
+/** Settings of the two configurations apart from where they point and who the operator is. */
+export const defaultConfigurationSettings: Omit<WebhookConfigurationSettings, 'target' | 'operatorUsername'> = {
   mutatingName: MUTATING_CONFIGURATION_NAME,
   validatingName: VALIDATING_CONFIGURATION_NAME,
   namespaceSelector: DEFAULT_NAMESPACE_SELECTOR,
-  // Every namespace: one not opted in is what the annotation webhooks must refuse (matchConditions keep
-  // objects without the annotation from calling the operator at all).
+  // Every namespace: one not opted in is what the annotation webhooks must refuse, and a pod-eni annotation
+  // forged outside the policy namespaces is wired by the CNI all the same (matchConditions keep objects
+  // without the annotation from calling the operator at all).
   annotationNamespaceSelector: {},
   failurePolicy: 'Fail',
   // As config/webhook/manifests.yaml: well under the API server's 30 s ceiling, so a stuck replica fails fast.

@@ -35,6 +35,8 @@ export type { PodBranchPlan, PodBranchInput } from './decision.ts';
 export { judgeSecurityGroupsAnnotation, SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
 export type { AnnotationRefusal, AnnotationScope, SecurityGroupAnnotationRule } from './annotation-groups.ts';
 export { PolicyCondition, policyValidity } from './policy-state.ts';
+export { judgePodEniAnnotation, forgedAnnotationEvent, forgeryMetricReason } from './pod-eni-annotation.ts';
+export type { ForgeryReason, PodEniAnnotationInput, PodEniAnnotationVerdict } from './pod-eni-annotation.ts';
 export type { PolicyValidity } from './policy-state.ts';
 
 /** Default workers (--pod-workers): pod reconciles only write to the API server, so a few keep up with bursts. */

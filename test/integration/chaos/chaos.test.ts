@@ -16,7 +16,7 @@ import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emu
 import { HAS_TRUNK_ATTACHED_LABEL, POD_ENI_RESOURCE } from '../../../operator/api/constants.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
-import { createKubeClient, type KubeClient } from '../../../operator/framework/index.ts';
+import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
 import { eventually } from '../harness/index.ts';
 import { clusterBranchEnis, duplicateEnis, duplicateVlans, violations } from './invariants.ts';
 import { Replicas } from './replicas.ts';
@@ -331,6 +331,14 @@ test(
     };
     process.stdout.write(`chaos figures: ${JSON.stringify(report)}\n`);
 
+    // Nothing here forges a pod-eni annotation: such an event would be the operator taking its own annotation for
+    // a forgery across the kills, handovers and lagging caches above.
+    const forgeries = await client.list<KubeObject & { reason?: string; message?: string }>(Kinds.Event, {
+      namespace: NAMESPACE,
+    });
+    expect(
+      forgeries.filter((event) => event.reason === 'PodENIAnnotationForged').map((event) => event.message),
+    ).toEqual([]);
     expect(transient).toEqual([]);
     expect(violations(state)).toEqual([]);
     expect(remaining).toBe(state.pods.length);

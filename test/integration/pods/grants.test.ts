@@ -78,6 +78,7 @@ async function startPolicyWebhook(client: ReturnType<typeof createKubeClient>): 
     annotationNamespaceSelector: nobody,
     failurePolicy: 'Fail',
     timeoutSeconds: 5,
+    operatorUsername: 'system:serviceaccount:sgp-system:sgp-operator',
   };
   await syncWebhookConfigurations({ client, settings, certificates, clock: systemClock, log: silentLogger });
   return async () => {

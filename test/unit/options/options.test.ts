@@ -353,6 +353,11 @@ describe('flag forms and cross-checks', () => {
   test('--help wins over bad values', () => {
     expect(parseOptions(['--pod-workers=0', '--help'], {})).toEqual({ kind: 'help' });
   });
+
+  test('--version needs no other option and wins over bad values', () => {
+    expect(parseOptions(['--version'], {})).toEqual({ kind: 'version' });
+    expect(parseOptions(['--pod-workers=0', '--version'], {})).toEqual({ kind: 'version' });
+  });
 });
 
 describe('definitions', () => {
