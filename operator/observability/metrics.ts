@@ -180,7 +180,7 @@ export const ec2BucketTokens = new Gauge({
 // ---- controllers: nodes, trunks, branches, policies, webhooks, garbage collection ----
 
 // webhooks (operator/webhook)
-/** Admission calls answered, by webhook (mutate-pod | validate-pod | validate-security-group-annotations) and result (allowed | patched | denied | error). */
+/** Admission calls answered, by webhook (mutate-pod | validate-pod | validate-security-group-annotations | validate-security-group-policy) and result (allowed | patched | denied | error). */
 export const webhookRequestsTotal = new Counter({
   name: 'sgp_webhook_requests_total',
   help: 'Admission requests answered by the webhooks (pods, annotations, SecurityGroupPolicies), by webhook and result.',
