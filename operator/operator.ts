@@ -136,6 +136,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       strictPodEniResource: options.strictPodEniResource,
       podSubnetTagKey: options.podSubnetTagKey,
       vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
+      leakSweepIntervalMs: options.leakSweepIntervalSeconds * 1000,
       securityGroupAnnotations,
     },
   };

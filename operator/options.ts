@@ -68,6 +68,8 @@ export interface Options {
   /** '' keeps branch ENIs in their node's subnet. */
   podSubnetTagKey: string;
   vpcRefreshIntervalSeconds: number;
+  /** Seconds between leak sweeps (--leak-sweep-interval-seconds). */
+  leakSweepIntervalSeconds: number;
   enableSecurityGroupAnnotations: boolean;
   /** Groups a vpc.amazonaws.com/security-groups annotation may name; de-duplicated, in the order given. */
   securityGroupAnnotationAllowList: readonly string[];
@@ -352,6 +354,7 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     strictPodEniResource: bool('strict-pod-eni-resource'),
     podSubnetTagKey: text('pod-subnet-tag-key') ?? DEFAULT_POD_SUBNET_TAG_KEY,
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
+    leakSweepIntervalSeconds: count('leak-sweep-interval-seconds'),
     enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
     securityGroupAnnotationAllowList: [
       ...new Set((text('security-group-annotation-allow-list') ?? '').split(',').map((id) => id.trim())),

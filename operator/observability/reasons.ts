@@ -39,6 +39,11 @@ export const Reason = {
   /** Warning: EC2 refused the new security groups for the pod's branch ENI; it keeps the previous ones. */
   SecurityGroupsUpdateFailed: 'SecurityGroupsUpdateFailed',
   /**
+   * Warning: the union of the pod's policies has more security groups than the account's per-ENI quota; names
+   * the policies and the quota. Not retried until the pod's policies change.
+   */
+  SecurityGroupQuotaExceeded: 'SecurityGroupQuotaExceeded',
+  /**
    * Warning: groups in the pod's (or its ServiceAccount's) vpc.amazonaws.com/security-groups annotation were
    * refused (feature off, namespace not opted in, malformed, or not allow-listed); the pod gets only the rest.
    */

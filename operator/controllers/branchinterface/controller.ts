@@ -8,8 +8,10 @@
  * Failure behaviour, by kind:
  * - at capacity (in use + cooling down = the node's branch limit): one event, requeue after the cooldown,
  *   and an earlier wake-up when a sibling on the node is released (see ./index.ts);
- * - EC2 errors: thrown (per-key backoff) with a Warning event on the pod; errors a retry cannot fix
- *   (malformed request, unauthorised) are TerminalErrors and wait for the spec to change;
+ * - EC2 errors: thrown (per-key backoff) with a Warning event on the pod; a malformed request is a
+ *   TerminalError and waits for the spec to change; an IAM denial or account limit is an OutsideFixError,
+ *   retried on the long backoff (./step.ts); groups over the per-ENI quota are recorded in a condition and
+ *   not retried until the policies change (./group-quota.ts);
  * - cooldown: requeueAfterMs until the release is due.
  *
  * Watches (./index.ts): BranchInterfaces (own key; a released sibling wakes the node's waiting branches),
@@ -34,6 +36,7 @@ import { annotatePod } from './annotate.ts';
 import { associateBranchEni } from './associate.ts';
 import type { StatusCheckpoints } from './checkpoints.ts';
 import { createBranchEni } from './create.ts';
+import { groupsAppliedConditions } from './group-quota.ts';
 import { modifyBranchGroups } from './modify-groups.ts';
 import type { BranchStep } from './plan.ts';
 import { isTrunkUsable, planBranchStep } from './plan.ts';
@@ -158,6 +161,18 @@ export class BranchInterfaceReconciler implements Reconciler {
       }
       case 'modify-groups':
         return this.#continueWith(key, branch, await modifyBranchGroups(stepContext, step.securityGroups));
+      case 'wait-spec':
+        context.log.debug('branch waits for its spec to change', { detail: step.message });
+        return { next: 'done' };
+      case 'record-groups-applied': {
+        const conditions = groupsAppliedConditions(
+          branch,
+          step.securityGroups,
+          new Date(deps.clock.now()).toISOString(),
+        );
+        if (!conditions) return { next: 'done' };
+        return this.#continueWith(key, branch, { conditions });
+      }
       default: {
         const unknown: never = step;
         throw new OperatorError(`unhandled branch step ${JSON.stringify(unknown)}`);

@@ -14,6 +14,7 @@ import { isPodFinished } from '../../api/pod.ts';
 import { BRANCH_FINALIZER, POD_ENI_ANNOTATION } from '../../api/constants.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import { podEniAnnotationValue } from './annotation.ts';
+import { GROUP_QUOTA_REASON, GROUPS_APPLIED_CONDITION, isBlockedByGroupQuota } from './group-quota.ts';
 import { releasable } from './cooldown.ts';
 
 export type ReleaseCause =
@@ -37,6 +38,10 @@ export type BranchStep =
   | { step: 'associate' }
   | { step: 'annotate'; annotation: string; needsPatch: boolean }
   | { step: 'modify-groups'; securityGroups: string[] }
+  /** EC2 refused this generation's groups for the per-ENI quota: no call until the spec changes. */
+  | { step: 'wait-spec'; message: string }
+  /** The ENI carries the desired groups but a quota refusal is still on record: clear it. */
+  | { step: 'record-groups-applied'; securityGroups: string[] }
   | { step: 'none' };
 
 export interface BranchPlanInput {
@@ -99,8 +104,13 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
     };
   }
   const securityGroups = desiredSecurityGroups(branch, trunk);
+  const isBlocked = isBlockedByGroupQuota(branch);
+  const blocked = {
+    step: 'wait-spec',
+    message: `EC2 refused ${securityGroups.length} security groups for the per-ENI quota; waiting for the policies to change`,
+  } as const;
   if (status.vlanId === undefined) return { step: 'allocate-vlan' };
-  if (!status.eniId) return { step: 'create-eni', securityGroups };
+  if (!status.eniId) return isBlocked ? blocked : { step: 'create-eni', securityGroups };
   if (!status.associationId) return { step: 'associate' };
   const annotation = podEniAnnotationValue(status);
   if (
@@ -109,8 +119,13 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
   ) {
     return { step: 'annotate', annotation, needsPatch: pod?.metadata.annotations?.[POD_ENI_ANNOTATION] !== annotation };
   }
-  if (!sameList(status.appliedSecurityGroups ?? [], securityGroups) && securityGroups.length > 0) {
-    return { step: 'modify-groups', securityGroups };
+  const isApplied = sameList(status.appliedSecurityGroups ?? [], securityGroups);
+  if (!isApplied && securityGroups.length > 0) {
+    return isBlocked ? blocked : { step: 'modify-groups', securityGroups };
+  }
+  const applied = status.conditions?.find((c) => c.type === GROUPS_APPLIED_CONDITION);
+  if (isApplied && applied?.status === 'False' && applied.reason === GROUP_QUOTA_REASON) {
+    return { step: 'record-groups-applied', securityGroups };
   }
   return { step: 'none' };
 }

@@ -63,6 +63,8 @@ describe('config/ against the real apiserver', () => {
         'deployment.apps',
         'mutatingwebhookconfiguration.admissionregistration.k8s.io',
         'validatingwebhookconfiguration.admissionregistration.k8s.io',
+        'validatingadmissionpolicy.admissionregistration.k8s.io',
+        'validatingadmissionpolicybinding.admissionregistration.k8s.io',
       ]),
     );
     expect(stdout).toContain('mutatingwebhookconfiguration.admissionregistration.k8s.io/sgp-operator-mutating-webhook');

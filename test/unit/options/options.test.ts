@@ -77,6 +77,7 @@ describe('parseOptions', () => {
       strictPodEniResource: false,
       podSubnetTagKey: 'kubernetes.io/role/cni',
       vpcRefreshIntervalSeconds: 60,
+      leakSweepIntervalSeconds: 300,
       enableSecurityGroupAnnotations: false,
       securityGroupAnnotationAllowList: [],
       logLevel: 'info',

@@ -3,14 +3,19 @@ import type { LeanPod } from '../../../../operator/api/pod.ts';
 import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
-import { Ec2InvalidInputError, Ec2LimitError, Ec2RetryableError } from '../../../../operator/aws/index.ts';
+import {
+  Ec2InvalidInputError,
+  Ec2LimitError,
+  Ec2RetryableError,
+  Ec2UnauthorizedError,
+} from '../../../../operator/aws/index.ts';
 import {
   BranchEvents,
   BranchInterfaceReconciler,
   StatusCheckpoints,
   VlanReservations,
 } from '../../../../operator/controllers/branchinterface/index.ts';
-import { TerminalError } from '../../../../operator/errors.ts';
+import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import { FakeSubnetDirectory } from '../fakes/subnets.ts';
 import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
@@ -459,5 +464,130 @@ describe('group drift', () => {
       }),
     ]);
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+  });
+});
+
+describe('errors a retry cannot fix today', () => {
+  const overQuota = (action: string) =>
+    new Ec2LimitError('The maximum number of security groups per interface (5) has been reached.', {
+      code: 'SecurityGroupsPerInterfaceLimitExceeded',
+      action,
+    });
+  const sixGroups = ['sg-1', 'sg-2', 'sg-3', 'sg-4', 'sg-5', 'sg-6'];
+  /** The API server bumps generation on every spec change; the fake does not, so the test does. */
+  const changeSpec = (spec: Partial<BranchInterface['spec']>, generation: number) =>
+    kube.mergePatch(Kinds.BranchInterface, 'catalog/web-0', { metadata: { generation }, spec });
+
+  test('UnauthorizedOperation on create waits on the long backoff with the IAM hint, and the retry after the fix succeeds', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    ec2.failNext(
+      'createNetworkInterface',
+      new Ec2UnauthorizedError(
+        "EC2 CreateNetworkInterface failed: UnauthorizedOperation: You are not authorized to perform this operation.. Check the operator's AWS credentials and the IAM permissions in config/iam/ec2-policy.json",
+        { code: 'UnauthorizedOperation', action: 'CreateNetworkInterface' },
+      ),
+    );
+    const failure = reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await expect(failure).rejects.toBeInstanceOf(OutsideFixError);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'BranchAllocationFailed',
+        message: expect.stringContaining('IAM permissions in config/iam/ec2-policy.json'),
+      }),
+    ]);
+    // The policy is fixed in IAM; nothing in the cluster changes. The backoff's retry creates the ENI.
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(storedBranch('catalog/web-0')?.status?.phase).toBe('Ready');
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(2);
+  });
+
+  test('groups over the per-ENI quota: a condition and an event naming the policies and the quota, no retry until the policies change', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, {
+      ...branch('web-0', 'pod-uid-1', sixGroups),
+      spec: { ...branch('web-0', 'pod-uid-1', sixGroups).spec, matchedPolicies: ['db-access', 'web-defaults'] },
+    });
+    ec2.failNext('createNetworkInterface', overQuota('CreateNetworkInterface'));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    const message =
+      "6 security groups [sg-1 sg-2 sg-3 sg-4 sg-5 sg-6] from policies [db-access web-defaults] exceed the account's " +
+      'quota of 5 security groups per network interface; EC2 refused them, so the pod has no branch ENI yet. ' +
+      'Narrow the policies that select the pod, or raise the quota (Service Quotas, Amazon ' +
+      'VPC, code L-2AFB9258, at most 16) and then change a policy or recreate the pod; the operator does not retry ' +
+      "until the pod's policies change";
+    expect(recorder.events).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'SecurityGroupQuotaExceeded', message }),
+    ]);
+    expect(storedBranch('catalog/web-0')?.status?.conditions).toEqual([
+      expect.objectContaining({
+        type: 'SecurityGroupsApplied',
+        status: 'False',
+        reason: 'SecurityGroupQuotaExceeded',
+        message,
+        observedGeneration: 1,
+      }),
+    ]);
+
+    // Pod and trunk events bring more reconciles; none of them calls EC2 again.
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+
+    // A policy is narrowed: the pod controller rewrites the spec, the block lifts, the ENI is made.
+    await changeSpec({ securityGroups: ['sg-1', 'sg-2'], matchedPolicies: ['db-access'] }, 2);
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(2);
+    const status = storedBranch('catalog/web-0')?.status;
+    expect(status?.phase).toBe('Ready');
+    expect(status?.appliedSecurityGroups).toEqual(['sg-1', 'sg-2']);
+    expect(status?.conditions?.find((c) => c.type === 'SecurityGroupsApplied')).toMatchObject({
+      status: 'True',
+      reason: 'Applied',
+      observedGeneration: 2,
+    });
+  });
+
+  test('a running pod whose policies grow over the quota keeps its groups; narrowing them back clears the condition', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    const eniId = storedBranch('catalog/web-0')?.status?.eniId ?? '';
+    recorder.events.length = 0;
+
+    await changeSpec({ securityGroups: sixGroups, matchedPolicies: ['rds', 'wide'] }, 2);
+    ec2.failNext('setSecurityGroups', overQuota('ModifyNetworkInterfaceAttribute'));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.callsOf('setSecurityGroups')).toHaveLength(1);
+    expect(ec2.enis.get(eniId)?.securityGroupIds).toEqual(['sg-rds']);
+    expect(recorder.reasons()).toEqual(['SecurityGroupQuotaExceeded']);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({
+      phase: 'Ready',
+      appliedSecurityGroups: ['sg-rds'],
+    });
+    expect(
+      storedBranch('catalog/web-0')?.status?.conditions?.find((c) => c.type === 'SecurityGroupsApplied'),
+    ).toMatchObject({
+      status: 'False',
+      reason: 'SecurityGroupQuotaExceeded',
+      message: expect.stringContaining("policies [rds wide] exceed the account's quota of 5"),
+    });
+
+    // The wide policy is deleted: the spec is back to the groups the ENI carries; no EC2 call is needed.
+    await changeSpec({ securityGroups: ['sg-rds'], matchedPolicies: ['rds'] }, 3);
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('setSecurityGroups')).toHaveLength(1);
+    expect(
+      storedBranch('catalog/web-0')?.status?.conditions?.find((c) => c.type === 'SecurityGroupsApplied'),
+    ).toMatchObject({
+      status: 'True',
+      reason: 'Applied',
+      observedGeneration: 3,
+    });
   });
 });

@@ -159,3 +159,77 @@ describe('planBranchStep', () => {
     expect(planBranchStep(input)).toEqual(expected);
   });
 });
+
+describe('planBranchStep and the per-ENI group quota', () => {
+  /** A branch at `generation` whose SecurityGroupsApplied condition was written at `observed`. */
+  function refused(
+    status: NonNullable<BranchInterface['status']>,
+    generation: number,
+    observed: number,
+    groups = ['sg-1', 'sg-2'],
+  ): BranchInterface {
+    const b = branch(
+      {
+        ...status,
+        conditions: [
+          {
+            type: 'SecurityGroupsApplied',
+            status: 'False',
+            reason: 'SecurityGroupQuotaExceeded',
+            message: 'over the quota',
+            lastTransitionTime: requestedAt(0),
+            observedGeneration: observed,
+          },
+        ],
+      },
+      { groups },
+    );
+    return { ...b, metadata: { ...b.metadata, generation } };
+  }
+  const blocked: BranchStep = {
+    step: 'wait-spec',
+    message: 'EC2 refused 2 security groups for the per-ENI quota; waiting for the policies to change',
+  };
+  const annotated = pod({ annotation });
+
+  test.each<[string, BranchPlanInput, BranchStep]>([
+    [
+      'new pod refused, spec unchanged: no create',
+      given(refused({ phase: 'Creating', vlanId: 1 }, 1, 1), pod()),
+      blocked,
+    ],
+    [
+      'new pod refused, spec changed since: create again',
+      given(refused({ phase: 'Creating', vlanId: 1 }, 2, 1), pod()),
+      { step: 'create-eni', securityGroups: ['sg-1', 'sg-2'] },
+    ],
+    [
+      'running pod refused, spec unchanged: no modify',
+      given(refused({ ...associated, phase: 'Ready' }, 3, 3), annotated),
+      blocked,
+    ],
+    [
+      'running pod refused, spec changed since: modify again',
+      given(refused({ ...associated, phase: 'Ready' }, 4, 3), annotated),
+      { step: 'modify-groups', securityGroups: ['sg-1', 'sg-2'] },
+    ],
+    [
+      'spec back to the groups the ENI carries: clear the refusal, no EC2 call',
+      given(refused({ ...associated, phase: 'Ready' }, 4, 3, ['sg-1']), annotated),
+      { step: 'record-groups-applied', securityGroups: ['sg-1'] },
+    ],
+    [
+      'a branch without a generation is never blocked',
+      given(
+        {
+          ...refused({ phase: 'Creating', vlanId: 1 }, 1, 1),
+          metadata: { name: 'web-0', namespace: 'catalog', finalizers: [FINALIZER] },
+        },
+        pod(),
+      ),
+      { step: 'create-eni', securityGroups: ['sg-1', 'sg-2'] },
+    ],
+  ])('%s', (_name, input, expected) => {
+    expect(planBranchStep(input)).toEqual(expected);
+  });
+});

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
 import { Ec2RetryableError, Ec2UnauthorizedError } from '../../../../operator/aws/index.ts';
+import { OutsideFixError } from '../../../../operator/errors.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import { FakeSubnetDirectory } from '../fakes/subnets.ts';
@@ -155,7 +156,7 @@ describe('TrunkInterfaceReconciler', () => {
     expect([...ec2.enis.values()].map((eni) => eni.id)).toEqual([(await trunk())?.status?.eniId]);
   });
 
-  test('unauthorized: the event carries the IAM and allow-list hint, and the reconcile waits instead of hammering EC2', async () => {
+  test('unauthorized: the event carries the IAM and allow-list hint, and the reconcile waits on the long backoff for the IAM fix', async () => {
     ec2.failNext(
       'createNetworkInterface',
       new Ec2UnauthorizedError('You are not authorized', {
@@ -163,8 +164,9 @@ describe('TrunkInterfaceReconciler', () => {
         action: 'CreateNetworkInterface',
       }),
     );
-    const result = await reconciler.reconcile(NODE, reconcileContext());
-    expect(result).toEqual({ requeueAfterMs: 5 * 60_000 });
+    const failure = reconciler.reconcile(NODE, reconcileContext());
+    await expect(failure).rejects.toBeInstanceOf(OutsideFixError);
+    await expect(failure).rejects.toThrow(/UnauthorizedOperation/);
     expect(recorder.events[0]).toMatchObject({
       kind: 'Node',
       name: NODE,
@@ -178,6 +180,9 @@ describe('TrunkInterfaceReconciler', () => {
       status: 'False',
       reason: 'TrunkENICreationFailed',
     });
+    // The IAM fix happens in AWS and no watch reports it; the long-backoff retry finds it.
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect((await trunk())?.status?.state).toBe('Ready');
   });
 
   test('node gone: every branch ENI on the trunk is disassociated and deleted, then the TrunkInterface goes; the trunk stays', async () => {
