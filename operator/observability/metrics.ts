@@ -180,14 +180,19 @@ export const ec2BucketTokens = new Gauge({
 // ---- controllers: nodes, trunks, branches, policies, webhooks, garbage collection ----
 
 // webhooks (operator/webhook)
-/** Admission calls answered, by webhook (mutate-pod | validate-pod | validate-security-group-annotations) and result (allowed | patched | denied | error). */
+/** Admission calls answered, by webhook (mutate-pod | validate-pod | validate-security-group-annotations | validate-security-group-policy) and result (allowed | patched | denied | error). */
 export const webhookRequestsTotal = new Counter({
   name: 'sgp_webhook_requests_total',
-  help: 'Admission requests answered by the pod webhooks, by webhook and result.',
+  help: 'Admission requests answered by the webhooks (pods, annotations, SecurityGroupPolicies), by webhook and result.',
   labelNames: ['webhook', 'result'] as const,
   registers: [registry],
 });
-for (const webhook of ['mutate-pod', 'validate-pod', 'validate-security-group-annotations']) {
+for (const webhook of [
+  'mutate-pod',
+  'validate-pod',
+  'validate-security-group-annotations',
+  'validate-security-group-policy',
+]) {
   for (const result of ['allowed', 'patched', 'denied', 'error']) webhookRequestsTotal.inc({ webhook, result }, 0);
 }
 export const webhookRequestDurationSeconds = new Histogram({

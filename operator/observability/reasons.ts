@@ -57,6 +57,13 @@ export const Reason = {
   BranchENICapacityReached: 'BranchENICapacityReached',
   /** Normal: the node's subnet has no free address; the pod's branch ENI goes to a subnet tagged for pods. */
   BranchENISubnetFallback: 'BranchENISubnetFallback',
+  /**
+   * Warning, on SecurityGroupPolicies: the policy names a security group no SecurityGroupGrant allows in its
+   * namespace (or a grant that might is not resolved yet); its pods get no new branch ENI until it is fixed.
+   */
+  SecurityGroupNotGranted: 'SecurityGroupNotGranted',
+  /** Warning, on SecurityGroupGrants: resolving the grant's tag rules in EC2 failed (retried). */
+  SecurityGroupGrantResolveFailed: 'SecurityGroupGrantResolveFailed',
   // VPC address ranges (ours)
   /** Normal, on Nodes: the subnets tagged for pods in the node's zone, or the VPC's CIDR blocks, changed. */
   PodSubnetsChanged: 'PodSubnetsChanged',

@@ -47,6 +47,7 @@ export const VALIDATING_CONFIGURATION_NAME = 'sgp-operator-validating-webhook';
 export const MUTATE_POD_PATH = '/mutate-v1-pod';
 export const VALIDATE_POD_PATH = '/validate-v1-pod';
 export const VALIDATE_ANNOTATIONS_PATH = '/validate-security-group-annotations';
+export const VALIDATE_POLICY_PATH = '/validate-securitygrouppolicy';
 
 export type ClientTarget =
   | { service: { namespace: string; name: string; port: number } }
@@ -193,7 +194,37 @@ export function desiredWebhooks(
           { name: 'security-groups-annotation-set-or-changed', expression: annotationChanged(place.templatePath) },
         ],
       })),
+      policyGrantWebhook(clientConfig(VALIDATE_POLICY_PATH), common),
     ],
+  };
+}
+
+/**
+ * SecurityGroupPolicies against the SecurityGroupGrants, in every namespace. It fails open (Ignore) on
+ * purpose: the SecurityGroupPolicy controller re-checks every policy and never lets a pod get a group no
+ * grant allows, so an outage costs only the early error message. Failing closed would make every policy
+ * write in the cluster depend on the operator, also in clusters with no grant at all, where EKS's behaviour
+ * (no check) is promised.
+ */
+function policyGrantWebhook(
+  clientConfig: WebhookClientConfig,
+  common: Omit<Webhook, 'name' | 'clientConfig' | 'rules'>,
+): Webhook {
+  return {
+    name: 'vsgp-grants.trunking.sgp-operator.io',
+    clientConfig,
+    rules: [
+      {
+        apiGroups: ['vpcresources.k8s.aws'],
+        apiVersions: ['v1beta1'],
+        operations: ['CREATE', 'UPDATE'],
+        resources: ['securitygrouppolicies'],
+        scope: 'Namespaced',
+      },
+    ],
+    ...common,
+    namespaceSelector: {},
+    failurePolicy: 'Ignore',
   };
 }
 

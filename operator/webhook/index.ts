@@ -14,7 +14,7 @@
  *   });
  */
 import { Kinds } from '../api/kinds.ts';
-import type { SecurityGroupPolicy } from '../api/types.ts';
+import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
 import type { ControllerDeps } from '../controllers/deps.ts';
 import { SECURITY_GROUP_ANNOTATIONS_OFF, type SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
 import type { KubeObject } from '../framework/types.ts';
@@ -51,6 +51,7 @@ export {
   MUTATING_CONFIGURATION_NAME,
   VALIDATE_ANNOTATIONS_PATH,
   VALIDATE_POD_PATH,
+  VALIDATE_POLICY_PATH,
   VALIDATING_CONFIGURATION_NAME,
 } from './configuration.ts';
 export type { ClientTarget, WebhookConfigurationSettings } from './configuration.ts';
@@ -64,6 +65,8 @@ export type { PodPolicyMatcher, ServiceAccountLike } from './mutate.ts';
 export { createWebhookServer } from './server.ts';
 export type { WebhookServer, WebhookServerOptions } from './server.ts';
 export { decidePodValidation, EKS_CONTROLLER_USERNAMES } from './validate.ts';
+export { decidePolicyAdmission } from './validate-policy.ts';
+export type { PolicyAdmissionInputs } from './validate-policy.ts';
 export {
   ANNOTATION_PLACES,
   decideSecurityGroupAnnotationAdmission,
@@ -117,6 +120,7 @@ export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): Web
     serviceAccounts: deps.manager.informer<ServiceAccountLike & KubeObject>({ kind: Kinds.ServiceAccount }),
     namespaces: deps.manager.informer<KubeObject>({ kind: Kinds.Namespace }),
     securityGroupAnnotations,
+    grants: deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant }),
     log,
   });
   deps.manager.add(server);

@@ -21,7 +21,7 @@ import type { LeanPod } from '../../api/pod.ts';
 import { BRANCH_POD_INDEX, serviceAccountNameOf, toLeanPod } from '../../api/pod.ts';
 import { BRANCH_FINALIZER, POD_ENI_ANNOTATION } from '../../api/constants.ts';
 import { apiVersionOf, Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
 import { OperatorError, withContext } from '../../errors.ts';
 import { isConflict, isNotFound, KubeApiError, keyFor } from '../../framework/index.ts';
 import type {
@@ -35,11 +35,12 @@ import type {
 } from '../../framework/types.ts';
 import { podEniAnnotationsForgedTotal, securityGroupAnnotationRefusalsTotal } from '../../observability/metrics.ts';
 import type { SecurityGroupAnnotationRule } from './annotation-groups.ts';
-import type { PodBranchPlan, PodEvent } from './decision.ts';
+import type { PodBranchInput, PodBranchPlan, PodEvent } from './decision.ts';
 import { annotationRefusalEvent, branchNameForPod, planPodBranch } from './decision.ts';
 import type { PodMatch } from './matching.ts';
 import { securityGroupsForPod } from './matching.ts';
 import { forgedAnnotationEvent, forgeryMetricReason, judgePodEniAnnotation } from './pod-eni-annotation.ts';
+import { judgeGroupsForNamespace } from '../securitygroupgrant/index.ts';
 
 /** JSON pointer (RFC 6901) of the pod-eni annotation: '/' in the key is escaped as '~1'. */
 const POD_ENI_ANNOTATION_POINTER = `/metadata/annotations/${POD_ENI_ANNOTATION.replaceAll('~', '~0').replaceAll('/', '~1')}`;
@@ -55,6 +56,8 @@ export interface PodReconcilerDeps {
   branches: Reader<BranchInterface>;
   /** --enable-security-group-annotations and its allow-list. */
   securityGroupAnnotations: SecurityGroupAnnotationRule;
+  /** SecurityGroupGrants; absent: none (every group allowed, as on EKS). */
+  grants?: Reader<SecurityGroupGrant>;
 }
 
 export class PodReconciler implements Reconciler {
@@ -102,6 +105,7 @@ export class PodReconciler implements Reconciler {
       match,
       policies,
       branch,
+      ungranted: this.#ungranted(namespace, policies, match.matchedPolicies),
     });
     await this.#apply(plan, key, pod, branch, context);
     return {};
@@ -165,6 +169,29 @@ export class PodReconciler implements Reconciler {
         throw new OperatorError(`unhandled pod plan ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /** The matched policies whose groups the SecurityGroupGrants do not allow in the namespace now. */
+  #ungranted(
+    namespace: string,
+    policies: readonly SecurityGroupPolicy[],
+    matchedPolicies: readonly string[],
+  ): NonNullable<PodBranchInput['ungranted']>[number][] {
+    const grants = this.#deps.grants?.list() ?? [];
+    if (grants.length === 0) return [];
+    const namespaceLabels = this.#deps.namespaces.get(namespace)?.metadata.labels;
+    return policies
+      .filter((policy) => matchedPolicies.includes(policy.metadata.name))
+      .flatMap((policy) => {
+        const verdict = judgeGroupsForNamespace(
+          policy.spec.securityGroups.groupIds,
+          { grants, namespace, namespaceLabels },
+          { kind: 'SecurityGroupPolicy', namespace, name: policy.metadata.name },
+        );
+        return verdict.allowed
+          ? []
+          : [{ policy: policy.metadata.name, reason: verdict.reason, message: verdict.message }];
+      });
   }
 
   /** A Warning (and the refusals metric) the first time a pod's annotation refusals read this way. */

@@ -12,7 +12,7 @@ import {
   serviceAccountNameOf,
 } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
+import type { SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
 import { keyOf, keyFor } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
@@ -68,6 +68,9 @@ export function registerPodController(deps: ControllerDeps): Controller {
     trunks,
     branches,
     securityGroupAnnotations: deps.settings?.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF,
+    // Read only: a grant change reaches pods through their policies' status (the SecurityGroupPolicy
+    // controller re-checks them), so grants need no watch here.
+    grants: deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant }),
   });
   const controller = deps.manager.controller({
     name: 'pod',

@@ -324,7 +324,28 @@ describe('the shipped RBAC, as the operator ServiceAccount', () => {
         },
         true,
       ],
+      [
+        'watch securitygroupgrants',
+        { verb: 'watch', group: 'trunking.sgp-operator.io', resource: 'securitygroupgrants' },
+        true,
+      ],
+      [
+        'patch securitygroupgrant status (resolved tag groups)',
+        {
+          verb: 'patch',
+          group: 'trunking.sgp-operator.io',
+          resource: 'securitygroupgrants',
+          subresource: 'status',
+          name: 'payments-data',
+        },
+        true,
+      ],
       // Refused: the verbs and objects the operator has no business with.
+      [
+        'write SecurityGroupGrants (cluster admins decide them)',
+        { verb: 'update', group: 'trunking.sgp-operator.io', resource: 'securitygroupgrants', name: 'payments-data' },
+        false,
+      ],
       ['read Secrets', { verb: 'get', resource: 'secrets', namespace: 'kube-system' }, false],
       ['create pods', { verb: 'create', resource: 'pods', namespace: 'shop' }, false],
       ['delete namespaces', { verb: 'delete', resource: 'namespaces', name: 'shop' }, false],
