@@ -7,6 +7,7 @@ import type { Clock, EventRecorder, KubeClient, Manager } from '../framework/typ
 import type { LimitsProvider } from '../limits/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecurityGroupAnnotationRule } from './pod/annotation-groups.ts';
+import { DEFAULT_POD_NETWORK, type PodNetwork } from './podnetwork/settings.ts';
 
 export interface ClusterSettings {
   /** Cluster name: in ENI tags and sweep filters. */
@@ -14,6 +15,13 @@ export interface ClusterSettings {
   vpcId: string;
   /** Account to grant INSTANCE-ATTACH on trunks and branches (two-identity mode); undefined with one identity. */
   trunkAssociationAccountId?: string;
+  /** IP family, dual-stack and custom networking (decided at start, podnetwork/); default: EKS's IPv4. */
+  podNetwork?: PodNetwork;
+}
+
+/** The cluster's pod network, or the default when none was decided (tests, older callers). */
+export function podNetworkOf(cluster: ClusterSettings): PodNetwork {
+  return cluster.podNetwork ?? DEFAULT_POD_NETWORK;
 }
 
 /** The live branch ENI cooldown (ConfigMap kube-system/amazon-vpc-cni key branch-eni-cooldown, min 30 s). */

@@ -7,9 +7,10 @@
  * Watches (declared in registerTrunkInterfaceController): TrunkInterfaces (own key), Nodes (same name: a
  * deleted node starts the release), BranchInterfaces (by spec.nodeName: branchesUsed).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { TRUNK_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, CNINode, ENIConfig, TrunkInterface } from '../../api/types.ts';
 import { ensureFinalizer, hasFinalizer, removeFinalizer } from '../../framework/index.ts';
 import { patchStatusIfChanged } from '../../framework/index.ts';
 import type {
@@ -25,8 +26,17 @@ import type { Ec2Api } from '../../aws/index.ts';
 import type { LimitsProvider } from '../../limits/index.ts';
 import { trunkInterfaces, trunkSetupDurationSeconds, TRUNK_STATES } from '../../observability/metrics.ts';
 import type { ClusterSettings } from '../deps.ts';
+import type { PodNetwork } from '../podnetwork/settings.ts';
 import type { SubnetDirectory } from '../vpcnetwork/directory.ts';
 import type { TrunkEvents } from './events.ts';
+import { nodeNetworkState, primaryInterfaceStatus, withPrimaryFromCniNode } from './pod-network.ts';
+import {
+  applyPodNetwork,
+  POD_NETWORK_RECHECK_MS,
+  viewPodNetwork,
+  type PodNetworkDeps,
+  type PodNetworkView,
+} from './pod-network-sync.ts';
 import { releaseBranchEnis } from './release.ts';
 import { setUpTrunk } from './setup.ts';
 import { isSettled, networkEvents, networkFields, withProgress, type TrunkStatus } from './status.ts';
@@ -46,6 +56,12 @@ export interface TrunkReconcilerDeps {
   trunks: Reader<TrunkInterface>;
   nodes: Reader<KubeObject>;
   branches: Reader<BranchInterface>;
+  /** CNINodes by node name: the CNI's CustomNetworking feature, and nodeNetworkState (read and written). */
+  cniNodes: Reader<CNINode>;
+  /** ENIConfigs by name (an empty reader when custom networking is off). */
+  eniConfigs: Pick<Reader<ENIConfig>, 'get'>;
+  /** How pods are networked (IP family, dual-stack, custom networking). */
+  network: PodNetwork;
   /** The VPC's CIDR blocks and pod subnets, reported in status. */
   subnets: Pick<SubnetDirectory, 'snapshot'>;
 }
@@ -71,7 +87,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
       return {};
     }
     const node = deps.nodes.get(cached.spec.nodeName);
-    if (cached.metadata.deletionTimestamp !== undefined || !isOwnedBy(cached, node)) {
+    if (node === undefined || cached.metadata.deletionTimestamp !== undefined || !isOwnedBy(cached, node)) {
       await this.#finalize(cached, context);
       return {};
     }
@@ -100,12 +116,43 @@ export class TrunkInterfaceReconciler implements Reconciler {
     }
 
     const now = deps.clock.now();
+    const nowIso = this.#nowIso();
+    const cniNode = deps.cniNodes.get(trunk.spec.nodeName);
+    // A status from before primaryInterface was recorded takes it from the CNINode (EKS's v1.8 controller, or a
+    // previous run of ours, wrote it), instead of describing the instance again.
+    trunk = withPrimaryFromCniNode(trunk, cniNode);
+    const podNetwork = this.#podNetworkDeps();
+    const call = { signal: context.signal, priority: 'critical' as const };
+    const view = await viewPodNetwork(podNetwork, { trunk, node, cniNode }, call);
+
+    if (view.problem?.isBlocking && trunk.status?.eniId === undefined) {
+      // Nothing exists in EC2 yet, and the node's ENIConfig cannot be used: creating the trunk in the node's
+      // subnet would put it (and every branch) in the wrong place for good.
+      const waiting = withProgress(
+        trunk,
+        { ...(trunk.status ?? {}), ...counts },
+        { state: 'Pending', reason: 'WaitingForPodNetwork', message: view.problem.message },
+        nowIso,
+      );
+      await this.#write(trunk, await applyPodNetwork(podNetwork, trunk, waiting, view, context, nowIso));
+      return { requeueAfterMs: POD_NETWORK_RECHECK_MS };
+    }
+
     if (isSettled(trunk)) {
       const verifiedAt = this.#verifiedAt.get(uid) ?? now;
       if (!this.#verifiedAt.has(uid)) this.#verifiedAt.set(uid, now);
       if (now - verifiedAt < VERIFY_INTERVAL_MS) {
-        await this.#write(trunk, this.#withNetwork({ ...(trunk.status ?? {}), ...counts }));
-        return { requeueAfterMs: VERIFY_INTERVAL_MS - (now - verifiedAt) };
+        const status = await applyPodNetwork(
+          podNetwork,
+          trunk,
+          { ...(trunk.status ?? {}), ...counts },
+          view,
+          context,
+          nowIso,
+        );
+        await this.#write(trunk, this.#withNetwork(status));
+        await this.#recordOnCniNode(trunk, status, cniNode);
+        return { requeueAfterMs: recheckAfter(VERIFY_INTERVAL_MS - (now - verifiedAt), view) };
       }
     }
 
@@ -117,11 +164,20 @@ export class TrunkInterfaceReconciler implements Reconciler {
       (object, status) => this.#writeProgress(object, status),
       context,
       this.#polls.get(uid) ?? 0,
+      view.placement,
     );
     trunk = result.trunk;
-    await this.#write(trunk, this.#withNetwork({ ...result.status, ...counts }));
+    let status: TrunkStatus = { ...result.status, ...counts };
+    if (result.status.state === 'Ready') {
+      if (result.instance !== undefined) status.primaryInterface = primaryInterfaceStatus(result.instance);
+      // The trunk's own subnet is known now: where node-subnet branches go, at no EC2 cost.
+      const after = await viewPodNetwork(podNetwork, { trunk: { ...trunk, status }, node, cniNode }, call);
+      status = await applyPodNetwork(podNetwork, trunk, status, after, context, nowIso);
+    }
+    await this.#write(trunk, this.#withNetwork(status));
 
     if (result.status.state === 'Ready') {
+      await this.#recordOnCniNode(trunk, status, cniNode);
       this.#verifiedAt.set(uid, now);
       this.#polls.delete(uid);
       if (!wasReady) {
@@ -130,11 +186,32 @@ export class TrunkInterfaceReconciler implements Reconciler {
         if (Number.isFinite(created)) trunkSetupDurationSeconds.observe(Math.max(0, now - created) / 1000);
         context.log.info('trunk ready', { trunk: result.status.eniId, node: trunk.spec.nodeName });
       }
-      return { requeueAfterMs: VERIFY_INTERVAL_MS };
+      return { requeueAfterMs: recheckAfter(VERIFY_INTERVAL_MS, view) };
     }
     if (result.status.state === 'Attaching') this.#polls.set(uid, (this.#polls.get(uid) ?? 0) + 1);
     if (result.error !== undefined) throw result.error;
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  }
+
+  #podNetworkDeps(): PodNetworkDeps {
+    const deps = this.#deps;
+    return { ec2: deps.ec2, network: deps.network, eniConfigs: deps.eniConfigs, events: deps.events };
+  }
+
+  /**
+   * Keeps the CNINode's status.nodeNetworkState (the resource controller's v1.8 schema) in step, so a
+   * re-created TrunkInterface, a restart after an upgrade, or a hand-back to EKS's controller finds the node's
+   * branch subnet and primary ENI settings without describing EC2. CNINodes another controller manages are
+   * left alone.
+   */
+  async #recordOnCniNode(trunk: TrunkInterface, status: TrunkStatus, cniNode: CNINode | undefined): Promise<void> {
+    if (cniNode === undefined || (cniNode.spec?.managedBy ?? 'vpc-resource-controller') !== 'vpc-resource-controller')
+      return;
+    const desired = nodeNetworkState(trunk, status);
+    if (desired === undefined || isDeepStrictEqual(desired, cniNode.status?.nodeNetworkState)) return;
+    await this.#deps.client.mergePatchStatus<CNINode>(Kinds.CNINode, cniNode.metadata.name, {
+      nodeNetworkState: desired,
+    });
   }
 
   /**
@@ -211,6 +288,11 @@ export class TrunkInterfaceReconciler implements Reconciler {
   #nowIso(): string {
     return new Date(this.#deps.clock.now()).toISOString();
   }
+}
+
+/** A pod-network problem is looked at again within a minute (it is fixed in EC2, where no watch sees it). */
+function recheckAfter(ms: number, view: PodNetworkView): number {
+  return view.problem === undefined ? ms : Math.min(ms, POD_NETWORK_RECHECK_MS);
 }
 
 /** The TrunkInterface belongs to this Node object (same name and, when recorded, same UID). */

@@ -9,9 +9,10 @@
  * A trunk already on the instance is adopted, never replaced; EC2 allows one trunk per instance and the
  * VPC CNI would not know a second one.
  */
-import type { Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
+import type { ConnectionTracking, Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
 import type { InstanceTypeLimits } from '../../limits/index.ts';
 import { freeDeviceIndex } from '../../limits/index.ts';
+import { trunkCreateSpec, type TrunkPlacement } from './pod-network.ts';
 
 export interface TrunkFacts {
   instance: Instance;
@@ -22,12 +23,20 @@ export interface TrunkFacts {
   strays: string[];
   /** The trunk's subnet, once described. */
   subnet: Subnet | undefined;
+  /** Where a new trunk goes with custom networking (./pod-network.ts); undefined: the node's subnet. */
+  placement?: TrunkPlacement;
 }
 
 export type TrunkStep =
   | { kind: 'wait-instance'; message: string }
   | { kind: 'delete-stray'; eniId: string }
-  | { kind: 'create'; subnetId: string; securityGroupIds: string[]; message: string }
+  | {
+      kind: 'create';
+      subnetId: string;
+      securityGroupIds: string[];
+      connectionTracking?: ConnectionTracking;
+      message: string;
+    }
   | { kind: 'attach'; eniId: string; deviceIndex: number; networkCardIndex: number }
   | { kind: 'no-free-slot'; eniId: string | undefined; message: string }
   | { kind: 'set-delete-on-termination'; eniId: string; attachmentId: string }
@@ -49,12 +58,11 @@ export function nextTrunkStep(facts: TrunkFacts): TrunkStep {
   if (trunk === undefined) {
     const slot = trunkSlot(instance, limits);
     if (slot === undefined) return noFreeSlot(instance, limits, undefined);
-    const primary = primaryInterface(instance);
+    const spec = trunkCreateSpec(instance, facts.placement);
     return {
       kind: 'create',
-      subnetId: instance.subnetId,
-      securityGroupIds: [...(primary?.securityGroupIds ?? [])].sort(),
-      message: `creating trunk ENI for instance ${instance.id} in ${instance.subnetId}`,
+      ...spec,
+      message: `creating trunk ENI for instance ${instance.id} in ${spec.subnetId}`,
     };
   }
 

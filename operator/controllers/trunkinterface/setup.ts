@@ -13,7 +13,7 @@
 import { ENI_OWNER, TAG, TRUNK_ENI_DESCRIPTION } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
 import type { TrunkInterface } from '../../api/types.ts';
-import type { CallOptions, Ec2Api, NetworkInterface, Subnet } from '../../aws/index.ts';
+import type { CallOptions, Ec2Api, Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
 import { Ec2Error, Ec2NotFoundError, ignoreNotFound, isRetryable } from '../../aws/index.ts';
 import { clientToken, trunkEniTags, trunkEnisFilter } from '../../aws/index.ts';
 import type { ClusterSettings } from '../deps.ts';
@@ -21,6 +21,7 @@ import type { KubeClient, ReconcileContext } from '../../framework/types.ts';
 import type { InstanceTypeLimits } from '../../limits/index.ts';
 import { OutsideFixError, withContext } from '../../errors.ts';
 import { attachedTrunkId, nextTrunkStep, type TrunkFacts } from './plan.ts';
+import type { TrunkPlacement } from './pod-network.ts';
 import { withoutEni, withProgress, type TrunkStatus } from './status.ts';
 import type { TrunkEvents } from './events.ts';
 
@@ -46,6 +47,8 @@ export interface SetupDeps {
 export interface SetupResult {
   trunk: TrunkInterface;
   status: TrunkStatus;
+  /** The instance as described in this pass, when the trunk is Ready. */
+  instance?: Instance;
   requeueAfterMs?: number;
   /** The error to throw after status is written (retry with back-off). */
   error?: Error;
@@ -61,12 +64,14 @@ export async function setUpTrunk(
   writeStatus: StatusWriter,
   context: ReconcileContext,
   pollAttempt: number,
+  placement: TrunkPlacement | undefined,
 ): Promise<SetupResult> {
   const call: CallOptions = { signal: context.signal, priority: 'critical' };
   const nodeName = initial.spec.nodeName;
   let trunk = initial;
   let status: TrunkStatus = initial.status ?? {};
-  const facts = await gather(deps, trunk, limits, call);
+  const gathered = await gather(deps, trunk, limits, call);
+  const facts = gathered && { ...gathered, ...(placement === undefined ? {} : { placement }) };
   if (facts === undefined) {
     status = withProgress(
       trunk,
@@ -116,6 +121,7 @@ export async function setUpTrunk(
               securityGroupIds: step.securityGroupIds,
               description: TRUNK_ENI_DESCRIPTION,
               interfaceType: 'trunk',
+              ...(step.connectionTracking === undefined ? {} : { connectionTracking: step.connectionTracking }),
               tags: trunkEniTags({
                 clusterName: deps.cluster.clusterName,
                 instanceId: trunk.spec.instanceId,
@@ -265,7 +271,7 @@ export async function setUpTrunk(
             securityGroups: [...step.trunk.securityGroupIds].sort(),
           },
         );
-        return { trunk, status };
+        return { trunk, status, instance: facts.instance };
       }
 
       default: {

@@ -21,6 +21,7 @@ export type ReadyReason =
   | 'NoFreeENISlot'
   | 'TrunkENICreationFailed'
   | 'UnsupportedInstanceType'
+  | 'WaitingForPodNetwork'
   | 'NodeGone';
 
 export interface Progress {
@@ -65,13 +66,17 @@ export function withoutEni(status: TrunkStatus): TrunkStatus {
   return rest;
 }
 
-/** A Ready trunk whose status we can trust without asking EC2 (it was verified recently). */
+/**
+ * A Ready trunk whose status we can trust without asking EC2 (it was verified recently). A status without the
+ * primary ENI's settings (written before they were recorded) is verified once to learn them.
+ */
 export function isSettled(trunk: TrunkInterface): boolean {
   const status = trunk.status;
   return (
     status?.state === 'Ready' &&
     status.eniId !== undefined &&
     status.subnetCidr !== undefined &&
+    status.primaryInterface !== undefined &&
     status.observedGeneration === trunk.metadata.generation
   );
 }

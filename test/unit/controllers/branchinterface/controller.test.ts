@@ -45,6 +45,7 @@ function trunk(capacity = 9): TrunkInterface {
       availabilityZone: 'us-west-2a',
       securityGroups: ['sg-node'],
       branchCapacity: capacity,
+      primaryInterface: { securityGroups: ['sg-node'], connectionTracking: { tcpEstablishedTimeout: 3600 } },
     },
   };
 }

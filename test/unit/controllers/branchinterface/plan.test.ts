@@ -15,7 +15,14 @@ const trunk: TrunkInterface = {
   kind: 'TrunkInterface',
   metadata: { name: 'node-a' },
   spec: { nodeName: 'node-a', instanceId: 'i-1', instanceType: 'm5.large' },
-  status: { state: 'Ready', eniId: 'eni-trunk', subnetId: 'subnet-1', branchCapacity: 9, securityGroups: ['sg-node'] },
+  status: {
+    state: 'Ready',
+    eniId: 'eni-trunk',
+    subnetId: 'subnet-1',
+    branchCapacity: 9,
+    securityGroups: ['sg-node'],
+    primaryInterface: {},
+  },
 };
 
 const created = {

@@ -221,8 +221,11 @@ export class NodeFakeEc2 implements Ec2Api {
   async detachNetworkInterface(): Promise<never> {
     throw new Error('detachNetworkInterface must never be called on a trunk');
   }
-  async setSecurityGroups(): Promise<never> {
-    throw new Error('setSecurityGroups is not used by these tests');
+  async setSecurityGroups(input: Parameters<Ec2Api['setSecurityGroups']>[0]): Promise<void> {
+    this.#enter('setSecurityGroups', input);
+    this.#eni(input.networkInterfaceId, 'ModifyNetworkInterfaceAttribute').securityGroupIds = [
+      ...input.securityGroupIds,
+    ];
   }
   async createTags(): Promise<never> {
     throw new Error('createTags is not used by these tests');

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { Kinds } from '../../../../operator/api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
+import type { BranchInterface, CNINode, ENIConfig, TrunkInterface } from '../../../../operator/api/types.ts';
+import { DEFAULT_POD_NETWORK } from '../../../../operator/controllers/podnetwork/settings.ts';
 import { Ec2RetryableError, Ec2UnauthorizedError } from '../../../../operator/aws/index.ts';
 import { OutsideFixError } from '../../../../operator/errors.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
@@ -55,6 +56,9 @@ beforeEach(() => {
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     nodes: kube.reader<KubeObject>(Kinds.Node),
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, { [BRANCHES_BY_NODE]: (b) => [b.spec.nodeName] }),
+    cniNodes: kube.reader<CNINode>(Kinds.CNINode),
+    eniConfigs: kube.reader<ENIConfig>(Kinds.ENIConfig),
+    network: DEFAULT_POD_NETWORK,
     subnets,
   });
 });
@@ -96,9 +100,12 @@ describe('TrunkInterfaceReconciler', () => {
       branchCapacity: 9,
       branchesUsed: 0,
       observedGeneration: 1,
+      branchSubnet: { subnetId: 'subnet-1', cidrBlock: '10.0.0.0/24' },
+      primaryInterface: { securityGroups: ['sg-node'] },
     });
     expect(status?.conditions).toEqual([
       expect.objectContaining({ type: 'Ready', status: 'True', reason: 'TrunkAttached' }),
+      expect.objectContaining({ type: 'PodNetworkReady', status: 'True', reason: 'NodeSubnet' }),
     ]);
     expect(recorder.reasons()).toEqual(['NodeTrunkInitiated']);
     expect(result).toEqual({ requeueAfterMs: 15 * 60_000 });

@@ -1,0 +1,226 @@
+/**
+ * Gathering and applying the node's pod network (decisions in ./pod-network.ts): which ENIConfig the node
+ * follows, the subnet its new branch ENIs go to (described once per change: from status, from the CNINode's
+ * nodeNetworkState, else one DescribeSubnets), and the trunk's groups, changed in place when an ENIConfig is
+ * edited. Nothing here touches a branch ENI: running pods keep theirs (docs/networks.md).
+ */
+import type { CNINode, ENIConfig, TrunkInterface } from '../../api/types.ts';
+import type { CallOptions, Ec2Api, Subnet } from '../../aws/index.ts';
+import { isNotFound } from '../../aws/index.ts';
+import { withContext } from '../../errors.ts';
+import { setCondition } from '../../framework/index.ts';
+import type { KubeObject, ReconcileContext } from '../../framework/types.ts';
+import { nodePodNetwork, type NodePodNetwork } from '../podnetwork/eniconfig.ts';
+import { needsIpv6, type PodNetwork } from '../podnetwork/settings.ts';
+import type { TrunkEvents } from './events.ts';
+import {
+  branchSubnetProblem,
+  branchSubnetTarget,
+  desiredTrunkGroups,
+  knownSubnet,
+  sameGroups,
+  toBranchSubnet,
+  type BranchSubnet,
+  type SubnetProblem,
+  type TrunkPlacement,
+} from './pod-network.ts';
+import type { TrunkStatus } from './status.ts';
+
+/** Condition on TrunkInterface: where new branch ENIs go, or why they cannot go there. */
+export const POD_NETWORK_CONDITION = 'PodNetworkReady';
+/** A problem fixed in EC2 or in an ENIConfig's subnet (no watch tells us): looked at again this often. */
+export const POD_NETWORK_RECHECK_MS = 60_000;
+/** The zone label the kubelet sets; the node's zone before its trunk is described. */
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+export interface PodNetworkDeps {
+  ec2: Ec2Api;
+  network: PodNetwork;
+  eniConfigs: { get(name: string): ENIConfig | undefined };
+  events: TrunkEvents;
+}
+
+export interface PodNetworkView {
+  decision: NodePodNetwork;
+  /** For a trunk not created yet: where it goes (custom networking only). */
+  placement: TrunkPlacement | undefined;
+  /** Where new branch ENIs go; undefined until the trunk's own subnet is known (or while blocked). */
+  branchSubnet: BranchSubnet | undefined;
+  /** ENIConfig missing or unusable (blocking), or a subnet without the IPv6 block branch ENIs need. */
+  problem: (SubnetProblem | { reason: 'ENIConfigNotFound'; message: string; isBlocking: true }) | undefined;
+}
+
+/** Reads the node's ENIConfig and describes the branch subnet when status does not know it yet. */
+export async function viewPodNetwork(
+  deps: PodNetworkDeps,
+  input: { trunk: TrunkInterface; node: KubeObject; cniNode: CNINode | undefined },
+  call: CallOptions,
+): Promise<PodNetworkView> {
+  const { trunk, node, cniNode } = input;
+  const status = trunk.status ?? {};
+  const decision = nodePodNetwork(node, cniNode, deps.network.customNetworking, deps.eniConfigs);
+  if (decision.kind === 'problem') {
+    return { decision, placement: undefined, branchSubnet: undefined, problem: { ...decision, isBlocking: true } };
+  }
+  if (decision.kind === 'node-subnet' && decision.warning !== undefined) {
+    deps.events.podNetwork(trunk.spec.nodeName, 'Warning', 'CustomNetworkingIgnored', decision.warning);
+  }
+  const placement =
+    decision.kind === 'eni-config'
+      ? { subnetId: decision.subnetId, securityGroupIds: decision.securityGroups }
+      : undefined;
+  const target = branchSubnetTarget(decision, status);
+  if (target === undefined) return { decision, placement, branchSubnet: undefined, problem: undefined };
+
+  const isIpv6Needed = needsIpv6(deps.network);
+  const known = knownSubnet(status, target, isIpv6Needed) ?? fromNodeNetworkState(cniNode, target, isIpv6Needed);
+  let described: Pick<Subnet, 'id' | 'cidrBlock' | 'ipv6CidrBlock' | 'availabilityZone'> | undefined;
+  if (known !== undefined) {
+    described = {
+      id: known.subnetId,
+      cidrBlock: known.cidrBlock,
+      ipv6CidrBlock: known.ipv6CidrBlock ?? '',
+      // A subnet recorded for this node was checked against its zone when it was recorded.
+      availabilityZone: status.availabilityZone ?? zoneOf(node) ?? '',
+    };
+  } else {
+    const subnets = await deps.ec2.describeSubnets({ ids: [target] }, call).catch((error: unknown) => {
+      // An id that does not exist is an answer (the ENIConfig names a wrong subnet), not a failure.
+      if (isNotFound(error)) return [];
+      throw withContext(`describing subnet ${target} for the branch ENIs of node ${trunk.spec.nodeName}`, error);
+    });
+    described = subnets[0];
+  }
+  const problem = branchSubnetProblem({
+    nodeName: trunk.spec.nodeName,
+    subnet: described,
+    subnetId: target,
+    availabilityZone: status.availabilityZone ?? zoneOf(node),
+    needsIpv6: isIpv6Needed,
+    ipFamily: deps.network.ipFamily,
+    eniConfig: decision.kind === 'eni-config' ? decision.name : undefined,
+  });
+  const branchSubnet = described !== undefined && !problem?.isBlocking ? toBranchSubnet(described) : undefined;
+  return { decision, placement, branchSubnet, problem };
+}
+
+/**
+ * The status fields the view gives (branchSubnet, eniConfig, the PodNetworkReady condition), after changing
+ * the trunk's groups in place when its ENIConfig asks for others. A blocking problem keeps what status had:
+ * branch ENIs keep going where they went.
+ */
+export async function applyPodNetwork(
+  deps: PodNetworkDeps,
+  trunk: TrunkInterface,
+  status: TrunkStatus,
+  view: PodNetworkView,
+  context: ReconcileContext,
+  nowIso: string,
+): Promise<TrunkStatus> {
+  const nodeName = trunk.spec.nodeName;
+  const { problem } = view;
+  if (problem !== undefined) {
+    deps.events.podNetwork(nodeName, 'Warning', problem.reason, problem.message);
+  }
+  if (problem?.isBlocking) {
+    return withPodNetworkCondition(
+      trunk,
+      status,
+      { status: 'False', reason: problem.reason, message: problem.message },
+      nowIso,
+    );
+  }
+  let next: TrunkStatus = { ...status };
+  const eniConfig = view.decision.kind === 'eni-config' ? view.decision.name : undefined;
+  const groups = desiredTrunkGroups(view.decision, status);
+  if (groups !== undefined && status.eniId !== undefined && !sameGroups(groups, status.securityGroups)) {
+    await deps.ec2
+      .setSecurityGroups({ networkInterfaceId: status.eniId, securityGroupIds: groups }, { signal: context.signal })
+      .catch((error: unknown) => {
+        throw withContext(
+          `setting the groups of trunk ENI ${status.eniId} of node ${nodeName} to ${groups.join(', ')}`,
+          error,
+        );
+      });
+    context.log.info('set trunk groups', { trunk: status.eniId, groups, eniConfig });
+    next.securityGroups = [...groups].sort();
+  }
+  if (view.branchSubnet !== undefined) next.branchSubnet = view.branchSubnet;
+  if (eniConfig !== undefined) next.eniConfig = eniConfig;
+  else delete next.eniConfig;
+
+  const changed =
+    status.branchSubnet !== undefined &&
+    (status.branchSubnet.subnetId !== next.branchSubnet?.subnetId ||
+      status.eniConfig !== next.eniConfig ||
+      !sameGroups(status.securityGroups, next.securityGroups));
+  if (changed) {
+    deps.events.podNetwork(
+      nodeName,
+      'Normal',
+      'PodNetworkChanged',
+      `${eniConfig === undefined ? `Node ${nodeName} uses its own subnet` : `ENIConfig ${eniConfig}`}: new branch ` +
+        `ENIs go to subnet ${next.branchSubnet?.subnetId ?? '?'} (${next.branchSubnet?.cidrBlock ?? '?'}), the trunk ` +
+        `carries ${(next.securityGroups ?? []).join(', ')}; running pods keep their branch ENIs`,
+    );
+  }
+  next = withPodNetworkCondition(
+    trunk,
+    next,
+    problem !== undefined
+      ? { status: 'False', reason: problem.reason, message: problem.message }
+      : next.branchSubnet !== undefined
+        ? {
+            status: 'True',
+            reason: eniConfig === undefined ? 'NodeSubnet' : 'ENIConfig',
+            message:
+              `new branch ENIs go to subnet ${next.branchSubnet.subnetId} (${[next.branchSubnet.cidrBlock, next.branchSubnet.ipv6CidrBlock].filter(Boolean).join(', ')})` +
+              (eniConfig === undefined ? '' : ` of ENIConfig ${eniConfig}`),
+          }
+        : undefined,
+    nowIso,
+  );
+  return next;
+}
+
+function withPodNetworkCondition(
+  trunk: TrunkInterface,
+  status: TrunkStatus,
+  condition: { status: 'True' | 'False'; reason: string; message: string } | undefined,
+  nowIso: string,
+): TrunkStatus {
+  if (condition === undefined) return status;
+  const generation = trunk.metadata.generation;
+  return {
+    ...status,
+    conditions: setCondition(
+      status.conditions,
+      {
+        type: POD_NETWORK_CONDITION,
+        ...condition,
+        ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      },
+      nowIso,
+    ),
+  };
+}
+
+/** The CNINode's nodeNetworkState (EKS's v1.8 controller, or ours) already describes this subnet. */
+function fromNodeNetworkState(
+  cniNode: CNINode | undefined,
+  subnetId: string,
+  isIpv6Needed: boolean,
+): BranchSubnet | undefined {
+  const state = cniNode?.status?.nodeNetworkState;
+  if (state?.subnetID !== subnetId || !state.subnetCIDRBlock) return undefined;
+  if (isIpv6Needed && !state.subnetV6CIDRBlock) return undefined;
+  return {
+    subnetId,
+    cidrBlock: state.subnetCIDRBlock,
+    ...(state.subnetV6CIDRBlock ? { ipv6CidrBlock: state.subnetV6CIDRBlock } : {}),
+  };
+}
+
+function zoneOf(node: KubeObject): string | undefined {
+  return node.metadata.labels?.[ZONE_LABEL];
+}
