@@ -196,9 +196,9 @@ export interface MutationRecord {
   /** Date.now() when the call took effect (the emulator's process clock). */
   atMs: number;
   action: string;
-  /** The ENI the call acted on (NetworkInterfaceId, or BranchInterfaceId; a disassociation's branch). */
+  /** The ENI the call acted on (NetworkInterfaceId, or BranchInterfaceId; a disassociation's branch; a create's new ENI). */
   networkInterfaceId?: string;
-  /** That ENI's tags when the call arrived. */
+  /** That ENI's tags when the call arrived (a create: the tags it was created with). */
   tags?: Record<string, string>;
   associationId?: string;
 }

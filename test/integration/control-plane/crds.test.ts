@@ -221,11 +221,16 @@ describe('CRDs on the real apiserver', () => {
       expect(read.status).toEqual(status);
 
       const patchSpec = (spec: object) => () =>
-        api.patchClusterCustomObject({ ...kind, body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        api.patchClusterCustomObject(
+          { ...kind, body: { spec } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
       expect((await rejection(patchSpec({ managedBy: 'eks-auto-mode' }))).message).toContain(
         'managedBy is immutable once set',
       );
-      expect((await rejection(patchSpec({ managedBy: null }))).message).toContain('managedBy cannot be removed once set');
+      expect((await rejection(patchSpec({ managedBy: null }))).message).toContain(
+        'managedBy cannot be removed once set',
+      );
     } finally {
       await api.deleteClusterCustomObject(kind);
     }

@@ -40,7 +40,7 @@ export interface PodWorld {
    * Launches an instance (in the seeded node subnet unless `placement` names another), creates its Node, opts
    * it in (CNINode feature) and waits for a Ready trunk.
    */
-  addManagedNode(prefix: string, instanceType?: string, placement?: NodePlacement): Promise<string>;
+  addManagedNode(prefix: string, instanceType?: string, placement?: NodePlacement, extra?: NodeExtras): Promise<string>;
   namespace(prefix: string): Promise<string>;
   /**
    * Deletes a pod at once. A bound pod's graceful deletion waits for kubelet to confirm, and no kubelet
@@ -53,6 +53,17 @@ export interface PodWorld {
 export interface NodePlacement {
   subnetId: string;
   availabilityZone: string;
+}
+
+export interface NodeExtras {
+  /** More Node labels (the zone label, an ENIConfig label, …). */
+  labels?: Record<string, string>;
+  /** More CNINode features, as ipamd patches them in (CustomNetworking with the ENIConfig name). */
+  features?: { name: string; value?: string }[];
+  /** Connection-tracking timeouts of the instance's primary ENI. */
+  connectionTracking?: { tcpEstablishedTimeout?: number; udpStreamTimeout?: number; udpTimeout?: number };
+  /** Wait for the trunk to be Ready (default true). */
+  waitReady?: boolean;
 }
 
 /**
@@ -134,17 +145,30 @@ export async function startPodWorld(
     vpcId,
     subnetId,
     groups,
-    async addManagedNode(prefix, instanceType = 'm5.large', placement = { subnetId, availabilityZone: AZ }) {
+    async addManagedNode(
+      prefix,
+      instanceType = 'm5.large',
+      placement = { subnetId, availabilityZone: AZ },
+      extra: NodeExtras = {},
+    ) {
       const name = uniqueName(prefix);
       const instance = emulator.control.launchInstance({
         instanceType,
         subnet: placement.subnetId,
         securityGroups: [groups['node-group'] ?? ''],
+        ...(extra.connectionTracking === undefined ? {} : { connectionTracking: extra.connectionTracking }),
       });
       await client.create(Kinds.Node, {
         apiVersion: 'v1',
         kind: 'Node',
-        metadata: { name, labels: { 'kubernetes.io/os': 'linux', 'node.kubernetes.io/instance-type': instanceType } },
+        metadata: {
+          name,
+          labels: {
+            'kubernetes.io/os': 'linux',
+            'node.kubernetes.io/instance-type': instanceType,
+            ...extra.labels,
+          },
+        },
         spec: { providerID: `aws:///${placement.availabilityZone}/${instance.id}` },
       } as KubeObject);
       await client.mergePatchStatus(Kinds.Node, name, {
@@ -158,7 +182,10 @@ export async function startPodWorld(
           waitingFor: `CNINode ${name}`,
         },
       );
-      await client.mergePatch(Kinds.CNINode, name, { spec: { features: [{ name: 'SecurityGroupsForPods' }] } });
+      await client.mergePatch(Kinds.CNINode, name, {
+        spec: { features: [...(extra.features ?? []), { name: 'SecurityGroupsForPods' }] },
+      });
+      if (extra.waitReady === false) return name;
       await eventually(
         async () => {
           const trunk = await client.get<TrunkInterface>(Kinds.TrunkInterface, name);

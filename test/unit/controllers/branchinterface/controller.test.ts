@@ -17,6 +17,7 @@ import {
 } from '../../../../operator/controllers/branchinterface/index.ts';
 import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
 import { FakeClock, type KubeObject } from '../../../../operator/framework/index.ts';
+import type { PodNetwork } from '../../../../operator/controllers/podnetwork/index.ts';
 import { FakeSubnetDirectory } from '../fakes/subnets.ts';
 import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
 import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
@@ -78,12 +79,12 @@ function storedBranch(key: string): BranchInterface | undefined {
   return kube.stored<BranchInterface>(Kinds.BranchInterface, key);
 }
 
-function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
+function build(cooldownMs = COOLDOWN_MS, podNetwork?: PodNetwork): BranchInterfaceReconciler {
   return new BranchInterfaceReconciler({
     client: kube,
     ec2,
     clock,
-    cluster: { clusterName: 'test', vpcId: 'vpc-1' },
+    cluster: { clusterName: 'test', vpcId: 'vpc-1', ...(podNetwork === undefined ? {} : { podNetwork }) },
     events: new BranchEvents(recorder),
     subnets,
     cooldown: { currentMs: () => cooldownMs },
@@ -105,6 +106,44 @@ beforeEach(() => {
   kube.seed(Kinds.TrunkInterface, trunk());
   kube.seed(Kinds.Node, NODE);
   reconciler = build();
+});
+
+describe('a new branch on an IPv6 cluster', () => {
+  const ipv6: PodNetwork = { ipFamily: 'ipv6', isDualStack: false, customNetworking: { mode: 'off' } };
+  const withBranchSubnet = (ipv6CidrBlock?: string): TrunkInterface => {
+    const t = trunk();
+    return {
+      ...t,
+      status: {
+        ...t.status,
+        branchSubnet: { subnetId: 'subnet-1', cidrBlock: '10.0.0.0/24', ...(ipv6CidrBlock ? { ipv6CidrBlock } : {}) },
+      },
+    };
+  };
+
+  test('asks EC2 for one IPv6 address in the subnet with an IPv6 block, and records its block for the annotation', async () => {
+    kube.seed(Kinds.TrunkInterface, withBranchSubnet('2600:1f14::/64'));
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    await build(COOLDOWN_MS, ipv6).reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')).toEqual([
+      expect.objectContaining({ subnetId: 'subnet-1', ipv6AddressCount: 1 }),
+    ]);
+    expect(storedBranch('catalog/web-0')?.status?.subnetV6Cidr).toBe('2600:1f14::/64');
+  });
+
+  test('a subnet without an IPv6 block: no EC2 call, a Warning naming the subnet, the long backoff', async () => {
+    kube.seed(Kinds.TrunkInterface, withBranchSubnet());
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    const result = build(COOLDOWN_MS, ipv6).reconcile('catalog/web-0', podsReconcileContext());
+    await expect(result).rejects.toBeInstanceOf(OutsideFixError);
+    expect(ec2.callsOf('createNetworkInterface')).toEqual([]);
+    expect(recorder.events.map((e) => [e.reason, e.message])).toContainEqual([
+      'BranchAllocationFailed',
+      expect.stringContaining('subnet subnet-1 of node node-a has no IPv6 CIDR block'),
+    ]);
+  });
 });
 
 describe('a new branch', () => {
@@ -131,6 +170,11 @@ describe('a new branch', () => {
     expect(ec2.callsOf('associateTrunkInterface')).toEqual([
       expect.objectContaining({ branchInterfaceId: eni?.id, trunkInterfaceId: 'eni-trunk', vlanId: 1 }),
     ]);
+    // The primary ENI's connection tracking, as the trunk recorded it; no IPv6 asked of an IPv4 cluster.
+    expect(ec2.callsOf('createNetworkInterface')).toEqual([
+      expect.objectContaining({ connectionTracking: { tcpEstablishedTimeout: 3600 } }),
+    ]);
+    expect(ec2.callsOf('createNetworkInterface')[0]).not.toHaveProperty('ipv6AddressCount');
     const annotation = kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.[
       'vpc.amazonaws.com/pod-eni'
     ];

@@ -97,6 +97,19 @@ describe('planBranchStep', () => {
       { step: 'create-eni', securityGroups: ['sg-1'] },
     ],
     [
+      'VLAN reserved but the primary ENI settings are not recorded yet (a status from before): wait for the trunk',
+      given(branch({ vlanId: 1 }), pod(), { ...trunk, status: { ...trunk.status, primaryInterface: undefined } }),
+      {
+        step: 'wait-trunk',
+        message: "trunk of node node-a is being verified (its primary ENI's settings are not recorded yet)",
+      },
+    ],
+    [
+      'a created ENI does not wait for them: associating needs nothing of the primary ENI',
+      given(branch(created), pod(), { ...trunk, status: { ...trunk.status, primaryInterface: undefined } }),
+      { step: 'associate' },
+    ],
+    [
       'empty spec groups use the trunk groups',
       given(branch({ vlanId: 1 }, { groups: [] }), pod()),
       { step: 'create-eni', securityGroups: ['sg-node'] },
