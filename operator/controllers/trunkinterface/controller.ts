@@ -32,10 +32,10 @@ import type { TrunkEvents } from './events.ts';
 import { nodeNetworkState, primaryInterfaceStatus, withPrimaryFromCniNode } from './pod-network.ts';
 import {
   applyPodNetwork,
+  POD_NETWORK_CONDITION,
   POD_NETWORK_RECHECK_MS,
   viewPodNetwork,
   type PodNetworkDeps,
-  type PodNetworkView,
 } from './pod-network-sync.ts';
 import { releaseBranchEnis } from './release.ts';
 import { setUpTrunk } from './setup.ts';
@@ -152,7 +152,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
         );
         await this.#write(trunk, this.#withNetwork(status));
         await this.#recordOnCniNode(trunk, status, cniNode);
-        return { requeueAfterMs: recheckAfter(VERIFY_INTERVAL_MS - (now - verifiedAt), view) };
+        return { requeueAfterMs: recheckAfter(VERIFY_INTERVAL_MS - (now - verifiedAt), status) };
       }
     }
 
@@ -186,7 +186,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
         if (Number.isFinite(created)) trunkSetupDurationSeconds.observe(Math.max(0, now - created) / 1000);
         context.log.info('trunk ready', { trunk: result.status.eniId, node: trunk.spec.nodeName });
       }
-      return { requeueAfterMs: recheckAfter(VERIFY_INTERVAL_MS, view) };
+      return { requeueAfterMs: recheckAfter(VERIFY_INTERVAL_MS, status) };
     }
     if (result.status.state === 'Attaching') this.#polls.set(uid, (this.#polls.get(uid) ?? 0) + 1);
     if (result.error !== undefined) throw result.error;
@@ -291,8 +291,9 @@ export class TrunkInterfaceReconciler implements Reconciler {
 }
 
 /** A pod-network problem is looked at again within a minute (it is fixed in EC2, where no watch sees it). */
-function recheckAfter(ms: number, view: PodNetworkView): number {
-  return view.problem === undefined ? ms : Math.min(ms, POD_NETWORK_RECHECK_MS);
+function recheckAfter(ms: number, status: TrunkStatus): number {
+  const podNetwork = status.conditions?.find((condition) => condition.type === POD_NETWORK_CONDITION);
+  return podNetwork?.status === 'False' ? Math.min(ms, POD_NETWORK_RECHECK_MS) : ms;
 }
 
 /** The TrunkInterface belongs to this Node object (same name and, when recorded, same UID). */

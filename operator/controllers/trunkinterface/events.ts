@@ -52,7 +52,8 @@ export class TrunkEvents {
       | typeof Reason.ENIConfigNotFound
       | typeof Reason.ENIConfigInvalid
       | typeof Reason.CustomNetworkingIgnored
-      | typeof Reason.SubnetWithoutIPv6Block,
+      | typeof Reason.SubnetWithoutIPv6Block
+      | typeof Reason.SecurityGroupsUpdateFailed,
     message: string,
   ): void {
     this.#send(nodeName, type, reason, message);

@@ -6,7 +6,7 @@
  */
 import type { CNINode, ENIConfig, TrunkInterface } from '../../api/types.ts';
 import type { CallOptions, Ec2Api, Subnet } from '../../aws/index.ts';
-import { isNotFound } from '../../aws/index.ts';
+import { Ec2Error, isNotFound, needsOutsideFix } from '../../aws/index.ts';
 import { withContext } from '../../errors.ts';
 import { setCondition } from '../../framework/index.ts';
 import type { KubeObject, ReconcileContext } from '../../framework/types.ts';
@@ -133,17 +133,26 @@ export async function applyPodNetwork(
   let next: TrunkStatus = { ...status };
   const eniConfig = view.decision.kind === 'eni-config' ? view.decision.name : undefined;
   const groups = desiredTrunkGroups(view.decision, status);
+  let groupsRefused: string | undefined;
   if (groups !== undefined && status.eniId !== undefined && !sameGroups(groups, status.securityGroups)) {
-    await deps.ec2
-      .setSecurityGroups({ networkInterfaceId: status.eniId, securityGroupIds: groups }, { signal: context.signal })
-      .catch((error: unknown) => {
-        throw withContext(
-          `setting the groups of trunk ENI ${status.eniId} of node ${nodeName} to ${groups.join(', ')}`,
-          error,
-        );
-      });
-    context.log.info('set trunk groups', { trunk: status.eniId, groups, eniConfig });
-    next.securityGroups = [...groups].sort();
+    try {
+      await deps.ec2.setSecurityGroups(
+        { networkInterfaceId: status.eniId, securityGroupIds: groups },
+        { signal: context.signal },
+      );
+      context.log.info('set trunk groups', { trunk: status.eniId, groups, eniConfig });
+      next.securityGroups = [...groups].sort();
+    } catch (error) {
+      // Only the trunk's default groups are behind: new branches still go where the ENIConfig says, and the
+      // change is tried again at the next look at the node (within a minute, as the condition is False).
+      if (!(error instanceof Ec2Error)) throw error;
+      groupsRefused =
+        `EC2 refused the groups ${groups.join(', ')} for trunk ENI ${status.eniId} of node ${nodeName}: ${error.message}` +
+        (needsOutsideFix(error)
+          ? ` (${error.code}; the IAM policy lets the operator change only ENIs it created)`
+          : '');
+      deps.events.podNetwork(nodeName, 'Warning', 'SecurityGroupsUpdateFailed', groupsRefused);
+    }
   }
   if (view.branchSubnet !== undefined) next.branchSubnet = view.branchSubnet;
   if (eniConfig !== undefined) next.eniConfig = eniConfig;
@@ -167,17 +176,19 @@ export async function applyPodNetwork(
   next = withPodNetworkCondition(
     trunk,
     next,
-    problem !== undefined
-      ? { status: 'False', reason: problem.reason, message: problem.message }
-      : next.branchSubnet !== undefined
-        ? {
-            status: 'True',
-            reason: eniConfig === undefined ? 'NodeSubnet' : 'ENIConfig',
-            message:
-              `new branch ENIs go to subnet ${next.branchSubnet.subnetId} (${[next.branchSubnet.cidrBlock, next.branchSubnet.ipv6CidrBlock].filter(Boolean).join(', ')})` +
-              (eniConfig === undefined ? '' : ` of ENIConfig ${eniConfig}`),
-          }
-        : undefined,
+    groupsRefused !== undefined
+      ? { status: 'False', reason: 'SecurityGroupsUpdateFailed', message: groupsRefused }
+      : problem !== undefined
+        ? { status: 'False', reason: problem.reason, message: problem.message }
+        : next.branchSubnet !== undefined
+          ? {
+              status: 'True',
+              reason: eniConfig === undefined ? 'NodeSubnet' : 'ENIConfig',
+              message:
+                `new branch ENIs go to subnet ${next.branchSubnet.subnetId} (${[next.branchSubnet.cidrBlock, next.branchSubnet.ipv6CidrBlock].filter(Boolean).join(', ')})` +
+                (eniConfig === undefined ? '' : ` of ENIConfig ${eniConfig}`),
+            }
+          : undefined,
     nowIso,
   );
   return next;

@@ -268,3 +268,115 @@ describe('TrunkInterfaceReconciler', () => {
     ]);
   });
 });
+
+describe('TrunkInterfaceReconciler with an ENIConfig (custom networking)', () => {
+  const eniConfig = (subnet: string, securityGroups: string[]): ENIConfig => ({
+    apiVersion: 'crd.k8s.amazonaws.com/v1alpha1',
+    kind: 'ENIConfig',
+    metadata: { name: 'pods-a' },
+    spec: { subnet, securityGroups },
+  });
+  const podSubnet = (id: string, cidrBlock: string) =>
+    ec2.subnets.set(id, {
+      id,
+      vpcId: 'vpc-1',
+      availabilityZone: 'us-west-2a',
+      cidrBlock,
+      ipv6CidrBlock: '',
+      availableIpAddressCount: 250,
+      tags: {},
+    });
+
+  beforeEach(() => {
+    podSubnet('subnet-0a0a0a0a0a0a0a0a1', '100.64.0.0/24');
+    podSubnet('subnet-0a0a0a0a0a0a0a0a2', '100.64.1.0/24');
+    kube.seed<ENIConfig>(Kinds.ENIConfig, eniConfig('subnet-0a0a0a0a0a0a0a0a1', ['sg-pods']));
+    // What ipamd writes once it resolved the node's ENIConfig: EKS's signal, followed in every mode but off.
+    kube.seed<CNINode>(Kinds.CNINode, {
+      apiVersion: 'vpcresources.k8s.aws/v1alpha1',
+      kind: 'CNINode',
+      metadata: { name: NODE },
+      spec: { features: [{ name: 'CustomNetworking', value: 'pods-a' }] },
+    });
+  });
+
+  test('creates the trunk in the ENIConfig subnet with its groups, and sends branches there', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')[0]).toMatchObject({
+      subnetId: 'subnet-0a0a0a0a0a0a0a0a1',
+      securityGroupIds: ['sg-pods'],
+    });
+    expect((await trunk())?.status).toMatchObject({
+      state: 'Ready',
+      eniConfig: 'pods-a',
+      branchSubnet: { subnetId: 'subnet-0a0a0a0a0a0a0a0a1', cidrBlock: '100.64.0.0/24' },
+      securityGroups: ['sg-pods'],
+    });
+  });
+
+  test('an edit changes the trunk groups in place and moves new branches, with one describe of the new subnet', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    const trunkEniId = (await trunk())?.status?.eniId;
+    await kube.mergePatch(Kinds.ENIConfig, 'pods-a', {
+      spec: { subnet: 'subnet-0a0a0a0a0a0a0a0a2', securityGroups: ['sg-pods-2'] },
+    });
+    ec2.calls.length = 0;
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(ec2.calls.map((c) => c.method)).toEqual(['describeSubnets', 'setSecurityGroups']);
+    expect(ec2.callsOf('setSecurityGroups')).toEqual([
+      { networkInterfaceId: trunkEniId, securityGroupIds: ['sg-pods-2'] },
+    ]);
+    expect((await trunk())?.status).toMatchObject({
+      eniId: trunkEniId,
+      branchSubnet: { subnetId: 'subnet-0a0a0a0a0a0a0a0a2', cidrBlock: '100.64.1.0/24' },
+      securityGroups: ['sg-pods-2'],
+    });
+    expect(recorder.reasons()).toContain('PodNetworkChanged');
+  });
+
+  test('EC2 refusing the trunk groups: new branches move anyway, a Warning, and a look again within a minute', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    await kube.mergePatch(Kinds.ENIConfig, 'pods-a', {
+      spec: { subnet: 'subnet-0a0a0a0a0a0a0a0a2', securityGroups: ['sg-pods-2'] },
+    });
+    ec2.failNext(
+      'setSecurityGroups',
+      new Ec2UnauthorizedError('You are not authorized', {
+        code: 'UnauthorizedOperation',
+        action: 'ModifyNetworkInterfaceAttribute',
+      }),
+    );
+
+    const result = await reconciler.reconcile(NODE, reconcileContext());
+    expect(result).toEqual({ requeueAfterMs: 60_000 });
+    const status = (await trunk())?.status;
+    expect(status).toMatchObject({
+      branchSubnet: { subnetId: 'subnet-0a0a0a0a0a0a0a0a2' },
+      securityGroups: ['sg-pods'],
+    });
+    expect(status?.conditions?.find((c) => c.type === 'PodNetworkReady')).toMatchObject({
+      status: 'False',
+      reason: 'SecurityGroupsUpdateFailed',
+    });
+    expect(recorder.reasons()).toContain('SecurityGroupsUpdateFailed');
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect((await trunk())?.status?.securityGroups).toEqual(['sg-pods-2']);
+  });
+
+  test('a missing ENIConfig: no trunk, a Warning naming it, Pending, a look again within a minute', async () => {
+    await kube.delete(Kinds.ENIConfig, 'pods-a');
+    const result = await reconciler.reconcile(NODE, reconcileContext());
+    expect(result).toEqual({ requeueAfterMs: 60_000 });
+    expect(mutations()).toEqual([]);
+    expect((await trunk())?.status).toMatchObject({ state: 'Pending' });
+    expect(recorder.events).toContainEqual(
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'ENIConfigNotFound',
+        message: expect.stringContaining('pods-a'),
+      }),
+    );
+  });
+});
