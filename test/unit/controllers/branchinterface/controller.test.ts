@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import type { LeanPod } from '../../../../operator/api/pod.ts';
-import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
+import { branchInterfaceInformerOptions, podInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
 import { Ec2InvalidInputError, Ec2LimitError, Ec2RetryableError } from '../../../../operator/aws/index.ts';
@@ -80,7 +80,7 @@ function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
     subnets,
     cooldown: { currentMs: () => cooldownMs },
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
-    pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
+    pods: kube.reader<LeanPod>(Kinds.Pod, podInformerOptions.indexers, toLeanPod),
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
@@ -95,6 +95,102 @@ beforeEach(() => {
   clock = new FakeClock();
   kube.seed(Kinds.TrunkInterface, trunk());
   reconciler = build();
+});
+
+/** A branch ENI EKS's VPC resource controller made and associated for a pod, and the annotation it wrote. */
+function wiredByEks(name: string, uid: string, vlanId: number): { eniId: string; annotation: string } {
+  const eniId = `eni-eks${vlanId}`;
+  const associationID = `trunk-assoc-eks${vlanId}`;
+  ec2.enis.set(eniId, {
+    id: eniId,
+    subnetId: 'subnet-1',
+    vpcId: 'vpc-1',
+    availabilityZone: 'us-west-2a',
+    description: 'aws-k8s-branch-eni',
+    interfaceType: 'branch',
+    status: 'in-use',
+    macAddress: `02:00:00:00:00:0${vlanId}`,
+    privateIpAddress: `10.0.0.${20 + vlanId}`,
+    ipv6Address: '',
+    securityGroupIds: ['sg-rds'],
+    tags: {
+      'eks:eni:owner': 'eks-vpc-resource-controller',
+      'kubernetes.io/cluster/test': 'owned',
+      'vpcresources.k8s.aws/trunk-eni-id': 'eni-trunk',
+      'vpcresources.k8s.aws/vlan-id': String(vlanId),
+      'node.k8s.amazonaws.com/instance_id': 'i-0123',
+    },
+  });
+  ec2.associations.set(associationID, {
+    associationId: associationID,
+    branchInterfaceId: eniId,
+    trunkInterfaceId: 'eni-trunk',
+    vlanId,
+  });
+  const annotation = JSON.stringify([
+    {
+      eniId,
+      ifAddress: `02:00:00:00:00:0${vlanId}`,
+      privateIp: `10.0.0.${20 + vlanId}`,
+      ipv6Addr: '',
+      vlanId,
+      subnetCidr: '10.0.0.0/24',
+      subnetV6Cidr: '',
+      associationID,
+    },
+  ]);
+  const wired = pod(name, uid);
+  wired.metadata.annotations = { 'vpc.amazonaws.com/pod-eni': annotation };
+  kube.seed(Kinds.Pod, wired);
+  return { eniId, annotation };
+}
+
+describe('a pod EKS’s controller wired before the switch', () => {
+  test('has its ENI adopted: no new ENI, no association, the annotation kept, the ENI tagged as ours', async () => {
+    const { eniId, annotation } = wiredByEks('web-0', 'pod-uid-1', 2);
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    ec2.reset();
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.calls.map((call) => call.method)).toEqual(['describeNetworkInterfaces', 'createTags']);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({
+      phase: 'Ready',
+      eniId,
+      vlanId: 2,
+      associationId: 'trunk-assoc-eks2',
+      appliedSecurityGroups: ['sg-rds'],
+    });
+    expect(ec2.enis.get(eniId)?.tags).toMatchObject({
+      'eks:eni:owner': 'sgp-operator',
+      'trunking.sgp-operator.io/pod-uid': 'pod-uid-1',
+      'vpcresources.k8s.aws/vlan-id': '2',
+    });
+    expect(
+      kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.['vpc.amazonaws.com/pod-eni'],
+    ).toBe(annotation);
+  });
+
+  test('whose ENI is gone gets a new one', async () => {
+    const { eniId } = wiredByEks('web-0', 'pod-uid-1', 2);
+    ec2.enis.delete(eniId);
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', vlanId: 1 });
+  });
+
+  test('keeps its VLAN from a new pod on the node before it is adopted', async () => {
+    wiredByEks('eks-0', 'pod-uid-eks', 1);
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.callsOf('associateTrunkInterface')).toEqual([expect.objectContaining({ vlanId: 2 })]);
+  });
 });
 
 describe('a new branch', () => {
