@@ -200,7 +200,11 @@ try {
     nodes,
     trunks: {
       eks: eksTrunks,
-      afterTakeover: trunkObjects.map((t) => ({ node: t.spec.nodeName, eniId: t.status?.eniId, state: t.status?.state })),
+      afterTakeover: trunkObjects.map((t) => ({
+        node: t.spec.nodeName,
+        eniId: t.status?.eniId,
+        state: t.status?.state,
+      })),
       adopted: trunkObjects.filter((t) => eksTrunks.includes(t.status?.eniId ?? '')).length,
       trunkEnisInEc2: trunkEnis(world).length,
     },

@@ -96,7 +96,8 @@ try {
   try {
     for (;;) {
       if (await subject.isReady()) break;
-      if (subject.exitCode() !== null) throw new Error(`operator exited with ${subject.exitCode()} before it was ready`);
+      if (subject.exitCode() !== null)
+        throw new Error(`operator exited with ${subject.exitCode()} before it was ready`);
       if (performance.now() - started > 600_000) throw new Error('operator not ready after 10 min');
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -114,10 +115,7 @@ try {
     progress(`CNINodes after ${Math.round(cniNodesMs)} ms; idle for ${idleMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, idleMs));
     const atEnd = sample(pid);
-    const heap =
-      subject.child === undefined
-        ? undefined
-        : await heapFigures(`http://127.0.0.1:${metricsPort}/metrics`);
+    const heap = subject.child === undefined ? undefined : await heapFigures(`http://127.0.0.1:${metricsPort}/metrics`);
     if (heapSnapshotDir && subject.child)
       await writeHeapSnapshot(subject.child, heapSnapshotDir, `http://127.0.0.1:${healthPort}/readyz`);
     const mib = (bytes: number) => round(bytes / 2 ** 20, 1);

@@ -60,7 +60,9 @@ if (values['with-anchor']) {
   });
   const binary = build.stdout.toString().trim();
   if (build.status !== 0 || binary === '') {
-    process.stderr.write(`bench/run.ts: could not build EKS's controller (hack/eks-controller/build.sh exited ${build.status})\n`);
+    process.stderr.write(
+      `bench/run.ts: could not build EKS's controller (hack/eks-controller/build.sh exited ${build.status})\n`,
+    );
     process.exit(build.status === 3 ? 3 : 1);
   }
   const sideBySide = spawnSync(

@@ -124,7 +124,9 @@ interface Run {
 
 function runOnce(workload: Workload, controller: ControllerName, round: number): Promise<Run> {
   const args = [...workload.args, '--controller', controller, '--eks-controller-bin', eksBin ?? ''];
-  process.stderr.write(`\n=== ${workload.name} · ${controller} · round ${round} (${workload.script} ${args.join(' ')})\n`);
+  process.stderr.write(
+    `\n=== ${workload.name} · ${controller} · round ${round} (${workload.script} ${args.join(' ')})\n`,
+  );
   const started = performance.now();
   return new Promise((resolve) => {
     // Its own process group, so a timeout ends the benchmark and whatever it started (apiserver, etcd, controller).
@@ -175,9 +177,14 @@ const median = (xs: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 };
-const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fmt = (x: number): string =>
+  Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);
 const spread = (xs: number[]): string =>
-  xs.length === 0 ? '—' : xs.length === 1 ? fmt(xs[0] ?? NaN) : `${fmt(median(xs))} [${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}]`;
+  xs.length === 0
+    ? '—'
+    : xs.length === 1
+      ? fmt(xs[0] ?? NaN)
+      : `${fmt(median(xs))} [${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}]`;
 
 interface FigureRow {
   workload: string;
@@ -210,7 +217,8 @@ const rows: FigureRow[] = workloads.flatMap((workload) =>
       const other = eks.find((e) => e.round === round)?.value;
       return value === undefined || other === undefined || other === 0 ? [] : [value / other];
     });
-    const values = (xs: { value: number | undefined }[]) => xs.flatMap(({ value }) => (value === undefined ? [] : [value]));
+    const values = (xs: { value: number | undefined }[]) =>
+      xs.flatMap(({ value }) => (value === undefined ? [] : [value]));
     return {
       workload: workload.name,
       figure: `${figure.label} (${figure.better} is better)`,

@@ -193,7 +193,9 @@ export async function waitNodesAdvertisePodEni(world: BenchWorld, count: number,
       const nodes = await world.client.list<KubeObject & { status?: { capacity?: Record<string, string> } }>(
         Kinds.Node,
       );
-      const ready = nodes.filter((node) => Number(node.status?.capacity?.['vpc.amazonaws.com/pod-eni'] ?? 0) > 0).length;
+      const ready = nodes.filter(
+        (node) => Number(node.status?.capacity?.['vpc.amazonaws.com/pod-eni'] ?? 0) > 0,
+      ).length;
       if (ready !== last) progress(`nodes advertising pod-eni: ${ready}/${count}`);
       last = ready;
       return ready >= count;

@@ -28,12 +28,10 @@ export async function adoptBranchEni(
   const { branch, deps } = context;
   const call = { signal: context.signal, priority: 'critical' as const };
   try {
-    const [eni] = await deps.ec2
-      .describeNetworkInterfaces({ ids: [entry.eniId] }, call)
-      .catch((error: unknown) => {
-        if (error instanceof Ec2NotFoundError) return [];
-        throw error;
-      });
+    const [eni] = await deps.ec2.describeNetworkInterfaces({ ids: [entry.eniId] }, call).catch((error: unknown) => {
+      if (error instanceof Ec2NotFoundError) return [];
+      throw error;
+    });
     const why = !eni
       ? `ENI ${entry.eniId} does not exist`
       : eni.tags[TAG.trunkEniId] !== trunk.status.eniId

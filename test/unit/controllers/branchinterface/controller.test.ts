@@ -166,9 +166,9 @@ describe('a pod EKS’s controller wired before the switch', () => {
       'trunking.sgp-operator.io/pod-uid': 'pod-uid-1',
       'vpcresources.k8s.aws/vlan-id': '2',
     });
-    expect(
-      kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.['vpc.amazonaws.com/pod-eni'],
-    ).toBe(annotation);
+    expect(kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.['vpc.amazonaws.com/pod-eni']).toBe(
+      annotation,
+    );
   });
 
   test('whose ENI is gone gets a new one', async () => {
