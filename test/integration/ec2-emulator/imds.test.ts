@@ -35,7 +35,7 @@ async function get(endpoint: string, path: string, sessionToken?: string): Promi
 
 describe('instance metadata service (IMDSv2)', () => {
   test('a session token, then the region and the identity document of the emulated account', async () => {
-    fx = await startFixture({ region: 'eu-west-1', accountId: '123456789012' });
+    fx = await startFixture({ accountId: '123456789012' });
     const session = await token(fx.emulator.endpoint);
     expect({ status: session.status, ttl: session.ttl, hasToken: session.token.length >= 32 }).toEqual({
       status: 200,
@@ -44,14 +44,14 @@ describe('instance metadata service (IMDSv2)', () => {
     });
     expect(await get(fx.emulator.endpoint, '/latest/meta-data/placement/region', session.token)).toEqual({
       status: 200,
-      body: 'eu-west-1',
+      body: 'us-west-2',
     });
     const document = await get(fx.emulator.endpoint, '/latest/dynamic/instance-identity/document', session.token);
     expect(document.status).toBe(200);
     expect(JSON.parse(document.body)).toMatchObject({
       accountId: '123456789012',
-      region: 'eu-west-1',
-      availabilityZone: 'eu-west-1a',
+      region: 'us-west-2',
+      availabilityZone: 'us-west-2a',
       instanceId: IMDS_HOST_INSTANCE_ID,
       version: '2017-09-30',
     });
