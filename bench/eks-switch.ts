@@ -30,8 +30,18 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '3' },
     'eks-pods': { type: 'string', default: '6' },
     'sgp-pods': { type: 'string', default: '6' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (values.help) {
+  process.stdout.write(
+    'usage: node bench/eks-switch.ts --eks-controller-bin PATH [--nodes 3] [--eks-pods 6] [--sgp-pods 6]\n' +
+      "  EKS's VPC resource controller serves --eks-pods pods, is stopped, sgp-operator takes over (adopting trunks\n" +
+      '  and branch ENIs) and serves --sgp-pods more; prints the interop checks and the leaked ENIs as JSON and a table.\n' +
+      '  PATH: hack/eks-controller/build.sh prints it.\n',
+  );
+  process.exit(0);
+}
 const binary = values['eks-controller-bin'];
 if (!binary) throw new Error('--eks-controller-bin PATH is required (hack/eks-controller/build.sh prints it)');
 const nodes = Number(values.nodes);

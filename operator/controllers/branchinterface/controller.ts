@@ -8,12 +8,15 @@
  * Failure behaviour, by kind:
  * - at capacity (in use + cooling down = the node's branch limit): one event, requeue after the cooldown,
  *   and an earlier wake-up when a sibling on the node is released (see ./index.ts);
- * - EC2 errors: thrown (per-key backoff) with a Warning event on the pod; errors a retry cannot fix
- *   (malformed request, unauthorised) are TerminalErrors and wait for the spec to change;
+ * - EC2 errors: thrown (per-key backoff) with a Warning event on the pod; a malformed request is a
+ *   TerminalError and waits for the spec to change; an IAM denial or account limit is an OutsideFixError,
+ *   retried on the long backoff (./step.ts); groups over the per-ENI quota are recorded in a condition and
+ *   not retried until the policies change (./group-quota.ts);
  * - cooldown: requeueAfterMs until the release is due.
  *
  * Watches (./index.ts): BranchInterfaces (own key; a released sibling wakes the node's waiting branches),
- * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces (the node's branches).
+ * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces and Nodes (the node's branches).
+ * Who may release a branch, and when, is in docs/lifecycle.md.
  */
 import type { LeanPod } from '../../api/pod.ts';
 import { BRANCH_NODE_NAME_INDEX, POD_NODE_NAME_INDEX } from '../../api/pod.ts';
@@ -22,7 +25,7 @@ import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import { OperatorError } from '../../errors.ts';
 import { ensureFinalizer, keyFor, setCondition } from '../../framework/index.ts';
-import type { Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
+import type { KubeObject, Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
 import {
   branchCapacityWaitsTotal,
   branchOperationsTotal,
@@ -36,6 +39,7 @@ import { annotatePod } from './annotate.ts';
 import { associateBranchEni } from './associate.ts';
 import type { StatusCheckpoints } from './checkpoints.ts';
 import { createBranchEni } from './create.ts';
+import { groupsAppliedConditions } from './group-quota.ts';
 import { modifyBranchGroups } from './modify-groups.ts';
 import type { BranchStep } from './plan.ts';
 import { isTrunkUsable, planBranchStep } from './plan.ts';
@@ -52,6 +56,8 @@ export interface BranchReconcilerDeps extends BranchStepDeps {
   branches: Reader<BranchInterface>;
   pods: Reader<LeanPod>;
   trunks: Reader<TrunkInterface>;
+  /** Nodes by name: only a Node object that is gone lets a running pod's branch go (docs/lifecycle.md). */
+  nodes: Reader<KubeObject>;
   checkpoints: StatusCheckpoints;
   reservations: VlanReservations;
 }
@@ -90,18 +96,27 @@ export class BranchInterfaceReconciler implements Reconciler {
     if (releasedUid !== undefined && releasedUid === cached.metadata.uid) return {};
     this.#released.delete(key);
     let branch = deps.checkpoints.effective(key, cached);
+    let liveNode: KubeObject | undefined;
     let adoptionRefused = false;
     for (let steps = 0; steps < MAX_STEPS_PER_RECONCILE; steps++) {
       const pod = deps.pods.get(keyFor(branch.metadata.namespace, branch.spec.podName));
       const trunk = deps.trunks.get(branch.spec.nodeName);
-      const step = planBranchStep({
-        branch,
-        pod,
-        trunk,
-        nowMs: deps.clock.now(),
-        cooldownMs: deps.cooldown.currentMs(),
-        adoptionRefused,
-      });
+      const plan = (node: KubeObject | undefined) =>
+        planBranchStep({
+          branch,
+          pod,
+          trunk,
+          node,
+          nowMs: deps.clock.now(),
+          cooldownMs: deps.cooldown.currentMs(),
+          adoptionRefused,
+        });
+      let step = plan(deps.nodes.get(branch.spec.nodeName) ?? liveNode);
+      if ('cause' in step && step.cause === 'NodeGone') {
+        // Releasing for a gone node skips the cooldown, so the cache's word is not enough: ask the API server.
+        liveNode = await deps.client.get<KubeObject>(Kinds.Node, branch.spec.nodeName);
+        if (liveNode) step = plan(liveNode);
+      }
       const outcome = await this.#run(step, key, branch, trunk, context);
       if (outcome.next === 'adoption-refused') {
         adoptionRefused = true;
@@ -151,7 +166,8 @@ export class BranchInterfaceReconciler implements Reconciler {
         return { next: 'done' };
       case 'adopt': {
         if (!isTrunkUsable(trunk)) return { next: 'done' };
-        const adopted = await adoptBranchEni(stepContext, trunk, step.entry);
+        const siblings = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName);
+        const adopted = await adoptBranchEni(stepContext, trunk, step.entry, siblings);
         if (adopted.outcome === 'refused') return { next: 'adoption-refused' };
         return this.#continueWith(key, branch, adopted.status);
       }
@@ -176,6 +192,18 @@ export class BranchInterfaceReconciler implements Reconciler {
       }
       case 'modify-groups':
         return this.#continueWith(key, branch, await modifyBranchGroups(stepContext, step.securityGroups));
+      case 'wait-spec':
+        context.log.debug('branch waits for its spec to change', { detail: step.message });
+        return { next: 'done' };
+      case 'record-groups-applied': {
+        const conditions = groupsAppliedConditions(
+          branch,
+          step.securityGroups,
+          new Date(deps.clock.now()).toISOString(),
+        );
+        if (!conditions) return { next: 'done' };
+        return this.#continueWith(key, branch, { conditions });
+      }
       default: {
         const unknown: never = step;
         throw new OperatorError(`unhandled branch step ${JSON.stringify(unknown)}`);

@@ -9,7 +9,7 @@ import {
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import { keyOf } from '../../framework/index.ts';
-import type { Controller, Reader } from '../../framework/types.ts';
+import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
 import type { SubnetDirectory } from '../vpcnetwork/index.ts';
 import { BranchGauges } from './branch-gauges.ts';
@@ -58,6 +58,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   const branches = deps.manager.informer(branchInterfaceInformerOptions);
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
+  const nodes = deps.manager.informer<KubeObject>({ kind: Kinds.Node });
   new BranchGauges().observe(branches);
 
   const reconciler = new BranchInterfaceReconciler({
@@ -71,6 +72,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
     branches,
     pods,
     trunks,
+    nodes,
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
   });
@@ -88,6 +90,10 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   controller.watch(pods, (pod) => branches.byIndex(BRANCH_POD_INDEX, keyOf(pod)).map((branch) => keyOf(branch)));
   controller.watch(trunks, (trunk) =>
     branches.byIndex(BRANCH_NODE_NAME_INDEX, trunk.spec.nodeName).map((branch) => keyOf(branch)),
+  );
+  // A deleted Node is what releases its branches at once (plan.ts); a missing TrunkInterface is not.
+  controller.watch(nodes, (node) =>
+    branches.byIndex(BRANCH_NODE_NAME_INDEX, node.metadata.name).map((branch) => keyOf(branch)),
   );
   return controller;
 }

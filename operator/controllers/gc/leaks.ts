@@ -1,13 +1,14 @@
 /**
  * Which ENIs are leaked: a pure decision over what EC2 reports and what the caches hold.
  *
- * The rules, and why they are this careful (anchor study §4.4, §10 item 4 — EKS once deleted the ENIs of
- * live pods after a partial pod cache at start-up):
+ * The rules, and why they are this careful (EKS's controller once deleted the ENIs of live pods after
+ * starting with a partial pod cache; docs/failure-model.md has the whole argument):
  * - Nothing is decided while the caches are not synced.
  * - An ENI's owner is read from its tags, not inferred: a branch ENI names its pod (namespace, name, UID)
  *   and a trunk ENI its instance. An ENI is kept while a cached BranchInterface or TrunkInterface claims it.
- * - A branch ENI whose owner is missing from the cache is only a *candidate*: the sweeper confirms the owner
- *   is absent from the API server itself before deleting anything.
+ * - A branch ENI whose owner is missing from the cache is only a *candidate*: the sweeper confirms, by pod
+ *   UID, that neither a BranchInterface nor a pod with that UID exists in the API server before deleting
+ *   anything (across all namespaces when the ENI's namespace tag is missing).
  * - An ENI that nothing claims and that is `available` (not attached, not associated) is deleted only when
  *   it was also available on the previous sweep (two strikes), so an ENI between its create and its attach
  *   or association survives.

@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 
-import type { BranchInterface, CNINode, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
+import type {
+  BranchInterface,
+  CNINode,
+  SecurityGroupGrant,
+  SecurityGroupPolicy,
+  TrunkInterface,
+} from '../../../operator/api/types.ts';
 
 interface Schema {
   type?: string;
@@ -213,6 +219,20 @@ const branch: BranchInterface = {
   },
 };
 
+const grant: SecurityGroupGrant = {
+  apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+  kind: 'SecurityGroupGrant',
+  metadata: { name: 'payments-data' },
+  spec: {
+    namespaces: { names: ['payments'], selector },
+    securityGroups: {
+      groupIds: ['sg-0123456789abcdef0'],
+      tags: [{ key: 'team', values: ['payments'] }],
+    },
+  },
+  status: { observedGeneration: 1, resolvedGroupIds: ['sg-12345678'], conditions: [condition] },
+};
+
 const samples = [
   {
     kind: 'SecurityGroupPolicy',
@@ -222,13 +242,15 @@ const samples = [
   { kind: 'CNINode', object: cninode, maps: ['.spec.tags'] },
   { kind: 'TrunkInterface', object: trunk, maps: [] },
   { kind: 'BranchInterface', object: branch, maps: [] },
+  { kind: 'SecurityGroupGrant', object: grant, maps: ['.spec.namespaces.selector.matchLabels'] },
 ];
 
 describe('CRD schemas and operator/api/types.ts', () => {
-  test('crds/ holds the four CRDs', () => {
+  test('crds/ holds the five CRDs', () => {
     expect(crds.map((c) => c.metadata.name).sort()).toEqual([
       'branchinterfaces.trunking.sgp-operator.io',
       'cninodes.vpcresources.k8s.aws',
+      'securitygroupgrants.trunking.sgp-operator.io',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
     ]);
