@@ -233,18 +233,30 @@ function withLabel(selector: LabelSelector, key: string, value: string): LabelSe
   return { ...selector, matchLabels: { ...selector.matchLabels, [key]: value } };
 }
 
+/** CEL literal of an annotation key: JSON's escaping, in single quotes. */
+function celKey(annotation: string): string {
+  return JSON.stringify(annotation).replaceAll('"', "'");
+}
+
 /**
- * CEL: the annotation is present on `object` (at `templatePath`) and, on UPDATE, differs from `oldObject`'s.
- * Each step is guarded with has(), since a missing field is an error in CEL, not null.
+ * CEL: `annotation` is present on `root` (at `templatePath`). Each step is guarded with has(), since a missing
+ * field is an error in CEL, not null.
  */
+function celAnnotationPresent(root: string, annotation: string, templatePath: readonly string[] = []): string {
+  const steps = [...templatePath, 'metadata', 'annotations'];
+  const guards = steps.map((_, index) => `has(${[root, ...steps.slice(0, index + 1)].join('.')})`);
+  return [...guards, `${celKey(annotation)} in ${[root, ...steps].join('.')}`].join(' && ');
+}
+
+/** CEL: the value of `annotation` on `root` (at `templatePath`); guard it with celAnnotationPresent. */
+function celAnnotationValue(root: string, annotation: string, templatePath: readonly string[] = []): string {
+  return `${[root, ...templatePath, 'metadata', 'annotations'].join('.')}[${celKey(annotation)}]`;
+}
+
+/** CEL: the security-groups annotation is present on `object` (at `templatePath`) and, on UPDATE, differs from `oldObject`'s. */
 export function annotationChanged(templatePath: readonly string[]): string {
-  const key = JSON.stringify(SECURITY_GROUPS_ANNOTATION).replaceAll('"', "'");
-  const present = (root: string): string => {
-    const steps = [...templatePath, 'metadata', 'annotations'];
-    const guards = steps.map((_, index) => `has(${[root, ...steps.slice(0, index + 1)].join('.')})`);
-    return [...guards, `${key} in ${[root, ...steps].join('.')}`].join(' && ');
-  };
-  const value = (root: string): string => `${[root, ...templatePath, 'metadata', 'annotations'].join('.')}[${key}]`;
+  const present = (root: string): string => celAnnotationPresent(root, SECURITY_GROUPS_ANNOTATION, templatePath);
+  const value = (root: string): string => celAnnotationValue(root, SECURITY_GROUPS_ANNOTATION, templatePath);
   return (
     `(${present('object')}) && (request.operation == 'CREATE' || !(${present('oldObject')}) || ` +
     `${value('oldObject')} != ${value('object')})`
@@ -256,10 +268,8 @@ export function annotationChanged(templatePath: readonly string[]): string {
  * UPDATE that leaves it as it was (kubectl label, another annotation, the kubelet's status) does not match.
  */
 export function podEniAnnotationTouched(): string {
-  const key = JSON.stringify(POD_ENI_ANNOTATION).replaceAll('"', "'");
-  const present = (root: string): string =>
-    `has(${root}.metadata) && has(${root}.metadata.annotations) && ${key} in ${root}.metadata.annotations`;
-  const value = (root: string): string => `${root}.metadata.annotations[${key}]`;
+  const present = (root: string): string => celAnnotationPresent(root, POD_ENI_ANNOTATION);
+  const value = (root: string): string => celAnnotationValue(root, POD_ENI_ANNOTATION);
   return (
     `request.operation == 'CREATE' ? (${present('object')}) : ` +
     `((${present('object')}) != (${present('oldObject')}) || ` +

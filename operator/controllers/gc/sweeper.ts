@@ -12,7 +12,7 @@ import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import type { Ec2Api, NetworkInterface } from '../../aws/ec2-api.ts';
 import { isNotFound } from '../../aws/ec2-errors.ts';
 import { clientToken, ownedEnisFilter } from '../../aws/tags.ts';
-import { systemClock, type TimerClock } from '../../framework/clock.ts';
+import { sleep, systemClock, type TimerClock } from '../../framework/clock.ts';
 import type { KubeClient, KubeObject, Reader } from '../../framework/types.ts';
 import { gcLeakedEnisDeletedTotal, gcLeakedEnisFoundTotal, gcSweepsTotal } from '../../observability/metrics.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -53,25 +53,8 @@ export class LeakSweeper {
         gcSweepsTotal.inc({ result: 'error' });
         this.#options.log.warn('leak sweep failed', { error });
       }
-      await this.#sleep(this.#options.intervalMs, signal);
+      await sleep(this.#options.clock ?? systemClock, this.#options.intervalMs, signal);
     }
-  }
-
-  /** Resolves after `ms`, or at once when the signal aborts (shutting down). */
-  #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    const clock = this.#options.clock ?? systemClock;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const onAbort = () => {
-        cancel();
-        resolve();
-      };
-      const cancel = clock.schedule(ms, () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   /** One sweep; returns the ids of the ENIs it deleted. */

@@ -6,13 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 
+import { POD_ENI_ANNOTATION } from '../../../operator/api/constants.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
 import { podEniAnnotationsForgedTotal } from '../../../operator/observability/metrics.ts';
 import { eventually } from '../harness/index.ts';
 import { createTestPod, eventsOf, startPodWorld, testPolicy, waitAnnotated, type PodWorld } from './fixture.ts';
 
-const ANNOTATION = 'vpc.amazonaws.com/pod-eni';
 const SERVICE = { 'app.kubernetes.io/component': 'service' };
 
 let world: PodWorld;
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 async function annotationOf(namespace: string, name: string): Promise<string | undefined> {
   const pod = await world.client.get<KubeObject>(Kinds.Pod, `${namespace}/${name}`);
-  return pod?.metadata.annotations?.[ANNOTATION];
+  return pod?.metadata.annotations?.[POD_ENI_ANNOTATION];
 }
 
 async function forgedTotal(): Promise<number> {
@@ -69,12 +69,15 @@ describe('pod-eni annotations the operator did not write', () => {
     await createTestPod(world.client, elsewhere, 'bare', {
       nodeName: node,
       podEni: false,
-      annotations: { [ANNOTATION]: stolen },
+      annotations: { [POD_ENI_ANNOTATION]: stolen },
     });
-    await createTestPod(world.client, elsewhere, 'intruder', { nodeName: node, annotations: { [ANNOTATION]: stolen } });
+    await createTestPod(world.client, elsewhere, 'intruder', {
+      nodeName: node,
+      annotations: { [POD_ENI_ANNOTATION]: stolen },
+    });
 
     const expected =
-      `removed annotation ${ANNOTATION} of pod ${elsewhere}/bare, which sgp-operator did not write: it named ` +
+      `removed annotation ${POD_ENI_ANNOTATION} of pod ${elsewhere}/bare, which sgp-operator did not write: it named ` +
       `ENI ${victim.eniId} (MAC ${victim.ifAddress}, IP ${victim.privateIp}) on VLAN ${victim.vlanId}; expected no ` +
       'annotation: no BranchInterface of this pod exists. If the pod started with it, the VPC CNI may have wired it ' +
       'into that ENI, and removing the annotation does not undo that: delete the pod so that it starts again with ' +

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 
+import { POD_ENI_ANNOTATION, POD_ENI_RESOURCE } from '../../../operator/api/constants.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { BranchInterface, CNINode, TrunkInterface } from '../../../operator/api/types.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
@@ -23,8 +24,6 @@ afterAll(async () => {
   await world?.stop();
 });
 
-const ANNOTATION = 'vpc.amazonaws.com/pod-eni';
-const POD_ENI = 'vpc.amazonaws.com/pod-eni';
 const SERVICE = { app: 'service' };
 
 interface RunningPod {
@@ -62,7 +61,7 @@ async function nodeWithRunningPods(prefix: string): Promise<{ ns: string; node: 
     pods.push({
       name,
       eniId: entry.eniId,
-      annotation: pod?.metadata.annotations?.[ANNOTATION] ?? '',
+      annotation: pod?.metadata.annotations?.[POD_ENI_ANNOTATION] ?? '',
       branch: branch.status,
     });
   }
@@ -90,7 +89,7 @@ async function expectUntouched(ns: string, pods: readonly RunningPod[]): Promise
     now.push({
       name: pod.name,
       eniId: pod.eniId,
-      annotation: object?.metadata.annotations?.[ANNOTATION] ?? '',
+      annotation: object?.metadata.annotations?.[POD_ENI_ANNOTATION] ?? '',
       branch: branch?.status,
     });
   }
@@ -158,7 +157,7 @@ describe('a running pod keeps its branch ENI', () => {
     const mark = lastSeq();
     const capacity = async () =>
       (await world.client.get<KubeObject & { status?: { capacity?: Record<string, string> } }>(Kinds.Node, node))
-        ?.status?.capacity?.[POD_ENI];
+        ?.status?.capacity?.[POD_ENI_RESOURCE];
 
     await world.client.mergePatch(Kinds.CNINode, node, { spec: { features: null } });
     await eventually(
@@ -166,7 +165,7 @@ describe('a running pod keeps its branch ENI', () => {
         const value = await capacity();
         if (value !== undefined) throw new Error(`capacity still ${value}`);
       },
-      { waitingFor: `${POD_ENI} capacity withdrawn from ${node}` },
+      { waitingFor: `${POD_ENI_RESOURCE} capacity withdrawn from ${node}` },
     );
     await eventually(
       async () => {
@@ -182,7 +181,7 @@ describe('a running pod keeps its branch ENI', () => {
         const value = await capacity();
         if (value === undefined) throw new Error('no capacity yet');
       },
-      { waitingFor: `${POD_ENI} capacity advertised again on ${node}` },
+      { waitingFor: `${POD_ENI_RESOURCE} capacity advertised again on ${node}` },
     );
     await createTestPod(world.client, ns, 'after-the-flap', { nodeName: node, labels: SERVICE });
     const laterPod = await waitAnnotated(world.client, ns, 'after-the-flap');
