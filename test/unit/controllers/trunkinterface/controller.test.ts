@@ -12,7 +12,7 @@ import {
   TrunkInterfaceReconciler,
 } from '../../../../operator/controllers/trunkinterface/controller.ts';
 import { TrunkEvents } from '../../../../operator/controllers/trunkinterface/events.ts';
-import { CREATE_ATTEMPT_ANNOTATION } from '../../../../operator/controllers/trunkinterface/setup.ts';
+import { CREATE_ATTEMPT_ANNOTATION } from '../../../../operator/controllers/trunkinterface/attempts.ts';
 import { NodeFakeEc2 } from '../fakes/node-ec2.ts';
 import { NodeFakeKube, NodeFakeRecorder, reconcileContext } from '../fakes/node-kube.ts';
 
