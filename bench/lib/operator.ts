@@ -6,7 +6,7 @@
 import { createEc2Api } from '../../operator/aws/index.ts';
 import { silentLogger } from '../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../operator/operator.ts';
-import { parseOptions, type Options } from '../../operator/options.ts';
+import { defaultOptions, type Options } from '../../operator/options.ts';
 import { REGION, type BenchWorld } from './world.ts';
 
 export const CLUSTER = 'bench';
@@ -23,10 +23,8 @@ export async function startOperator(
   overrides: Partial<Omit<Options, 'ec2RateLimits'>> & { cooldownMs?: number; bucketScale?: number } = {},
 ): Promise<RunningOperator> {
   const { cooldownMs = 30_000, bucketScale = 1, ...optionOverrides } = overrides;
-  const parsed = parseOptions(['--cluster-name', CLUSTER, '--region', REGION], {});
-  if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
   const options: Readonly<Options> = Object.freeze({
-    ...parsed.options,
+    ...defaultOptions({ clusterName: CLUSTER, region: REGION }),
     vpcId: world.vpcId,
     ec2Endpoint: world.emulator.endpoint,
     enableWebhooks: false,

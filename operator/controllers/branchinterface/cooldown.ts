@@ -5,9 +5,13 @@
  * counted against the node's capacity, and is only then disassociated and deleted.
  */
 
-/** EKS's default and floor, in milliseconds. */
-export const DEFAULT_COOLDOWN_MS = 60_000;
-export const MINIMUM_COOLDOWN_MS = 30_000;
+import { optionDefinition } from '../../option-definitions.ts';
+
+/**
+ * EKS's floor, in milliseconds: the minimum of --branch-cooldown-seconds, which also bounds the ConfigMap's
+ * value. (The default, 60 s as on EKS, is that option's default.)
+ */
+export const MINIMUM_COOLDOWN_MS = (optionDefinition('branch-cooldown-seconds').min ?? 0) * 1000;
 
 export interface CooldownVerdict {
   releasable: boolean;

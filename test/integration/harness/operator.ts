@@ -7,7 +7,7 @@
 import { createEc2Api } from '../../../operator/aws/index.ts';
 import { silentLogger, type Logger } from '../../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../../operator/operator.ts';
-import { parseOptions, type Options } from '../../../operator/options.ts';
+import { defaultOptions, type Options } from '../../../operator/options.ts';
 import type { TimerClock } from '../../../operator/framework/index.ts';
 import { kubeConfig, uniqueName } from './index.ts';
 
@@ -36,13 +36,8 @@ export interface TestOperator {
 /** Starts the operator and resolves once its caches have synced (rejects if it fails before that). */
 export async function startTestOperator(testOptions: TestOperatorOptions): Promise<TestOperator> {
   const { cooldownMs = 1_000, log = silentLogger, clock, ...overrides } = testOptions;
-  const parsed = parseOptions(
-    ['--cluster-name', overrides.clusterName ?? uniqueName('cluster'), '--region', 'us-west-2'],
-    {},
-  );
-  if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
   const options: Readonly<Options> = Object.freeze({
-    ...parsed.options,
+    ...defaultOptions({ clusterName: overrides.clusterName ?? uniqueName('cluster'), region: 'us-west-2' }),
     enableWebhooks: false,
     metricsBindAddress: undefined,
     healthProbeBindAddress: undefined,

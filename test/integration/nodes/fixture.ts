@@ -11,7 +11,7 @@ import { installCrds } from '../../../hack/control-plane/crds.ts';
 import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import { createEc2Api, type Ec2Api } from '../../../operator/aws/index.ts';
-import type { ControllerDeps } from '../../../operator/controllers/deps.ts';
+import { controllerSettings, type ControllerDeps } from '../../../operator/controllers/deps.ts';
 import { registerNodeController, type NodeObject } from '../../../operator/controllers/node/index.ts';
 import { registerTrunkInterfaceController } from '../../../operator/controllers/trunkinterface/index.ts';
 import { registerVpcNetwork } from '../../../operator/controllers/vpcnetwork/index.ts';
@@ -26,6 +26,7 @@ import {
 } from '../../../operator/framework/index.ts';
 import { createLimitsProvider } from '../../../operator/limits/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
+import { defaultOptions } from '../../../operator/options.ts';
 
 export const CLUSTER = 'nodes-it';
 export const AZ = 'us-west-2a';
@@ -102,6 +103,7 @@ export async function startNodeWorld(): Promise<NodeWorld> {
         log: silentLogger,
         cluster: { clusterName: CLUSTER, vpcId },
         cooldown: { currentMs: () => 30_000 },
+        settings: controllerSettings(defaultOptions({ clusterName: CLUSTER, region: 'us-west-2' })),
       };
       registerNodeController(deps);
       registerTrunkInterfaceController(deps, registerVpcNetwork(deps));

@@ -20,7 +20,7 @@ import { createEc2Api } from '../../../operator/aws/index.ts';
 import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../../operator/operator.ts';
-import { parseOptions, type Options } from '../../../operator/options.ts';
+import { defaultOptions, type Options } from '../../../operator/options.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 
 export const AZ = 'us-west-2a';
@@ -95,10 +95,8 @@ export async function startPodWorld(
   const subnetId = dump.subnets[0]?.id ?? '';
   const groups = Object.fromEntries(dump.securityGroups.map((group) => [group.name, group.id]));
 
-  const parsed = parseOptions(['--cluster-name', uniqueName('pods-it'), '--region', 'us-west-2'], {});
-  if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
   const operatorOptions = Object.freeze({
-    ...parsed.options,
+    ...defaultOptions({ clusterName: uniqueName('pods-it'), region: 'us-west-2' }),
     enableWebhooks: false,
     metricsBindAddress: undefined,
     healthProbeBindAddress: undefined,
