@@ -8,7 +8,7 @@ import { OperatorError } from './errors.ts';
 /**
  * EC2 rate-limit buckets, the one list of them: one per EC2 action (EC2 keeps one per account, Region and
  * action), plus the smaller bucket unfiltered describes draw from, with EC2's documented default buckets
- * (ec2-api-spec.md §5.6) as defaults. The AWS layer's buckets (operator/aws/rate-limiter.ts) are built from
+ * (docs/ec2-semantics.md#throttling) as defaults. The AWS layer's buckets (operator/aws/rate-limiter.ts) are built from
  * it. The AWS layer keeps 10 % of each burst in reserve and halves its rate after a throttle, so the defaults
  * are right for an account with default limits.
  */

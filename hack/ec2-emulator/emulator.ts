@@ -11,7 +11,7 @@ import { Store, type StoreConfig } from './state/store.ts';
 import { Throttler } from './throttling.ts';
 import type { ActionCounters, Ec2EmulatorOptions, LatencyConfig, MutationRecord } from './types.ts';
 
-/** The EC2 side: request → throttling → faults → validation → idempotency → action → XML (§1). */
+/** The EC2 side: request → throttling → faults → validation → idempotency → action → XML (docs/ec2-semantics.md#the-wire). */
 export interface Ec2Response {
   status: number;
   body: string;

@@ -17,7 +17,7 @@ export type LatencyConfig = boolean | Record<string, LatencyRange>;
 
 export interface ThrottlingConfig {
   enabled: boolean;
-  /** Multiplies every bucket's capacity and refill rate (AWS §5.6 defaults). 0.1 = ten times stricter. */
+  /** Multiplies every bucket's capacity and refill rate (AWS's defaults, docs/ec2-semantics.md#throttling). 0.1 = ten times stricter. */
   scale?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Per-action request budgets in front of EC2, shaped like EC2's own token buckets (spec §5.6), so the
+ * Per-action request budgets in front of EC2, shaped like EC2's own token buckets (docs/ec2-semantics.md#throttling), so the
  * operator spends its budget without drawing RequestLimitExceeded. One bucket per action (EC2 keeps one per
  * account, Region and action); waiters for a bucket line up in a p-queue of concurrency 1 ordered by
  * priority, so when tokens are scarce a pod waiting for its ENI goes before a background sweep.

@@ -1,6 +1,6 @@
 /**
  * The live branch ENI cooldown: ConfigMap kube-system/amazon-vpc-cni, key `branch-eni-cooldown` (seconds),
- * as EKS reads it (anchor study §4.3): default 60 s, minimum 30 s (lower values are raised, with a
+ * as EKS reads it (docs/compatibility.md#the-cooldown-configmap): default 60 s, minimum 30 s (lower values are raised, with a
  * warning), a removed key keeps the current value, and a change is announced with the Normal event
  * BranchENICoolDownPeriodUpdated on every managed node.
  *
@@ -31,7 +31,7 @@ export interface CooldownSourceOptions {
   defaultMs: number;
   /**
    * Floor for configured values. Default 30 s (EKS). FOR TESTS ONLY: integration tests lower it so a
-   * release does not take half a minute; production must keep the default (ARP caches, anchor §4.3).
+   * release does not take half a minute; production must keep the default (ARP caches, docs/lifecycle.md#the-cooldown).
    */
   minimumMs?: number;
 }

@@ -1,6 +1,6 @@
 /**
  * The branch ENI cooldown as pure functions. A released pod's IP must not be handed to a new pod at once:
- * kube-proxy rules and peers' ARP caches still point at it (anchor study §4.3; EKS raised the default from
+ * kube-proxy rules and peers' ARP caches still point at it (docs/lifecycle.md#the-cooldown; EKS raised the default from
  * 30 s to 60 s for ARP, issue #306). So a branch ENI stays in place for the cooldown after its pod goes,
  * counted against the node's capacity, and is only then disassociated and deleted.
  */

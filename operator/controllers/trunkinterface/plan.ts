@@ -1,5 +1,5 @@
 /**
- * The next step towards an attached trunk ENI (anchor study §3.2), decided from what EC2 says now. Pure: the
+ * The next step towards an attached trunk ENI (docs/lifecycle.md#a-trunk-trunkinterface-one-per-managed-node), decided from what EC2 says now. Pure: the
  * reconciler gathers the facts, asks for one step, performs it, updates the facts and asks again, so a crash
  * between any two EC2 calls resumes at the right step on the next reconcile.
  *
