@@ -22,7 +22,7 @@ import { NodeEvents } from '../../../operator/controllers/node/events.ts';
 import type { NodeObject } from '../../../operator/controllers/node/node-object.ts';
 import { createLimitsProvider } from '../../../operator/limits/index.ts';
 import { NodeFakeEc2 } from '../controllers/fakes/node-ec2.ts';
-import { NodeFakeKube, NodeFakeRecorder, reconcileContext } from '../controllers/fakes/node-kube.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../kit/kube.ts';
 import { FUZZ_PARAMETERS, hex, hugeLabels, labels } from './arbitraries.ts';
 
 const providerId = fc.oneof(
@@ -125,9 +125,9 @@ describe('node eligibility under hostile Nodes', () => {
   test('the node reconciler never throws on a hostile Node, and a TrunkInterface means eligible', async () => {
     await fc.assert(
       fc.asyncProperty(node, async (n) => {
-        const kube = new NodeFakeKube();
+        const kube = new FakeKube();
         const fakeEc2 = new NodeFakeEc2();
-        const recorder = new NodeFakeRecorder();
+        const recorder = new FakeRecorder();
         const limits = createLimitsProvider({ ec2: fakeEc2, overrides: () => ({}) });
         const reconciler = new NodeReconciler({
           client: kube,

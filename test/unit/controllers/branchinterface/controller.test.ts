@@ -18,16 +18,16 @@ import {
 import { PodReconciler } from '../../../../operator/controllers/pod/index.ts';
 import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
 import { FakeClock, type KubeObject } from '../../../../operator/framework/index.ts';
-import { FakeSubnetDirectory } from '../fakes/subnets.ts';
+import { FakeSubnetDirectory } from '../../../kit/subnets.ts';
 import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
-import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
 
 const COOLDOWN_MS = 60_000;
 const FINALIZER = 'trunking.sgp-operator.io/branch-cleanup';
 
-let kube: PodsFakeKube;
+let kube: FakeKube;
 let ec2: PodsFakeEc2;
-let recorder: PodsFakeRecorder;
+let recorder: FakeRecorder;
 let clock: FakeClock;
 let reconciler: BranchInterfaceReconciler;
 let subnets: FakeSubnetDirectory;
@@ -97,10 +97,10 @@ function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
 }
 
 beforeEach(() => {
-  kube = new PodsFakeKube();
+  kube = new FakeKube();
   subnets = new FakeSubnetDirectory();
   ec2 = new PodsFakeEc2();
-  recorder = new PodsFakeRecorder();
+  recorder = new FakeRecorder();
   clock = new FakeClock();
   kube.seed(Kinds.TrunkInterface, trunk());
   kube.seed(Kinds.Node, NODE);
@@ -161,7 +161,7 @@ describe('a pod EKS’s controller wired before the switch', () => {
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
     ec2.reset();
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(ec2.calls.map((call) => call.method)).toEqual(['describeNetworkInterfaces', 'createTags']);
     expect(storedBranch('catalog/web-0')?.status).toMatchObject({
@@ -186,7 +186,7 @@ describe('a pod EKS’s controller wired before the switch', () => {
     ec2.enis.delete(eniId);
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
     expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', vlanId: 1 });
@@ -197,7 +197,7 @@ describe('a pod EKS’s controller wired before the switch', () => {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(ec2.callsOf('associateTrunkInterface')).toEqual([expect.objectContaining({ vlanId: 2 })]);
   });
@@ -237,18 +237,18 @@ describe('switching from EKS’s controller: the pod controller’s forged-annot
 
     // The node is managed (its TrunkInterface adopted EKS's trunk), the pod has no BranchInterface yet: the pod
     // controller creates one and leaves the annotation, which the branch is about to read.
-    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    await pods.reconcile('catalog/web-0', reconcileContext());
     expect(annotationOf('web-0')).toBe(annotation);
     expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/web-0')?.spec.podUid).toBe('pod-uid-1');
     // Again before the branch controller ran (the BranchInterface records nothing yet).
-    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    await pods.reconcile('catalog/web-0', reconcileContext());
     expect(annotationOf('web-0')).toBe(annotation);
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', eniId, vlanId: 2 });
 
     // Recorded: the same annotation is now the operator's.
-    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    await pods.reconcile('catalog/web-0', reconcileContext());
     expect(annotationOf('web-0')).toBe(annotation);
     expect(recorder.reasons()).not.toContain('PodENIAnnotationForged');
     // The running pod's ENI was never deleted, replaced or re-associated, and no second one was made.
@@ -259,16 +259,16 @@ describe('switching from EKS’s controller: the pod controller’s forged-annot
   test('an annotation copied from a pod already adopted is refused: the other pod’s ENI is untouched', async () => {
     const { eniId, annotation } = wiredByEks('web-0', 'pod-uid-1', 2);
     const pods = podReconciler();
-    await pods.reconcile('catalog/web-0', podsReconcileContext());
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await pods.reconcile('catalog/web-0', reconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     const adoptedTags = { ...ec2.enis.get(eniId)?.tags };
     // Another pod on the node, with web-0's annotation (written past admission).
     const copycat = pod('copycat', 'pod-uid-2');
     copycat.metadata.annotations = { 'vpc.amazonaws.com/pod-eni': annotation };
     kube.seed(Kinds.Pod, copycat);
 
-    await pods.reconcile('catalog/copycat', podsReconcileContext());
-    await reconciler.reconcile('catalog/copycat', podsReconcileContext());
+    await pods.reconcile('catalog/copycat', reconcileContext());
+    await reconciler.reconcile('catalog/copycat', reconcileContext());
 
     expect(ec2.enis.get(eniId)?.tags).toEqual(adoptedTags);
     expect(storedBranch('catalog/web-0')?.status?.eniId).toBe(eniId);
@@ -287,7 +287,7 @@ describe('switching from EKS’s controller: the pod controller’s forged-annot
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
     ec2.reset();
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(ec2.callsOf('createTags')).toEqual([]);
     expect(ec2.enis.get(eniId)?.tags['trunking.sgp-operator.io/pod-uid']).toBe('other');
@@ -298,16 +298,16 @@ describe('switching from EKS’s controller: the pod controller’s forged-annot
     const { eniId } = wiredByEks('web-0', 'pod-uid-1', 2);
     ec2.enis.delete(eniId);
     const pods = podReconciler();
-    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    await pods.reconcile('catalog/web-0', reconcileContext());
     // The branch has chosen a VLAN of its own but not announced its ENI yet (its create failed).
     ec2.failNext(
       'createNetworkInterface',
       new Ec2RetryableError('try again', { code: 'InternalError', action: 'CreateNetworkInterface' }),
     );
-    await expect(reconciler.reconcile('catalog/web-0', podsReconcileContext())).rejects.toThrow();
+    await expect(reconciler.reconcile('catalog/web-0', reconcileContext())).rejects.toThrow();
     expect(storedBranch('catalog/web-0')?.status?.vlanId).toBe(1);
 
-    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    await pods.reconcile('catalog/web-0', reconcileContext());
 
     expect(annotationOf('web-0')).toBeUndefined();
     expect(recorder.reasons()).toContain('PodENIAnnotationForged');
@@ -319,7 +319,7 @@ describe('a new branch', () => {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds', 'sg-a']));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     const [eni] = [...ec2.enis.values()];
     expect(eni).toMatchObject({
@@ -383,7 +383,7 @@ describe('a new branch', () => {
   test('empty spec groups mean the node default groups (the trunk ENI’s)', async () => {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', []));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect([...ec2.enis.values()].map((eni) => eni.securityGroupIds)).toEqual([['sg-node']]);
   });
 
@@ -395,10 +395,8 @@ describe('a new branch', () => {
       'associateTrunkInterface',
       new Ec2RetryableError('503', { code: 'Unavailable', action: 'AssociateTrunkInterface' }),
     );
-    await expect(reconciler.reconcile('catalog/web-0', podsReconcileContext())).rejects.toThrow(
-      /associating branch ENI/,
-    );
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await expect(reconciler.reconcile('catalog/web-0', reconcileContext())).rejects.toThrow(/associating branch ENI/);
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
     expect(ec2.enis.size).toBe(1);
     expect(recorder.reasons()).toEqual(['BranchAllocationFailed', 'ResourceAllocated']);
@@ -411,8 +409,8 @@ describe('a new branch', () => {
     kube.seed(Kinds.BranchInterface, branch('b', 'uid-b'));
     kube.freezeCache();
     await Promise.all([
-      reconciler.reconcile('catalog/a', podsReconcileContext()),
-      reconciler.reconcile('catalog/b', podsReconcileContext()),
+      reconciler.reconcile('catalog/a', reconcileContext()),
+      reconciler.reconcile('catalog/b', reconcileContext()),
     ]);
     expect([storedBranch('catalog/a')?.status?.vlanId, storedBranch('catalog/b')?.status?.vlanId].sort()).toEqual([
       1, 2,
@@ -425,11 +423,11 @@ describe('a new branch', () => {
     kube.freezeCache(); // the cache still shows the old pod
     kube.remove(Kinds.Pod, 'catalog/web-0');
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-2'));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations).toBeUndefined();
     expect(recorder.reasons()).toEqual([]);
     kube.thawCache();
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'CoolingDown' });
   });
 
@@ -443,7 +441,7 @@ describe('a new branch', () => {
         action: 'CreateNetworkInterface',
       }),
     );
-    const failure = reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    const failure = reconciler.reconcile('catalog/web-0', reconcileContext());
     await expect(failure).rejects.toBeInstanceOf(TerminalError);
     expect(recorder.events).toEqual([
       expect.objectContaining({
@@ -479,7 +477,7 @@ describe('subnet exhaustion', () => {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect([...ec2.enis.values()].map((eni) => eni.subnetId)).toEqual(['subnet-pods']);
     const annotation = kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.[
@@ -497,7 +495,7 @@ describe('subnet exhaustion', () => {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(subnets.reported).toEqual(['subnet-1']);
     expect(ec2.callsOf('createNetworkInterface')).toEqual([
@@ -515,7 +513,7 @@ describe('subnet exhaustion', () => {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
 
-    await expect(reconciler.reconcile('catalog/web-0', podsReconcileContext())).rejects.toThrow(
+    await expect(reconciler.reconcile('catalog/web-0', reconcileContext())).rejects.toThrow(
       /subnet subnet-1 of node node-a has no free IPv4 address, and no subnet in us-west-2a is tagged kubernetes\.io\/role\/cni/,
     );
     expect(ec2.enis.size).toBe(0);
@@ -523,12 +521,12 @@ describe('subnet exhaustion', () => {
     expect(recorder.events[0]?.message).toContain('tag it kubernetes.io/role/cni');
 
     // The next attempt finds the node subnet still marked and does not call EC2 again in vain.
-    await expect(reconciler.reconcile('catalog/web-0', podsReconcileContext())).rejects.toThrow(/no free IPv4/);
+    await expect(reconciler.reconcile('catalog/web-0', reconcileContext())).rejects.toThrow(/no free IPv4/);
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
 
     // A tagged subnet appears: the pod gets its ENI there.
     subnets.view = { vpcId: 'vpc-1', cidrBlocks: ['10.0.0.0/16'], podSubnets: [tagged] };
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', subnetId: 'subnet-pods' });
   });
 });
@@ -541,10 +539,10 @@ describe('capacity', () => {
     kube.seed(Kinds.Pod, pod('b', 'uid-b'));
     kube.seed(Kinds.BranchInterface, branch('a', 'uid-a'));
     kube.seed(Kinds.BranchInterface, branch('b', 'uid-b'));
-    await reconciler.reconcile('catalog/a', podsReconcileContext());
+    await reconciler.reconcile('catalog/a', reconcileContext());
 
-    const first = await reconciler.reconcile('catalog/b', podsReconcileContext());
-    const second = await reconciler.reconcile('catalog/b', podsReconcileContext());
+    const first = await reconciler.reconcile('catalog/b', reconcileContext());
+    const second = await reconciler.reconcile('catalog/b', reconcileContext());
     expect([first, second]).toEqual([{ requeueAfterMs: COOLDOWN_MS }, { requeueAfterMs: COOLDOWN_MS }]);
     expect(recorder.events.filter((e) => e.name === 'b')).toEqual([
       expect.objectContaining({
@@ -556,11 +554,11 @@ describe('capacity', () => {
 
     // Pod a goes: its ENI cools down (still counted), then is released; b gets the freed VLAN.
     kube.remove(Kinds.Pod, 'catalog/a');
-    expect(await reconciler.reconcile('catalog/a', podsReconcileContext())).toEqual({ requeueAfterMs: COOLDOWN_MS });
-    expect(await reconciler.reconcile('catalog/b', podsReconcileContext())).toEqual({ requeueAfterMs: COOLDOWN_MS });
+    expect(await reconciler.reconcile('catalog/a', reconcileContext())).toEqual({ requeueAfterMs: COOLDOWN_MS });
+    expect(await reconciler.reconcile('catalog/b', reconcileContext())).toEqual({ requeueAfterMs: COOLDOWN_MS });
     clock.advance(COOLDOWN_MS);
-    await reconciler.reconcile('catalog/a', podsReconcileContext());
-    await reconciler.reconcile('catalog/b', podsReconcileContext());
+    await reconciler.reconcile('catalog/a', reconcileContext());
+    await reconciler.reconcile('catalog/b', reconcileContext());
     expect(storedBranch('catalog/a')).toBeUndefined();
     expect(storedBranch('catalog/b')?.status).toMatchObject({ phase: 'Ready', vlanId: 1 });
   });
@@ -570,14 +568,14 @@ describe('release', () => {
   async function readyBranch(): Promise<string> {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     return storedBranch('catalog/web-0')?.status?.eniId ?? '';
   }
 
   test('pod deleted: the ENI cools down, then one DeleteNetworkInterface releases it, and the object goes', async () => {
     const eniId = await readyBranch();
     kube.remove(Kinds.Pod, 'catalog/web-0');
-    expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({
+    expect(await reconciler.reconcile('catalog/web-0', reconcileContext())).toEqual({
       requeueAfterMs: COOLDOWN_MS,
     });
     expect(storedBranch('catalog/web-0')?.status).toMatchObject({
@@ -585,11 +583,11 @@ describe('release', () => {
       releaseRequestedAt: new Date(clock.now()).toISOString(),
     });
     clock.advance(COOLDOWN_MS - 1);
-    expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({ requeueAfterMs: 1 });
+    expect(await reconciler.reconcile('catalog/web-0', reconcileContext())).toEqual({ requeueAfterMs: 1 });
     expect(ec2.enis.has(eniId)).toBe(true);
     clock.advance(1);
     ec2.reset();
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     // Deleting a branch drops its trunk association: no DisassociateTrunkInterface.
     expect(ec2.calls).toEqual([{ method: 'deleteNetworkInterface', input: eniId }]);
     expect(ec2.enis.has(eniId)).toBe(false);
@@ -609,7 +607,7 @@ describe('release', () => {
         { code: 'InvalidParameterValue', action: 'DeleteNetworkInterface' },
       ),
     );
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(ec2.calls.map((call) => call.method)).toEqual([
       'deleteNetworkInterface',
       'disassociateTrunkInterface',
@@ -626,24 +624,24 @@ describe('release', () => {
     const eniId = await readyBranch();
     kube.remove(Kinds.Node, 'node-a');
     kube.freezeCache(); // the cache lags: it shows the branch as before the release
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
-    expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({});
+    expect(await reconciler.reconcile('catalog/web-0', reconcileContext())).toEqual({});
     expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
     kube.thawCache();
-    expect(await reconciler.reconcile('catalog/web-0', podsReconcileContext())).toEqual({});
+    expect(await reconciler.reconcile('catalog/web-0', reconcileContext())).toEqual({});
     expect(storedBranch('catalog/web-0')).toBeUndefined();
   });
 
   test('the cooldown survives a restart: a new reconciler counts from status', async () => {
     const eniId = await readyBranch();
     kube.seed(Kinds.Pod, { ...pod('web-0', 'pod-uid-1'), status: { phase: 'Succeeded' } });
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     clock.advance(30_000);
     const restarted = build();
-    expect(await restarted.reconcile('catalog/web-0', podsReconcileContext())).toEqual({ requeueAfterMs: 30_000 });
+    expect(await restarted.reconcile('catalog/web-0', reconcileContext())).toEqual({ requeueAfterMs: 30_000 });
     clock.advance(30_000);
-    await restarted.reconcile('catalog/web-0', podsReconcileContext());
+    await restarted.reconcile('catalog/web-0', reconcileContext());
     expect(ec2.enis.has(eniId)).toBe(false);
   });
 
@@ -652,7 +650,7 @@ describe('release', () => {
     kube.remove(Kinds.Node, 'node-a');
     kube.remove(Kinds.TrunkInterface, 'node-a');
     ec2.enis.delete(eniId); // the trunk controller got there first
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(storedBranch('catalog/web-0')).toBeUndefined();
   });
 });
@@ -661,12 +659,12 @@ describe('group drift', () => {
   test('a spec change reaches the running pod’s ENI in place, with an event', async () => {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     const eniId = storedBranch('catalog/web-0')?.status?.eniId ?? '';
     await kube.mergePatch(Kinds.BranchInterface, 'catalog/web-0', { spec: { securityGroups: ['sg-cache', 'sg-rds'] } });
     recorder.events.length = 0;
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(ec2.enis.get(eniId)?.securityGroupIds).toEqual(['sg-cache', 'sg-rds']);
     expect(storedBranch('catalog/web-0')?.status?.appliedSecurityGroups).toEqual(['sg-cache', 'sg-rds']);
@@ -701,7 +699,7 @@ describe('errors a retry cannot fix today', () => {
         { code: 'UnauthorizedOperation', action: 'CreateNetworkInterface' },
       ),
     );
-    const failure = reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    const failure = reconciler.reconcile('catalog/web-0', reconcileContext());
     await expect(failure).rejects.toBeInstanceOf(OutsideFixError);
     expect(recorder.events).toEqual([
       expect.objectContaining({
@@ -711,7 +709,7 @@ describe('errors a retry cannot fix today', () => {
       }),
     ]);
     // The policy is fixed in IAM; nothing in the cluster changes. The backoff's retry creates the ENI.
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(storedBranch('catalog/web-0')?.status?.phase).toBe('Ready');
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(2);
   });
@@ -724,7 +722,7 @@ describe('errors a retry cannot fix today', () => {
     });
     ec2.failNext('createNetworkInterface', overQuota('CreateNetworkInterface'));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     const message =
       "6 security groups [sg-1 sg-2 sg-3 sg-4 sg-5 sg-6] from policies [db-access web-defaults] exceed the account's " +
@@ -746,13 +744,13 @@ describe('errors a retry cannot fix today', () => {
     ]);
 
     // Pod and trunk events bring more reconciles; none of them calls EC2 again.
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
 
     // A policy is narrowed: the pod controller rewrites the spec, the block lifts, the ENI is made.
     await changeSpec({ securityGroups: ['sg-1', 'sg-2'], matchedPolicies: ['db-access'] }, 2);
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(2);
     const status = storedBranch('catalog/web-0')?.status;
     expect(status?.phase).toBe('Ready');
@@ -767,14 +765,14 @@ describe('errors a retry cannot fix today', () => {
   test('a running pod whose policies grow over the quota keeps its groups; narrowing them back clears the condition', async () => {
     kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
     kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     const eniId = storedBranch('catalog/web-0')?.status?.eniId ?? '';
     recorder.events.length = 0;
 
     await changeSpec({ securityGroups: sixGroups, matchedPolicies: ['rds', 'wide'] }, 2);
     ec2.failNext('setSecurityGroups', overQuota('ModifyNetworkInterfaceAttribute'));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(ec2.callsOf('setSecurityGroups')).toHaveLength(1);
     expect(ec2.enis.get(eniId)?.securityGroupIds).toEqual(['sg-rds']);
@@ -793,7 +791,7 @@ describe('errors a retry cannot fix today', () => {
 
     // The wide policy is deleted: the spec is back to the groups the ENI carries; no EC2 call is needed.
     await changeSpec({ securityGroups: ['sg-rds'], matchedPolicies: ['rds'] }, 3);
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(ec2.callsOf('setSecurityGroups')).toHaveLength(1);
     expect(
       storedBranch('catalog/web-0')?.status?.conditions?.find((c) => c.type === 'SecurityGroupsApplied'),
@@ -809,7 +807,7 @@ describe('TrunkInterface deleted while the node lives', () => {
   async function readyPod(name: string, uid: string): Promise<{ eniId: string; annotation: string | undefined }> {
     kube.seed(Kinds.Pod, pod(name, uid));
     kube.seed(Kinds.BranchInterface, branch(name, uid));
-    await reconciler.reconcile(`catalog/${name}`, podsReconcileContext());
+    await reconciler.reconcile(`catalog/${name}`, reconcileContext());
     return {
       eniId: storedBranch(`catalog/${name}`)?.status?.eniId ?? '',
       annotation: kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.[
@@ -829,17 +827,17 @@ describe('TrunkInterface deleted while the node lives', () => {
       ...trunk(),
       metadata: { name: 'node-a', deletionTimestamp: '2026-01-01T00:00:00Z' },
     });
-    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, reconcileContext());
     kube.remove(Kinds.TrunkInterface, 'node-a');
-    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, reconcileContext());
     kube.seed(Kinds.TrunkInterface, { ...trunk(), status: { state: 'Attaching' } });
-    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, reconcileContext());
     // A restarted operator (a new leader) reads the same status and does nothing either.
     const restarted = build();
-    for (const key of ['catalog/a', 'catalog/b']) await restarted.reconcile(key, podsReconcileContext());
+    for (const key of ['catalog/a', 'catalog/b']) await restarted.reconcile(key, reconcileContext());
     kube.remove(Kinds.TrunkInterface, 'node-a');
     kube.seed(Kinds.TrunkInterface, trunk());
-    for (const key of ['catalog/a', 'catalog/b']) await restarted.reconcile(key, podsReconcileContext());
+    for (const key of ['catalog/a', 'catalog/b']) await restarted.reconcile(key, reconcileContext());
 
     expect(ec2.calls).toEqual([]);
     expect([storedBranch('catalog/a')?.status, storedBranch('catalog/b')?.status]).toEqual(before);
@@ -854,13 +852,13 @@ describe('TrunkInterface deleted while the node lives', () => {
     kube.remove(Kinds.TrunkInterface, 'node-a');
     kube.seed(Kinds.Pod, pod('c', 'uid-c'));
     kube.seed(Kinds.BranchInterface, branch('c', 'uid-c'));
-    expect(await reconciler.reconcile('catalog/c', podsReconcileContext())).toEqual({});
+    expect(await reconciler.reconcile('catalog/c', reconcileContext())).toEqual({});
     expect(storedBranch('catalog/c')?.status?.vlanId).toBeUndefined();
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1); // pod a's only
     expect(recorder.events.filter((event) => event.type === 'Warning')).toEqual([]);
 
     kube.seed(Kinds.TrunkInterface, trunk());
-    await reconciler.reconcile('catalog/c', podsReconcileContext());
+    await reconciler.reconcile('catalog/c', reconcileContext());
     expect(storedBranch('catalog/c')?.status).toMatchObject({ phase: 'Ready', vlanId: 2 });
   });
 
@@ -870,7 +868,7 @@ describe('TrunkInterface deleted while the node lives', () => {
     kube.freezeCache(); // the cache shows no Node…
     kube.seed(Kinds.Node, NODE); // …but the API server has it
     ec2.reset();
-    expect(await reconciler.reconcile('catalog/a', podsReconcileContext())).toEqual({});
+    expect(await reconciler.reconcile('catalog/a', reconcileContext())).toEqual({});
     expect(ec2.calls).toEqual([]);
     expect(storedBranch('catalog/a')?.status).toMatchObject({ phase: 'Ready', eniId });
   });

@@ -13,13 +13,13 @@ import { FakeClock } from '../../../../operator/framework/index.ts';
 import type { KubeObject, Reader } from '../../../../operator/framework/types.ts';
 import { silentLogger } from '../../../../operator/observability/logger.ts';
 import { NodeFakeEc2 } from '../fakes/node-ec2.ts';
-import { PodsFakeKube } from '../fakes/pods-kube.ts';
+import { FakeKube } from '../../../kit/kube.ts';
 
 const CLUSTER = 'prod';
 const INTERVAL_MS = 30_000;
 
 let ec2: NodeFakeEc2;
-let kube: PodsFakeKube;
+let kube: FakeKube;
 let clock: FakeClock;
 let sweeper: LeakSweeper;
 
@@ -93,7 +93,7 @@ function mutations(): string[] {
 
 beforeEach(() => {
   ec2 = new NodeFakeEc2();
-  kube = new PodsFakeKube();
+  kube = new FakeKube();
   clock = new FakeClock();
   ec2.addInstance('i-live', ['sg-node']);
   kube.seed<TrunkInterface>(Kinds.TrunkInterface, {

@@ -6,15 +6,15 @@ import { NodeReconciler } from '../../../../operator/controllers/node/controller
 import { NodeEvents } from '../../../../operator/controllers/node/events.ts';
 import type { NodeObject } from '../../../../operator/controllers/node/node-object.ts';
 import { NodeFakeEc2 } from '../fakes/node-ec2.ts';
-import { NodeFakeKube, NodeFakeRecorder, reconcileContext } from '../fakes/node-kube.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
 
 const NODE = 'node-a';
 const INSTANCE = 'i-0123456789abcdef0';
 const R = 'vpc.amazonaws.com/pod-eni';
 
-let kube: NodeFakeKube;
+let kube: FakeKube;
 let ec2: NodeFakeEc2;
-let recorder: NodeFakeRecorder;
+let recorder: FakeRecorder;
 let reconciler: NodeReconciler;
 
 function seedNode(labels: Record<string, string> = {}, instanceType = 'm5.large'): NodeObject {
@@ -31,9 +31,9 @@ function seedNode(labels: Record<string, string> = {}, instanceType = 'm5.large'
 }
 
 beforeEach(() => {
-  kube = new NodeFakeKube();
+  kube = new FakeKube();
   ec2 = new NodeFakeEc2();
-  recorder = new NodeFakeRecorder();
+  recorder = new FakeRecorder();
   reconciler = new NodeReconciler({
     client: kube,
     ec2,

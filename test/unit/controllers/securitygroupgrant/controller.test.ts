@@ -9,11 +9,11 @@ import {
 } from '../../../../operator/controllers/securitygroupgrant/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
-import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
 
-let kube: PodsFakeKube;
+let kube: FakeKube;
 let ec2: PodsFakeEc2;
-let recorder: PodsFakeRecorder;
+let recorder: FakeRecorder;
 let clock: FakeClock;
 let reconciler: SecurityGroupGrantReconciler;
 
@@ -30,9 +30,9 @@ const stored = () => kube.stored<SecurityGroupGrant>(Kinds.SecurityGroupGrant, '
 const conditions = () => stored()?.status?.conditions?.map((c) => [c.type, c.status, c.reason]);
 
 beforeEach(() => {
-  kube = new PodsFakeKube();
+  kube = new FakeKube();
   ec2 = new PodsFakeEc2();
-  recorder = new PodsFakeRecorder();
+  recorder = new FakeRecorder();
   clock = new FakeClock();
   ec2.addGroup('sg-0000000a', 'vpc-1', { team: 'payments' });
   ec2.addGroup('sg-0000000b', 'vpc-1', { team: 'orders' });
@@ -50,7 +50,7 @@ beforeEach(() => {
 describe('SecurityGroupGrantReconciler', () => {
   test("tag rules resolve to the cluster VPC's groups carrying the tag; one describe per rule", async () => {
     kube.seed(Kinds.SecurityGroupGrant, grant([{ key: 'team', values: ['payments'] }]));
-    const result = await reconciler.reconcile('team-tags', podsReconcileContext());
+    const result = await reconciler.reconcile('team-tags', reconcileContext());
     expect(stored()?.status).toMatchObject({ observedGeneration: 1, resolvedGroupIds: ['sg-0000000a'] });
     expect(conditions()).toEqual([
       ['Resolved', 'True', 'TagsResolved'],
@@ -62,7 +62,7 @@ describe('SecurityGroupGrantReconciler', () => {
 
   test('a key-only rule matches any value; wildcard characters in values are escaped (exact match)', async () => {
     kube.seed(Kinds.SecurityGroupGrant, grant([{ key: 'team' }, { key: 'env', values: ['prod*'] }]));
-    await reconciler.reconcile('team-tags', podsReconcileContext());
+    await reconciler.reconcile('team-tags', reconcileContext());
     expect(stored()?.status?.resolvedGroupIds).toEqual(['sg-0000000a', 'sg-0000000b']);
     expect(ec2.callsOf('describeSecurityGroupsByTag')).toEqual([
       { vpcId: 'vpc-1', key: 'team', values: undefined },
@@ -72,13 +72,13 @@ describe('SecurityGroupGrantReconciler', () => {
 
   test('a re-queue before the refresh is due calls EC2 no more; after it, a newly tagged group is picked up', async () => {
     kube.seed(Kinds.SecurityGroupGrant, grant([{ key: 'team', values: ['payments'] }]));
-    await reconciler.reconcile('team-tags', podsReconcileContext());
-    await reconciler.reconcile('team-tags', podsReconcileContext());
+    await reconciler.reconcile('team-tags', reconcileContext());
+    await reconciler.reconcile('team-tags', reconcileContext());
     expect(ec2.callsOf('describeSecurityGroupsByTag')).toHaveLength(1);
 
     ec2.addGroup('sg-0000000d', 'vpc-1', { team: 'payments' });
     clock.advance(GRANT_REFRESH_MS);
-    await reconciler.reconcile('team-tags', podsReconcileContext());
+    await reconciler.reconcile('team-tags', reconcileContext());
     expect(ec2.callsOf('describeSecurityGroupsByTag')).toHaveLength(2);
     expect(stored()?.status?.resolvedGroupIds).toEqual(['sg-0000000a', 'sg-0000000d']);
   });
@@ -92,7 +92,7 @@ describe('SecurityGroupGrantReconciler', () => {
         action: 'DescribeSecurityGroups',
       }),
     );
-    await expect(reconciler.reconcile('team-tags', podsReconcileContext())).rejects.toThrow('Request limit exceeded.');
+    await expect(reconciler.reconcile('team-tags', reconcileContext())).rejects.toThrow('Request limit exceeded.');
     expect(conditions()).toEqual([
       ['Resolved', 'False', 'DescribeFailed'],
       ['Ready', 'False', 'TagsNotResolved'],
@@ -105,7 +105,7 @@ describe('SecurityGroupGrantReconciler', () => {
     );
     expect(verdict).toMatchObject({ allowed: false, reason: 'GrantNotResolved', unresolvedGrants: ['team-tags'] });
 
-    await reconciler.reconcile('team-tags', podsReconcileContext());
+    await reconciler.reconcile('team-tags', reconcileContext());
     expect(stored()?.status?.resolvedGroupIds).toEqual(['sg-0000000a']);
     expect(conditions()).toEqual([
       ['Resolved', 'True', 'TagsResolved'],
@@ -115,7 +115,7 @@ describe('SecurityGroupGrantReconciler', () => {
 
   test('a grant without tag rules is Resolved at once, without calling EC2', async () => {
     kube.seed(Kinds.SecurityGroupGrant, grant([], ['sg-0000000a']));
-    expect(await reconciler.reconcile('team-tags', podsReconcileContext())).toEqual({});
+    expect(await reconciler.reconcile('team-tags', reconcileContext())).toEqual({});
     expect(conditions()).toEqual([
       ['Resolved', 'True', 'NoTagRules'],
       ['Ready', 'True', 'Active'],

@@ -12,12 +12,12 @@ import { policyValidity } from '../../../../operator/controllers/pod/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
 import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
-import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
 
 const LABEL = 'trunking.sgp-operator.io/has-policies';
-let kube: PodsFakeKube;
+let kube: FakeKube;
 let ec2: PodsFakeEc2;
-let recorder: PodsFakeRecorder;
+let recorder: FakeRecorder;
 let clock: FakeClock;
 let reconciler: SecurityGroupPolicyReconciler;
 
@@ -35,9 +35,9 @@ function stored(name: string): SecurityGroupPolicy | undefined {
 }
 
 beforeEach(() => {
-  kube = new PodsFakeKube();
+  kube = new FakeKube();
   ec2 = new PodsFakeEc2();
-  recorder = new PodsFakeRecorder();
+  recorder = new FakeRecorder();
   clock = new FakeClock();
   ec2.addGroup('sg-0000000a');
   kube.seed(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments' } });
@@ -82,7 +82,7 @@ function grant(
 describe('SecurityGroupPolicyReconciler', () => {
   test('a valid policy: conditions, resolved groups, matched pods, namespace label', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     const p = stored('db');
     expect(p?.status).toMatchObject({ observedGeneration: 1, resolvedGroupIds: ['sg-0000000a'], matchedPods: 2 });
     expect(p?.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
@@ -97,9 +97,9 @@ describe('SecurityGroupPolicyReconciler', () => {
   test('a missing group: Valid=False with the reason, one Warning, re-checked later; other policies unaffected', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000dead']));
     kube.seed(Kinds.SecurityGroupPolicy, policy('ok', ['sg-0000000a']));
-    const result = await reconciler.reconcile('payments/db', podsReconcileContext());
-    await reconciler.reconcile('payments/db', podsReconcileContext());
-    await reconciler.reconcile('payments/ok', podsReconcileContext());
+    const result = await reconciler.reconcile('payments/db', reconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
+    await reconciler.reconcile('payments/ok', reconcileContext());
 
     const valid = stored('db')?.status?.conditions?.find((c) => c.type === 'Valid');
     const message =
@@ -119,22 +119,22 @@ describe('SecurityGroupPolicyReconciler', () => {
     // The user creates the group; the periodic re-check finds it.
     ec2.addGroup('sg-0000dead');
     clock.advance(REVALIDATE_INVALID_MS);
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
     expect(recorder.reasons()).toEqual(['SecurityGroupPolicyInvalid', 'SecurityGroupPolicyValid']);
   });
 
   test('EC2 answers are reused: reconciles on pod churn do not call DescribeSecurityGroups again', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    for (let i = 0; i < 5; i++) await reconciler.reconcile('payments/db', podsReconcileContext());
+    for (let i = 0; i < 5; i++) await reconciler.reconcile('payments/db', reconcileContext());
     expect(ec2.callsOf('describeSecurityGroups')).toEqual([{ groupIds: ['sg-0000000a'], vpcId: undefined }]);
   });
 
   test('the namespace label goes with the last policy', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     kube.remove(Kinds.SecurityGroupPolicy, 'payments/db');
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(kube.stored<KubeObject>(Kinds.Namespace, 'payments')?.metadata.labels).toEqual({});
   });
 
@@ -143,7 +143,7 @@ describe('SecurityGroupPolicyReconciler', () => {
     kube.seed(Kinds.SecurityGroupGrant, grant('payments-db', { names: ['payments'] }, ['sg-0000000a']));
     kube.seed(Kinds.SecurityGroupGrant, grant('shared-cache', { names: ['orders'] }, ['sg-0000000b']));
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a', 'sg-0000000b']));
-    const result = await reconciler.reconcile('payments/db', podsReconcileContext());
+    const result = await reconciler.reconcile('payments/db', reconcileContext());
 
     const message =
       'SecurityGroupPolicy payments/db names security group sg-0000000b, which no SecurityGroupGrant allows in ' +
@@ -168,21 +168,21 @@ describe('SecurityGroupPolicyReconciler', () => {
 
     // The admin widens the grant: the next reconcile (a grant change re-queues it) finds the policy valid.
     kube.seed(Kinds.SecurityGroupGrant, grant('shared-cache', { names: ['orders', 'payments'] }, ['sg-0000000b']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
     expect(recorder.reasons()).toEqual(['SecurityGroupNotGranted', 'SecurityGroupPolicyValid']);
   });
 
   test('a grant covering the namespace by label allows the group; without grants every group is allowed', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
 
     kube.seed(
       Kinds.SecurityGroupGrant,
       grant('tier-data', { selector: { matchLabels: { tier: 'data' } } }, ['sg-0000000a']),
     );
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db')?.status?.conditions?.find((c) => c.type === 'Valid')?.reason).toBe('GroupsNotGranted');
 
     kube.seed(Kinds.Namespace, {
@@ -190,7 +190,7 @@ describe('SecurityGroupPolicyReconciler', () => {
       kind: 'Namespace',
       metadata: { name: 'payments', labels: { tier: 'data', [LABEL]: 'true' } },
     });
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
   });
 
@@ -203,7 +203,7 @@ describe('SecurityGroupPolicyReconciler', () => {
     };
     kube.seed(Kinds.SecurityGroupGrant, tagGrant);
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db')?.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
       ['Valid', 'Unknown', 'GrantNotResolved'],
       ['Ready', 'False', 'GrantNotResolved'],
@@ -215,7 +215,7 @@ describe('SecurityGroupPolicyReconciler', () => {
       ...tagGrant,
       status: { observedGeneration: 1, resolvedGroupIds: ['sg-0000000a'] },
     });
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
     expect(recorder.events).toEqual([]);
   });

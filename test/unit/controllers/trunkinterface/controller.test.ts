@@ -5,7 +5,7 @@ import { Ec2RetryableError, Ec2UnauthorizedError } from '../../../../operator/aw
 import { OutsideFixError } from '../../../../operator/errors.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
-import { FakeSubnetDirectory } from '../fakes/subnets.ts';
+import { FakeSubnetDirectory } from '../../../kit/subnets.ts';
 import { createLimitsProvider } from '../../../../operator/limits/index.ts';
 import {
   BRANCHES_BY_NODE,
@@ -14,23 +14,23 @@ import {
 import { TrunkEvents } from '../../../../operator/controllers/trunkinterface/events.ts';
 import { CREATE_ATTEMPT_ANNOTATION } from '../../../../operator/controllers/trunkinterface/attempts.ts';
 import { NodeFakeEc2 } from '../fakes/node-ec2.ts';
-import { NodeFakeKube, NodeFakeRecorder, reconcileContext } from '../fakes/node-kube.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
 
 const NODE = 'node-a';
 const INSTANCE = 'i-0123456789abcdef0';
 
-let kube: NodeFakeKube;
+let kube: FakeKube;
 let ec2: NodeFakeEc2;
-let recorder: NodeFakeRecorder;
+let recorder: FakeRecorder;
 let reconciler: TrunkInterfaceReconciler;
 let clock: FakeClock;
 let subnets: FakeSubnetDirectory;
 
 beforeEach(() => {
-  kube = new NodeFakeKube();
+  kube = new FakeKube();
   subnets = new FakeSubnetDirectory();
   ec2 = new NodeFakeEc2();
-  recorder = new NodeFakeRecorder();
+  recorder = new FakeRecorder();
   clock = new FakeClock(Date.parse('2026-03-01T00:00:00Z'));
   ec2.addInstance(INSTANCE, ['sg-node']);
   const node = kube.seed<KubeObject>(Kinds.Node, { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
