@@ -21,7 +21,7 @@ import { nodeEligibility } from '../../../operator/controllers/node/eligibility.
 import { NodeEvents } from '../../../operator/controllers/node/events.ts';
 import type { NodeObject } from '../../../operator/controllers/node/node-object.ts';
 import { createLimitsProvider } from '../../../operator/limits/index.ts';
-import { NodeFakeEc2 } from '../controllers/fakes/node-ec2.ts';
+import { EmulatedEc2 } from '../../kit/ec2.ts';
 import { FakeKube, FakeRecorder, reconcileContext } from '../../kit/kube.ts';
 import { FUZZ_PARAMETERS, hex, hugeLabels, labels } from './arbitraries.ts';
 
@@ -92,7 +92,8 @@ function asCniNode(spec: { features: { name: string }[] } | undefined): CNINode 
 }
 
 describe('node eligibility under hostile Nodes', () => {
-  const ec2 = new NodeFakeEc2();
+  // EC2 is only asked for instance types the table does not know; the emulator knows the same table.
+  const ec2 = new EmulatedEc2();
   const limitsProvider = createLimitsProvider({ ec2, overrides: () => ({}) });
 
   test('always a verdict; unmanaged ones name their cause, and Warning events say what to do', async () => {
@@ -126,12 +127,11 @@ describe('node eligibility under hostile Nodes', () => {
     await fc.assert(
       fc.asyncProperty(node, async (n) => {
         const kube = new FakeKube();
-        const fakeEc2 = new NodeFakeEc2();
         const recorder = new FakeRecorder();
-        const limits = createLimitsProvider({ ec2: fakeEc2, overrides: () => ({}) });
+        const limits = createLimitsProvider({ ec2, overrides: () => ({}) });
         const reconciler = new NodeReconciler({
           client: kube,
-          ec2: fakeEc2,
+          ec2,
           limits,
           cluster: { clusterName: 'prod', vpcId: 'vpc-1' },
           events: new NodeEvents(recorder),
