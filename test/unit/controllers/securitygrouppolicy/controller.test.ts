@@ -11,12 +11,13 @@ import {
 import { policyValidity } from '../../../../operator/controllers/pod/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
-import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
+import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
 import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
 
 const LABEL = 'trunking.sgp-operator.io/has-policies';
 let kube: FakeKube;
-let ec2: PodsFakeEc2;
+let ec2: EmulatedEc2;
+let vpc: TestVpc;
 let recorder: FakeRecorder;
 let clock: FakeClock;
 let reconciler: SecurityGroupPolicyReconciler;
@@ -30,16 +31,22 @@ function policy(name: string, groupIds: string[]): SecurityGroupPolicy {
   };
 }
 
+/** A group with a chosen id in the cluster's VPC. */
+function addGroup(id: string): void {
+  ec2.control.addSecurityGroup({ vpcId: vpc.vpcId, id, name: id });
+}
+
 function stored(name: string): SecurityGroupPolicy | undefined {
   return kube.stored<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy, `payments/${name}`);
 }
 
 beforeEach(() => {
   kube = new FakeKube();
-  ec2 = new PodsFakeEc2();
+  ec2 = new EmulatedEc2();
+  vpc = ec2.seedVpc({ podGroups: 0 });
   recorder = new FakeRecorder();
   clock = new FakeClock();
-  ec2.addGroup('sg-0000000a');
+  addGroup('sg-0000000a');
   kube.seed(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments' } });
   for (const [name, app] of [
     ['db-0', 'db'],
@@ -56,7 +63,7 @@ beforeEach(() => {
     client: kube,
     recorder,
     clock,
-    cluster: { clusterName: 'test', vpcId: 'vpc-1' },
+    cluster: { clusterName: 'test', vpcId: vpc.vpcId },
     groups: new SecurityGroupLookup(ec2, clock),
     policies: kube.reader<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy),
     pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
@@ -102,8 +109,7 @@ describe('SecurityGroupPolicyReconciler', () => {
     await reconciler.reconcile('payments/ok', reconcileContext());
 
     const valid = stored('db')?.status?.conditions?.find((c) => c.type === 'Valid');
-    const message =
-      'SecurityGroupPolicy payments/db names sg-0000dead, which does not exist in vpc-1; fix spec.securityGroups.groupIds or create the group';
+    const message = `SecurityGroupPolicy payments/db names sg-0000dead, which does not exist in ${vpc.vpcId}; fix spec.securityGroups.groupIds or create the group`;
     expect(valid).toMatchObject({ status: 'False', reason: 'GroupsNotFound', message });
     expect(result).toEqual({ requeueAfterMs: REVALIDATE_INVALID_MS });
     expect(recorder.events).toEqual([
@@ -117,7 +123,7 @@ describe('SecurityGroupPolicyReconciler', () => {
     expect(stored('ok')?.status?.conditions?.find((c) => c.type === 'Valid')?.status).toBe('True');
 
     // The user creates the group; the periodic re-check finds it.
-    ec2.addGroup('sg-0000dead');
+    addGroup('sg-0000dead');
     clock.advance(REVALIDATE_INVALID_MS);
     await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
@@ -139,7 +145,7 @@ describe('SecurityGroupPolicyReconciler', () => {
   });
 
   test('a group no grant allows: Valid=False GroupsNotGranted, a SecurityGroupNotGranted Warning, no EC2 call', async () => {
-    ec2.addGroup('sg-0000000b');
+    addGroup('sg-0000000b');
     kube.seed(Kinds.SecurityGroupGrant, grant('payments-db', { names: ['payments'] }, ['sg-0000000a']));
     kube.seed(Kinds.SecurityGroupGrant, grant('shared-cache', { names: ['orders'] }, ['sg-0000000b']));
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a', 'sg-0000000b']));
