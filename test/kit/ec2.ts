@@ -44,17 +44,19 @@ export interface TestVpc {
   availabilityZone: string;
   /** The group on every node's primary ENI (the node's groups, a trunk's groups). */
   nodeGroupId: string;
-  /** Groups for policies: `pod-a`, `pod-b`, … in order. */
+  /** Groups for policies, in the order of their names. */
   podGroupIds: string[];
+  /** Every group by name: `node`, and the pod groups (`pod-a`, `pod-b`, … unless named). */
+  groups: Record<string, string>;
 }
 
 export interface TestVpcOptions {
-  /** Default 10.0.0.0/16. */
-  vpcCidr?: string;
+  /** Primary block first. Default 10.0.0.0/16. */
+  cidrBlocks?: string[];
   /** Default one subnet 10.0.0.0/24 in us-west-2a. */
   subnets?: { cidrBlock: string; availabilityZone: string; tags?: Record<string, string> }[];
-  /** How many pod groups (default 4). */
-  podGroups?: number;
+  /** How many pod groups (named `pod-a`, `pod-b`, …), or their names. Default 4. */
+  podGroups?: number | readonly string[];
   /** Tags of pod group i (for grant tests). */
   podGroupTags?: (index: number) => Record<string, string>;
 }
@@ -149,6 +151,11 @@ export class EmulatedEc2 implements Ec2Api {
     return this.control.dump().networkInterfaces;
   }
 
+  /** ENIs described as branches (`aws-k8s-branch-eni`), whoever made them. */
+  branchEnis(): DumpNetworkInterface[] {
+    return this.enis().filter((eni) => eni.description === 'aws-k8s-branch-eni');
+  }
+
   eni(id: string): DumpNetworkInterface | undefined {
     return this.enis().find((eni) => eni.id === id);
   }
@@ -161,14 +168,18 @@ export class EmulatedEc2 implements Ec2Api {
 
   seedVpc(options: TestVpcOptions = {}): TestVpc {
     const subnets = options.subnets ?? [{ cidrBlock: '10.0.0.0/24', availabilityZone: 'us-west-2a' }];
-    const podGroups = Array.from({ length: options.podGroups ?? 4 }, (_, index) => ({
-      name: `pod-${String.fromCharCode(97 + index)}`,
+    const names =
+      typeof options.podGroups === 'object'
+        ? [...options.podGroups]
+        : Array.from({ length: options.podGroups ?? 4 }, (_, index) => `pod-${String.fromCharCode(97 + index)}`);
+    const podGroups = names.map((name, index) => ({
+      name,
       ...(options.podGroupTags ? { tags: options.podGroupTags(index) } : {}),
     }));
     const seeded = this.control.seed({
       vpcs: [
         {
-          cidrBlocks: [options.vpcCidr ?? '10.0.0.0/16'],
+          cidrBlocks: options.cidrBlocks ?? ['10.0.0.0/16'],
           subnets,
           securityGroups: [{ name: 'node' }, ...podGroups],
         },
@@ -182,6 +193,7 @@ export class EmulatedEc2 implements Ec2Api {
       availabilityZone: first?.availabilityZone ?? '',
       nodeGroupId: seeded.securityGroupIds[0] ?? '',
       podGroupIds: seeded.securityGroupIds.slice(1),
+      groups: Object.fromEntries(['node', ...names].map((name, index) => [name, seeded.securityGroupIds[index] ?? ''])),
     };
   }
 
