@@ -73,6 +73,8 @@ export interface WorldOperatorOptions {
 export interface WorldOperator {
   readonly operator: Operator;
   readonly options: Readonly<Options>;
+  /** ms from createOperator until the caches synced. */
+  readonly readyAfterMs: number;
   /** Stops the operator (releases its Lease, drains queues); idempotent. */
   stop(): Promise<void>;
 }
@@ -185,7 +187,7 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
       await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
     },
     async startOperator(options = {}) {
-      const started = await startOperatorIn({ kubeConfig, vpcId, endpoint: running.endpoint, ec2 }, options);
+      const started = await startOperatorOn({ kubeConfig, vpcId, endpoint: running.endpoint }, options);
       operators.push(started);
       return started;
     },
@@ -197,28 +199,48 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
   };
 }
 
-async function startOperatorIn(
-  world: { kubeConfig: KubeConfig; vpcId: string; endpoint: string; ec2: World['ec2'] },
+/** Where an operator runs: a control plane (its KubeConfig), the cluster's VPC and the EC2 emulator's endpoint. */
+export interface OperatorTarget {
+  kubeConfig: KubeConfig;
+  vpcId: string;
+  endpoint: string;
+}
+
+/**
+ * The real operator built by the composition root (createOperator) with the product's option defaults, webhooks
+ * and servers off, in process; resolves once its caches have synced, and rejects (stopping it) if it fails or
+ * does not sync in time.
+ */
+export async function startOperatorOn(
+  target: OperatorTarget,
   {
     options: overrides = {},
     cooldownMs = 1_000,
     ec2: ec2Options = {},
     log = silentLogger,
     clock,
-  }: WorldOperatorOptions,
+  }: WorldOperatorOptions = {},
 ): Promise<WorldOperator> {
   const options: Readonly<Options> = Object.freeze({
     ...defaultOptions({ clusterName: uniqueName('cluster'), region: REGION }),
     enableWebhooks: false,
     metricsBindAddress: undefined,
     healthProbeBindAddress: undefined,
-    vpcId: world.vpcId,
-    ec2Endpoint: world.endpoint,
+    vpcId: target.vpcId,
+    ec2Endpoint: target.endpoint,
     ...overrides,
   });
+  const ec2 = createEc2Api({
+    maxAttempts: options.ec2MaxAttempts,
+    ...ec2Options,
+    endpoint: target.endpoint,
+    region: options.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const started = performance.now();
   const operator = await createOperator(options, {
-    kubeConfig: world.kubeConfig,
-    ec2: world.ec2({ maxAttempts: options.ec2MaxAttempts, ...ec2Options }),
+    kubeConfig: target.kubeConfig,
+    ec2,
     log,
     ...(clock === undefined ? {} : { clock }),
     cooldown: { currentMs: () => cooldownMs },
@@ -230,23 +252,34 @@ async function startOperatorIn(
   running.catch((error: unknown) => {
     failure = error;
   });
-  await eventually(
-    () => {
-      if (failure !== undefined) return;
-      if (!operator.manager.isReady()) throw new Error('caches not synced yet');
-    },
-    { waitingFor: 'the operator caches synced', timeoutMs: READY_TIMEOUT_MS },
-  );
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  await new Promise<void>((resolve, reject) => {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const check = setInterval(() => {
+      if (Date.now() > deadline) {
+        clearInterval(check);
+        stopping.abort(new Error('operator never became ready'));
+        reject(new Error(`the operator's caches did not sync within ${READY_TIMEOUT_MS / 1000} s`));
+      } else if (failure !== undefined) {
+        clearInterval(check);
+        reject(failure instanceof Error ? failure : new Error(String(failure)));
+      } else if (operator.manager.isReady()) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 20);
+  });
+  const readyAfterMs = performance.now() - started;
   let stopped: Promise<void> | undefined;
   return {
     operator,
     options,
+    readyAfterMs,
     stop() {
       stopped ??= (async () => {
-        stopping.abort();
+        stopping.abort(new Error('operator stopped'));
         await operator.stop();
         await running.catch(() => undefined);
+        ec2.destroy();
       })();
       return stopped;
     },
