@@ -4,7 +4,7 @@ import type { Ipv6Cidr, Ipv6Pool } from './ipam6.ts';
 /**
  * The emulator's records. `seq` is a global creation counter: iteration order for Describe and the cursor in
  * NextToken. `visibleAt` (epoch ms) implements eventual consistency: before it, the record is invisible to
- * explicit-id lookups and filters (§5.5).
+ * explicit-id lookups and filters (docs/ec2-semantics.md#eventual-consistency).
  */
 export type Tags = Map<string, string>;
 

@@ -45,7 +45,6 @@ import type { BranchStep } from './plan.ts';
 import { isTrunkUsable, planBranchStep } from './plan.ts';
 import { releaseBranch, requestRelease } from './release.ts';
 import { noSubnetError, subnetForBranch } from './subnet.ts';
-import { podNetworkOf } from '../deps.ts';
 import { needsIpv6 } from '../podnetwork/settings.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
@@ -235,7 +234,7 @@ export class BranchInterfaceReconciler implements Reconciler {
       case 'allocated': {
         // The subnet is decided with the VLAN and checkpointed with it: the create that follows (and any
         // retry of it after a crash) asks EC2 for the ENI in this subnet.
-        const subnet = subnetForBranch(trunk, deps.subnets, needsIpv6(podNetworkOf(deps.cluster)));
+        const subnet = subnetForBranch(trunk, deps.subnets, needsIpv6(deps.cluster.podNetwork));
         if (subnet.outcome === 'exhausted' || subnet.outcome === 'no-ipv6-block') {
           deps.reservations.release(branch.metadata.uid ?? '');
           const error = noSubnetError(subnet);

@@ -12,7 +12,6 @@
 import { BRANCH_ENI_DESCRIPTION } from '../../api/constants.ts';
 import type { TrunkInterface } from '../../api/types.ts';
 import { branchEniTags, clientToken, Ec2LimitError, isSecurityGroupQuotaExceeded } from '../../aws/index.ts';
-import { podNetworkOf } from '../deps.ts';
 import { needsIpv6 } from '../podnetwork/settings.ts';
 import { branchOperationsTotal, branchSubnetFallbacksTotal } from '../../observability/metrics.ts';
 import type { BranchStatus, StepContext } from './step.ts';
@@ -31,7 +30,7 @@ export async function createBranchEni(
   const subnetId = branch.status?.subnetId ?? trunk.status.subnetId;
   // Full since the choice was recorded (another branch's create found out): move without a call bound to fail.
   if (deps.subnets.isExhausted(subnetId)) return moveToAnotherSubnet(context, trunk, subnetId, undefined);
-  const network = podNetworkOf(deps.cluster);
+  const network = deps.cluster.podNetwork;
   // The primary ENI's connection-tracking timeouts, as EKS's controller copies them (recorded by the trunk).
   const connectionTracking = trunk.status.primaryInterface?.connectionTracking;
   try {
@@ -103,7 +102,7 @@ function moveToAnotherSubnet(
   cause: unknown,
 ): Partial<BranchStatus> {
   const { branch, deps } = context;
-  const next = subnetForBranch(trunk, deps.subnets, needsIpv6(podNetworkOf(deps.cluster)));
+  const next = subnetForBranch(trunk, deps.subnets, needsIpv6(deps.cluster.podNetwork));
   if (next.outcome === 'exhausted' || next.outcome === 'no-ipv6-block') {
     const failure = noSubnetError(next);
     if (cause !== undefined) failure.cause = cause;

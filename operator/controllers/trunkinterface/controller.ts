@@ -1,13 +1,15 @@
 /**
  * TrunkInterfaceReconciler (key: the TrunkInterface name, which is the node name). One TrunkInterface per
- * managed node, created by the node controller; this brings its trunk ENI up in EC2 (./setup.ts), keeps
- * status (ENI, subnet and CIDRs, groups, branch capacity and use, Ready condition), and on node deletion
- * releases the node's branch ENIs before letting the object go (./release.ts).
+ * managed node, created by the node controller; this brings its trunk ENI up in EC2 (./setup.ts), follows the
+ * node's pod network (./pod-network-sync.ts: where new branch ENIs go, the trunk's groups under an ENIConfig,
+ * the CNINode's nodeNetworkState), keeps status (ENI, subnet and CIDRs, groups, branch capacity and use, Ready
+ * and PodNetworkReady conditions), and on node deletion releases the node's branch ENIs before letting the
+ * object go (./release.ts).
  *
  * Watches (declared in registerTrunkInterfaceController): TrunkInterfaces (own key), Nodes (same name: a
- * deleted node starts the release), BranchInterfaces (by spec.nodeName: branchesUsed).
- */
-import { isDeepStrictEqual } from 'node:util';
+ * deleted node starts the release), BranchInterfaces (by spec.nodeName: branchesUsed), CNINodes (same name)
+ * and ENIConfigs (every trunk: an edit is followed at once).
+ */ import { isDeepStrictEqual } from 'node:util';
 import { TRUNK_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, CNINode, ENIConfig, TrunkInterface } from '../../api/types.ts';
@@ -29,14 +31,8 @@ import type { ClusterSettings } from '../deps.ts';
 import type { PodNetwork } from '../podnetwork/settings.ts';
 import type { SubnetDirectory } from '../vpcnetwork/directory.ts';
 import type { TrunkEvents } from './events.ts';
-import { nodeNetworkState, primaryInterfaceStatus, withPrimaryFromCniNode } from './pod-network.ts';
-import {
-  applyPodNetwork,
-  POD_NETWORK_CONDITION,
-  POD_NETWORK_RECHECK_MS,
-  viewPodNetwork,
-  type PodNetworkDeps,
-} from './pod-network-sync.ts';
+import { nodeNetworkState, recheckAfterMs, withPrimaryFromCniNode } from './pod-network.ts';
+import { followPodNetwork, viewPodNetwork, type PodNetworkDeps } from './pod-network-sync.ts';
 import { releaseBranchEnis } from './release.ts';
 import { setUpTrunk } from './setup.ts';
 import { isSettled, networkEvents, networkFields, withProgress, type TrunkStatus } from './status.ts';
@@ -116,86 +112,77 @@ export class TrunkInterfaceReconciler implements Reconciler {
     }
 
     const now = deps.clock.now();
-    const nowIso = this.#nowIso();
     const cniNode = deps.cniNodes.get(trunk.spec.nodeName);
     // A status from before primaryInterface was recorded takes it from the CNINode (EKS's v1.8 controller, or a
     // previous run of ours, wrote it), instead of describing the instance again.
     trunk = withPrimaryFromCniNode(trunk, cniNode);
     const podNetwork = this.#podNetworkDeps();
-    const call = { signal: context.signal, priority: 'critical' as const };
-    const view = await viewPodNetwork(podNetwork, { trunk, node, cniNode }, call);
-
-    if (view.problem?.isBlocking && trunk.status?.eniId === undefined) {
-      // Nothing exists in EC2 yet, and the node's ENIConfig cannot be used: creating the trunk in the node's
-      // subnet would put it (and every branch) in the wrong place for good.
-      const waiting = withProgress(
-        trunk,
-        { ...(trunk.status ?? {}), ...counts },
-        { state: 'Pending', reason: 'WaitingForPodNetwork', message: view.problem.message },
-        nowIso,
-      );
-      await this.#write(trunk, await applyPodNetwork(podNetwork, trunk, waiting, view, context, nowIso));
-      return { requeueAfterMs: POD_NETWORK_RECHECK_MS };
-    }
+    const view = await viewPodNetwork(
+      podNetwork,
+      { trunk, node, cniNode },
+      { signal: context.signal, priority: 'critical' },
+    );
 
     if (isSettled(trunk)) {
       const verifiedAt = this.#verifiedAt.get(uid) ?? now;
       if (!this.#verifiedAt.has(uid)) this.#verifiedAt.set(uid, now);
       if (now - verifiedAt < VERIFY_INTERVAL_MS) {
-        const status = await applyPodNetwork(
+        const status = await followPodNetwork(
           podNetwork,
-          trunk,
+          { trunk, node, cniNode, view },
           { ...(trunk.status ?? {}), ...counts },
-          view,
           context,
-          nowIso,
         );
         await this.#write(trunk, this.#withNetwork(status));
         await this.#recordOnCniNode(trunk, status, cniNode);
-        return { requeueAfterMs: recheckAfter(VERIFY_INTERVAL_MS - (now - verifiedAt), status) };
+        return { requeueAfterMs: recheckAfterMs(VERIFY_INTERVAL_MS - (now - verifiedAt), status) };
       }
     }
 
     const wasReady = trunk.status?.state === 'Ready';
     const result = await setUpTrunk(
-      { ec2: deps.ec2, client: deps.client, cluster: deps.cluster, events: deps.events, nowIso: () => this.#nowIso() },
+      { ec2: deps.ec2, client: deps.client, clock: deps.clock, cluster: deps.cluster, events: deps.events },
       trunk,
-      limits,
+      { limits, placement: view.placement },
       (object, status) => this.#writeProgress(object, status),
       context,
       this.#polls.get(uid) ?? 0,
-      view.placement,
     );
     trunk = result.trunk;
-    let status: TrunkStatus = { ...result.status, ...counts };
-    if (result.status.state === 'Ready') {
-      if (result.instance !== undefined) status.primaryInterface = primaryInterfaceStatus(result.instance);
-      // The trunk's own subnet is known now: where node-subnet branches go, at no EC2 cost.
-      const after = await viewPodNetwork(podNetwork, { trunk: { ...trunk, status }, node, cniNode }, call);
-      status = await applyPodNetwork(podNetwork, trunk, status, after, context, nowIso);
-    }
+    const status = await followPodNetwork(
+      podNetwork,
+      { trunk, node, cniNode, view },
+      { ...result.status, ...counts },
+      context,
+    );
     await this.#write(trunk, this.#withNetwork(status));
 
-    if (result.status.state === 'Ready') {
+    if (status.state === 'Ready') {
       await this.#recordOnCniNode(trunk, status, cniNode);
       this.#verifiedAt.set(uid, now);
       this.#polls.delete(uid);
       if (!wasReady) {
-        deps.events.initiated(trunk.spec.nodeName, result.status.eniId ?? '');
+        deps.events.initiated(trunk.spec.nodeName, status.eniId ?? '');
         const created = Date.parse(trunk.metadata.creationTimestamp ?? '');
         if (Number.isFinite(created)) trunkSetupDurationSeconds.observe(Math.max(0, now - created) / 1000);
-        context.log.info('trunk ready', { trunk: result.status.eniId, node: trunk.spec.nodeName });
+        context.log.info('trunk ready', { trunk: status.eniId, node: trunk.spec.nodeName });
       }
-      return { requeueAfterMs: recheckAfter(VERIFY_INTERVAL_MS, status) };
+      return { requeueAfterMs: recheckAfterMs(VERIFY_INTERVAL_MS, status) };
     }
-    if (result.status.state === 'Attaching') this.#polls.set(uid, (this.#polls.get(uid) ?? 0) + 1);
+    if (status.state === 'Attaching') this.#polls.set(uid, (this.#polls.get(uid) ?? 0) + 1);
     if (result.error !== undefined) throw result.error;
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
   }
 
   #podNetworkDeps(): PodNetworkDeps {
     const deps = this.#deps;
-    return { ec2: deps.ec2, network: deps.network, eniConfigs: deps.eniConfigs, events: deps.events };
+    return {
+      ec2: deps.ec2,
+      clock: deps.clock,
+      network: deps.network,
+      eniConfigs: deps.eniConfigs,
+      events: deps.events,
+    };
   }
 
   /**
@@ -288,12 +275,6 @@ export class TrunkInterfaceReconciler implements Reconciler {
   #nowIso(): string {
     return new Date(this.#deps.clock.now()).toISOString();
   }
-}
-
-/** A pod-network problem is looked at again within a minute (it is fixed in EC2, where no watch sees it). */
-function recheckAfter(ms: number, status: TrunkStatus): number {
-  const podNetwork = status.conditions?.find((condition) => condition.type === POD_NETWORK_CONDITION);
-  return podNetwork?.status === 'False' ? Math.min(ms, POD_NETWORK_RECHECK_MS) : ms;
 }
 
 /** The TrunkInterface belongs to this Node object (same name and, when recorded, same UID). */

@@ -2,7 +2,7 @@
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, CNINode, ENIConfig, TrunkInterface } from '../../api/types.ts';
 import type { KubeObject } from '../../framework/types.ts';
-import { podNetworkOf, type ControllerDeps } from '../deps.ts';
+import type { ControllerDeps } from '../deps.ts';
 import { readsEniConfigs } from '../podnetwork/settings.ts';
 import type { VpcNetworkDirectory } from '../vpcnetwork/index.ts';
 import { BRANCHES_BY_NODE, TrunkInterfaceReconciler } from './controller.ts';
@@ -21,7 +21,7 @@ export function registerTrunkInterfaceController(deps: ControllerDeps, vpcNetwor
     indexers: { [BRANCHES_BY_NODE]: (branch) => [branch.spec.nodeName] },
   });
   const cniNodes = deps.manager.informer<CNINode>({ kind: Kinds.CNINode });
-  const network = podNetworkOf(deps.cluster);
+  const network = deps.cluster.podNetwork;
   // ENIConfigs are watched only when custom networking can apply: without the CRD the informer could never sync.
   const eniConfigInformer = readsEniConfigs(network)
     ? deps.manager.informer<ENIConfig>({ kind: Kinds.ENIConfig })
@@ -44,7 +44,7 @@ export function registerTrunkInterfaceController(deps: ControllerDeps, vpcNetwor
   const controller = deps.manager.controller({
     name: TRUNK_CONTROLLER_NAME,
     reconciler,
-    workers: deps.settings?.nodeWorkers ?? 4,
+    workers: deps.settings.nodeWorkers,
   });
   // The trunk itself; its Node (same name): deletion starts the release; its branches: branchesUsed.
   controller.watch(trunks);

@@ -9,7 +9,7 @@ import type { CallOptions, Ec2Api, Subnet } from '../../aws/index.ts';
 import { Ec2Error, isNotFound, needsOutsideFix } from '../../aws/index.ts';
 import { withContext } from '../../errors.ts';
 import { setCondition } from '../../framework/index.ts';
-import type { KubeObject, ReconcileContext } from '../../framework/types.ts';
+import type { Clock, KubeObject, ReconcileContext } from '../../framework/types.ts';
 import { nodePodNetwork, type NodePodNetwork } from '../podnetwork/eniconfig.ts';
 import { needsIpv6, type PodNetwork } from '../podnetwork/settings.ts';
 import type { TrunkEvents } from './events.ts';
@@ -17,24 +17,24 @@ import {
   branchSubnetProblem,
   branchSubnetTarget,
   desiredTrunkGroups,
+  isStale,
   knownSubnet,
+  POD_NETWORK_CONDITION,
   sameGroups,
   toBranchSubnet,
+  trunkPlacement,
   type BranchSubnet,
   type SubnetProblem,
   type TrunkPlacement,
 } from './pod-network.ts';
 import type { TrunkStatus } from './status.ts';
 
-/** Condition on TrunkInterface: where new branch ENIs go, or why they cannot go there. */
-export const POD_NETWORK_CONDITION = 'PodNetworkReady';
-/** A problem fixed in EC2 or in an ENIConfig's subnet (no watch tells us): looked at again this often. */
-export const POD_NETWORK_RECHECK_MS = 60_000;
 /** The zone label the kubelet sets; the node's zone before its trunk is described. */
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export interface PodNetworkDeps {
   ec2: Ec2Api;
+  clock: Clock;
   network: PodNetwork;
   eniConfigs: { get(name: string): ENIConfig | undefined };
   events: TrunkEvents;
@@ -42,9 +42,11 @@ export interface PodNetworkDeps {
 
 export interface PodNetworkView {
   decision: NodePodNetwork;
-  /** For a trunk not created yet: where it goes (custom networking only). */
-  placement: TrunkPlacement | undefined;
-  /** Where new branch ENIs go; undefined until the trunk's own subnet is known (or while blocked). */
+  /** For a trunk not created yet: where it goes, or that it waits. */
+  placement: TrunkPlacement;
+  /** The subnet new branch ENIs should go to; undefined until the trunk's own subnet is known. */
+  target: string | undefined;
+  /** That subnet, when it can take them; undefined until the trunk's own subnet is known (or while blocked). */
   branchSubnet: BranchSubnet | undefined;
   /** ENIConfig missing or unusable (blocking), or a subnet without the IPv6 block branch ENIs need. */
   problem: (SubnetProblem | { reason: 'ENIConfigNotFound'; message: string; isBlocking: true }) | undefined;
@@ -60,17 +62,28 @@ export async function viewPodNetwork(
   const status = trunk.status ?? {};
   const decision = nodePodNetwork(node, cniNode, deps.network.customNetworking, deps.eniConfigs);
   if (decision.kind === 'problem') {
-    return { decision, placement: undefined, branchSubnet: undefined, problem: { ...decision, isBlocking: true } };
+    const problem = { ...decision, isBlocking: true as const };
+    return {
+      decision,
+      placement: trunkPlacement(decision, problem),
+      target: undefined,
+      branchSubnet: undefined,
+      problem,
+    };
   }
   if (decision.kind === 'node-subnet' && decision.warning !== undefined) {
     deps.events.podNetwork(trunk.spec.nodeName, 'Warning', 'CustomNetworkingIgnored', decision.warning);
   }
-  const placement =
-    decision.kind === 'eni-config'
-      ? { subnetId: decision.subnetId, securityGroupIds: decision.securityGroups }
-      : undefined;
   const target = branchSubnetTarget(decision, status);
-  if (target === undefined) return { decision, placement, branchSubnet: undefined, problem: undefined };
+  if (target === undefined) {
+    return {
+      decision,
+      placement: trunkPlacement(decision, undefined),
+      target,
+      branchSubnet: undefined,
+      problem: undefined,
+    };
+  }
 
   const isIpv6Needed = needsIpv6(deps.network);
   const known = knownSubnet(status, target, isIpv6Needed) ?? fromNodeNetworkState(cniNode, target, isIpv6Needed);
@@ -101,7 +114,33 @@ export async function viewPodNetwork(
     eniConfig: decision.kind === 'eni-config' ? decision.name : undefined,
   });
   const branchSubnet = described !== undefined && !problem?.isBlocking ? toBranchSubnet(described) : undefined;
-  return { decision, placement, branchSubnet, problem };
+  return { decision, placement: trunkPlacement(decision, problem), target, branchSubnet, problem };
+}
+
+/**
+ * The pod network applied to the status this pass ends with. A Ready trunk gets where its new branch ENIs go
+ * and its groups; when the view was taken before the trunk's own subnet was known (a trunk that just became
+ * Ready), it is looked at again, at no EC2 cost, as status knows that subnet now. A trunk not Ready reports only
+ * a blocking problem (the PodNetworkReady condition and a Warning): nothing is applied to an ENI being set up.
+ */
+export async function followPodNetwork(
+  deps: PodNetworkDeps,
+  input: { trunk: TrunkInterface; node: KubeObject; cniNode: CNINode | undefined; view: PodNetworkView },
+  status: TrunkStatus,
+  context: ReconcileContext,
+): Promise<TrunkStatus> {
+  const { trunk, view } = input;
+  if (status.state !== 'Ready') {
+    return view.problem?.isBlocking ? applyPodNetwork(deps, trunk, status, view, context) : status;
+  }
+  const current = isStale(view, status)
+    ? await viewPodNetwork(
+        deps,
+        { ...input, trunk: { ...trunk, status } },
+        { signal: context.signal, priority: 'critical' },
+      )
+    : view;
+  return applyPodNetwork(deps, trunk, status, current, context);
 }
 
 /**
@@ -109,14 +148,14 @@ export async function viewPodNetwork(
  * the trunk's groups in place when its ENIConfig asks for others. A blocking problem keeps what status had:
  * branch ENIs keep going where they went.
  */
-export async function applyPodNetwork(
+async function applyPodNetwork(
   deps: PodNetworkDeps,
   trunk: TrunkInterface,
   status: TrunkStatus,
   view: PodNetworkView,
   context: ReconcileContext,
-  nowIso: string,
 ): Promise<TrunkStatus> {
+  const nowIso = new Date(deps.clock.now()).toISOString();
   const nodeName = trunk.spec.nodeName;
   const { problem } = view;
   if (problem !== undefined) {

@@ -4,53 +4,52 @@
  *
  * - Where the trunk is created: in the ENIConfig's subnet with its groups (custom networking), else in the
  *   node's subnet with the primary ENI's groups; always with the primary ENI's connection-tracking timeouts,
- *   as EKS's controller copies them (its PR #660).
+ *   as EKS's controller copies them (docs/networks.md#connection-tracking).
  * - Where new branch ENIs go (status.branchSubnet): the ENIConfig's subnet, which may have changed since the
  *   trunk was created, else the trunk's. The subnet must be in the node's zone, and have an IPv6 block when
  *   branch ENIs need IPv6 addresses.
  * - Which groups the trunk carries: with custom networking the ENIConfig's (the primary ENI's when it names
- *   none), changed in place when the ENIConfig is edited; EKS asks users to replace the node (its #373).
+ *   none), changed in place when the ENIConfig is edited, where EKS asks users to replace the node
+ *   (docs/networks.md#custom-networking-eniconfig).
  *
  * A running pod's branch ENI is never part of any of this: it keeps its subnet, address and VLAN.
  */
 import type { CNINode, NodeNetworkState, TrunkInterface } from '../../api/types.ts';
-import type { ConnectionTracking, Instance, Subnet } from '../../aws/index.ts';
+import type { Subnet } from '../../aws/index.ts';
 import type { NodePodNetwork } from '../podnetwork/eniconfig.ts';
-import { primaryInterface } from './plan.ts';
 import type { TrunkStatus } from './status.ts';
 
-/** Where a trunk that does not exist yet is created. */
-export interface TrunkPlacement {
-  subnetId: string;
-  /** The ENIConfig's groups; empty: the primary ENI's. */
-  securityGroupIds: string[];
+/** Condition on TrunkInterface: where new branch ENIs go, or why they cannot go there. */
+export const POD_NETWORK_CONDITION = 'PodNetworkReady';
+/** A problem fixed in EC2 or in an ENIConfig's subnet (no watch tells us): looked at again this often. */
+export const POD_NETWORK_RECHECK_MS = 60_000;
+
+/** When to look at the trunk again: within a minute while its pod network has a problem. */
+export function recheckAfterMs(ms: number, status: TrunkStatus): number {
+  const condition = status.conditions?.find((c) => c.type === POD_NETWORK_CONDITION);
+  return condition?.status === 'False' ? Math.min(ms, POD_NETWORK_RECHECK_MS) : ms;
 }
 
-export interface TrunkCreateSpec {
-  subnetId: string;
-  securityGroupIds: string[];
-  connectionTracking?: ConnectionTracking;
-}
+/**
+ * Where a trunk that does not exist yet is created (the plan's create step, ./plan.ts). While the node's
+ * ENIConfig is missing or unusable it is not created at all: in the node's subnet it (and every branch ENI it
+ * carries) would be in the wrong place for good. A trunk that exists is adopted wherever it is.
+ */
+export type TrunkPlacement =
+  | { kind: 'node-subnet' }
+  /** The ENIConfig's subnet; its groups, or the primary ENI's when it names none. */
+  | { kind: 'eni-config'; subnetId: string; securityGroupIds: string[] }
+  | { kind: 'wait'; message: string };
 
-/** The CreateNetworkInterface of a new trunk. */
-export function trunkCreateSpec(instance: Instance, placement: TrunkPlacement | undefined): TrunkCreateSpec {
-  const primary = primaryInterface(instance);
-  const primaryGroups = [...(primary?.securityGroupIds ?? [])].sort();
-  const groups = placement?.securityGroupIds.length ? placement.securityGroupIds : primaryGroups;
-  return {
-    subnetId: placement?.subnetId ?? instance.subnetId,
-    securityGroupIds: [...groups].sort(),
-    ...(primary?.connectionTracking === undefined ? {} : { connectionTracking: primary.connectionTracking }),
-  };
-}
-
-/** What trunk and branch ENIs copy from the node's primary ENI (TrunkInterface status.primaryInterface). */
-export function primaryInterfaceStatus(instance: Instance): NonNullable<TrunkStatus['primaryInterface']> {
-  const primary = primaryInterface(instance);
-  return {
-    securityGroups: [...(primary?.securityGroupIds ?? [])].sort(),
-    ...(primary?.connectionTracking === undefined ? {} : { connectionTracking: primary.connectionTracking }),
-  };
+export function trunkPlacement(
+  decision: NodePodNetwork,
+  problem: { isBlocking: boolean; message: string } | undefined,
+): TrunkPlacement {
+  if (problem?.isBlocking) return { kind: 'wait', message: problem.message };
+  if (decision.kind === 'eni-config') {
+    return { kind: 'eni-config', subnetId: decision.subnetId, securityGroupIds: decision.securityGroups };
+  }
+  return { kind: 'node-subnet' };
 }
 
 export type BranchSubnet = NonNullable<TrunkStatus['branchSubnet']>;
@@ -67,6 +66,14 @@ export function toBranchSubnet(subnet: Pick<Subnet, 'id' | 'cidrBlock' | 'ipv6Ci
 export function branchSubnetTarget(decision: NodePodNetwork, status: TrunkStatus): string | undefined {
   if (decision.kind === 'eni-config') return decision.subnetId;
   return status.subnetId;
+}
+
+/**
+ * A view of the node's pod network taken before status knew where branch ENIs go (the trunk was not Ready):
+ * its target is not the one status gives now.
+ */
+export function isStale(view: { decision: NodePodNetwork; target: string | undefined }, status: TrunkStatus): boolean {
+  return view.decision.kind !== 'problem' && branchSubnetTarget(view.decision, status) !== view.target;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
+import { defaultOptions } from '../../../../operator/options.ts';
 import {
+  DEFAULT_POD_NETWORK,
   needsIpv6,
   resolvePodNetwork,
   vpcCniEnvironment,
@@ -19,6 +21,11 @@ const UNREADABLE: VpcCniEnvironment = { readable: false, why: 'the operator may 
 const DEFAULT_SELECTION = { labelKey: 'k8s.amazonaws.com/eniConfig', annotationKey: 'k8s.amazonaws.com/eniConfig' };
 
 describe('resolvePodNetwork', () => {
+  test("the option defaults, with aws-node unreadable, are DEFAULT_POD_NETWORK (EKS's own behaviour)", () => {
+    const options = defaultOptions({ clusterName: 'c', region: 'us-west-2' });
+    expect(resolvePodNetwork(options, UNREADABLE, true).network).toEqual(DEFAULT_POD_NETWORK);
+  });
+
   test.each<[string, Partial<PodNetworkOptions>, VpcCniEnvironment, boolean, object]>([
     [
       'auto, aws-node unreadable: IPv4, custom networking only for nodes the CNI marks (as EKS)',

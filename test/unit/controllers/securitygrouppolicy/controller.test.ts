@@ -11,13 +11,15 @@ import {
 import { policyValidity } from '../../../../operator/controllers/pod/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
-import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
-import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
+import { DEFAULT_POD_NETWORK } from '../../../../operator/controllers/podnetwork/index.ts';
 
 const LABEL = 'trunking.sgp-operator.io/has-policies';
-let kube: PodsFakeKube;
-let ec2: PodsFakeEc2;
-let recorder: PodsFakeRecorder;
+let kube: FakeKube;
+let ec2: EmulatedEc2;
+let vpc: TestVpc;
+let recorder: FakeRecorder;
 let clock: FakeClock;
 let reconciler: SecurityGroupPolicyReconciler;
 
@@ -30,16 +32,22 @@ function policy(name: string, groupIds: string[]): SecurityGroupPolicy {
   };
 }
 
+/** A group with a chosen id in the cluster's VPC. */
+function addGroup(id: string): void {
+  ec2.control.addSecurityGroup({ vpcId: vpc.vpcId, id, name: id });
+}
+
 function stored(name: string): SecurityGroupPolicy | undefined {
   return kube.stored<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy, `payments/${name}`);
 }
 
 beforeEach(() => {
-  kube = new PodsFakeKube();
-  ec2 = new PodsFakeEc2();
-  recorder = new PodsFakeRecorder();
+  kube = new FakeKube();
+  ec2 = new EmulatedEc2();
+  vpc = ec2.seedVpc({ podGroups: 0 });
+  recorder = new FakeRecorder();
   clock = new FakeClock();
-  ec2.addGroup('sg-0000000a');
+  addGroup('sg-0000000a');
   kube.seed(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments' } });
   for (const [name, app] of [
     ['db-0', 'db'],
@@ -56,7 +64,7 @@ beforeEach(() => {
     client: kube,
     recorder,
     clock,
-    cluster: { clusterName: 'test', vpcId: 'vpc-1' },
+    cluster: { clusterName: 'test', vpcId: vpc.vpcId, podNetwork: DEFAULT_POD_NETWORK },
     groups: new SecurityGroupLookup(ec2, clock),
     policies: kube.reader<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy),
     pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
@@ -82,7 +90,7 @@ function grant(
 describe('SecurityGroupPolicyReconciler', () => {
   test('a valid policy: conditions, resolved groups, matched pods, namespace label', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     const p = stored('db');
     expect(p?.status).toMatchObject({ observedGeneration: 1, resolvedGroupIds: ['sg-0000000a'], matchedPods: 2 });
     expect(p?.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
@@ -97,13 +105,12 @@ describe('SecurityGroupPolicyReconciler', () => {
   test('a missing group: Valid=False with the reason, one Warning, re-checked later; other policies unaffected', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000dead']));
     kube.seed(Kinds.SecurityGroupPolicy, policy('ok', ['sg-0000000a']));
-    const result = await reconciler.reconcile('payments/db', podsReconcileContext());
-    await reconciler.reconcile('payments/db', podsReconcileContext());
-    await reconciler.reconcile('payments/ok', podsReconcileContext());
+    const result = await reconciler.reconcile('payments/db', reconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
+    await reconciler.reconcile('payments/ok', reconcileContext());
 
     const valid = stored('db')?.status?.conditions?.find((c) => c.type === 'Valid');
-    const message =
-      'SecurityGroupPolicy payments/db names sg-0000dead, which does not exist in vpc-1; fix spec.securityGroups.groupIds or create the group';
+    const message = `SecurityGroupPolicy payments/db names sg-0000dead, which does not exist in ${vpc.vpcId}; fix spec.securityGroups.groupIds or create the group`;
     expect(valid).toMatchObject({ status: 'False', reason: 'GroupsNotFound', message });
     expect(result).toEqual({ requeueAfterMs: REVALIDATE_INVALID_MS });
     expect(recorder.events).toEqual([
@@ -117,33 +124,33 @@ describe('SecurityGroupPolicyReconciler', () => {
     expect(stored('ok')?.status?.conditions?.find((c) => c.type === 'Valid')?.status).toBe('True');
 
     // The user creates the group; the periodic re-check finds it.
-    ec2.addGroup('sg-0000dead');
+    addGroup('sg-0000dead');
     clock.advance(REVALIDATE_INVALID_MS);
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
     expect(recorder.reasons()).toEqual(['SecurityGroupPolicyInvalid', 'SecurityGroupPolicyValid']);
   });
 
   test('EC2 answers are reused: reconciles on pod churn do not call DescribeSecurityGroups again', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    for (let i = 0; i < 5; i++) await reconciler.reconcile('payments/db', podsReconcileContext());
+    for (let i = 0; i < 5; i++) await reconciler.reconcile('payments/db', reconcileContext());
     expect(ec2.callsOf('describeSecurityGroups')).toEqual([{ groupIds: ['sg-0000000a'], vpcId: undefined }]);
   });
 
   test('the namespace label goes with the last policy', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     kube.remove(Kinds.SecurityGroupPolicy, 'payments/db');
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(kube.stored<KubeObject>(Kinds.Namespace, 'payments')?.metadata.labels).toEqual({});
   });
 
   test('a group no grant allows: Valid=False GroupsNotGranted, a SecurityGroupNotGranted Warning, no EC2 call', async () => {
-    ec2.addGroup('sg-0000000b');
+    addGroup('sg-0000000b');
     kube.seed(Kinds.SecurityGroupGrant, grant('payments-db', { names: ['payments'] }, ['sg-0000000a']));
     kube.seed(Kinds.SecurityGroupGrant, grant('shared-cache', { names: ['orders'] }, ['sg-0000000b']));
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a', 'sg-0000000b']));
-    const result = await reconciler.reconcile('payments/db', podsReconcileContext());
+    const result = await reconciler.reconcile('payments/db', reconcileContext());
 
     const message =
       'SecurityGroupPolicy payments/db names security group sg-0000000b, which no SecurityGroupGrant allows in ' +
@@ -168,21 +175,21 @@ describe('SecurityGroupPolicyReconciler', () => {
 
     // The admin widens the grant: the next reconcile (a grant change re-queues it) finds the policy valid.
     kube.seed(Kinds.SecurityGroupGrant, grant('shared-cache', { names: ['orders', 'payments'] }, ['sg-0000000b']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
     expect(recorder.reasons()).toEqual(['SecurityGroupNotGranted', 'SecurityGroupPolicyValid']);
   });
 
   test('a grant covering the namespace by label allows the group; without grants every group is allowed', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
 
     kube.seed(
       Kinds.SecurityGroupGrant,
       grant('tier-data', { selector: { matchLabels: { tier: 'data' } } }, ['sg-0000000a']),
     );
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db')?.status?.conditions?.find((c) => c.type === 'Valid')?.reason).toBe('GroupsNotGranted');
 
     kube.seed(Kinds.Namespace, {
@@ -190,7 +197,7 @@ describe('SecurityGroupPolicyReconciler', () => {
       kind: 'Namespace',
       metadata: { name: 'payments', labels: { tier: 'data', [LABEL]: 'true' } },
     });
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
   });
 
@@ -203,7 +210,7 @@ describe('SecurityGroupPolicyReconciler', () => {
     };
     kube.seed(Kinds.SecurityGroupGrant, tagGrant);
     kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db')?.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
       ['Valid', 'Unknown', 'GrantNotResolved'],
       ['Ready', 'False', 'GrantNotResolved'],
@@ -215,7 +222,7 @@ describe('SecurityGroupPolicyReconciler', () => {
       ...tagGrant,
       status: { observedGeneration: 1, resolvedGroupIds: ['sg-0000000a'] },
     });
-    await reconciler.reconcile('payments/db', podsReconcileContext());
+    await reconciler.reconcile('payments/db', reconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
     expect(recorder.events).toEqual([]);
   });

@@ -4,12 +4,16 @@ import type { Instance } from '../../../../operator/aws/index.ts';
 import {
   branchSubnetProblem,
   desiredTrunkGroups,
+  isStale,
   knownSubnet,
   nodeNetworkState,
-  trunkCreateSpec,
+  recheckAfterMs,
+  trunkPlacement,
   withPrimaryFromCniNode,
+  type TrunkPlacement,
 } from '../../../../operator/controllers/trunkinterface/pod-network.ts';
 import type { TrunkStatus } from '../../../../operator/controllers/trunkinterface/status.ts';
+import type { NodePodNetwork } from '../../../../operator/controllers/podnetwork/index.ts';
 
 const tracking = { tcpEstablishedTimeout: 3600, udpTimeout: 45 };
 const instance: Instance = {
@@ -41,24 +45,82 @@ const trunk = (status: TrunkStatus): TrunkInterface => ({
   status,
 });
 
-describe('trunkCreateSpec', () => {
-  test('without an ENIConfig: the node subnet, the primary ENI groups and its connection tracking', () => {
-    expect(trunkCreateSpec(instance, undefined)).toEqual({
-      subnetId: 'subnet-node',
-      securityGroupIds: ['sg-node-a', 'sg-node-b'],
-      connectionTracking: tracking,
-    });
+const onEniConfig: NodePodNetwork = {
+  kind: 'eni-config',
+  name: 'pods-a',
+  subnetId: 'subnet-pods',
+  securityGroups: ['sg-pods'],
+};
+const missing: NodePodNetwork = {
+  kind: 'problem',
+  reason: 'ENIConfigNotFound',
+  message: 'ENIConfig pods-a is missing',
+};
+
+describe('trunkPlacement: where a trunk not made yet goes', () => {
+  test.each<[string, NodePodNetwork, { isBlocking: boolean; message: string } | undefined, TrunkPlacement]>([
+    ["the node's own subnet", { kind: 'node-subnet' }, undefined, { kind: 'node-subnet' }],
+    [
+      'an ignored ENIConfig (custom networking off): the node subnet',
+      { kind: 'node-subnet', warning: 'ignored' },
+      undefined,
+      { kind: 'node-subnet' },
+    ],
+    [
+      "the ENIConfig's subnet and groups",
+      onEniConfig,
+      undefined,
+      { kind: 'eni-config', subnetId: 'subnet-pods', securityGroupIds: ['sg-pods'] },
+    ],
+    [
+      'a subnet without the IPv6 block branch ENIs need does not hold the trunk back',
+      onEniConfig,
+      { isBlocking: false, message: 'no IPv6 block' },
+      { kind: 'eni-config', subnetId: 'subnet-pods', securityGroupIds: ['sg-pods'] },
+    ],
+    [
+      'an ENIConfig subnet in another zone: wait, saying why',
+      onEniConfig,
+      { isBlocking: true, message: 'subnet-pods is in us-west-2b' },
+      { kind: 'wait', message: 'subnet-pods is in us-west-2b' },
+    ],
+    [
+      'a missing ENIConfig: wait',
+      missing,
+      { isBlocking: true, message: 'ENIConfig pods-a is missing' },
+      { kind: 'wait', message: 'ENIConfig pods-a is missing' },
+    ],
+  ])('%s', (_name, decision, problem, expected) => {
+    expect(trunkPlacement(decision, problem)).toEqual(expected);
   });
-  test("with an ENIConfig: its subnet and groups; no groups in it means the primary's", () => {
-    expect(trunkCreateSpec(instance, { subnetId: 'subnet-pods', securityGroupIds: ['sg-pods'] })).toEqual({
-      subnetId: 'subnet-pods',
-      securityGroupIds: ['sg-pods'],
-      connectionTracking: tracking,
-    });
-    expect(trunkCreateSpec(instance, { subnetId: 'subnet-pods', securityGroupIds: [] }).securityGroupIds).toEqual([
-      'sg-node-a',
-      'sg-node-b',
-    ]);
+});
+
+describe('isStale: a view taken before status knew the trunk subnet is taken again', () => {
+  const ready: TrunkStatus = { state: 'Ready', subnetId: 'subnet-node', subnetCidr: '10.0.0.0/24' };
+  test.each<[string, NodePodNetwork, string | undefined, TrunkStatus, boolean]>([
+    ['node subnet, taken before the trunk was Ready', { kind: 'node-subnet' }, undefined, ready, true],
+    ['node subnet, taken with the subnet known', { kind: 'node-subnet' }, 'subnet-node', ready, false],
+    ['node subnet, the trunk found in another subnet', { kind: 'node-subnet' }, 'subnet-old', ready, true],
+    ["an ENIConfig: its subnet does not depend on the trunk's", onEniConfig, 'subnet-pods', ready, false],
+    ['a problem: nothing to look at again', missing, undefined, ready, false],
+  ])('%s', (_name, decision, target, status, expected) => {
+    expect(isStale({ decision, target }, status)).toBe(expected);
+  });
+});
+
+describe('recheckAfterMs', () => {
+  const condition = (status: 'True' | 'False'): TrunkStatus => ({
+    conditions: [
+      { type: 'PodNetworkReady', status, reason: 'r', message: 'm', lastTransitionTime: '2026-03-01T00:00:00Z' },
+    ],
+  });
+  test.each<[string, number, TrunkStatus, number]>([
+    ['no pod network condition: as asked', 900_000, {}, 900_000],
+    ['pod network fine: as asked', 900_000, condition('True'), 900_000],
+    ['a pod network problem: within a minute', 900_000, condition('False'), 60_000],
+    ['a problem, asked sooner: sooner', 5_000, condition('False'), 5_000],
+  ])('%s', (_name, ms, status, expected) => {
+    expect(recheckAfterMs(ms, status)).toBe(expected);
   });
 });
 
