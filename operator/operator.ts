@@ -19,6 +19,7 @@ import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
 import { controllerSettings, type ControllerDeps, type CooldownSource } from './controllers/deps.ts';
 import { createCooldownSource } from './controllers/branchinterface/index.ts';
 import { registerControllers } from './controllers/index.ts';
+import { detectPodNetwork } from './controllers/podnetwork/index.ts';
 import { OperatorError } from './errors.ts';
 import {
   createEventRecorder,
@@ -103,6 +104,8 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
   });
 
   const vpcId = options.vpcId ?? (await discoverVpcId(client, ec2, log));
+  // IPv6, dual-stack, custom networking: the options, and for `auto` the VPC CNI's aws-node DaemonSet.
+  const podNetwork = await detectPodNetwork(client, options, log);
   // The ConfigMap kube-system/amazon-vpc-cni (key branch-eni-cooldown) sets the live value, as on EKS.
   const cooldown =
     overrides.cooldown ??
@@ -123,6 +126,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       ...(options.trunkAssociationAccountId === undefined
         ? {}
         : { trunkAssociationAccountId: options.trunkAssociationAccountId }),
+      podNetwork,
     },
     cooldown,
     settings,
@@ -151,6 +155,9 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
     cluster: options.clusterName,
     vpc: vpcId,
     region: options.region,
+    ipFamily: podNetwork.ipFamily,
+    dualStack: podNetwork.isDualStack,
+    customNetworking: podNetwork.customNetworking.mode,
     leaderElection: options.leaderElect,
     webhooks: options.enableWebhooks,
     identity,

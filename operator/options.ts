@@ -66,6 +66,14 @@ export interface Options {
   strictPodEniResource: boolean;
   /** '' keeps branch ENIs in their node's subnet. */
   podSubnetTagKey: string;
+  /** auto: from the aws-node DaemonSet (ENABLE_IPv6). */
+  ipFamily: 'auto' | 'ipv4' | 'ipv6';
+  dualStackBranchEnis: boolean;
+  /** auto: from the aws-node DaemonSet (AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG). */
+  customNetworking: 'auto' | 'enabled' | 'disabled';
+  /** undefined: from the aws-node DaemonSet, else the CNI's default key. */
+  eniConfigLabelKey: string | undefined;
+  eniConfigAnnotationKey: string | undefined;
   vpcRefreshIntervalSeconds: number;
   /** Seconds between leak sweeps (--leak-sweep-interval-seconds). */
   leakSweepIntervalSeconds: number;
@@ -304,6 +312,22 @@ function crossChecks(values: ReadonlyMap<string, Value | undefined>): OptionProb
         'allow-list every annotation would be refused; list the groups pods may ask for, or turn the feature off',
     });
   }
+  if (values.get('ip-family') === 'ipv6' && values.get('dual-stack-branch-enis') === true) {
+    problems.push({
+      flag: 'dual-stack-branch-enis',
+      message:
+        'is for IPv4 clusters: with --ip-family=ipv6 every branch ENI already gets an IPv6 address next to its ' +
+        'IPv4 one; drop one of the two',
+    });
+  }
+  if (values.get('ip-family') === 'ipv6' && values.get('custom-networking') === 'enabled') {
+    problems.push({
+      flag: 'custom-networking',
+      message:
+        'is not available with --ip-family=ipv6: the VPC CNI runs custom networking for IPv4 only; use ' +
+        '--custom-networking=disabled (or auto), or an IPv4 cluster',
+    });
+  }
   const ports = ['metrics-bind-address', 'health-probe-bind-address', 'webhook-bind-address']
     .map((flag) => ({ flag, address: values.get(flag) as BindAddress | undefined }))
     .filter((entry) => entry.address !== undefined && entry.address.port !== 0);
@@ -364,6 +388,11 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     enableWebhooks: bool('enable-webhooks'),
     strictPodEniResource: bool('strict-pod-eni-resource'),
     podSubnetTagKey: defaulted('pod-subnet-tag-key'),
+    ipFamily: defaulted('ip-family') as Options['ipFamily'],
+    dualStackBranchEnis: bool('dual-stack-branch-enis'),
+    customNetworking: defaulted('custom-networking') as Options['customNetworking'],
+    eniConfigLabelKey: text('eni-config-label-key') || undefined,
+    eniConfigAnnotationKey: text('eni-config-annotation-key') || undefined,
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
     leakSweepIntervalSeconds: count('leak-sweep-interval-seconds'),
     enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),

@@ -128,7 +128,15 @@ export class Emulator {
     }
     const target = action.startsWith('Describe') ? undefined : this.#targetOf(params);
     const body = this.#run(definition, params);
-    if (target) this.#mutations.push({ seq: this.#mutations.length + 1, atMs: this.store.now(), action, ...target });
+    if (target) {
+      this.#mutations.push({
+        seq: this.#mutations.length + 1,
+        atMs: this.store.now(),
+        action,
+        ...target,
+        ...createdBy(body),
+      });
+    }
     if (fault) throw new Ec2Fault(fault.code, fault.message, fault.status);
     return body;
   }
@@ -167,4 +175,18 @@ export class Emulator {
     this.#idempotency.set(key, { fingerprint, body });
     return body;
   }
+}
+
+/** A create acts on the ENI it makes: its id and its tags as created. */
+function createdBy(body: XmlObject): Pick<MutationRecord, 'networkInterfaceId' | 'tags'> {
+  const eni = body.networkInterface;
+  if (eni === undefined || typeof eni !== 'object' || Array.isArray(eni)) return {};
+  const id = eni.networkInterfaceId;
+  const tagSet = Array.isArray(eni.tagSet) ? eni.tagSet : [];
+  const tags = Object.fromEntries(
+    tagSet.flatMap((tag) =>
+      tag !== null && typeof tag === 'object' && !Array.isArray(tag) ? [[String(tag.key), String(tag.value)]] : [],
+    ),
+  );
+  return typeof id === 'string' ? { networkInterfaceId: id, tags } : {};
 }

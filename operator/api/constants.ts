@@ -59,6 +59,23 @@ export const BRANCH_FINALIZER = 'trunking.sgp-operator.io/branch-cleanup';
  */
 export const DEFAULT_POD_SUBNET_TAG_KEY = 'kubernetes.io/role/cni';
 
+/** CNINode feature the VPC CNI patches in (value: the node's ENIConfig name) when it runs custom networking. */
+export const CUSTOM_NETWORKING_FEATURE = 'CustomNetworking';
+/**
+ * How the VPC CNI names a node's ENIConfig when custom networking is on (pkg/eniconfig): a label that
+ * overrides everything, then the annotation ENI_CONFIG_ANNOTATION_DEF, then the label ENI_CONFIG_LABEL_DEF,
+ * else the ENIConfig named "default". EKS's controller also reads its own label.
+ */
+export const EXTERNAL_ENI_CONFIG_LABEL = 'vpc.amazonaws.com/externalEniConfig';
+export const DEFAULT_ENI_CONFIG_ANNOTATION_KEY = 'k8s.amazonaws.com/eniConfig';
+export const DEFAULT_ENI_CONFIG_LABEL_KEY = 'k8s.amazonaws.com/eniConfig';
+export const DEFAULT_ENI_CONFIG_NAME = 'default';
+export const EKS_ENI_CONFIG_LABEL = 'vpc.amazonaws.com/eniConfig';
+/** The VPC CNI's DaemonSet and container, whose environment says how the CNI runs. */
+export const VPC_CNI_DAEMONSET_NAMESPACE = 'kube-system';
+export const VPC_CNI_DAEMONSET_NAME = 'aws-node';
+export const VPC_CNI_CONTAINER_NAME = 'aws-node';
+
 /** Namespace label the operator sets on every namespace holding at least one SecurityGroupPolicy. */
 export const POLICY_NAMESPACE_LABEL = 'trunking.sgp-operator.io/has-policies';
 

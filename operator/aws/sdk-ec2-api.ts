@@ -54,6 +54,7 @@ import {
   toInstance,
   toInstanceTypeNetworkInfo,
   toNetworkInterface,
+  toSdkConnectionTracking,
   toSdkTags,
   toSecurityGroup,
   toSubnet,
@@ -284,6 +285,10 @@ export class SdkEc2Api implements Ec2Api {
             // An empty list would be dropped by the serializer anyway; omitting it lets EC2 apply the VPC default SG.
             ...(input.securityGroupIds.length === 0 ? {} : { Groups: input.securityGroupIds }),
             ...(input.interfaceType === undefined ? {} : { InterfaceType: input.interfaceType }),
+            ...(input.ipv6AddressCount === undefined ? {} : { Ipv6AddressCount: input.ipv6AddressCount }),
+            ...(input.connectionTracking === undefined
+              ? {}
+              : { ConnectionTrackingSpecification: toSdkConnectionTracking(input.connectionTracking) }),
             TagSpecifications: [{ ResourceType: 'network-interface', Tags: toSdkTags(input.tags) }],
             ClientToken: input.clientToken,
           }),

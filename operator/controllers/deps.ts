@@ -8,6 +8,7 @@ import type { LimitsProvider } from '../limits/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Options } from '../options.ts';
 import type { SecurityGroupAnnotationRule } from './pod/annotation-groups.ts';
+import type { PodNetwork } from './podnetwork/settings.ts';
 
 export interface ClusterSettings {
   /** Cluster name: in ENI tags and sweep filters. */
@@ -15,6 +16,8 @@ export interface ClusterSettings {
   vpcId: string;
   /** Account to grant INSTANCE-ATTACH on trunks and branches (two-identity mode); undefined with one identity. */
   trunkAssociationAccountId?: string;
+  /** IP family, dual-stack and custom networking, decided at start (podnetwork/resolvePodNetwork). */
+  podNetwork: PodNetwork;
 }
 
 /** The live branch ENI cooldown (ConfigMap kube-system/amazon-vpc-cni key branch-eni-cooldown, min 30 s). */

@@ -23,6 +23,7 @@ import type {
   Ec2EmulatorOptions,
   EmulatorControl,
   MutationRecord,
+  SeedConnectionTracking,
 } from '../../hack/ec2-emulator/types.ts';
 import { SdkEc2Api } from '../../operator/aws/sdk-ec2-api.ts';
 import type { CallOptions, Ec2Api } from '../../operator/aws/index.ts';
@@ -197,12 +198,19 @@ export class EmulatedEc2 implements Ec2Api {
     };
   }
 
-  /** A running instance in `vpc`'s first subnet (or `subnetId`) with the node group on its primary ENI. */
-  launchNode(vpc: TestVpc, options: { instanceType?: string; subnetId?: string } = {}): string {
+  /**
+   * A running instance in `vpc`'s first subnet (or `subnetId`) with the node group on its primary ENI (and
+   * `connectionTracking`'s idle timeouts on it, when given).
+   */
+  launchNode(
+    vpc: TestVpc,
+    options: { instanceType?: string; subnetId?: string; connectionTracking?: SeedConnectionTracking } = {},
+  ): string {
     return this.control.launchInstance({
       instanceType: options.instanceType ?? 'm5.large',
       subnet: options.subnetId ?? vpc.subnetId,
       securityGroups: [vpc.nodeGroupId],
+      ...(options.connectionTracking === undefined ? {} : { connectionTracking: options.connectionTracking }),
     }).id;
   }
 

@@ -57,6 +57,10 @@ export interface AddNodeOptions {
   /** Default 'none'. */
   optIn?: OptIn;
   labels?: Record<string, string>;
+  /** More CNINode features, as ipamd patches them in (CustomNetworking naming the node's ENIConfig). */
+  features?: { name: string; value?: string }[];
+  /** Connection-tracking timeouts of the instance's primary ENI. */
+  connectionTracking?: { tcpEstablishedTimeout?: number; udpStreamTimeout?: number; udpTimeout?: number };
 }
 
 export interface WorldOperatorOptions {
@@ -155,6 +159,7 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
         instanceType,
         subnet: placement.subnetId,
         securityGroups: [groups['node-group'] ?? ''],
+        ...(options.connectionTracking === undefined ? {} : { connectionTracking: options.connectionTracking }),
       });
       await client.create(
         Kinds.Node,
@@ -164,17 +169,20 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
         }),
       );
       await client.mergePatchStatus(Kinds.Node, name, nodeStatus());
-      if (options.optIn === 'cninode-feature') {
-        // What the VPC CNI's ipamd does with ENABLE_POD_ENI=true: patch the feature into the operator's CNINode.
+      // What the VPC CNI's ipamd does: patch its features into the operator's CNINode (SecurityGroupsForPods with
+      // ENABLE_POD_ENI=true, CustomNetworking with the ENIConfig it resolved).
+      const features = [
+        ...(options.features ?? []),
+        ...(options.optIn === 'cninode-feature' ? [{ name: SECURITY_GROUPS_FOR_PODS_FEATURE }] : []),
+      ];
+      if (features.length > 0) {
         await eventually(
           async () => {
             if (!(await client.get<CNINode>(Kinds.CNINode, name))) throw new Error('no CNINode yet');
           },
           { waitingFor: `CNINode ${name}` },
         );
-        await client.mergePatch(Kinds.CNINode, name, {
-          spec: { features: [{ name: SECURITY_GROUPS_FOR_PODS_FEATURE }] },
-        });
+        await client.mergePatch(Kinds.CNINode, name, { spec: { features } });
       }
       return { instanceId: instance.id };
     },

@@ -31,6 +31,7 @@ const schema = (store: Store): FilterSchema<NetworkInterface> => ({
     'addresses.private-ip-address': (eni) => eni.privateIpAddresses,
     'addresses.primary': (eni) =>
       eni.privateIpAddresses.length > 0 ? [true, ...eni.privateIpAddresses.slice(1).map(() => false)] : [],
+    'ipv6-addresses.ipv6-address': (eni) => eni.ipv6Addresses,
     'mac-address': (eni) => eni.macAddress,
     'owner-id': () => store.config.accountId,
     'requester-managed': () => false,

@@ -51,6 +51,12 @@ export const ID_KINDS = {
     notFound: 'InvalidVpcCidrBlockAssociationID.NotFound',
     noun: 'vpc cidr block association ID',
   },
+  subnetCidr: {
+    prefix: 'subnet-cidr-assoc',
+    malformed: 'InvalidSubnetCidrBlockAssociationId.Malformed',
+    notFound: 'InvalidSubnetCidrBlockAssociationID.NotFound',
+    noun: 'subnet cidr block association ID',
+  },
 } as const;
 
 export type IdKind = keyof typeof ID_KINDS;

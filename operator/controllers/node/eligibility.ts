@@ -64,6 +64,13 @@ export function nodeEligibility({ node, cniNode, limits }: EligibilityInput): El
       `node ${name} is an EKS Auto Mode node (${COMPUTE_TYPE_LABEL}=auto); AWS manages its pod ENIs, skipping it`,
     );
   }
+  const managedBy = cniNode?.spec?.managedBy;
+  if (managedBy !== undefined && managedBy !== 'vpc-resource-controller') {
+    return skipped(
+      'auto-mode',
+      `node ${name}'s CNINode is managed by ${managedBy} (spec.managedBy); that controller owns its pod ENIs, skipping it`,
+    );
+  }
   if (computeType === 'fargate' || (node.spec?.providerID ?? '').includes('/fargate-')) {
     return skipped(
       'fargate',

@@ -1,10 +1,10 @@
 /**
- * (no trunk) → Attaching: CreateNetworkInterface with InterfaceType trunk, in the instance's subnet with the
- * primary ENI's groups. No orphans: the ENI carries our tags (owner, cluster, instance, node), so a crash
- * right after the create finds it again by tag on the next pass (gather.ts) and attaches it, or deletes it
- * as a stray. Its id goes to status before the next EC2 call.
- */
-import { TRUNK_ENI_DESCRIPTION } from '../../api/constants.ts';
+ * (no trunk) → Attaching: CreateNetworkInterface with InterfaceType trunk where the plan places it (the
+ * instance's subnet with the primary ENI's groups, or the node's ENIConfig's subnet and groups), with the
+ * primary ENI's connection tracking (docs/networks.md#connection-tracking). No orphans: the ENI carries our
+ * tags (owner, cluster, instance, node), so a crash right after the create finds it again by tag on the next
+ * pass (gather.ts) and attaches it, or deletes it as a stray. Its id goes to status before the next EC2 call.
+ */ import { TRUNK_ENI_DESCRIPTION } from '../../api/constants.ts';
 import type { NetworkInterface } from '../../aws/index.ts';
 import { clientToken, trunkEniTags } from '../../aws/index.ts';
 import { createAttempt } from './attempts.ts';
@@ -30,6 +30,7 @@ export async function createTrunkEni(
         securityGroupIds: step.securityGroupIds,
         description: TRUNK_ENI_DESCRIPTION,
         interfaceType: 'trunk',
+        ...(step.connectionTracking === undefined ? {} : { connectionTracking: step.connectionTracking }),
         tags: trunkEniTags({
           clusterName: deps.cluster.clusterName,
           instanceId: trunk.spec.instanceId,

@@ -1,11 +1,11 @@
 /**
  * What EC2 says about the instance and its trunk, for the plan (plan.ts): the instance, our trunk ENIs for
- * it (by tag, so a crash right after a create finds the ENI again), and an attached trunk someone else made.
+ * it (by tag, so a crash right after a create finds the ENI again), and an attached trunk someone else made;
+ * beside them what the reconciler already knows: the type's limits and where a new trunk goes.
  */
 import type { TrunkInterface } from '../../api/types.ts';
 import type { CallOptions } from '../../aws/index.ts';
 import { ignoreNotFound, trunkEnisFilter } from '../../aws/index.ts';
-import type { InstanceTypeLimits } from '../../limits/index.ts';
 import { attachedTrunkId, chooseTrunk, type TrunkFacts } from './plan.ts';
 import { recordedSubnet } from './status.ts';
 import type { TrunkStepDeps } from './step.ts';
@@ -14,7 +14,7 @@ import type { TrunkStepDeps } from './step.ts';
 export async function gatherTrunkFacts(
   deps: Pick<TrunkStepDeps, 'ec2' | 'cluster'>,
   trunk: TrunkInterface,
-  limits: InstanceTypeLimits,
+  given: Pick<TrunkFacts, 'limits' | 'placement'>,
   call: CallOptions,
 ): Promise<TrunkFacts | undefined> {
   const instanceId = trunk.spec.instanceId;
@@ -28,7 +28,8 @@ export async function gatherTrunkFacts(
       : candidates.trunk;
   return {
     instance,
-    limits,
+    limits: given.limits,
+    placement: given.placement,
     trunk: current,
     strays: candidates.strays,
     subnet: recordedSubnet(trunk.status, instance.vpcId),

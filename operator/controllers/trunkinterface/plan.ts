@@ -3,15 +3,18 @@
  * reconciler gathers the facts, asks for one step, performs it, updates the facts and asks again, so a crash
  * between any two EC2 calls resumes at the right step on the next reconcile.
  *
- * Order, as EKS does it: create (InterfaceType trunk, the primary ENI's groups, the instance's subnet) →
- * attach at the highest free device index (ipamd fills from the lowest, so the two rarely race) →
- * DeleteOnTermination → wait until attached → learn the subnet CIDRs.
+ * Order, as EKS does it: create (InterfaceType trunk, the instance's subnet, the primary ENI's groups and
+ * connection tracking; with custom networking the ENIConfig's subnet and groups, and no create at all while
+ * the node's ENIConfig is unusable: docs/networks.md#custom-networking-eniconfig) → attach at the highest
+ * free device index (ipamd fills from the lowest, so the two rarely race) → DeleteOnTermination → wait until
+ * attached → learn the subnet CIDRs.
  * A trunk already on the instance is adopted, never replaced; EC2 allows one trunk per instance and the
  * VPC CNI would not know a second one.
  */
-import type { Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
+import type { ConnectionTracking, Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
 import type { InstanceTypeLimits } from '../../limits/index.ts';
 import { freeDeviceIndex } from '../../limits/index.ts';
+import type { TrunkPlacement } from './pod-network.ts';
 
 /** Waiting for an instance to run. (A slot, quota or permission the user must fix: OutsideFixError.) */
 export const INSTANCE_WAIT_MS = 15_000;
@@ -28,12 +31,21 @@ export interface TrunkFacts {
   strays: string[];
   /** The trunk's subnet, once described. */
   subnet: Subnet | undefined;
+  /** Where a new trunk goes: the node's subnet, its ENIConfig's, or nowhere yet (./pod-network.ts). */
+  placement: TrunkPlacement;
 }
 
 export type TrunkStep =
   | { kind: 'wait-instance'; message: string }
+  | { kind: 'wait-pod-network'; message: string }
   | { kind: 'delete-stray'; eniId: string }
-  | { kind: 'create'; subnetId: string; securityGroupIds: string[]; message: string }
+  | {
+      kind: 'create';
+      subnetId: string;
+      securityGroupIds: string[];
+      connectionTracking?: ConnectionTracking;
+      message: string;
+    }
   | { kind: 'attach'; eniId: string; deviceIndex: number; networkCardIndex: number }
   | { kind: 'no-free-slot'; eniId: string | undefined; message: string }
   | { kind: 'set-delete-on-termination'; eniId: string; attachmentId: string }
@@ -53,14 +65,15 @@ export function nextTrunkStep(facts: TrunkFacts): TrunkStep {
   if (stray !== undefined) return { kind: 'delete-stray', eniId: stray };
 
   if (trunk === undefined) {
+    const placement = facts.placement;
+    if (placement.kind === 'wait') return { kind: 'wait-pod-network', message: placement.message };
     const slot = trunkSlot(instance, limits);
     if (slot === undefined) return noFreeSlot(instance, limits, undefined);
-    const primary = primaryInterface(instance);
+    const spec = trunkCreateSpec(instance, placement);
     return {
       kind: 'create',
-      subnetId: instance.subnetId,
-      securityGroupIds: [...(primary?.securityGroupIds ?? [])].sort(),
-      message: `creating trunk ENI for instance ${instance.id} in ${instance.subnetId}`,
+      ...spec,
+      message: `creating trunk ENI for instance ${instance.id} in ${spec.subnetId}`,
     };
   }
 
@@ -87,6 +100,31 @@ export function nextTrunkStep(facts: TrunkFacts): TrunkStep {
     return { kind: 'describe-subnet', subnetId: trunk.subnetId };
   }
   return { kind: 'ready', trunk, subnet: facts.subnet };
+}
+
+export interface TrunkCreateSpec {
+  subnetId: string;
+  securityGroupIds: string[];
+  connectionTracking?: ConnectionTracking;
+}
+
+/**
+ * The CreateNetworkInterface of a new trunk: always with the primary ENI's connection-tracking timeouts, as
+ * EKS's controller copies them.
+ */
+export function trunkCreateSpec(
+  instance: Instance,
+  placement: Exclude<TrunkPlacement, { kind: 'wait' }>,
+): TrunkCreateSpec {
+  const primary = primaryInterface(instance);
+  const primaryGroups = primary?.securityGroupIds ?? [];
+  const isEniConfig = placement.kind === 'eni-config';
+  const groups = isEniConfig && placement.securityGroupIds.length > 0 ? placement.securityGroupIds : primaryGroups;
+  return {
+    subnetId: isEniConfig ? placement.subnetId : instance.subnetId,
+    securityGroupIds: [...groups].sort(),
+    ...(primary?.connectionTracking === undefined ? {} : { connectionTracking: primary.connectionTracking }),
+  };
 }
 
 /** The primary ENI: device 0 on card 0 (its groups are the node's default groups). */

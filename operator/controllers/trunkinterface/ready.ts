@@ -1,6 +1,7 @@
 /**
  * The last steps: learn the trunk subnet's CIDRs (the VPC CNI needs them in every pod's annotation), then
- * record the trunk Ready with everything the branch side reads from status.
+ * record the trunk Ready with everything the branch side reads from status (the primary ENI's groups and
+ * connection tracking included).
  */
 import { Ec2NotFoundError } from '../../aws/index.ts';
 import type { TrunkStep } from './plan.ts';
@@ -31,7 +32,7 @@ export function recordReady(context: TrunkStepContext, step: Extract<TrunkStep, 
       reason: 'TrunkAttached',
       message: `trunk ENI ${step.trunk.id} is attached to ${context.trunk.spec.instanceId} at device index ${step.trunk.attachment?.deviceIndex ?? '?'}`,
     },
-    readyFields(step.trunk, step.subnet),
+    readyFields(step.trunk, step.subnet, context.facts.instance),
   );
   return { next: 'done', result: { trunk: context.trunk, status } };
 }

@@ -1,21 +1,22 @@
 /**
  * Bringing a node's trunk ENI up (docs/lifecycle.md): gather what EC2 says (gather.ts), ask the pure plan
  * for the next step (plan.ts), run it (one file per step), and record progress in status before the next
- * EC2 call; repeat. Waiting (instance pending, attachment in progress) returns requeueAfterMs instead of
- * sleeping. A crash between any two EC2 calls resumes at the right step: every ENI we create carries our tags
- * and is found again by them, and a failed attempt's unattached ENI is deleted before the error goes up
- * (attempts.ts).
+ * EC2 call; repeat. Where a new trunk goes comes from the caller, which read the node's ENIConfig
+ * (pod-network-sync.ts). Waiting (instance pending, the node's ENIConfig unusable, attachment in progress)
+ * returns requeueAfterMs instead of sleeping. A crash between any two EC2 calls resumes at the right step:
+ * every ENI we create carries our tags and is found again by them, and a failed attempt's unattached ENI is
+ * deleted before the error goes up (attempts.ts).
  */
 import type { TrunkInterface } from '../../api/types.ts';
 import { OperatorError, OutsideFixError } from '../../errors.ts';
 import type { ReconcileContext } from '../../framework/types.ts';
-import type { InstanceTypeLimits } from '../../limits/index.ts';
 import { attachTrunkEni, noFreeSlot } from './attach.ts';
 import { setDeleteOnTermination, waitAttached } from './attachment.ts';
 import { deleteStray } from './attempts.ts';
 import { createTrunkEni } from './create.ts';
 import { gatherTrunkFacts } from './gather.ts';
-import { ATTACH_POLL_BASE_MS, INSTANCE_WAIT_MS, nextTrunkStep, type TrunkStep } from './plan.ts';
+import { ATTACH_POLL_BASE_MS, INSTANCE_WAIT_MS, nextTrunkStep, type TrunkFacts, type TrunkStep } from './plan.ts';
+import { POD_NETWORK_RECHECK_MS } from './pod-network.ts';
 import { describeTrunkSubnet, recordReady } from './ready.ts';
 import type { SetupResult, StatusWriter, TrunkStepContext, TrunkStepDeps, TrunkStepOutcome } from './step.ts';
 import { progressed } from './step.ts';
@@ -26,14 +27,14 @@ const MAX_STEPS = 12;
 export async function setUpTrunk(
   deps: TrunkStepDeps,
   initial: TrunkInterface,
-  limits: InstanceTypeLimits,
+  given: Pick<TrunkFacts, 'limits' | 'placement'>,
   writeStatus: StatusWriter,
   reconcile: ReconcileContext,
   pollAttempt: number,
 ): Promise<SetupResult> {
   const call = { signal: reconcile.signal, priority: 'critical' as const };
   const status = initial.status ?? {};
-  const facts = await gatherTrunkFacts(deps, initial, limits, call);
+  const facts = await gatherTrunkFacts(deps, initial, given, call);
   if (facts === undefined) return instanceNotFound(deps, initial);
 
   let context: TrunkStepContext = { deps, trunk: initial, status, facts, call, log: reconcile.log, writeStatus };
@@ -61,6 +62,14 @@ function runStep(
         message: step.message,
       });
       return { next: 'done', result: { trunk: context.trunk, status, requeueAfterMs: INSTANCE_WAIT_MS } };
+    }
+    case 'wait-pod-network': {
+      const status = progressed(context, context.status, {
+        state: 'Pending',
+        reason: 'WaitingForPodNetwork',
+        message: step.message,
+      });
+      return { next: 'done', result: { trunk: context.trunk, status, requeueAfterMs: POD_NETWORK_RECHECK_MS } };
     }
     case 'delete-stray':
       return deleteStray(context, step.eniId);

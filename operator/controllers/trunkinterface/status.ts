@@ -3,10 +3,11 @@
  * the framework's patchStatusIfChanged (one patch, only when something changed).
  */
 import type { TrunkInterface, TrunkState } from '../../api/types.ts';
-import type { NetworkInterface, Subnet } from '../../aws/index.ts';
+import type { Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
 import { setCondition } from '../../framework/index.ts';
 import { Reason } from '../../observability/reasons.ts';
 import { podSubnetsInZone, type VpcNetworkSnapshot } from '../vpcnetwork/snapshot.ts';
+import { primaryInterface } from './plan.ts';
 
 export type TrunkStatus = NonNullable<TrunkInterface['status']>;
 
@@ -22,6 +23,7 @@ export type ReadyReason =
   | 'NoFreeENISlot'
   | 'TrunkENICreationFailed'
   | 'UnsupportedInstanceType'
+  | 'WaitingForPodNetwork'
   | 'NodeGone';
 
 export interface Progress {
@@ -66,8 +68,11 @@ export function withoutEni(status: TrunkStatus): TrunkStatus {
   return rest;
 }
 
-/** What a Ready status records about the trunk ENI and its subnet (the branch side reads these). */
-export function readyFields(trunk: NetworkInterface, subnet: Subnet): Partial<TrunkStatus> {
+/**
+ * What a Ready status records about the trunk ENI, its subnet and the node's primary ENI (the branch side
+ * reads these; branch ENIs copy the primary ENI's connection tracking, docs/networks.md#connection-tracking).
+ */
+export function readyFields(trunk: NetworkInterface, subnet: Subnet, instance: Instance): Partial<TrunkStatus> {
   const attachment = trunk.attachment;
   return {
     eniId: trunk.id,
@@ -77,6 +82,16 @@ export function readyFields(trunk: NetworkInterface, subnet: Subnet): Partial<Tr
     ...(subnet.ipv6CidrBlock ? { subnetV6Cidr: subnet.ipv6CidrBlock } : {}),
     availabilityZone: trunk.availabilityZone,
     securityGroups: [...trunk.securityGroupIds].sort(),
+    primaryInterface: primaryInterfaceStatus(instance),
+  };
+}
+
+/** What trunk and branch ENIs copy from the node's primary ENI (TrunkInterface status.primaryInterface). */
+export function primaryInterfaceStatus(instance: Instance): NonNullable<TrunkStatus['primaryInterface']> {
+  const primary = primaryInterface(instance);
+  return {
+    securityGroups: [...(primary?.securityGroupIds ?? [])].sort(),
+    ...(primary?.connectionTracking === undefined ? {} : { connectionTracking: primary.connectionTracking }),
   };
 }
 
@@ -99,13 +114,17 @@ export function recordedSubnet(status: TrunkStatus | undefined, vpcId: string): 
   };
 }
 
-/** A Ready trunk whose status we can trust without asking EC2 (it was verified recently). */
+/**
+ * A Ready trunk whose status we can trust without asking EC2 (it was verified recently). A status without the
+ * primary ENI's settings (written before they were recorded) is verified once to learn them.
+ */
 export function isSettled(trunk: TrunkInterface): boolean {
   const status = trunk.status;
   return (
     status?.state === 'Ready' &&
     status.eniId !== undefined &&
     status.subnetCidr !== undefined &&
+    status.primaryInterface !== undefined &&
     status.observedGeneration === trunk.metadata.generation
   );
 }

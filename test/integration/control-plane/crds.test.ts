@@ -11,7 +11,9 @@ import {
   ApiException,
   ApiextensionsV1Api,
   CustomObjectsApi,
+  PatchStrategy,
   loadAllYaml,
+  setHeaderOptions,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 
@@ -60,6 +62,7 @@ describe('CRDs on the real apiserver', () => {
     expect(names.sort()).toEqual([
       'branchinterfaces.trunking.sgp-operator.io',
       'cninodes.vpcresources.k8s.aws',
+      'eniconfigs.crd.k8s.amazonaws.com',
       'securitygroupgrants.trunking.sgp-operator.io',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
@@ -163,5 +166,73 @@ describe('CRDs on the real apiserver', () => {
     expect(message).toContain('spec.namespaces: Invalid value');
     expect(message).toContain('set spec.namespaces.names, spec.namespaces.selector, or both');
     expect(message).toContain('spec.securityGroups.groupIds[0]: Invalid value: "sg-xyz"');
+  });
+
+  test("a CNINode as EKS's v1.8 controller writes it keeps every field; managedBy cannot change or go", async () => {
+    const api = kubeConfig().makeApiClient(CustomObjectsApi);
+    const name = uniqueName('cninode');
+    const kind = { group: 'vpcresources.k8s.aws', version: 'v1alpha1', plural: 'cninodes', name };
+    await api.createClusterCustomObject({
+      ...kind,
+      body: {
+        apiVersion: 'vpcresources.k8s.aws/v1alpha1',
+        kind: 'CNINode',
+        metadata: { name },
+        spec: {
+          features: [{ name: 'SecurityGroupsForPods' }, { name: 'CustomNetworking', value: 'us-west-2a' }],
+          managedBy: 'vpc-resource-controller',
+        },
+      },
+    });
+    try {
+      const status = {
+        nodeNetworkState: {
+          instanceID: 'i-0123456789abcdef0',
+          instanceType: 'm5.large',
+          subnetID: 'subnet-0123456789abcdef0',
+          subnetCIDRBlock: '100.64.0.0/19',
+          subnetV6CIDRBlock: '2600:1f14:abc:1201::/64',
+          primaryNetworkInterfaceSecurityGroups: ['sg-0123456789abcdef0'],
+          connectionTracking: { tcpEstablishedTimeout: 3600, udpStreamTimeout: 120, udpTimeout: 45 },
+        },
+        trunkInterface: {
+          id: 'eni-0123456789abcdef0',
+          macAddress: '02:42:ac:11:00:02',
+          deviceIndex: 2,
+          subnetID: 'subnet-0123456789abcdef0',
+          branches: [
+            {
+              id: 'eni-0fedcba9876543210',
+              vlanID: 1,
+              associationID: 'trunk-assoc-0123456789abcdef0',
+              ipv4CIDRs: ['100.64.1.10/32'],
+              ipv6CIDRs: ['2600:1f14:abc:1201::10/128'],
+            },
+          ],
+        },
+        // A field another controller version writes (its restart checkpoint) is kept, not pruned.
+        reinitCheckpoint: { snapshotVersion: 'v1' },
+      };
+      await api.patchClusterCustomObjectStatus(
+        { ...kind, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const read = (await api.getClusterCustomObject(kind)) as { status: unknown };
+      expect(read.status).toEqual(status);
+
+      const patchSpec = (spec: object) => () =>
+        api.patchClusterCustomObject(
+          { ...kind, body: { spec } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      expect((await rejection(patchSpec({ managedBy: 'eks-auto-mode' }))).message).toContain(
+        'managedBy is immutable once set',
+      );
+      expect((await rejection(patchSpec({ managedBy: null }))).message).toContain(
+        'managedBy cannot be removed once set',
+      );
+    } finally {
+      await api.deleteClusterCustomObject(kind);
+    }
   });
 });

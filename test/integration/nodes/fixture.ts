@@ -21,6 +21,7 @@ import { createLimitsProvider } from '../../../operator/limits/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { defaultOptions } from '../../../operator/options.ts';
 import { AZ, REGION, startWorld } from '../../kit/world.ts';
+import { DEFAULT_POD_NETWORK } from '../../../operator/controllers/podnetwork/index.ts';
 
 export const CLUSTER = 'nodes-it';
 export { AZ };
@@ -71,7 +72,7 @@ export async function startNodeWorld(): Promise<NodeWorld> {
         recorder,
         clock: systemClock,
         log: silentLogger,
-        cluster: { clusterName: CLUSTER, vpcId },
+        cluster: { clusterName: CLUSTER, vpcId, podNetwork: DEFAULT_POD_NETWORK },
         cooldown: { currentMs: () => 30_000 },
         settings: controllerSettings(defaultOptions({ clusterName: CLUSTER, region: REGION })),
       };

@@ -30,7 +30,7 @@ export interface PodWorld {
    * Launches an instance (in the seeded node subnet unless `placement` names another), creates its Node, opts
    * it in (CNINode feature) and waits for a Ready trunk.
    */
-  addManagedNode(prefix: string, instanceType?: string, placement?: NodePlacement): Promise<string>;
+  addManagedNode(prefix: string, instanceType?: string, placement?: NodePlacement, extra?: NodeExtras): Promise<string>;
   namespace(prefix: string): Promise<string>;
   /**
    * Deletes a pod at once. A bound pod's graceful deletion waits for kubelet to confirm, and no kubelet
@@ -41,6 +41,12 @@ export interface PodWorld {
 }
 
 export type NodePlacement = NonNullable<AddNodeOptions['placement']>;
+
+/** Labels, CNINode features and the primary ENI's connection tracking (test/kit/world.ts), and whether to wait. */
+export interface NodeExtras extends Pick<AddNodeOptions, 'labels' | 'features' | 'connectionTracking'> {
+  /** Wait for the trunk to be Ready (default true). */
+  waitReady?: boolean;
+}
 
 /**
  * `options` overrides the operator's parsed options; it receives the seeded groups' ids (by seed name),
@@ -89,9 +95,16 @@ export async function startPodWorld(
     vpcId: world.vpcId,
     subnetId: world.subnetId,
     groups,
-    async addManagedNode(prefix, instanceType = 'm5.large', placement) {
+    async addManagedNode(prefix, instanceType = 'm5.large', placement, extra = {}) {
       const name = uniqueName(prefix);
-      await world.addNode(name, { instanceType, optIn: 'cninode-feature', ...(placement ? { placement } : {}) });
+      const { waitReady = true, ...node } = extra;
+      await world.addNode(name, {
+        instanceType,
+        optIn: 'cninode-feature',
+        ...(placement ? { placement } : {}),
+        ...node,
+      });
+      if (!waitReady) return name;
       await eventually(
         async () => {
           const trunk = await client.get<TrunkInterface>(Kinds.TrunkInterface, name);

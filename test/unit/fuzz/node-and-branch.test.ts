@@ -24,6 +24,7 @@ import { createLimitsProvider } from '../../../operator/limits/index.ts';
 import { EmulatedEc2 } from '../../kit/ec2.ts';
 import { FakeKube, FakeRecorder, reconcileContext } from '../../kit/kube.ts';
 import { FUZZ_PARAMETERS, hex, hugeLabels, labels } from './arbitraries.ts';
+import { DEFAULT_POD_NETWORK } from '../../../operator/controllers/podnetwork/index.ts';
 
 const providerId = fc.oneof(
   hex(17).map((h) => `aws:///us-west-2a/i-${h}`),
@@ -133,7 +134,7 @@ describe('node eligibility under hostile Nodes', () => {
           client: kube,
           ec2,
           limits,
-          cluster: { clusterName: 'prod', vpcId: 'vpc-1' },
+          cluster: { clusterName: 'prod', vpcId: 'vpc-1', podNetwork: DEFAULT_POD_NETWORK },
           events: new NodeEvents(recorder),
           nodes: kube.reader<NodeObject>(Kinds.Node),
           cniNodes: kube.reader<CNINode>(Kinds.CNINode),

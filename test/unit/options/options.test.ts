@@ -78,6 +78,11 @@ describe('parseOptions', () => {
       enableWebhooks: true,
       strictPodEniResource: false,
       podSubnetTagKey: 'kubernetes.io/role/cni',
+      ipFamily: 'auto',
+      dualStackBranchEnis: false,
+      customNetworking: 'auto',
+      eniConfigLabelKey: undefined,
+      eniConfigAnnotationKey: undefined,
       vpcRefreshIntervalSeconds: 60,
       leakSweepIntervalSeconds: 300,
       enableSecurityGroupAnnotations: false,
@@ -350,6 +355,39 @@ describe('flag forms and cross-checks', () => {
         message:
           'needs --security-group-annotation-allow-list (or SGP_SECURITY_GROUP_ANNOTATION_ALLOW_LIST): with an empty allow-list every annotation would be refused; list the groups pods may ask for, or turn the feature off',
       },
+    ]);
+  });
+
+  test('pod networking: IPv6 with dual-stack, or with custom networking, is refused naming the flag', () => {
+    expect(
+      problemsOf([...REQUIRED, '--ip-family=ipv6', '--dual-stack-branch-enis', '--custom-networking=enabled']),
+    ).toEqual([
+      {
+        flag: 'dual-stack-branch-enis',
+        message:
+          'is for IPv4 clusters: with --ip-family=ipv6 every branch ENI already gets an IPv6 address next to its IPv4 one; drop one of the two',
+      },
+      {
+        flag: 'custom-networking',
+        message:
+          'is not available with --ip-family=ipv6: the VPC CNI runs custom networking for IPv4 only; use --custom-networking=disabled (or auto), or an IPv4 cluster',
+      },
+    ]);
+    expect(
+      parse([
+        ...REQUIRED,
+        '--ip-family=ipv4',
+        '--dual-stack-branch-enis',
+        '--eni-config-label-key=topology.kubernetes.io/zone',
+      ]),
+    ).toMatchObject({
+      ipFamily: 'ipv4',
+      dualStackBranchEnis: true,
+      customNetworking: 'auto',
+      eniConfigLabelKey: 'topology.kubernetes.io/zone',
+    });
+    expect(problemsOf([...REQUIRED, '--ip-family=ipv5'])).toEqual([
+      { flag: 'ip-family', message: '"ipv5" is not one of auto, ipv4, ipv6' },
     ]);
   });
 

@@ -14,6 +14,7 @@ import { PodReconciler } from '../../../../operator/controllers/pod/index.ts';
 import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
 import { formatGroupList } from '../../../../operator/controllers/pod/index.ts';
 import { FakeClock, type KubeObject } from '../../../../operator/framework/index.ts';
+import { DEFAULT_POD_NETWORK, type PodNetwork } from '../../../../operator/controllers/podnetwork/index.ts';
 import { FakeSubnetDirectory } from '../../../kit/subnets.ts';
 import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
 import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
@@ -55,6 +56,7 @@ function trunk(capacity = 9): TrunkInterface {
       availabilityZone: 'us-west-2a',
       securityGroups: [vpc.nodeGroupId],
       branchCapacity: capacity,
+      primaryInterface: { securityGroups: [vpc.nodeGroupId], connectionTracking: { tcpEstablishedTimeout: 3600 } },
     },
   };
 }
@@ -87,12 +89,12 @@ function storedBranch(key: string): BranchInterface | undefined {
   return kube.stored<BranchInterface>(Kinds.BranchInterface, key);
 }
 
-function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
+function build(cooldownMs = COOLDOWN_MS, podNetwork: PodNetwork = DEFAULT_POD_NETWORK): BranchInterfaceReconciler {
   return new BranchInterfaceReconciler({
     client: kube,
     ec2,
     clock,
-    cluster: { clusterName: 'test', vpcId: vpc.vpcId },
+    cluster: { clusterName: 'test', vpcId: vpc.vpcId, podNetwork },
     events: new BranchEvents(recorder),
     subnets,
     cooldown: { currentMs: () => cooldownMs },
@@ -133,6 +135,53 @@ beforeEach(async () => {
   kube.seed(Kinds.TrunkInterface, trunk());
   kube.seed(Kinds.Node, NODE);
   reconciler = build();
+});
+
+describe('a new branch on an IPv6 cluster', () => {
+  const ipv6: PodNetwork = { ipFamily: 'ipv6', isDualStack: false, customNetworking: { mode: 'off' } };
+  const NODE_SUBNET_V6 = '2600:1f14:abc:1200::/64';
+  const withBranchSubnet = (ipv6CidrBlock?: string): TrunkInterface => {
+    const t = trunk();
+    return {
+      ...t,
+      status: {
+        ...t.status,
+        branchSubnet: {
+          subnetId: vpc.subnetId,
+          cidrBlock: vpc.subnetCidr,
+          ...(ipv6CidrBlock ? { ipv6CidrBlock } : {}),
+        },
+      },
+    };
+  };
+
+  test('gets one IPv6 address from the subnet with an IPv6 block, and records its block for the annotation', async () => {
+    ec2.control.addVpcIpv6Cidr(vpc.vpcId, '2600:1f14:abc:1200::/56');
+    ec2.control.addSubnetIpv6Cidr(vpc.subnetId, NODE_SUBNET_V6);
+    kube.seed(Kinds.TrunkInterface, withBranchSubnet(NODE_SUBNET_V6));
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    await build(COOLDOWN_MS, ipv6).reconcile('catalog/web-0', reconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')).toEqual([
+      expect.objectContaining({ subnetId: vpc.subnetId, ipv6AddressCount: 1 }),
+    ]);
+    const [eni] = ec2.branchEnis();
+    expect(eni?.ipv6Addresses).toEqual([expect.stringMatching(/^2600:1f14:abc:1200:/)]);
+    expect(storedBranch('catalog/web-0')?.status?.subnetV6Cidr).toBe(NODE_SUBNET_V6);
+  });
+
+  test('a subnet without an IPv6 block: no EC2 call, a Warning naming the subnet, the long backoff', async () => {
+    kube.seed(Kinds.TrunkInterface, withBranchSubnet());
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    const result = build(COOLDOWN_MS, ipv6).reconcile('catalog/web-0', reconcileContext());
+    await expect(result).rejects.toBeInstanceOf(OutsideFixError);
+    expect(ec2.callsOf('createNetworkInterface')).toEqual([]);
+    expect(recorder.events.map((e) => [e.reason, e.message])).toContainEqual([
+      'BranchAllocationFailed',
+      expect.stringContaining(`subnet ${vpc.subnetId} of node node-a has no IPv6 CIDR block`),
+    ]);
+  });
 });
 
 /** A branch ENI EKS's VPC resource controller made and associated for a pod, and the annotation it wrote. */
@@ -363,6 +412,10 @@ describe('a new branch', () => {
     expect(ec2.callsOf('associateTrunkInterface')).toEqual([
       expect.objectContaining({ branchInterfaceId: eni?.id, trunkInterfaceId: trunkEniId, vlanId: 1 }),
     ]);
+    // The primary ENI's connection tracking, as the trunk recorded it; no IPv6 asked of an IPv4 cluster.
+    expect(eni?.connectionTracking).toMatchObject({ tcpEstablishedTimeout: 3600 });
+    expect(eni?.ipv6Addresses).toEqual([]);
+    expect(ec2.callsOf('createNetworkInterface')[0]).not.toHaveProperty('ipv6AddressCount');
     const annotation = kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.[
       'vpc.amazonaws.com/pod-eni'
     ];

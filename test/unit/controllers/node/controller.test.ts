@@ -7,6 +7,7 @@ import { NodeEvents } from '../../../../operator/controllers/node/events.ts';
 import type { NodeObject } from '../../../../operator/controllers/node/node-object.ts';
 import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
 import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
+import { DEFAULT_POD_NETWORK } from '../../../../operator/controllers/podnetwork/index.ts';
 
 const NODE = 'node-a';
 const R = 'vpc.amazonaws.com/pod-eni';
@@ -41,7 +42,7 @@ beforeEach(() => {
     client: kube,
     ec2,
     limits: createLimitsProvider({ ec2, overrides: () => ({}) }),
-    cluster: { clusterName: 'prod', vpcId: vpc.vpcId },
+    cluster: { clusterName: 'prod', vpcId: vpc.vpcId, podNetwork: DEFAULT_POD_NETWORK },
     events: new NodeEvents(recorder),
     nodes: kube.reader<NodeObject>(Kinds.Node),
     cniNodes: kube.reader<CNINode>(Kinds.CNINode),

@@ -13,6 +13,7 @@ import { FakeClock } from '../../../../operator/framework/index.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
 import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
 import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
+import { DEFAULT_POD_NETWORK } from '../../../../operator/controllers/podnetwork/index.ts';
 
 const LABEL = 'trunking.sgp-operator.io/has-policies';
 let kube: FakeKube;
@@ -63,7 +64,7 @@ beforeEach(() => {
     client: kube,
     recorder,
     clock,
-    cluster: { clusterName: 'test', vpcId: vpc.vpcId },
+    cluster: { clusterName: 'test', vpcId: vpc.vpcId, podNetwork: DEFAULT_POD_NETWORK },
     groups: new SecurityGroupLookup(ec2, clock),
     policies: kube.reader<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy),
     pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { Kinds } from '../../../../operator/api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
-import { Ec2RetryableError } from '../../../../operator/aws/index.ts';
+import type { BranchInterface, CNINode, ENIConfig, TrunkInterface } from '../../../../operator/api/types.ts';
+import { Ec2RetryableError, Ec2UnauthorizedError } from '../../../../operator/aws/index.ts';
+import { DEFAULT_POD_NETWORK } from '../../../../operator/controllers/podnetwork/index.ts';
 import { OutsideFixError } from '../../../../operator/errors.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
@@ -64,11 +65,14 @@ beforeEach(() => {
     ec2,
     limits: createLimitsProvider({ ec2, overrides: () => ({}) }),
     clock,
-    cluster: { clusterName: 'prod', vpcId: vpc.vpcId },
+    cluster: { clusterName: 'prod', vpcId: vpc.vpcId, podNetwork: DEFAULT_POD_NETWORK },
     events: new TrunkEvents(recorder),
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     nodes: kube.reader<KubeObject>(Kinds.Node),
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, { [BRANCHES_BY_NODE]: (b) => [b.spec.nodeName] }),
+    cniNodes: kube.reader<CNINode>(Kinds.CNINode),
+    eniConfigs: kube.reader<ENIConfig>(Kinds.ENIConfig),
+    network: DEFAULT_POD_NETWORK,
     subnets,
   });
 });
@@ -108,12 +112,26 @@ describe('TrunkInterfaceReconciler', () => {
       branchCapacity: 9,
       branchesUsed: 0,
       observedGeneration: 1,
+      branchSubnet: { subnetId: vpc.subnetId, cidrBlock: '10.0.0.0/24' },
+      primaryInterface: { securityGroups: [vpc.nodeGroupId] },
     });
     expect(status?.conditions).toEqual([
       expect.objectContaining({ type: 'Ready', status: 'True', reason: 'TrunkAttached' }),
+      expect.objectContaining({ type: 'PodNetworkReady', status: 'True', reason: 'NodeSubnet' }),
     ]);
     expect(recorder.reasons()).toEqual(['NodeTrunkInitiated']);
     expect(result).toEqual({ requeueAfterMs: 15 * 60_000 });
+  });
+
+  test("the trunk is created with the primary ENI's connection tracking, which status records for the branches", async () => {
+    const tracking = { tcpEstablishedTimeout: 3600, udpStreamTimeout: 120, udpTimeout: 45 };
+    const tracked = ec2.launchNode(vpc, { connectionTracking: tracking });
+    await kube.mergePatch<TrunkInterface>(Kinds.TrunkInterface, NODE, { spec: { instanceId: tracked } });
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    const status = (await trunk())?.status;
+    expect(ec2.eni(status?.eniId ?? '')?.connectionTracking).toEqual(tracking);
+    expect(status?.primaryInterface).toEqual({ securityGroups: [vpc.nodeGroupId], connectionTracking: tracking });
   });
 
   test('a settled Ready trunk costs no EC2 call on the next reconcile', async () => {
@@ -250,5 +268,142 @@ describe('TrunkInterfaceReconciler', () => {
       securityGroups: first?.status?.securityGroups,
     });
     expect(trunkEnis().map((eni) => eni.id)).toEqual([first?.status?.eniId]);
+  });
+});
+
+describe('TrunkInterfaceReconciler with an ENIConfig (custom networking)', () => {
+  let podSubnetA: string;
+  let podSubnetB: string;
+  let podGroupA: string;
+  let podGroupB: string;
+  const eniConfig = (subnet: string, securityGroups: string[]): ENIConfig => ({
+    apiVersion: 'crd.k8s.amazonaws.com/v1alpha1',
+    kind: 'ENIConfig',
+    metadata: { name: 'pods-a' },
+    spec: { subnet, securityGroups },
+  });
+
+  beforeEach(() => {
+    ec2.control.addVpcCidr(vpc.vpcId, '100.64.0.0/16');
+    podSubnetA = ec2.control.addSubnet({
+      vpcId: vpc.vpcId,
+      cidrBlock: '100.64.0.0/24',
+      availabilityZone: 'us-west-2a',
+    }).id;
+    podSubnetB = ec2.control.addSubnet({
+      vpcId: vpc.vpcId,
+      cidrBlock: '100.64.1.0/24',
+      availabilityZone: 'us-west-2a',
+    }).id;
+    podGroupA = ec2.control.addSecurityGroup({ vpcId: vpc.vpcId, name: 'pods-a' }).id;
+    podGroupB = ec2.control.addSecurityGroup({ vpcId: vpc.vpcId, name: 'pods-b' }).id;
+    kube.seed<ENIConfig>(Kinds.ENIConfig, eniConfig(podSubnetA, [podGroupA]));
+    // What ipamd writes once it resolved the node's ENIConfig: EKS's signal, followed in every mode but off.
+    kube.seed<CNINode>(Kinds.CNINode, {
+      apiVersion: 'vpcresources.k8s.aws/v1alpha1',
+      kind: 'CNINode',
+      metadata: { name: NODE },
+      spec: { features: [{ name: 'CustomNetworking', value: 'pods-a' }] },
+    });
+  });
+
+  test('creates the trunk in the ENIConfig subnet with its groups, and sends branches there', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')[0]).toMatchObject({
+      subnetId: podSubnetA,
+      securityGroupIds: [podGroupA],
+    });
+    const status = (await trunk())?.status;
+    expect(ec2.eni(status?.eniId ?? '')).toMatchObject({ subnetId: podSubnetA, securityGroupIds: [podGroupA] });
+    expect(status).toMatchObject({
+      state: 'Ready',
+      eniConfig: 'pods-a',
+      branchSubnet: { subnetId: podSubnetA, cidrBlock: '100.64.0.0/24' },
+      securityGroups: [podGroupA],
+    });
+  });
+
+  test('an edit changes the trunk groups in place and moves new branches, with one describe of the new subnet', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    const trunkEniId = (await trunk())?.status?.eniId ?? '';
+    await kube.mergePatch(Kinds.ENIConfig, 'pods-a', { spec: { subnet: podSubnetB, securityGroups: [podGroupB] } });
+    ec2.reset();
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(ec2.calls.map((c) => c.method)).toEqual(['describeSubnets', 'setSecurityGroups']);
+    expect(ec2.eni(trunkEniId)).toMatchObject({ subnetId: podSubnetA, securityGroupIds: [podGroupB] });
+    expect((await trunk())?.status).toMatchObject({
+      eniId: trunkEniId,
+      branchSubnet: { subnetId: podSubnetB, cidrBlock: '100.64.1.0/24' },
+      securityGroups: [podGroupB],
+    });
+    expect(recorder.reasons()).toContain('PodNetworkChanged');
+  });
+
+  test('EC2 refusing the trunk groups: new branches move anyway, a Warning, and a look again within a minute', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    await kube.mergePatch(Kinds.ENIConfig, 'pods-a', { spec: { subnet: podSubnetB, securityGroups: [podGroupB] } });
+    ec2.failNext(
+      'setSecurityGroups',
+      new Ec2UnauthorizedError('You are not authorized', {
+        code: 'UnauthorizedOperation',
+        action: 'ModifyNetworkInterfaceAttribute',
+      }),
+    );
+
+    const result = await reconciler.reconcile(NODE, reconcileContext());
+    expect(result).toEqual({ requeueAfterMs: 60_000 });
+    const status = (await trunk())?.status;
+    expect(status).toMatchObject({ branchSubnet: { subnetId: podSubnetB }, securityGroups: [podGroupA] });
+    expect(status?.conditions?.find((c) => c.type === 'PodNetworkReady')).toMatchObject({
+      status: 'False',
+      reason: 'SecurityGroupsUpdateFailed',
+    });
+    expect(recorder.reasons()).toContain('SecurityGroupsUpdateFailed');
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect((await trunk())?.status?.securityGroups).toEqual([podGroupB]);
+    expect(ec2.eni((await trunk())?.status?.eniId ?? '')?.securityGroupIds).toEqual([podGroupB]);
+  });
+
+  test('a missing ENIConfig: no trunk, a Warning naming it, Pending, a look again within a minute', async () => {
+    await kube.delete(Kinds.ENIConfig, 'pods-a');
+    const result = await reconciler.reconcile(NODE, reconcileContext());
+    expect(result).toEqual({ requeueAfterMs: 60_000 });
+    expect(ec2.mutatingCalls()).toEqual([]);
+    const status = (await trunk())?.status;
+    expect(status?.state).toBe('Pending');
+    expect(status?.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Ready', status: 'False', reason: 'WaitingForPodNetwork' }),
+        expect.objectContaining({ type: 'PodNetworkReady', status: 'False', reason: 'ENIConfigNotFound' }),
+      ]),
+    );
+    expect(recorder.events).toContainEqual(
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'ENIConfigNotFound',
+        message: expect.stringContaining('pods-a'),
+      }),
+    );
+
+    kube.seed<ENIConfig>(Kinds.ENIConfig, eniConfig(podSubnetA, [podGroupA]));
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect((await trunk())?.status).toMatchObject({ state: 'Ready', subnetId: podSubnetA });
+  });
+
+  test('a missing ENIConfig does not stop a trunk already attached from being adopted; branches wait for a subnet', async () => {
+    await kube.delete(Kinds.ENIConfig, 'pods-a');
+    const existing = await ec2.addTrunk(vpc, instanceId);
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(ec2.mutatingCalls()).toEqual([]);
+    const status = (await trunk())?.status;
+    expect(status).toMatchObject({ state: 'Ready', eniId: existing });
+    expect(status?.branchSubnet).toBeUndefined();
+    expect(status?.conditions?.find((c) => c.type === 'PodNetworkReady')).toMatchObject({
+      status: 'False',
+      reason: 'ENIConfigNotFound',
+    });
   });
 });

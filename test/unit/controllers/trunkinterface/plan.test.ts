@@ -8,6 +8,7 @@ import {
   type TrunkCandidates,
   type TrunkFacts,
 } from '../../../../operator/controllers/trunkinterface/plan.ts';
+import type { TrunkPlacement } from '../../../../operator/controllers/trunkinterface/pod-network.ts';
 import { readyFields, recordedSubnet } from '../../../../operator/controllers/trunkinterface/status.ts';
 
 const limits: InstanceTypeLimits = {
@@ -89,8 +90,11 @@ const facts = (overrides: Partial<TrunkFacts>): TrunkFacts => ({
   trunk: undefined,
   strays: [],
   subnet: undefined,
+  placement: { kind: 'node-subnet' },
   ...overrides,
 });
+const pods: TrunkPlacement = { kind: 'eni-config', subnetId: 'subnet-pods', securityGroupIds: ['sg-pods'] };
+const waiting = { kind: 'wait', message: 'node node-a uses ENIConfig pods-a, which does not exist' } as const;
 
 describe('nextTrunkStep', () => {
   test.each<[string, TrunkFacts, Record<string, unknown>]>([
@@ -99,7 +103,52 @@ describe('nextTrunkStep', () => {
       facts({}),
       { kind: 'create', subnetId: 'subnet-1', securityGroupIds: ['sg-a', 'sg-b'] },
     ],
+    [
+      "an ENIConfig: create in its subnet with its groups, still with the primary ENI's connection tracking",
+      facts({ placement: pods }),
+      {
+        kind: 'create',
+        subnetId: 'subnet-pods',
+        securityGroupIds: ['sg-pods'],
+        message: expect.stringContaining('subnet-pods'),
+      },
+    ],
+    [
+      "an ENIConfig without groups: its subnet, the primary ENI's groups",
+      facts({ placement: { kind: 'eni-config', subnetId: 'subnet-pods', securityGroupIds: [] } }),
+      { kind: 'create', subnetId: 'subnet-pods', securityGroupIds: ['sg-a', 'sg-b'] },
+    ],
+    [
+      'an unusable ENIConfig and no trunk: create nothing, wait for the pod network',
+      facts({ placement: waiting }),
+      { kind: 'wait-pod-network', message: waiting.message },
+    ],
+    [
+      'an unusable ENIConfig and every slot taken: the pod network is waited for first',
+      facts({ instance: full, placement: waiting }),
+      { kind: 'wait-pod-network' },
+    ],
+    [
+      'an unusable ENIConfig but our unattached trunk exists: attach it (where it is is decided)',
+      facts({ trunk, placement: waiting }),
+      { kind: 'attach', eniId: 'eni-trunk' },
+    ],
+    [
+      'an unusable ENIConfig but a trunk is attached: adopt it',
+      facts({
+        instance: withTrunkOnDevice2,
+        trunk: { ...trunk, attachment: attachment('attached', true) },
+        subnet,
+        placement: waiting,
+      }),
+      { kind: 'ready' },
+    ],
     ['instance pending: wait', facts({ instance: { ...instance, state: 'pending' } }), { kind: 'wait-instance' }],
+    [
+      'instance pending and an unusable ENIConfig: the instance first',
+      facts({ instance: { ...instance, state: 'pending' }, placement: waiting }),
+      { kind: 'wait-instance' },
+    ],
     ['instance stopped: wait', facts({ instance: { ...instance, state: 'stopped' } }), { kind: 'wait-instance' }],
     [
       'strays from failed attempts go first',
@@ -151,6 +200,16 @@ describe('nextTrunkStep', () => {
     ],
   ])('%s', (_name, input, expected) => {
     expect(nextTrunkStep(input)).toMatchObject(expected);
+  });
+
+  test("a create always carries the primary ENI's connection tracking; an instance without it carries none", () => {
+    const tracking = { tcpEstablishedTimeout: 3600, udpTimeout: 45 };
+    const tracked: Instance = { ...instance, networkInterfaces: [{ ...primary, connectionTracking: tracking }] };
+    expect(nextTrunkStep(facts({ instance: tracked }))).toMatchObject({ kind: 'create', connectionTracking: tracking });
+    expect(nextTrunkStep(facts({ instance: tracked, placement: pods }))).toMatchObject({
+      connectionTracking: tracking,
+    });
+    expect(nextTrunkStep(facts({}))).not.toHaveProperty('connectionTracking');
   });
 
   test('the no-free-slot message counts the ENIs and says what to change', () => {
@@ -240,7 +299,11 @@ describe('attachPollDelayMs', () => {
 describe('trunk status fields', () => {
   test('Ready records the ENI, its attachment, its subnet and sorted groups; no IPv6 CIDR when the subnet has none', () => {
     expect(
-      readyFields({ ...trunk, securityGroupIds: ['sg-b', 'sg-a'], attachment: attachment('attached', true) }, subnet),
+      readyFields(
+        { ...trunk, securityGroupIds: ['sg-b', 'sg-a'], attachment: attachment('attached', true) },
+        subnet,
+        instance,
+      ),
     ).toEqual({
       eniId: 'eni-trunk',
       attachmentId: 'eni-attach-1',
@@ -248,9 +311,19 @@ describe('trunk status fields', () => {
       subnetCidr: '10.0.0.0/24',
       availabilityZone: 'us-west-2a',
       securityGroups: ['sg-a', 'sg-b'],
+      primaryInterface: { securityGroups: ['sg-a', 'sg-b'] },
     });
-    expect(readyFields(trunk, { ...subnet, ipv6CidrBlock: '2600:1f14::/64' })).toMatchObject({
+    expect(readyFields(trunk, { ...subnet, ipv6CidrBlock: '2600:1f14::/64' }, instance)).toMatchObject({
       subnetV6Cidr: '2600:1f14::/64',
+    });
+  });
+
+  test("Ready records the primary ENI's groups and connection tracking, which branch ENIs copy", () => {
+    const tracking = { tcpEstablishedTimeout: 3600, udpStreamTimeout: 120 };
+    const tracked: Instance = { ...instance, networkInterfaces: [{ ...primary, connectionTracking: tracking }] };
+    expect(readyFields(trunk, subnet, tracked).primaryInterface).toEqual({
+      securityGroups: ['sg-a', 'sg-b'],
+      connectionTracking: tracking,
     });
   });
 
@@ -264,7 +337,7 @@ describe('trunk status fields', () => {
 
   test('a recorded Ready status plans straight to ready: the re-check describes no subnet', () => {
     const recorded = recordedSubnet(
-      readyFields({ ...trunk, attachment: attachment('attached', true) }, subnet),
+      readyFields({ ...trunk, attachment: attachment('attached', true) }, subnet, instance),
       'vpc-1',
     );
     const step = nextTrunkStep(
