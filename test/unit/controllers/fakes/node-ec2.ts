@@ -218,6 +218,9 @@ export class NodeFakeEc2 implements Ec2Api {
   async describeSecurityGroupsByTag(): Promise<never> {
     throw new Error('describeSecurityGroupsByTag is not used by these tests');
   }
+  async describeVpcSecurityGroups(): Promise<never> {
+    throw new Error('describeVpcSecurityGroups is not used by these tests');
+  }
   async detachNetworkInterface(): Promise<never> {
     throw new Error('detachNetworkInterface must never be called on a trunk');
   }

@@ -25,7 +25,7 @@ export class PodsFakeEc2 implements Ec2Api {
   #next = 1;
 
   addGroup(id: string, vpcId = 'vpc-1', tags: Record<string, string> = {}): void {
-    this.groups.set(id, { id, vpcId, name: id });
+    this.groups.set(id, { id, vpcId, name: id, tags: { ...tags } });
     this.groupTags.set(id, tags);
   }
 
@@ -150,6 +150,11 @@ export class PodsFakeEc2 implements Ec2Api {
         return value !== undefined && (!filter.values?.length || filter.values.includes(value));
       })
       .map((group) => ({ ...group }));
+  }
+
+  async describeVpcSecurityGroups(vpcId: string): Promise<SecurityGroup[]> {
+    this.#enter('describeVpcSecurityGroups', { vpcId });
+    return [...this.groups.values()].filter((group) => group.vpcId === vpcId).map((group) => ({ ...group }));
   }
 
   async createNetworkInterfacePermission(input: { networkInterfaceId: string; awsAccountId: string }): Promise<void> {
