@@ -38,7 +38,7 @@ import type { SecurityGroupAnnotationRule } from './annotation-groups.ts';
 import type { PodBranchInput, PodBranchPlan, PodEvent } from './decision.ts';
 import { annotationRefusalEvent, branchNameForPod, planPodBranch } from './decision.ts';
 import type { PodMatch } from './matching.ts';
-import { securityGroupsForPod } from './matching.ts';
+import { policyGroupIds, securityGroupsForPod } from './matching.ts';
 import { forgedAnnotationEvent, forgeryMetricReason, judgePodEniAnnotation } from './pod-eni-annotation.ts';
 import { judgeGroupsForNamespace } from '../securitygroupgrant/index.ts';
 
@@ -184,7 +184,7 @@ export class PodReconciler implements Reconciler {
       .filter((policy) => matchedPolicies.includes(policy.metadata.name))
       .flatMap((policy) => {
         const verdict = judgeGroupsForNamespace(
-          policy.spec.securityGroups.groupIds,
+          policyGroupIds(policy),
           { grants, namespace, namespaceLabels },
           { kind: 'SecurityGroupPolicy', namespace, name: policy.metadata.name },
         );

@@ -24,6 +24,8 @@ export type { PodReconcilerDeps } from './controller.ts';
 export {
   securityGroupsForPod,
   policySelectsPod,
+  policyGroupIds,
+  hasGroupReferences,
   policySkipReason,
   formatGroupList,
   NO_MATCH_MESSAGE,

@@ -6,10 +6,14 @@
  * - Only policies in the pod's own namespace count.
  * - `podSelector` is matched against the pod's labels, `serviceAccountSelector` against the labels of the
  *   pod's ServiceAccount; when both are set both must match. An empty selector `{}` matches everything.
- * - A policy with neither selector, or with no group ids, selects nothing (EKS skips it as invalid).
+ * - A policy with neither selector, or naming no group at all, selects nothing (EKS skips it as invalid).
  * - A policy being deleted selects nothing.
  * - Every matching policy contributes: group ids are concatenated in policy order (by name, so the result
  *   never depends on cache order) and de-duplicated. There is no precedence.
+ * - Our extension, groups by name or tag selector: a policy's groups are its ids, then the groups its names
+ *   and selectors resolved to, read from a status written for its current generation (policyGroupIds). A
+ *   policy whose names are not resolved yet still selects the pod; it contributes its ids only, and the pod
+ *   waits for the policy's verdict (decision.ts), so an unresolved name never falls back to fewer groups.
  * - A missing ServiceAccount has no labels: `serviceAccountSelector: {}` still matches, anything narrower
  *   does not. (EKS fails the whole lookup instead; a pod cannot run without its ServiceAccount, so the
  *   difference only shows in clusters without the ServiceAccount admission plugin.)
@@ -66,12 +70,31 @@ export interface PodMatch {
 
 export type PolicySkipReason = 'Deleting' | 'NoSelector' | 'NoGroups' | 'InvalidSelector';
 
+/** Whether the policy names groups by EC2 name or tag selector (our extension), which the operator resolves. */
+export function hasGroupReferences(policy: SecurityGroupPolicy): boolean {
+  const groups = policy.spec?.securityGroups;
+  return (groups?.groupNames ?? []).length > 0 || (groups?.groupSelectors ?? []).length > 0;
+}
+
+/**
+ * The groups a policy gives: spec.securityGroups.groupIds, then the ids its names and selectors resolved to
+ * (status.resolvedReferences), de-duplicated. Resolutions count only from a status written for the current
+ * generation: after an edit the old ones may name groups the new spec no longer asks for.
+ */
+export function policyGroupIds(policy: SecurityGroupPolicy): string[] {
+  const ids = [...(policy.spec?.securityGroups?.groupIds ?? [])];
+  if (hasGroupReferences(policy) && policy.status?.observedGeneration === policy.metadata.generation) {
+    ids.push(...(policy.status?.resolvedReferences ?? []).map((reference) => reference.groupId));
+  }
+  return [...new Set(ids)];
+}
+
 /** Why a policy can select no pod at all, or undefined when it is usable. */
 export function policySkipReason(policy: SecurityGroupPolicy): PolicySkipReason | undefined {
   if (policy.metadata.deletionTimestamp) return 'Deleting';
   const { podSelector, serviceAccountSelector, securityGroups } = policy.spec ?? {};
   if (!podSelector && !serviceAccountSelector) return 'NoSelector';
-  if ((securityGroups?.groupIds ?? []).length === 0) return 'NoGroups';
+  if ((securityGroups?.groupIds ?? []).length === 0 && !hasGroupReferences(policy)) return 'NoGroups';
   const problems = [podSelector, serviceAccountSelector].flatMap((s) => (s ? labelSelectorProblems(s) : []));
   if (problems.length > 0) return 'InvalidSelector';
   return undefined;
@@ -119,12 +142,10 @@ export function securityGroupsForPod(
   const fromAnnotations: PodAnnotationGroups = annotations
     ? annotationGroupsForPod(pod, serviceAccount, annotations)
     : { groupIds: [], sources: [], carriers: [], refusals: [] };
-  const groupIds = [
-    ...new Set([...matching.flatMap((policy) => policy.spec.securityGroups.groupIds), ...fromAnnotations.groupIds]),
-  ];
+  const groupIds = [...new Set([...matching.flatMap(policyGroupIds), ...fromAnnotations.groupIds])];
   const matchedPolicies = [...matching.map((policy) => policy.metadata.name), ...fromAnnotations.sources];
   const refusals = fromAnnotations.refusals;
-  if (groupIds.length === 0) {
+  if (matchedPolicies.length === 0) {
     return {
       groupIds: [],
       matchedPolicies: [],

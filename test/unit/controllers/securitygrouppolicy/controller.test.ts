@@ -4,10 +4,13 @@ import { toLeanPod } from '../../../../operator/api/pod.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../../../../operator/api/types.ts';
 import {
+  REFERENCES_WAIT_MS,
   REVALIDATE_INVALID_MS,
   SecurityGroupLookup,
   SecurityGroupPolicyReconciler,
 } from '../../../../operator/controllers/securitygrouppolicy/index.ts';
+import type { SecurityGroupsSnapshot } from '../../../../operator/controllers/vpcnetwork/index.ts';
+import type { SecurityGroup } from '../../../../operator/aws/index.ts';
 import { policyValidity } from '../../../../operator/controllers/pod/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
@@ -20,6 +23,27 @@ let ec2: PodsFakeEc2;
 let recorder: PodsFakeRecorder;
 let clock: FakeClock;
 let reconciler: SecurityGroupPolicyReconciler;
+let directory: FakeGroupDirectory;
+
+/** The VPC's groups as the leader's directory last described them; `describe()` is one describe, now. */
+class FakeGroupDirectory {
+  groups: SecurityGroup[] = [];
+  requests = 0;
+  #snapshot: SecurityGroupsSnapshot | undefined;
+  securityGroups(): SecurityGroupsSnapshot | undefined {
+    return this.#snapshot;
+  }
+  requestSecurityGroups(): void {
+    this.requests++;
+  }
+  describe(): void {
+    this.#snapshot = { describedAtMs: clock.now(), groups: this.groups.map((group) => ({ ...group })) };
+  }
+}
+
+function vpcGroup(id: string, name: string, tags: Record<string, string> = {}, vpcId = 'vpc-1'): SecurityGroup {
+  return { id, name, vpcId, tags };
+}
 
 function policy(name: string, groupIds: string[]): SecurityGroupPolicy {
   return {
@@ -39,6 +63,7 @@ beforeEach(() => {
   ec2 = new PodsFakeEc2();
   recorder = new PodsFakeRecorder();
   clock = new FakeClock();
+  directory = new FakeGroupDirectory();
   ec2.addGroup('sg-0000000a');
   kube.seed(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments' } });
   for (const [name, app] of [
@@ -63,6 +88,7 @@ beforeEach(() => {
     serviceAccounts: kube.reader<KubeObject>(Kinds.ServiceAccount),
     namespaces: kube.reader<KubeObject>(Kinds.Namespace),
     grants: kube.reader<SecurityGroupGrant>(Kinds.SecurityGroupGrant),
+    securityGroups: directory,
   });
 });
 
@@ -218,5 +244,129 @@ describe('SecurityGroupPolicyReconciler', () => {
     await reconciler.reconcile('payments/db', podsReconcileContext());
     expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
     expect(recorder.events).toEqual([]);
+  });
+});
+
+describe('SecurityGroupPolicyReconciler: groups by name and tag selector', () => {
+  function named(name: string, groups: SecurityGroupPolicy['spec']['securityGroups']): SecurityGroupPolicy {
+    return { ...policy(name, []), spec: { podSelector: { matchLabels: { app: 'db' } }, securityGroups: groups } };
+  }
+  const valid = (name: string) => stored(name)?.status?.conditions?.find((c) => c.type === 'Valid');
+
+  test('waits, without touching status, for a describe started after it saw the policy; then resolves it', async () => {
+    directory.groups = [vpcGroup('sg-0000000b', 'Payments-DB'), vpcGroup('sg-0000000c', 'cache', { role: 'cache' })];
+    directory.describe(); // older than the policy: a group created since would be missing from it
+    clock.advance(1);
+    kube.seed(
+      Kinds.SecurityGroupPolicy,
+      named('db', {
+        groupIds: ['sg-0000000a'],
+        groupNames: ['payments-db'],
+        groupSelectors: [{ tags: { role: 'cache' } }],
+      }),
+    );
+    expect(await reconciler.reconcile('payments/db', podsReconcileContext())).toEqual({
+      requeueAfterMs: REFERENCES_WAIT_MS,
+    });
+    expect(stored('db')?.status).toBeUndefined();
+    expect(directory.requests).toBe(1);
+
+    clock.advance(1);
+    directory.describe();
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db')?.status).toMatchObject({
+      resolvedGroupIds: ['sg-0000000a', 'sg-0000000b', 'sg-0000000c'],
+      resolvedReferences: [
+        { name: 'payments-db', groupId: 'sg-0000000b', groupName: 'Payments-DB' },
+        { tags: { role: 'cache' }, groupId: 'sg-0000000c', groupName: 'cache' },
+      ],
+    });
+    expect(valid('db')).toMatchObject({
+      status: 'True',
+      message:
+        'security groups sg-0000000a, sg-0000000b, sg-0000000c exist in vpc-1 (name "payments-db" is sg-0000000b, ' +
+        'tags {role=cache} is sg-0000000c)',
+    });
+    expect(recorder.events).toEqual([]);
+    // Only the id went to DescribeSecurityGroups; names were resolved from the directory.
+    expect(ec2.callsOf('describeSecurityGroups')).toEqual([{ groupIds: ['sg-0000000a'], vpcId: undefined }]);
+  });
+
+  test('a name no group has: Valid=False GroupReferenceNotFound and a SecurityGroupReferenceUnresolved Warning', async () => {
+    directory.groups = [vpcGroup('sg-0000000b', 'payments-db')];
+    kube.seed(Kinds.SecurityGroupPolicy, named('db', { groupNames: ['payments-db', 'audit'] }));
+    directory.describe();
+    const result = await reconciler.reconcile('payments/db', podsReconcileContext());
+    const message =
+      'SecurityGroupPolicy payments/db names security groups by name "audit", which no group in vpc-1 matches; ' +
+      'create the group, fix spec.securityGroups.groupNames or groupSelectors, or name it by id in groupIds';
+    expect(valid('db')).toMatchObject({ status: 'False', reason: 'GroupReferenceNotFound', message });
+    expect(stored('db')?.status?.resolvedReferences).toEqual([
+      { name: 'payments-db', groupId: 'sg-0000000b', groupName: 'payments-db' },
+    ]);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'SecurityGroupReferenceUnresolved', message }),
+    ]);
+    expect(result).toEqual({ requeueAfterMs: REVALIDATE_INVALID_MS });
+
+    // The group is created: the next describe resolves it.
+    directory.groups.push(vpcGroup('sg-0000000d', 'audit'));
+    clock.advance(1);
+    directory.describe();
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
+    expect(recorder.reasons()).toEqual(['SecurityGroupReferenceUnresolved', 'SecurityGroupPolicyValid']);
+  });
+
+  test('a selector matching two groups is refused, naming both; groups of other VPCs never count', async () => {
+    directory.groups = [
+      vpcGroup('sg-0000000b', 'db-blue', { Name: 'db' }),
+      vpcGroup('sg-0000000c', 'db-green', { Name: 'db' }),
+      vpcGroup('sg-0000000e', 'db-other-vpc', { Name: 'cache' }, 'vpc-2'),
+    ];
+    kube.seed(Kinds.SecurityGroupPolicy, named('db', { groupSelectors: [{ tags: { Name: 'db' } }] }));
+    directory.describe();
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(valid('db')).toMatchObject({
+      status: 'False',
+      reason: 'GroupReferenceAmbiguous',
+      message:
+        'SecurityGroupPolicy payments/db names a security group by tags {Name=db}, which 2 groups in vpc-1 match: ' +
+        'sg-0000000b (db-blue), sg-0000000c (db-green); a name or selector must denote exactly one group, so add a ' +
+        'tag that tells them apart or name the group by id in groupIds',
+    });
+  });
+
+  test('a tag moved to another group is followed, with a Normal event naming both ids', async () => {
+    directory.groups = [vpcGroup('sg-0000000b', 'cache-old', { role: 'cache' }), vpcGroup('sg-0000000c', 'cache-new')];
+    kube.seed(Kinds.SecurityGroupPolicy, named('db', { groupSelectors: [{ tags: { role: 'cache' } }] }));
+    directory.describe();
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db')?.status?.resolvedGroupIds).toEqual(['sg-0000000b']);
+
+    directory.groups = [vpcGroup('sg-0000000b', 'cache-old'), vpcGroup('sg-0000000c', 'cache-new', { role: 'cache' })];
+    clock.advance(1);
+    directory.describe();
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db')?.status?.resolvedGroupIds).toEqual(['sg-0000000c']);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        type: 'Normal',
+        reason: 'SecurityGroupReferenceChanged',
+        message:
+          'tags {role=cache} now denotes sg-0000000c (cache-new; was sg-0000000b); pods this policy selects get the ' +
+          'new group, running ones in place (ModifyNetworkInterfaceAttribute, no restart)',
+      }),
+    ]);
+  });
+
+  test('grants judge the groups names resolved to', async () => {
+    directory.groups = [vpcGroup('sg-0000000b', 'payments-db')];
+    kube.seed(Kinds.SecurityGroupGrant, grant('payments', { names: ['payments'] }, ['sg-0000000a']));
+    kube.seed(Kinds.SecurityGroupPolicy, named('db', { groupNames: ['payments-db'] }));
+    directory.describe();
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(valid('db')).toMatchObject({ status: 'False', reason: 'GroupsNotGranted' });
+    expect(valid('db')?.message).toContain('names security group sg-0000000b, which no SecurityGroupGrant allows');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { Ec2Api, Subnet, Vpc } from '../../../../operator/aws/index.ts';
+import type { Ec2Api, SecurityGroup, Subnet, Vpc } from '../../../../operator/aws/index.ts';
 import { Ec2RetryableError } from '../../../../operator/aws/index.ts';
 import { VpcNetworkDirectory, type NetworkChange } from '../../../../operator/controllers/vpcnetwork/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
@@ -9,7 +9,9 @@ import { silentLogger } from '../../../../operator/observability/logger.ts';
 class VpcFake {
   vpc: Vpc = { id: 'vpc-1', cidrBlocks: ['10.0.0.0/16'], ipv6CidrBlocks: [] };
   subnets: Subnet[] = [];
+  groups: SecurityGroup[] = [];
   failNext = false;
+  failGroupsNext = false;
   readonly calls: { method: string; filter?: unknown }[] = [];
 
   api(): Ec2Api {
@@ -29,6 +31,14 @@ class VpcFake {
           .filter((s) => filter.vpcId === undefined || s.vpcId === filter.vpcId)
           .filter((s) => filter.tagKeys === undefined || filter.tagKeys.some((key) => key in s.tags))
           .map((s) => structuredClone(s));
+      },
+      describeVpcSecurityGroups: async (vpcId: string) => {
+        this.calls.push({ method: 'describeVpcSecurityGroups', filter: vpcId });
+        if (this.failGroupsNext) {
+          this.failGroupsNext = false;
+          throw new Ec2RetryableError('EC2 had a moment', { code: 'InternalError', action: 'DescribeSecurityGroups' });
+        }
+        return this.groups.filter((group) => group.vpcId === vpcId).map((group) => structuredClone(group));
       },
     } as unknown as Ec2Api;
   }
@@ -142,3 +152,66 @@ async function until(condition: () => boolean): Promise<void> {
   for (let attempt = 0; attempt < 2_000 && !condition(); attempt++) await new Promise((r) => setTimeout(r, 1));
   expect(condition()).toBe(true);
 }
+
+describe('VpcNetworkDirectory: security groups', () => {
+  const describes = (fake: VpcFake) => fake.calls.filter((call) => call.method === 'describeVpcSecurityGroups').length;
+
+  test('described only when asked for or while wanted; listeners get every describe, sorted by id', async () => {
+    const fake = new VpcFake();
+    fake.groups = [
+      { id: 'sg-2', name: 'b', vpcId: 'vpc-1', tags: {} },
+      { id: 'sg-1', name: 'a', vpcId: 'vpc-1', tags: { Name: 'a' } },
+      { id: 'sg-3', name: 'elsewhere', vpcId: 'vpc-2', tags: {} },
+    ];
+    const clock = new FakeClock();
+    const dir = directory(fake, clock);
+    const seen: string[][] = [];
+    dir.onSecurityGroups((snapshot) => seen.push(snapshot.groups.map((group) => group.id)));
+
+    await dir.refresh();
+    expect(describes(fake)).toBe(0);
+    expect(dir.securityGroups()).toBeUndefined();
+
+    dir.requestSecurityGroups();
+    await dir.refresh();
+    expect(dir.securityGroups()).toEqual({
+      describedAtMs: clock.now(),
+      groups: [fake.groups[1], fake.groups[0]],
+    });
+    await dir.refresh(); // the request was served; nobody wants them
+    expect(describes(fake)).toBe(1);
+
+    let wanted = true;
+    dir.describeSecurityGroupsWhile(() => wanted);
+    await dir.refresh();
+    await dir.refresh();
+    wanted = false;
+    await dir.refresh();
+    expect(describes(fake)).toBe(3);
+    expect(seen).toEqual([
+      ['sg-1', 'sg-2'],
+      ['sg-1', 'sg-2'],
+      ['sg-1', 'sg-2'],
+    ]);
+  });
+
+  test('a failed describe keeps the last view and asks again at the next refresh', async () => {
+    const fake = new VpcFake();
+    fake.groups = [{ id: 'sg-1', name: 'a', vpcId: 'vpc-1', tags: {} }];
+    const clock = new FakeClock();
+    const dir = directory(fake, clock);
+    dir.requestSecurityGroups();
+    await dir.refresh();
+    const first = dir.securityGroups();
+
+    clock.advance(1_000);
+    fake.failGroupsNext = true;
+    dir.requestSecurityGroups();
+    await dir.refresh();
+    expect(dir.securityGroups()).toBe(first);
+
+    fake.groups = [];
+    await dir.refresh();
+    expect(dir.securityGroups()).toEqual({ describedAtMs: clock.now(), groups: [] });
+  });
+});
