@@ -23,6 +23,8 @@ export type { BranchReconcilerDeps } from './controller.ts';
 export { createCooldownSource, ConfigMapCooldown, COOLDOWN_CONFIGMAP_KEY } from './cooldown-source.ts';
 export type { CooldownSourceOptions } from './cooldown-source.ts';
 export { chooseVlan, allocateVlan } from './vlan.ts';
+export { branchUsage, isCoolingDown } from './usage.ts';
+export type { BranchUsage } from './usage.ts';
 export type { VlanAllocation } from './vlan.ts';
 export {
   releasable,

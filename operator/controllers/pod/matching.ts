@@ -29,7 +29,7 @@ import {
   type AnnotationScope,
   type PodAnnotationGroups,
 } from './annotation-groups.ts';
-import { labelSelectorProblems, matchesLabelSelector } from './label-selector.ts';
+import { labelSelectorProblems, selectorMismatches, type SelectorMismatch } from './label-selector.ts';
 
 /** What matching reads of a pod: its namespace and labels (name and annotations for the annotation path). */
 export interface PodForMatching {
@@ -100,20 +100,47 @@ export function policySkipReason(policy: SecurityGroupPolicy): PolicySkipReason 
   return undefined;
 }
 
+/** Whether one policy selects a pod, and if not, why: the answer `kubectl sgp why` prints. */
+export type PolicyMatchExplanation =
+  | { selected: true }
+  | { selected: false; reason: 'OtherNamespace' }
+  | { selected: false; reason: PolicySkipReason }
+  | {
+      selected: false;
+      reason: 'SelectorMismatch';
+      /** Requirements of spec.podSelector the pod's labels fail (empty when it matches or is unset). */
+      pod: SelectorMismatch[];
+      /** Requirements of spec.serviceAccountSelector its ServiceAccount's labels fail. */
+      serviceAccount: SelectorMismatch[];
+    };
+
+/** Whether one policy selects the pod (namespace, selectors, AND of both), and which requirements failed. */
+export function explainPolicyMatch(
+  policy: SecurityGroupPolicy,
+  pod: PodForMatching,
+  serviceAccount: ServiceAccountForMatching | undefined,
+): PolicyMatchExplanation {
+  if ((policy.metadata.namespace ?? '') !== (pod.metadata.namespace ?? '')) {
+    return { selected: false, reason: 'OtherNamespace' };
+  }
+  const skip = policySkipReason(policy);
+  if (skip) return { selected: false, reason: skip };
+  const { podSelector, serviceAccountSelector } = policy.spec;
+  const podMismatches = podSelector ? selectorMismatches(podSelector, pod.metadata.labels) : [];
+  const saMismatches = serviceAccountSelector
+    ? selectorMismatches(serviceAccountSelector, serviceAccount?.metadata.labels)
+    : [];
+  if (podMismatches.length === 0 && saMismatches.length === 0) return { selected: true };
+  return { selected: false, reason: 'SelectorMismatch', pod: podMismatches, serviceAccount: saMismatches };
+}
+
 /** Whether one policy selects the pod (namespace, selectors, AND of both). */
 export function policySelectsPod(
   policy: SecurityGroupPolicy,
   pod: PodForMatching,
   serviceAccount: ServiceAccountForMatching | undefined,
 ): boolean {
-  if ((policy.metadata.namespace ?? '') !== (pod.metadata.namespace ?? '')) return false;
-  if (policySkipReason(policy)) return false;
-  const { podSelector, serviceAccountSelector } = policy.spec;
-  if (podSelector && !matchesLabelSelector(podSelector, pod.metadata.labels)) return false;
-  if (serviceAccountSelector && !matchesLabelSelector(serviceAccountSelector, serviceAccount?.metadata.labels)) {
-    return false;
-  }
-  return true;
+  return explainPolicyMatch(policy, pod, serviceAccount).selected;
 }
 
 /** Go's %v of a string slice, as EKS prints group lists in its events: "[sg-1 sg-2]". */
