@@ -87,22 +87,24 @@ export function renderPod(x: PodExplanation, style: Style, nowMs: number): strin
   out.push('');
   if (x.policies.length === 0) out.push(`No SecurityGroupPolicy in namespace ${x.pod.namespace}.`);
   else {
-    out.push(
-      table(
-        ['POLICY', 'SELECTS', 'WHY', 'VALID', 'GROUPS'],
-        x.policies.map((policy) => [
-          policy.name,
-          policy.selects ? 'yes' : 'no',
-          policy.why.join('; ') || '-',
-          policy.validity === 'valid' ? 'True' : policy.validity === 'invalid' ? 'False' : 'pending',
-          groups(policy.groups),
-        ]),
-      ).trimEnd(),
-    );
-    for (const policy of x.policies) {
-      if (policy.problem) out.push(`  ${policy.name}: ${policy.problem}`);
-      if (policy.grants && !policy.grants.allowed) out.push(`  ${policy.name}: ${policy.grants.message}`);
-    }
+    const [header = '', ...rows] = table(
+      ['POLICY', 'SELECTS', 'VALID', 'GROUPS'],
+      x.policies.map((policy) => [
+        policy.name,
+        policy.selects ? 'yes' : 'no',
+        policy.validity === 'valid' ? 'True' : policy.validity === 'invalid' ? 'False' : 'pending',
+        groups(policy.groups),
+      ]),
+    )
+      .trimEnd()
+      .split('\n');
+    out.push(header);
+    x.policies.forEach((policy, index) => {
+      out.push(rows[index] ?? '');
+      for (const line of policy.why) out.push(`    ${policy.selects ? '✓' : '✗'} ${line}`);
+      if (policy.problem) out.push(`    ! ${policy.problem}`);
+      if (policy.grants && !policy.grants.allowed) out.push(`    ! ${policy.grants.message}`);
+    });
   }
   for (const annotation of x.annotations) {
     const verdict =
