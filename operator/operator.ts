@@ -16,7 +16,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from './api/kinds.ts';
 import { REPORTING_COMPONENT } from './api/constants.ts';
 import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
-import type { ControllerDeps, CooldownSource } from './controllers/deps.ts';
+import { controllerSettings, type ControllerDeps, type CooldownSource } from './controllers/deps.ts';
 import { createCooldownSource } from './controllers/branchinterface/index.ts';
 import { registerControllers } from './controllers/index.ts';
 import { OperatorError } from './errors.ts';
@@ -108,11 +108,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
     overrides.cooldown ??
     createCooldownSource({ manager, recorder, log, defaultMs: options.branchCooldownSeconds * 1000 });
 
-  // Security groups by annotation: off unless enabled, and then limited to opted-in namespaces and the allow-list.
-  const securityGroupAnnotations = {
-    isEnabled: options.enableSecurityGroupAnnotations,
-    allowList: options.securityGroupAnnotationAllowList,
-  };
+  const settings = controllerSettings(options);
   const deps: ControllerDeps = {
     manager,
     client,
@@ -129,16 +125,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
         : { trunkAssociationAccountId: options.trunkAssociationAccountId }),
     },
     cooldown,
-    settings: {
-      podWorkers: options.podWorkers,
-      branchWorkers: options.branchWorkers,
-      nodeWorkers: options.nodeWorkers,
-      strictPodEniResource: options.strictPodEniResource,
-      podSubnetTagKey: options.podSubnetTagKey,
-      vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
-      leakSweepIntervalMs: options.leakSweepIntervalSeconds * 1000,
-      securityGroupAnnotations,
-    },
+    settings,
   };
   registerControllers(deps);
   if (options.enableWebhooks) {
@@ -158,8 +145,6 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
             }
           : undefined,
       operatorUsernames: [operatorUsername, ...EKS_CONTROLLER_USERNAMES],
-      isStrict: options.strictPodEniResource,
-      securityGroupAnnotations,
     });
   }
   log.info('operator built', {

@@ -3,13 +3,14 @@
  * is the single source of the parser (./options.ts), of `--help` and of the README's configuration table.
  */
 import { DEFAULT_POD_SUBNET_TAG_KEY } from './api/constants.ts';
+import { OperatorError } from './errors.ts';
 
 /**
- * EC2 rate-limit buckets: the same names as operator/aws/rate-limiter.ts BUCKET_NAMES (one per EC2 action,
- * as EC2 keeps one per account, Region and action, plus the smaller bucket unfiltered describes draw from),
- * with EC2's documented default buckets (ec2-api-spec.md §5.6) as defaults. A unit test keeps both lists and
- * the defaults in step. The AWS layer keeps 10 % of each burst in reserve and halves its rate after a
- * throttle, so the defaults are right for an account with default limits.
+ * EC2 rate-limit buckets, the one list of them: one per EC2 action (EC2 keeps one per account, Region and
+ * action), plus the smaller bucket unfiltered describes draw from, with EC2's documented default buckets
+ * (docs/ec2-semantics.md#throttling) as defaults. The AWS layer's buckets (operator/aws/rate-limiter.ts) are built from
+ * it. The AWS layer keeps 10 % of each burst in reserve and halves its rate after a throttle, so the defaults
+ * are right for an account with default limits.
  */
 const MUTATING_HEAVY = { qps: 5, burst: 100 };
 const MUTATING_OTHER = { qps: 5, burst: 50 };
@@ -454,3 +455,10 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     help: 'Path to a kubeconfig. Empty: the in-cluster service account, else $HOME/.kube/config.',
   },
 ];
+
+/** The definition of `--<flag>`, for code that derives a constant from it; throws on an unknown flag. */
+export function optionDefinition(flag: string): OptionDefinition {
+  const definition = OPTION_DEFINITIONS.find((candidate) => candidate.flag === flag);
+  if (definition === undefined) throw new OperatorError(`no option --${flag} in OPTION_DEFINITIONS`);
+  return definition;
+}

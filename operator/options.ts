@@ -6,7 +6,6 @@
  * operator reads `process.env`. The definitions below are also the source of `--help` and of the README's
  * configuration table (a unit test keeps the two in step).
  */
-import { DEFAULT_POD_SUBNET_TAG_KEY } from './api/constants.ts';
 import { OperatorError } from './errors.ts';
 import type { LogLevel } from './observability/logger.ts';
 import {
@@ -166,6 +165,16 @@ export function securityGroupAnnotationRuleOf(
 /** "sg-a, sg-b,,sg-a" → [sg-a, sg-b]. */
 function allowListOf(text: string | undefined): string[] {
   return [...new Set((text ?? '').split(',').map((id) => id.trim()))].filter((id) => id !== '');
+}
+
+/**
+ * The options with only the required ones given: every other value is its definition's default. What tests,
+ * benchmarks and tools start from, so they run with the defaults a user gets.
+ */
+export function defaultOptions(required: { clusterName: string; region: string }): Readonly<Options> {
+  const parsed = parseOptions(['--cluster-name', required.clusterName, '--region', required.region], {});
+  if (parsed.kind !== 'options') throw new OperatorError('unreachable: no --help or --version given');
+  return parsed.options;
 }
 
 function readArgv(
@@ -345,6 +354,8 @@ function crossChecks(values: ReadonlyMap<string, Value | undefined>): OptionProb
 
 function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
   const text = (flag: string) => values.get(flag) as string | undefined;
+  /** An option with a default in its definition: never undefined. */
+  const defaulted = (flag: string) => values.get(flag) as string;
   const count = (flag: string) => values.get(flag) as number;
   const bool = (flag: string) => values.get(flag) as boolean;
   const address = (flag: string) => values.get(flag) as BindAddress | undefined;
@@ -372,25 +383,25 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     nodeWorkers: count('node-workers'),
     branchCooldownSeconds: count('branch-cooldown-seconds'),
     leaderElect: bool('leader-elect'),
-    leaderElectionNamespace: text('leader-election-namespace') ?? 'kube-system',
-    leaderElectionId: text('leader-election-id') ?? 'sgp-operator',
+    leaderElectionNamespace: defaulted('leader-election-namespace'),
+    leaderElectionId: defaulted('leader-election-id'),
     leaseDurationSeconds: count('lease-duration-seconds'),
     renewDeadlineSeconds: count('renew-deadline-seconds'),
     retryPeriodSeconds: count('retry-period-seconds'),
     metricsBindAddress: address('metrics-bind-address'),
     healthProbeBindAddress: address('health-probe-bind-address'),
-    webhookBindAddress: address('webhook-bind-address') ?? { host: '', port: 9443 },
+    webhookBindAddress: values.get('webhook-bind-address') as BindAddress,
     webhookCertDir: text('webhook-cert-dir'),
-    webhookServiceName: text('webhook-service-name') ?? 'sgp-operator-webhook',
-    webhookServiceNamespace: text('webhook-service-namespace') ?? 'kube-system',
+    webhookServiceName: defaulted('webhook-service-name'),
+    webhookServiceNamespace: defaulted('webhook-service-namespace'),
     enableWebhooks: bool('enable-webhooks'),
     strictPodEniResource: bool('strict-pod-eni-resource'),
-    podSubnetTagKey: text('pod-subnet-tag-key') ?? DEFAULT_POD_SUBNET_TAG_KEY,
+    podSubnetTagKey: defaulted('pod-subnet-tag-key'),
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
     leakSweepIntervalSeconds: count('leak-sweep-interval-seconds'),
     enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
     securityGroupAnnotationAllowList: allowListOf(text('security-group-annotation-allow-list')),
-    logLevel: (text('log-level') ?? 'info') as LogLevel,
+    logLevel: defaulted('log-level') as LogLevel,
     kubeconfig: text('kubeconfig'),
   };
 }

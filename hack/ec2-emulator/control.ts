@@ -11,7 +11,7 @@ import {
 } from './state/ops-topology.ts';
 import type { EmulatorControl } from './types.ts';
 
-/** The in-process control handle (§7.3). Errors are thrown as Ec2Fault with the EC2 code that fits. */
+/** The in-process control handle (hack/ec2-emulator/README.md, "Control API"). Errors are thrown as Ec2Fault with the EC2 code that fits. */
 export function createControl(emulator: Emulator): EmulatorControl {
   const store = emulator.store;
   return {

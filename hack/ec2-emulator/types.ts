@@ -17,7 +17,7 @@ export type LatencyConfig = boolean | Record<string, LatencyRange>;
 
 export interface ThrottlingConfig {
   enabled: boolean;
-  /** Multiplies every bucket's capacity and refill rate (AWS §5.6 defaults). 0.1 = ten times stricter. */
+  /** Multiplies every bucket's capacity and refill rate (AWS's defaults, docs/ec2-semantics.md#throttling). 0.1 = ten times stricter. */
   scale?: number;
 }
 
@@ -175,7 +175,7 @@ export interface ActionCounters {
 export interface MutationRecord {
   /** 1, 2, … in the order the calls took effect. */
   seq: number;
-  /** Date.now() when the call took effect (the emulator's process clock). */
+  /** When the call took effect, on the emulator's clock (Date.now unless an in-process test passed its own). */
   atMs: number;
   action: string;
   /** The ENI the call acted on (NetworkInterfaceId, or BranchInterfaceId; a disassociation's branch). */

@@ -1,6 +1,6 @@
 /**
  * Names shared with the outside world: the VPC CNI, EKS's SecurityGroupPolicy and CNINode APIs, and the
- * EC2 tag scheme. They are part of our compatibility contract (see the anchor study §1, §4.1, §4.2), so
+ * EC2 tag scheme. They are part of our compatibility contract (docs/compatibility.md), so
  * they are spelled exactly as EKS spells them and defined only here.
  */
 
@@ -24,7 +24,7 @@ export const COMPUTE_TYPE_LABEL = 'eks.amazonaws.com/compute-type';
 export const FARGATE_PROFILE_LABEL = 'eks.amazonaws.com/fargate-profile';
 /**
  * Security groups by annotation on a Pod (or its pod template) or ServiceAccount: comma-separated sg ids.
- * Our opt-in extension, not an EKS API (anchor study §11); off unless --enable-security-group-annotations.
+ * Our opt-in extension, not an EKS API (docs/compatibility.md#where-we-differ-on-purpose); off unless --enable-security-group-annotations.
  */
 export const SECURITY_GROUPS_ANNOTATION = 'vpc.amazonaws.com/security-groups';
 /**
@@ -66,7 +66,7 @@ export const POLICY_NAMESPACE_LABEL = 'trunking.sgp-operator.io/has-policies';
 export const REPORTING_COMPONENT = 'sgp-operator';
 
 /**
- * EC2 tags (anchor study §4.1). The first five are EKS's own, so EKS tooling and our sweeps see the same
+ * EC2 tags (docs/compatibility.md#eni-descriptions-and-tags). The first five are EKS's own, so EKS tooling and our sweeps see the same
  * ENIs; the rest are ours and let a restart rebuild state and let sweeps prove ownership.
  */
 export const TAG = {

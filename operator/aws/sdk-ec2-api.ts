@@ -5,11 +5,11 @@
  * {@link RequestObserver} so the rate limiter counts pages and SDK retries too.
  *
  * Retries are the SDK's (standard or adaptive mode, `maxAttempts` on the client). ClientToken is serialised
- * before the SDK's retry loop, so every retry of one send() carries the same token (spec §1.1, checked in
+ * before the SDK's retry loop, so every retry of one send() carries the same token (docs/ec2-semantics.md#client-tokens, checked in
  * test/integration/aws); a retry after the SDK gave up is the caller's and must reuse its token too.
  *
- * Describes use filters rather than explicit ids: one unknown id would fail the whole call (spec §1.4), and
- * an empty id list would silently describe everything (spec §4).
+ * Describes use filters rather than explicit ids: one unknown id would fail the whole call (docs/ec2-semantics.md#describes), and
+ * an empty id list would silently describe everything (docs/ec2-semantics.md#describes).
  */
 import {
   AssociateTrunkInterfaceCommand,

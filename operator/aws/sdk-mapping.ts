@@ -45,7 +45,7 @@ export function tagFilters(tags: Record<string, string[]> | undefined): Filter[]
   return Object.entries(tags ?? {}).map(([key, values]) => ({ Name: `tag:${key}`, Values: values }));
 }
 
-/** Filters only: explicit NetworkInterfaceId.N would fail the whole call on one unknown id (spec §1.4). */
+/** Filters only: explicit NetworkInterfaceId.N would fail the whole call on one unknown id (docs/ec2-semantics.md#describes). */
 export function networkInterfaceFilters(filter: NetworkInterfaceFilter): Filter[] {
   const filters: Filter[] = [];
   const add = (name: string, values: string[] | undefined): void => {

@@ -13,9 +13,6 @@ import { registerSecurityGroupPolicyController } from './securitygrouppolicy/ind
 import { registerTrunkInterfaceController } from './trunkinterface/index.ts';
 import { registerVpcNetwork } from './vpcnetwork/index.ts';
 
-/** Default --leak-sweep-interval-seconds. Each sweep pages our ENIs at background priority. */
-export const LEAK_SWEEP_INTERVAL_MS = 5 * 60_000;
-
 export function registerControllers(deps: ControllerDeps): void {
   // The VPC: CIDR blocks, subnets tagged for pods and (for policies naming groups by name) security groups,
   // followed while running (leader-only refresh).
@@ -36,5 +33,5 @@ export function registerControllers(deps: ControllerDeps): void {
   // cooldown release.
   registerBranchInterfaceController(deps, subnets);
   // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
-  registerGarbageCollection(deps, { intervalMs: deps.settings?.leakSweepIntervalMs ?? LEAK_SWEEP_INTERVAL_MS });
+  registerGarbageCollection(deps, { intervalMs: deps.settings.leakSweepIntervalMs });
 }

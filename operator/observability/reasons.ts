@@ -1,6 +1,6 @@
 /**
  * Kubernetes event reasons, defined once. Where EKS's controller has a reason for the same situation we
- * use its spelling, so runbooks and alerts written for EKS keep working (anchor study §4.6).
+ * use its spelling, so runbooks and alerts written for EKS keep working (docs/compatibility.md#events).
  */
 export const Reason = {
   // pods (EKS-compatible)

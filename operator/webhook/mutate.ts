@@ -3,7 +3,7 @@
  * whose ServiceAccount's) security-group annotation is allowed to give it groups, must request one
  * `vpc.amazonaws.com/pod-eni`, so the scheduler only places it on a node with a free branch ENI slot and
  * the VPC CNI waits for the branch ENI annotation instead of wiring the pod to the node's ENI. As on EKS
- * (anchor study §2.1) the request and the limit go on containers[0] only: extended resources are counted per
+ * (docs/compatibility.md#the-pod-eni-resource) the request and the limit go on containers[0] only: extended resources are counted per
  * pod, so one container carrying it is enough, and putting it on more would ask for more ENIs.
  *
  * Pure: the server gathers the namespace's policies and the pod's ServiceAccount from the caches and calls

@@ -6,7 +6,7 @@ import { type Filter, type FilterSchema, compileFilters, exactValues, readFilter
 import { inSeqOrder, readPaging, takePage } from './paging.ts';
 import { attachmentStatus, networkInterfaceXml, privateDnsName } from './shapes.ts';
 
-/** DescribeNetworkInterfaces (§2.5): explicit ids, filters answered from indexes first, pagination. */
+/** DescribeNetworkInterfaces (docs/ec2-semantics.md#describes): explicit ids, filters answered from indexes first, pagination. */
 
 const schema = (store: Store): FilterSchema<NetworkInterface> => ({
   tags: (eni) => eni.tags,

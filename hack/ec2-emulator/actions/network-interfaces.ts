@@ -12,7 +12,7 @@ import type { ActionDefinition } from './context.ts';
 import { readTagSpecifications } from './context.ts';
 import { networkInterfaceXml } from './shapes.ts';
 
-/** CreateNetworkInterface, Attach/Detach/Delete and ModifyNetworkInterfaceAttribute (§2.1–2.4, §2.6). */
+/** CreateNetworkInterface, Attach/Detach/Delete and ModifyNetworkInterfaceAttribute (docs/ec2-semantics.md#eni-and-attachment-states). */
 
 const INTERFACE_TYPES = new Set(['interface', 'trunk', 'efa', 'efa-only', 'branch']);
 

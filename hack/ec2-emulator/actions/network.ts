@@ -8,7 +8,7 @@ import { inSeqOrder, readPaging, takePage } from './paging.ts';
 import { NO_DEFAULT_VPC } from './security-groups.ts';
 import { cidrState, securityGroupXml, subnetXml, vpcXml } from './shapes.ts';
 
-/** DescribeSubnets, DescribeVpcs, DescribeSecurityGroups (§2.12–2.14). */
+/** DescribeSubnets, DescribeVpcs, DescribeSecurityGroups (docs/ec2-semantics.md#describes). */
 
 function explicit<T extends { seq: number }>(kind: IdKind, ids: string[], records: Map<string, T>): T[] {
   for (const id of ids) assertWellFormedId(kind, id);

@@ -5,11 +5,11 @@ import { readTagSpecifications } from './context.ts';
 import { tagSet } from './shapes.ts';
 
 /**
- * CreateSecurityGroup and DeleteSecurityGroup (§2.14's neighbours), so tests can make a group appear, disappear
- * or come back under the same name through the SDK, as an administrator would. Rules as EC2 states them: a
- * name is at most 255 characters of a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*, cannot start with "sg-",
- * and is unique in its VPC regardless of case; the description follows the same character rules. The
- * emulator has no default VPC, so VpcId is required and GroupName cannot stand for an id.
+ * CreateSecurityGroup and DeleteSecurityGroup, so tests can make a group appear, disappear or come back under the
+ * same name through the SDK, as an administrator would (docs/ec2-semantics.md#security-groups). Rules as EC2
+ * states them: a name is at most 255 characters of a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*, cannot
+ * start with "sg-", and is unique in its VPC regardless of case; the description follows the same character
+ * rules. The emulator has no default VPC, so VpcId is required and GroupName cannot stand for an id.
  */
 
 const NAME_CHARACTERS = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/;

@@ -12,7 +12,7 @@ import type {
 } from '../state/model.ts';
 import type { Store } from '../state/store.ts';
 
-/** Model → XML bodies with the EC2 model's element names (§1.5, §2.10–2.16). */
+/** Model → XML bodies with the EC2 model's element names (docs/ec2-semantics.md#the-wire). */
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 

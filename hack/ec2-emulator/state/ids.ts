@@ -1,6 +1,6 @@
 import { Ec2Fault } from '../protocol/errors.ts';
 
-/** Resource kinds with their id prefix and the exact EC2 error codes for bad and unknown ids (§3). */
+/** Resource kinds with their id prefix and the exact EC2 error codes for bad and unknown ids (docs/ec2-semantics.md#errors-and-retries). */
 export const ID_KINDS = {
   eni: {
     prefix: 'eni',

@@ -3,7 +3,7 @@ import type { Cidr, Ipv4Pool } from './ipam.ts';
 /**
  * The emulator's records. `seq` is a global creation counter: iteration order for Describe and the cursor in
  * NextToken. `visibleAt` (epoch ms) implements eventual consistency: before it, the record is invisible to
- * explicit-id lookups and filters (§5.5).
+ * explicit-id lookups and filters (docs/ec2-semantics.md#eventual-consistency).
  */
 export type Tags = Map<string, string>;
 

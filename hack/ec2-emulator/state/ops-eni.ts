@@ -5,7 +5,7 @@ import type { NetworkInterface, Tags } from './model.ts';
 import { dropAssociationsOf } from './ops-trunk.ts';
 import type { Store } from './store.ts';
 
-/** ENI lifecycle rules (§2.1–2.6, §5.1–5.3). Every function validates fully before it mutates anything. */
+/** ENI lifecycle rules (docs/ec2-semantics.md#eni-and-attachment-states). Every function validates fully before it mutates anything. */
 
 export interface CreateEniInput {
   subnetId: string;

@@ -1,5 +1,5 @@
 /**
- * Which nodes get a trunk ENI (anchor study §3.1). Pure: the caller gathers the Node, its CNINode and the
+ * Which nodes get a trunk ENI (docs/compatibility.md#cninode-and-node-opt-in). Pure: the caller gathers the Node, its CNINode and the
  * limits of its instance type; this decides and says why, so the reconciler can turn the verdict into an
  * event without working it out again.
  *

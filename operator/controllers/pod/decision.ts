@@ -28,7 +28,7 @@ import { policyInvalidMessage, policyValidity } from './policy-state.ts';
 
 export interface PodEvent {
   type: EventType;
-  reason: string;
+  reason: Reason;
   message: string;
 }
 
@@ -69,9 +69,6 @@ export type PodBranchPlan =
       event: PodEvent | undefined;
     };
 
-export const SECURITY_GROUP_REQUESTED = 'SecurityGroupRequested';
-export const POLICY_INVALID = 'SecurityGroupPolicyInvalid';
-
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
@@ -103,7 +100,7 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
       action: 'hold',
       reason: 'PolicyInvalid',
       message,
-      event: { type: 'Warning', reason: POLICY_INVALID, message },
+      event: { type: 'Warning', reason: Reason.SecurityGroupPolicyInvalid, message },
     };
   }
   const ungranted = (input.ungranted ?? []).filter((u) => u.reason === 'GroupsNotGranted');
@@ -116,7 +113,7 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
       action: 'hold',
       reason: 'GroupsNotGranted',
       message,
-      event: { type: 'Warning', reason: POLICY_INVALID, message },
+      event: { type: 'Warning', reason: Reason.SecurityGroupPolicyInvalid, message },
     };
   }
   const unresolved = (input.ungranted ?? []).filter((u) => u.reason === 'GrantNotResolved');
@@ -138,8 +135,8 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
   const matchedPolicies = match.matchedPolicies;
   const requested: PodEvent =
     securityGroups.length > 0
-      ? { type: 'Normal', reason: SECURITY_GROUP_REQUESTED, message: match.message }
-      : { type: 'Warning', reason: SECURITY_GROUP_REQUESTED, message: NO_MATCH_MESSAGE };
+      ? { type: 'Normal', reason: Reason.SecurityGroupRequested, message: match.message }
+      : { type: 'Warning', reason: Reason.SecurityGroupRequested, message: NO_MATCH_MESSAGE };
   if (!branch) {
     return { action: 'create', reason: 'NewBranch', securityGroups, matchedPolicies, event: requested };
   }

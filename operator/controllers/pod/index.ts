@@ -16,7 +16,6 @@ import type { SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '..
 import { keyOf, keyFor } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
 import { PodReconciler } from './controller.ts';
 
 export { PodReconciler } from './controller.ts';
@@ -59,9 +58,6 @@ export { judgePodEniAnnotation, forgedAnnotationEvent, forgeryMetricReason } fro
 export type { ForgeryReason, PodEniAnnotationInput, PodEniAnnotationVerdict } from './pod-eni-annotation.ts';
 export type { PolicyValidity } from './policy-state.ts';
 
-/** Default workers (--pod-workers): pod reconciles only write to the API server, so a few keep up with bursts. */
-export const POD_WORKERS = 8;
-
 /** Keys of the pods in a namespace that ask for a branch ENI (the only ones a policy change can affect). */
 function podEniPodKeys(pods: Reader<LeanPod>, namespace: string, filter: (pod: LeanPod) => boolean = () => true) {
   return pods
@@ -87,7 +83,7 @@ export function registerPodController(deps: ControllerDeps): Controller {
     namespaces,
     trunks,
     branches,
-    securityGroupAnnotations: deps.settings?.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF,
+    securityGroupAnnotations: deps.settings.securityGroupAnnotations,
     // Read only: a grant change reaches pods through their policies' status (the SecurityGroupPolicy
     // controller re-checks them), so grants need no watch here.
     grants: deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant }),
@@ -95,7 +91,7 @@ export function registerPodController(deps: ControllerDeps): Controller {
   const controller = deps.manager.controller({
     name: 'pod',
     reconciler,
-    workers: deps.settings?.podWorkers ?? POD_WORKERS,
+    workers: deps.settings.podWorkers,
   });
   controller.watch(pods);
   controller.watch(policies, (policy) => podEniPodKeys(pods, policy.metadata.namespace ?? ''));

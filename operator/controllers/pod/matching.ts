@@ -1,5 +1,5 @@
 /**
- * Which security groups a pod gets: EKS's SecurityGroupPolicy semantics (anchor study §1.1) as pure
+ * Which security groups a pod gets: EKS's SecurityGroupPolicy semantics (docs/compatibility.md#securitygrouppolicy) as pure
  * functions. The pod controller, the SecurityGroupPolicy controller (matched-pod counts) and the webhook
  * all decide through here, so they can never disagree.
  *

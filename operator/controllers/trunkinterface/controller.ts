@@ -111,7 +111,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
 
     const wasReady = trunk.status?.state === 'Ready';
     const result = await setUpTrunk(
-      { ec2: deps.ec2, client: deps.client, cluster: deps.cluster, events: deps.events, nowIso: () => this.#nowIso() },
+      { ec2: deps.ec2, client: deps.client, clock: deps.clock, cluster: deps.cluster, events: deps.events },
       trunk,
       limits,
       (object, status) => this.#writeProgress(object, status),

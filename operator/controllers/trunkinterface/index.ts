@@ -34,7 +34,7 @@ export function registerTrunkInterfaceController(deps: ControllerDeps, network: 
   const controller = deps.manager.controller({
     name: TRUNK_CONTROLLER_NAME,
     reconciler,
-    workers: deps.settings?.nodeWorkers ?? 4,
+    workers: deps.settings.nodeWorkers,
   });
   // The trunk itself; its Node (same name): deletion starts the release; its branches: branchesUsed.
   controller.watch(trunks);

@@ -1,5 +1,5 @@
 /**
- * The next step towards an attached trunk ENI (anchor study §3.2), decided from what EC2 says now. Pure: the
+ * The next step towards an attached trunk ENI (docs/lifecycle.md#a-trunk-trunkinterface-one-per-managed-node), decided from what EC2 says now. Pure: the
  * reconciler gathers the facts, asks for one step, performs it, updates the facts and asks again, so a crash
  * between any two EC2 calls resumes at the right step on the next reconcile.
  *
@@ -12,6 +12,12 @@
 import type { Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
 import type { InstanceTypeLimits } from '../../limits/index.ts';
 import { freeDeviceIndex } from '../../limits/index.ts';
+
+/** Waiting for an instance to run. (A slot, quota or permission the user must fix: OutsideFixError.) */
+export const INSTANCE_WAIT_MS = 15_000;
+/** Polling while EC2 attaches: 1 s doubling to 30 s (EKS polls 1 s ×2 for 7 steps). */
+export const ATTACH_POLL_BASE_MS = 1_000;
+export const ATTACH_POLL_MAX_MS = 30_000;
 
 export interface TrunkFacts {
   instance: Instance;
@@ -114,5 +120,41 @@ function noFreeSlot(instance: Instance, limits: InstanceTypeLimits, eniId: strin
       `instance ${instance.id} (${limits.instanceType}) has no free ENI slot for the trunk ENI: ` +
       `${instance.networkInterfaces.length} of ${limits.maxEnis} ENIs are attached; ` +
       `lower the VPC CNI's WARM_ENI_TARGET/MAX_ENI, or replace the node, so one slot stays free`,
+  };
+}
+
+/** Delay before attach poll number `attempt + 1`. */
+export function attachPollDelayMs(attempt: number): number {
+  return Math.min(ATTACH_POLL_BASE_MS * 2 ** attempt, ATTACH_POLL_MAX_MS);
+}
+
+export interface TrunkCandidates {
+  /** The trunk to carry on with, when it is among ours: the attached one, else the best unattached one. */
+  trunk: NetworkInterface | undefined;
+  /** A trunk is attached but is not among ours (another controller made it): describe it by id to adopt it. */
+  describeAttachedId: string | undefined;
+  /** Our unattached trunk ENIs other than the one kept: left by failed attempts, to delete. */
+  strays: string[];
+}
+
+/**
+ * Which of our trunk ENIs for the instance to keep. Of the unattached ones, the one status names comes
+ * first, then a stable order by id, so two passes agree on which one to keep.
+ */
+export function chooseTrunk(
+  ours: readonly NetworkInterface[],
+  attachedId: string | undefined,
+  recordedEniId: string | undefined,
+): TrunkCandidates {
+  const rank = (eni: NetworkInterface) => (eni.id === recordedEniId ? 0 : 1);
+  const unattached = ours
+    .filter((eni) => eni.attachment === undefined && eni.status === 'available')
+    .sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
+  const trunk = attachedId !== undefined ? ours.find((eni) => eni.id === attachedId) : unattached[0];
+  const keptId = attachedId ?? trunk?.id;
+  return {
+    trunk,
+    describeAttachedId: attachedId !== undefined && trunk === undefined ? attachedId : undefined,
+    strays: unattached.filter((eni) => eni.id !== keptId).map((eni) => eni.id),
   };
 }

@@ -3,6 +3,7 @@
  * the framework's patchStatusIfChanged (one patch, only when something changed).
  */
 import type { TrunkInterface, TrunkState } from '../../api/types.ts';
+import type { NetworkInterface, Subnet } from '../../aws/index.ts';
 import { setCondition } from '../../framework/index.ts';
 import { Reason } from '../../observability/reasons.ts';
 import { podSubnetsInZone, type VpcNetworkSnapshot } from '../vpcnetwork/snapshot.ts';
@@ -63,6 +64,39 @@ export function withoutEni(status: TrunkStatus): TrunkStatus {
   delete rest.eniId;
   delete rest.attachmentId;
   return rest;
+}
+
+/** What a Ready status records about the trunk ENI and its subnet (the branch side reads these). */
+export function readyFields(trunk: NetworkInterface, subnet: Subnet): Partial<TrunkStatus> {
+  const attachment = trunk.attachment;
+  return {
+    eniId: trunk.id,
+    ...(attachment ? { attachmentId: attachment.attachmentId } : {}),
+    subnetId: subnet.id,
+    subnetCidr: subnet.cidrBlock,
+    ...(subnet.ipv6CidrBlock ? { subnetV6Cidr: subnet.ipv6CidrBlock } : {}),
+    availabilityZone: trunk.availabilityZone,
+    securityGroups: [...trunk.securityGroupIds].sort(),
+  };
+}
+
+/**
+ * The trunk's subnet as status recorded it, so a re-check does not describe it again; undefined until all
+ * of id, CIDR and zone are on record. (Free addresses are not recorded: they change with every pod.)
+ */
+export function recordedSubnet(status: TrunkStatus | undefined, vpcId: string): Subnet | undefined {
+  if (status?.subnetId === undefined || status.subnetCidr === undefined || status.availabilityZone === undefined) {
+    return undefined;
+  }
+  return {
+    id: status.subnetId,
+    vpcId,
+    availabilityZone: status.availabilityZone,
+    cidrBlock: status.subnetCidr,
+    ipv6CidrBlock: status.subnetV6Cidr ?? '',
+    availableIpAddressCount: 0,
+    tags: {},
+  };
 }
 
 /** A Ready trunk whose status we can trust without asking EC2 (it was verified recently). */
