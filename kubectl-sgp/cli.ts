@@ -33,7 +33,7 @@ import { CommandError, UsageError } from './errors.ts';
 import { explainNode } from './explain/nodes.ts';
 import { explainPod } from './explain/pod.ts';
 import { previewPolicy } from './explain/preview.ts';
-import { operatorAnnotationRule } from './operator-settings.ts';
+import { INSTALL_NAMESPACE, operatorAnnotationRule } from './operator-settings.ts';
 import {
   formatOutput,
   OUTPUT_FORMATS,
@@ -64,6 +64,7 @@ const OPTIONS = {
   region: { type: 'string' },
   filename: { type: 'string', short: 'f' },
   'vpc-id': { type: 'string' },
+  'operator-namespace': { type: 'string' },
 } as const;
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -74,6 +75,10 @@ const CONNECTION_HELP = `Flags for every verb:
       --kubeconfig PATH  kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)
   -o, --output FORMAT    table (default), json or yaml
   -h, --help             this help`;
+
+const OPERATOR_NAMESPACE_HELP = `  --operator-namespace NS
+                     where the operator's Deployment is, for its security-group annotation settings
+                     (default: found in any namespace, else ${INSTALL_NAMESPACE} when only that is readable)`;
 
 const HELP: Record<string, string> = {
   '': `kubectl sgp: why pods have (or lack) their security groups, with sgp-operator.
@@ -105,6 +110,7 @@ to fix. Decisions come from the operator's own code, so they match what it does.
   --ec2              also read the ENI from EC2 (AWS SDK default credentials; AWS_ENDPOINT_URL_EC2 is
                      honoured) and report groups that differ from what the operator applied
   --region REGION    AWS region for --ec2 (default: AWS_REGION, the AWS config)
+${OPERATOR_NAMESPACE_HELP}
 
 ${CONNECTION_HELP}
 `,
@@ -134,6 +140,7 @@ are listed. Nothing is applied.
                        same name resolved them, or left to the operator)
   --region REGION      AWS region for --ec2
   --vpc-id VPC         the cluster VPC for --ec2 (default: the VPC of a TrunkInterface's subnet)
+${OPERATOR_NAMESPACE_HELP}
 
 ${CONNECTION_HELP}
 `,
@@ -141,9 +148,9 @@ ${CONNECTION_HELP}
 
 /** Flags each verb takes besides the connection and output flags. */
 const VERB_FLAGS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
-  why: ['ec2', 'region'],
+  why: ['ec2', 'region', 'operator-namespace'],
   nodes: [],
-  preview: ['filename', 'ec2', 'region', 'vpc-id'],
+  preview: ['filename', 'ec2', 'region', 'vpc-id', 'operator-namespace'],
 };
 const COMMON_FLAGS: readonly (keyof typeof OPTIONS)[] = ['namespace', 'context', 'kubeconfig', 'output', 'help'];
 
@@ -205,9 +212,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     case 'nodes': {
       if (rest.length > 0) throw new UsageError('nodes takes no arguments');
-      const nodes = await explainNodes(connect(connection));
+      const { items: nodes, notes } = await explainNodes(connect(connection));
       io.stdout.write(
-        formatOutput({ kind: 'NodeExplanationList', items: nodes }, output, () => renderNodes(nodes, style)),
+        formatOutput({ kind: 'NodeExplanationList', items: nodes, notes }, output, () =>
+          renderNodes(nodes, notes, style),
+        ),
       );
       return 0;
     }
@@ -215,9 +224,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       if (rest.length > 0) throw new UsageError('preview takes its policies with -f FILE, not as arguments');
       if (!flags.filename) throw new UsageError('preview needs -f FILE (or -f - for stdin)');
       const policies = parsePolicies(await readPolicyFile(flags.filename, io.stdin), flags.filename);
-      const previews = await preview(connect(connection), policies, flags);
+      const { items: previews, notes } = await preview(connect(connection), policies, flags);
       io.stdout.write(
-        formatOutput({ kind: 'PolicyPreviewList', items: previews }, output, () => renderPreviews(previews, style)),
+        formatOutput({ kind: 'PolicyPreviewList', items: previews, notes }, output, () =>
+          renderPreviews(previews, notes, style),
+        ),
       );
       return 0;
     }
@@ -247,7 +258,7 @@ async function why(cluster: Cluster, name: string, flags: Flags) {
     branchesOf(reads),
     nodeName ? nodeObjects(reads, nodeName) : Promise.resolve(undefined),
     eventsAbout(reads, namespace, pod.metadata.uid ?? ''),
-    operatorAnnotationRule(reads),
+    operatorAnnotationRule(reads, flags['operator-namespace']),
   ]);
   const branch = branches.find(
     (candidate) => candidate.metadata.namespace === namespace && candidate.spec.podUid === pod.metadata.uid,
@@ -285,7 +296,7 @@ async function explainNodes(cluster: Cluster) {
     reads.optionalList<TrunkInterface>(Kinds.TrunkInterface),
     branchesOf(reads),
   ]);
-  return all
+  const items = all
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
     .map((node) =>
       explainNode({
@@ -296,6 +307,7 @@ async function explainNodes(cluster: Cluster) {
         branches: branches.filter((branch) => branch.spec.nodeName === node.metadata.name),
       }),
     );
+  return { items, notes: reads.notes };
 }
 
 async function readPolicyFile(filename: string, stdin: Readable | undefined): Promise<string> {
@@ -338,7 +350,10 @@ function parsePolicies(text: string, filename: string): SecurityGroupPolicy[] {
 
 async function preview(cluster: Cluster, policies: readonly SecurityGroupPolicy[], flags: Flags) {
   const reads = new Reads(cluster.client);
-  const [grants, operator] = await Promise.all([grantsOf(reads), operatorAnnotationRule(reads)]);
+  const [grants, operator] = await Promise.all([
+    grantsOf(reads),
+    operatorAnnotationRule(reads, flags['operator-namespace']),
+  ]);
   let vpc: { id: string; groups: Awaited<ReturnType<typeof vpcSecurityGroups>> } | undefined;
   if (flags.ec2) {
     const ec2 = connectEc2(flags.region);
@@ -367,5 +382,5 @@ async function preview(cluster: Cluster, policies: readonly SecurityGroupPolicy[
       }),
     );
   }
-  return previews;
+  return { items: previews, notes: reads.notes };
 }

@@ -91,6 +91,19 @@ export class Reads {
     }
   }
 
+  /** A LIST RBAC may refuse when the caller has a narrower one to fall back on: undefined then, and no note. */
+  async listIfAllowed<T extends KubeObject>(
+    kind: ResourceKind,
+    options: { namespace?: string; labelSelector?: string } = {},
+  ): Promise<T[] | undefined> {
+    try {
+      return await this.#client.list<T>(kind, options);
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 403) return undefined;
+      throw error;
+    }
+  }
+
   #note(kind: ResourceKind, error: unknown): void {
     if (!(error instanceof KubeApiError) || ![403, 404].includes(error.statusCode)) throw error;
     const why = error.statusCode === 403 ? 'not allowed to read them' : 'the API server does not serve them';

@@ -5,6 +5,9 @@
  * config/manager sets it): its manager container's flags and environment (literal values and ConfigMaps),
  * through the operator's own option parser. Secrets are not read; when the Deployment cannot be found or
  * read, the caller says so and judges the annotation as off, the default.
+ *
+ * Where: --operator-namespace when given; else every namespace, and when RBAC refuses that (the
+ * kubectl-sgp-viewer roles grant these reads in the operator's namespace only), config/default's namespace.
  */
 import { Kinds } from '../operator/api/kinds.ts';
 import type { SecurityGroupAnnotationRule } from '../operator/controllers/pod/index.ts';
@@ -14,6 +17,8 @@ import { securityGroupAnnotationRuleOf } from '../operator/options.ts';
 import type { Reads } from './cluster.ts';
 
 export const OPERATOR_DEPLOYMENT_SELECTOR = 'app.kubernetes.io/name=sgp-operator';
+/** Where config/default installs the operator (config/default/namespace.yaml). */
+export const INSTALL_NAMESPACE = 'sgp-system';
 
 const DEPLOYMENT: ResourceKind = {
   group: 'apps',
@@ -41,11 +46,21 @@ interface ConfigMap extends KubeObject {
 
 export async function operatorAnnotationRule(
   reads: Reads,
+  operatorNamespace?: string,
 ): Promise<{ rule: SecurityGroupAnnotationRule | undefined; note?: string }> {
-  const deployments = await reads.optionalList<Deployment>(DEPLOYMENT, { labelSelector: OPERATOR_DEPLOYMENT_SELECTOR });
+  const selector = { labelSelector: OPERATOR_DEPLOYMENT_SELECTOR };
+  const searched = operatorNamespace ?? INSTALL_NAMESPACE;
+  const everywhere =
+    operatorNamespace === undefined ? await reads.listIfAllowed<Deployment>(DEPLOYMENT, selector) : undefined;
+  const deployments =
+    everywhere ?? (await reads.optionalList<Deployment>(DEPLOYMENT, { ...selector, namespace: searched }));
   const [deployment] = deployments;
   if (!deployment) {
-    return { rule: undefined, note: `no Deployment labelled ${OPERATOR_DEPLOYMENT_SELECTOR} is readable` };
+    const where = everywhere ? 'in any namespace' : `in namespace ${searched}`;
+    return {
+      rule: undefined,
+      note: `no Deployment labelled ${OPERATOR_DEPLOYMENT_SELECTOR} ${where} (--operator-namespace names the operator's)`,
+    };
   }
   const namespace = deployment.metadata.namespace ?? '';
   const containers = deployment.spec?.template?.spec?.containers ?? [];

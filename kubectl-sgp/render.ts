@@ -166,8 +166,13 @@ export function renderPod(x: PodExplanation, style: Style, nowMs: number): strin
   return out.join('\n') + '\n';
 }
 
-export function renderNodes(nodes: readonly NodeExplanation[], style: Style): string {
-  if (nodes.length === 0) return 'No nodes.\n';
+/** Reads RBAC refused, after a list: what the table above could not show. */
+function renderNotes(notes: readonly string[], style: Style): string {
+  return notes.map((note) => `${style.dim(`note: ${note}`)}\n`).join('');
+}
+
+export function renderNodes(nodes: readonly NodeExplanation[], notes: readonly string[], style: Style): string {
+  if (nodes.length === 0) return `No nodes.\n${renderNotes(notes, style)}`;
   const rendered = table(
     ['NODE', 'TYPE', 'ELIGIBLE', 'TRUNK', 'CAPACITY', 'USED', 'COOLING', 'FREE', 'WAITING'],
     nodes.map((node) => {
@@ -188,11 +193,13 @@ export function renderNodes(nodes: readonly NodeExplanation[], style: Style): st
   const reasons = nodes
     .filter((node) => !node.eligible || node.trunk?.message)
     .map((node) => style.dim(`${node.name}: ${node.trunk?.message ?? node.reason}`));
-  return rendered + (reasons.length > 0 ? `\n${reasons.join('\n')}\n` : '');
+  const notesBlock = notes.length > 0 ? `\n${renderNotes(notes, style)}` : '';
+  return rendered + (reasons.length > 0 ? `\n${reasons.join('\n')}\n` : '') + notesBlock;
 }
 
-export function renderPreviews(previews: readonly PolicyPreview[], style: Style): string {
-  return previews.map((preview) => renderPreview(preview, style)).join('\n');
+export function renderPreviews(previews: readonly PolicyPreview[], notes: readonly string[], style: Style): string {
+  const notesBlock = notes.length > 0 ? `\n${renderNotes(notes, style)}` : '';
+  return previews.map((preview) => renderPreview(preview, style)).join('\n') + notesBlock;
 }
 
 function renderPreview(preview: PolicyPreview, style: Style): string {

@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 
 import { EC2Client, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
@@ -18,12 +17,12 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../../../operator/api/types.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
-import { runKubectlSgp } from '../../../kubectl-sgp/cli.ts';
 import type { NodeExplanation } from '../../../kubectl-sgp/explain/nodes.ts';
 import type { PodExplanation } from '../../../kubectl-sgp/explain/pod.ts';
 import type { PolicyPreview } from '../../../kubectl-sgp/explain/preview.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 import { AZ, createTestPod, startPodWorld, testPolicy, waitAnnotated, type PodWorld } from '../pods/fixture.ts';
+import { createOperatorDeployment, sgpJson } from './helpers.ts';
 
 const run = promisify(execFile);
 
@@ -49,29 +48,8 @@ function group(name: string): string {
 }
 
 /** Runs `kubectl sgp <args> --kubeconfig … -o json` in-process and returns the parsed output. */
-async function sgp<T>(...args: string[]): Promise<T> {
-  const out = collector();
-  const err = collector();
-  const code = await runKubectlSgp([...args, '--kubeconfig', world.plane.kubeconfigPath, '-o', 'json'], {
-    stdout: out.stream,
-    stderr: err.stream,
-    env: {},
-  });
-  if (code !== 0) throw new Error(`kubectl sgp ${args.join(' ')} exited ${code}: ${err.text()}`);
-  return JSON.parse(out.text()) as T;
-}
-
-function collector(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  return {
-    stream: new Writable({
-      write(chunk, _encoding, done) {
-        chunks.push(String(chunk));
-        done();
-      },
-    }),
-    text: () => chunks.join(''),
-  };
+function sgp<T>(...args: string[]): Promise<T> {
+  return sgpJson<T>(world.plane.kubeconfigPath, args);
 }
 
 /** `why` until `check` passes (the operator converges meanwhile); returns the last explanation. */
@@ -246,41 +224,7 @@ describe('kubectl sgp why', () => {
       metadata: { labels: { 'trunking.sgp-operator.io/allow-security-group-annotations': 'true' } },
     });
     // The operator of this world runs with these settings; its Deployment (which nothing here runs) says so.
-    const operatorNamespace = await world.namespace('sgp-system');
-    await world.client.create(Kinds.ConfigMap, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'params', namespace: operatorNamespace },
-      data: { SGP_SECURITY_GROUP_ANNOTATION_ALLOW_LIST: group('cache-access') },
-    } as KubeObject);
-    await world.client.create(
-      { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-      {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: {
-          name: 'sgp-operator-controller-manager',
-          namespace: operatorNamespace,
-          labels: { 'app.kubernetes.io/name': 'sgp-operator' },
-        },
-        spec: {
-          selector: { matchLabels: { app: 'sgp' } },
-          template: {
-            metadata: { labels: { app: 'sgp' } },
-            spec: {
-              containers: [
-                {
-                  name: 'manager',
-                  image: 'sgp-operator:test',
-                  args: ['--leader-elect', '--enable-security-group-annotations'],
-                  envFrom: [{ configMapRef: { name: 'params' } }],
-                },
-              ],
-            },
-          },
-        },
-      } as KubeObject,
-    );
+    await createOperatorDeployment(world.client, await world.namespace('sgp-system'), [group('cache-access')]);
     const annotation = { 'vpc.amazonaws.com/security-groups': `${group('cache-access')},${group('rds-access')}` };
     await createTestPod(world.client, ns, 'api-0', { nodeName: node, annotations: annotation });
     const x = await whyUntil(ns, 'api-0', (e) => expect(e.verdict).toBe('problem'), 'partly refused annotation');
