@@ -481,7 +481,9 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     section: 'VPC address ranges',
     help:
       'How often the VPC’s CIDR blocks and tagged subnets are re-read (one DescribeVpcs and one ' +
-      'DescribeSubnets). An exhausted subnet triggers a refresh at once, whatever this says; 10..3600.',
+      'DescribeSubnets), and, while a SecurityGroupPolicy names groups by name or tags, its security groups (one ' +
+      'paged DescribeSecurityGroups): how soon a deleted, re-created or re-tagged group is noticed. An exhausted ' +
+      'subnet or a new policy triggers a refresh at once, whatever this says; 10..3600.',
   },
   {
     flag: 'leak-sweep-interval-seconds',

@@ -143,6 +143,39 @@ export function parseOptions(argv: readonly string[], env: Environment): ParseRe
 }
 
 /**
+ * The security-group annotation rule (--enable-security-group-annotations and its allow-list) of an operator
+ * started with `argv` over `env`, read by the operator's own parser: `kubectl sgp` reads it from the operator's
+ * Deployment, and so judges annotations exactly as the operator does. Problems with other flags are ignored.
+ */
+export function securityGroupAnnotationRuleOf(
+  argv: readonly string[],
+  env: Environment,
+): { isEnabled: boolean; allowList: string[] } | { problems: OptionProblem[] } {
+  const { flags } = readArgv(argv, []);
+  const problems: OptionProblem[] = [];
+  const value = (flag: string): Value | undefined => {
+    const definition = OPTION_DEFINITIONS.find((candidate) => candidate.flag === flag);
+    if (!definition) return undefined;
+    const raw = rawValue(definition, flags, env);
+    if (raw === undefined || raw.value === '') return definition.default;
+    const parsed = parseValue(definition, raw.value);
+    if ('problem' in parsed) {
+      problems.push({ flag, message: `"${raw.value}" ${parsed.problem}` });
+      return undefined;
+    }
+    return parsed.value;
+  };
+  const isEnabled = value('enable-security-group-annotations') === true;
+  const allowList = allowListOf(value('security-group-annotation-allow-list') as string | undefined);
+  return problems.length > 0 ? { problems } : { isEnabled, allowList };
+}
+
+/** "sg-a, sg-b,,sg-a" → [sg-a, sg-b]. */
+function allowListOf(text: string | undefined): string[] {
+  return [...new Set((text ?? '').split(',').map((id) => id.trim()))].filter((id) => id !== '');
+}
+
+/**
  * The options with only the required ones given: every other value is its definition's default. What tests,
  * benchmarks and tools start from, so they run with the defaults a user gets.
  */
@@ -396,9 +429,7 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
     leakSweepIntervalSeconds: count('leak-sweep-interval-seconds'),
     enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
-    securityGroupAnnotationAllowList: [
-      ...new Set((text('security-group-annotation-allow-list') ?? '').split(',').map((id) => id.trim())),
-    ].filter((id) => id !== ''),
+    securityGroupAnnotationAllowList: allowListOf(text('security-group-annotation-allow-list')),
     logLevel: defaulted('log-level') as LogLevel,
     kubeconfig: text('kubeconfig'),
   };

@@ -48,7 +48,26 @@ export interface Condition {
   observedGeneration?: number;
 }
 
-/** vpcresources.k8s.aws/v1beta1 SecurityGroupPolicy: the EKS schema plus our status. */
+/** One security group chosen by its EC2 tags (our extension): every tag, with exactly that value. */
+export interface SecurityGroupSelector {
+  tags: Record<string, string>;
+}
+
+/** What one groupNames or groupSelectors entry resolved to (status, our extension). */
+export interface ResolvedGroupReference {
+  /** The groupNames entry, as written (absent for a selector). */
+  name?: string;
+  /** The groupSelectors entry's tags (absent for a name). */
+  tags?: Record<string, string>;
+  groupId: string;
+  /** The group's EC2 name. */
+  groupName: string;
+}
+
+/**
+ * vpcresources.k8s.aws/v1beta1 SecurityGroupPolicy: the EKS schema plus our status, and groups by name or tag
+ * selector (our extension; EKS reads groupIds only).
+ */
 export interface SecurityGroupPolicy {
   apiVersion: 'vpcresources.k8s.aws/v1beta1';
   kind: 'SecurityGroupPolicy';
@@ -56,13 +75,21 @@ export interface SecurityGroupPolicy {
   spec: {
     podSelector?: LabelSelector;
     serviceAccountSelector?: LabelSelector;
-    securityGroups: { groupIds: string[] };
+    securityGroups: {
+      groupIds?: string[];
+      /** EC2 group names in the cluster's VPC (our extension). */
+      groupNames?: string[];
+      /** Groups of the cluster's VPC by tags, one group each (our extension). */
+      groupSelectors?: SecurityGroupSelector[];
+    };
   };
   status?: {
     observedGeneration?: number;
     conditions?: Condition[];
-    /** Group ids as validated against EC2, sorted. */
+    /** Every group the policy gives, as found in EC2 (names and selectors resolved), sorted. */
     resolvedGroupIds?: string[];
+    /** What each name and selector resolved to, in spec order. */
+    resolvedReferences?: ResolvedGroupReference[];
     /** Number of pods in the namespace this policy currently selects. */
     matchedPods?: number;
   };

@@ -117,7 +117,9 @@ export interface Vpc {
 export interface SecurityGroup {
   id: string;
   vpcId: string;
+  /** GroupName: unique in its VPC regardless of case, immutable (EC2 has no rename). */
   name: string;
+  tags: Tags;
 }
 
 export interface TrunkAssociation {
@@ -185,6 +187,11 @@ export interface Ec2Api {
     filter: { vpcId: string; key: string; values?: string[] },
     options?: CallOptions,
   ): Promise<SecurityGroup[]>;
+  /**
+   * DescribeSecurityGroups of one VPC (a `vpc-id` filter): every group with its name and tags. Pages
+   * internally; what SecurityGroupPolicy groupNames and groupSelectors are resolved against.
+   */
+  describeVpcSecurityGroups(vpcId: string, options?: CallOptions): Promise<SecurityGroup[]>;
   /** DescribeNetworkInterfaces with filters; pages internally until done. */
   describeNetworkInterfaces(filter: NetworkInterfaceFilter, options?: CallOptions): Promise<NetworkInterface[]>;
   /** CreateNetworkInterface (trunk or branch). Idempotent through clientToken. */

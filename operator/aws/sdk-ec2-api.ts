@@ -248,6 +248,26 @@ export class SdkEc2Api implements Ec2Api {
     });
   }
 
+  describeVpcSecurityGroups(vpcId: string, options?: CallOptions): Promise<SecurityGroup[]> {
+    return this.call('DescribeSecurityGroups', options, async (signal, requestIds) => {
+      const groups = await this.pages(
+        signal,
+        requestIds,
+        (NextToken) =>
+          this.client.send(
+            new DescribeSecurityGroupsCommand({
+              Filters: [{ Name: 'vpc-id', Values: [vpcId] }],
+              MaxResults: 1000,
+              NextToken,
+            }),
+            { abortSignal: signal },
+          ),
+        (out) => out.SecurityGroups ?? [],
+      );
+      return groups.map(toSecurityGroup);
+    });
+  }
+
   describeNetworkInterfaces(filter: NetworkInterfaceFilter, options?: CallOptions): Promise<NetworkInterface[]> {
     if (filter.ids?.length === 0) return Promise.resolve([]);
     const { ids, ...rest } = filter;

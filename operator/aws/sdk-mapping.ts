@@ -210,7 +210,12 @@ export function toVpc(vpc: SdkVpc): Vpc {
 }
 
 export function toSecurityGroup(group: SdkSecurityGroup): SecurityGroup {
-  return { id: group.GroupId ?? '', vpcId: group.VpcId ?? '', name: group.GroupName ?? '' };
+  return {
+    id: group.GroupId ?? '',
+    vpcId: group.VpcId ?? '',
+    name: group.GroupName ?? '',
+    tags: fromSdkTags(group.Tags),
+  };
 }
 
 export function toTrunkAssociation(assoc: TrunkInterfaceAssociation | undefined): TrunkAssociation {

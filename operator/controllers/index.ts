@@ -14,7 +14,8 @@ import { registerTrunkInterfaceController } from './trunkinterface/index.ts';
 import { registerVpcNetwork } from './vpcnetwork/index.ts';
 
 export function registerControllers(deps: ControllerDeps): void {
-  // VPC ranges: CIDR blocks and subnets tagged for pods, followed while running (leader-only refresh).
+  // The VPC: CIDR blocks, subnets tagged for pods and (for policies naming groups by name) security groups,
+  // followed while running (leader-only refresh).
   const subnets = registerVpcNetwork(deps);
   // Nodes: CNINode per node, eligibility, pod-eni capacity; a TrunkInterface per managed node.
   registerNodeController(deps);
@@ -23,8 +24,9 @@ export function registerControllers(deps: ControllerDeps): void {
   registerTrunkInterfaceController(deps, subnets);
   // Grants: resolve SecurityGroupGrants' tag rules to group ids (the policy, pod and webhook checks read them).
   registerSecurityGroupGrantController(deps);
-  // Policies: validate groups against EC2 and the grants, report matched pods, label namespaces for the webhooks.
-  registerSecurityGroupPolicyController(deps);
+  // Policies: resolve groups named by name or tags, validate groups against EC2 and the grants, report matched
+  // pods, label namespaces for the webhooks.
+  registerSecurityGroupPolicyController(deps, subnets);
   // Pods: which groups a pod gets; a BranchInterface per pod that asks for pod-eni and matches a policy.
   registerPodController(deps);
   // Branches: VLAN and subnet, create + associate the branch ENI, annotate the pod; live group changes;

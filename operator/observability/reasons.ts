@@ -62,6 +62,13 @@ export const Reason = {
    * namespace (or a grant that might is not resolved yet); its pods get no new branch ENI until it is fixed.
    */
   SecurityGroupNotGranted: 'SecurityGroupNotGranted',
+  /**
+   * Warning, on SecurityGroupPolicies: a groupNames or groupSelectors entry denotes no group of the cluster's
+   * VPC (deleted, untagged) or several (names the candidates); pods it selects are held until it does.
+   */
+  SecurityGroupReferenceUnresolved: 'SecurityGroupReferenceUnresolved',
+  /** Normal, on SecurityGroupPolicies: a name or selector now denotes another group; pods follow in place. */
+  SecurityGroupReferenceChanged: 'SecurityGroupReferenceChanged',
   /** Warning, on SecurityGroupGrants: resolving the grant's tag rules in EC2 failed (retried). */
   SecurityGroupGrantResolveFailed: 'SecurityGroupGrantResolveFailed',
   // pod networks (ours; docs/networks.md)

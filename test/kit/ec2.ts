@@ -11,10 +11,11 @@
  *   `control.setFaults` fails EC2 actions by code, including `phase: 'after'` (done, but the answer lost);
  * - `prepare`, the same adapter without the log, for arranging a test's world;
  * - `reset()`, which forgets the log and the scripted failures (not the world);
- * - a world in a few lines: `seedVpc()`, `launchNode()`, `addTrunk()`.
+ * - a world in a few lines: `seedVpc()`, `launchNode()`, `addTrunk()`, and the groups a user makes and deletes
+ *   (`createSecurityGroup`, `deleteSecurityGroup`).
  */
 import { Readable } from 'node:stream';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand, EC2Client, type Tag } from '@aws-sdk/client-ec2';
 import { createControl } from '../../hack/ec2-emulator/control.ts';
 import { Emulator } from '../../hack/ec2-emulator/emulator.ts';
 import type {
@@ -99,6 +100,8 @@ export class EmulatedEc2 implements Ec2Api {
   readonly control: EmulatorControl;
   /** The adapter without the call log or the fault hooks: for arranging a test's world. */
   readonly prepare: SdkEc2Api;
+  /** The SDK client on the emulator: for the EC2 actions a user makes and the operator never does. */
+  readonly client: EC2Client;
   readonly calls: Ec2Call[] = [];
   readonly #failures = new Map<Ec2Method, Error[]>();
 
@@ -107,7 +110,7 @@ export class EmulatedEc2 implements Ec2Api {
     this.emulator = new Emulator(emulatorOptions, clock ? () => clock.now() : Date.now);
     this.control = createControl(this.emulator);
     if (emulatorOptions.seed) this.control.seed(emulatorOptions.seed);
-    const client = new EC2Client({
+    this.client = new EC2Client({
       region: emulatorOptions.region ?? 'us-west-2',
       endpoint: 'http://ec2.in-process.invalid',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -115,7 +118,7 @@ export class EmulatedEc2 implements Ec2Api {
       maxAttempts: 1,
       requestHandler: inProcessHandler(this.emulator) as never,
     });
-    this.prepare = new SdkEc2Api({ client });
+    this.prepare = new SdkEc2Api({ client: this.client });
   }
 
   // ---- the log and the hooks ----
@@ -241,6 +244,25 @@ export class EmulatedEc2 implements Ec2Api {
     return trunk.id;
   }
 
+  /** CreateSecurityGroup in `vpc`, as a user would (EC2's name rules hold); returns the group's id. */
+  async createSecurityGroup(vpc: TestVpc, name: string, tags: Record<string, string> = {}): Promise<string> {
+    const Tags: Tag[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    const created = await this.client.send(
+      new CreateSecurityGroupCommand({
+        VpcId: vpc.vpcId,
+        GroupName: name,
+        Description: name,
+        ...(Tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'security-group', Tags }] } : {}),
+      }),
+    );
+    return created.GroupId ?? '';
+  }
+
+  /** DeleteSecurityGroup, as a user would: refused for a VPC's default group and for a group an ENI carries. */
+  async deleteSecurityGroup(groupId: string): Promise<void> {
+    await this.client.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+  }
+
   // ---- the port: every call logged, scripted failures first ----
 
   #call<T>(method: Ec2Method, input: unknown, run: () => Promise<T>): Promise<T> {
@@ -273,6 +295,9 @@ export class EmulatedEc2 implements Ec2Api {
     return this.#call('describeSecurityGroupsByTag', filter, () =>
       this.prepare.describeSecurityGroupsByTag(filter, options),
     );
+  }
+  describeVpcSecurityGroups(vpcId: string, options?: CallOptions) {
+    return this.#call('describeVpcSecurityGroups', vpcId, () => this.prepare.describeVpcSecurityGroups(vpcId, options));
   }
   describeNetworkInterfaces(filter: Parameters<Ec2Api['describeNetworkInterfaces']>[0], options?: CallOptions) {
     return this.#call('describeNetworkInterfaces', filter, () =>

@@ -1,9 +1,11 @@
+import { Ec2Fault } from '../protocol/errors.ts';
 import { type IdKind, assertWellFormedId, notFoundMany } from '../state/ids.ts';
 import type { SecurityGroup, Subnet, Vpc } from '../state/model.ts';
 import type { Store } from '../state/store.ts';
 import type { ActionDefinition } from './context.ts';
 import { type FilterSchema, compileFilters, readFilters } from './filters.ts';
 import { inSeqOrder, readPaging, takePage } from './paging.ts';
+import { NO_DEFAULT_VPC } from './security-groups.ts';
 import { cidrState, securityGroupXml, subnetXml, vpcXml } from './shapes.ts';
 
 /** DescribeSubnets, DescribeVpcs, DescribeSecurityGroups (docs/ec2-semantics.md#describes). */
@@ -97,16 +99,13 @@ export const describeSecurityGroupsAction: ActionDefinition = {
   params: ['GroupId', 'GroupName', 'Filter', 'MaxResults', 'NextToken'],
   handle({ params, store }) {
     const ids = params.list('GroupId');
-    const names = new Set(params.list('GroupName'));
+    // GroupName.N names groups of the default VPC only, and the emulator has none (EC2 says the same to an
+    // account without one); groups of other VPCs are found by name with the group-name filter.
+    if (params.list('GroupName').length > 0) throw new Ec2Fault('VPCIdNotSpecified', NO_DEFAULT_VPC);
     const paging = readPaging(params, 'DescribeSecurityGroups', { min: 5, max: 1000 }, false);
     const matches = compileFilters(readFilters(params), groupSchema(store));
     const source = ids.length > 0 ? explicit('group', ids, store.groups) : store.groups.values();
-    const { page, nextToken } = takePage(
-      source,
-      paging,
-      'DescribeSecurityGroups',
-      (g) => (names.size === 0 || names.has(g.name)) && matches(g),
-    );
+    const { page, nextToken } = takePage(source, paging, 'DescribeSecurityGroups', matches);
     return { securityGroupInfo: page.map((group) => securityGroupXml(store, group)), nextToken };
   },
 };

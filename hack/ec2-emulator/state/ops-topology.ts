@@ -170,8 +170,10 @@ export function addSecurityGroup(
   vpcId: string,
   spec: { id?: string; name: string; description?: string; tags?: SeedTags },
 ): SecurityGroup {
+  // EC2: "Names are case-insensitive and must be unique within the VPC."
+  const lowerName = spec.name.toLowerCase();
   for (const group of store.groups.values()) {
-    if (group.vpcId === vpcId && group.name === spec.name) {
+    if (group.vpcId === vpcId && group.name.toLowerCase() === lowerName) {
       throw new Ec2Fault(
         'InvalidGroup.Duplicate',
         `The security group '${spec.name}' already exists for VPC '${vpcId}'`,
@@ -188,6 +190,26 @@ export function addSecurityGroup(
   };
   store.groups.set(group.id, group);
   return group;
+}
+
+/**
+ * DeleteSecurityGroup's rules: a VPC's default group cannot be deleted (CannotDelete), nor a group any ENI
+ * still carries (DependencyViolation) — so a group in use by a running pod's branch ENI never disappears.
+ */
+export function deleteSecurityGroup(store: Store, groupId: string): void {
+  const group = store.requireGroup(groupId);
+  if (store.vpcs.get(group.vpcId)?.defaultGroupId === group.id) {
+    throw new Ec2Fault(
+      'CannotDelete',
+      `the specified group: "${group.id}" name: "${group.name}" cannot be deleted by a user`,
+    );
+  }
+  for (const eni of store.enis.values()) {
+    if (eni.groupIds.includes(group.id)) {
+      throw new Ec2Fault('DependencyViolation', `resource ${group.id} has a dependent object`);
+    }
+  }
+  store.groups.delete(group.id);
 }
 
 function findSubnet(store: Store, reference: string): Subnet {

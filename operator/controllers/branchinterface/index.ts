@@ -23,6 +23,8 @@ export type { BranchReconcilerDeps } from './controller.ts';
 export { createCooldownSource, ConfigMapCooldown, COOLDOWN_CONFIGMAP_KEY } from './cooldown-source.ts';
 export type { CooldownSourceOptions } from './cooldown-source.ts';
 export { chooseVlan, allocateVlan } from './vlan.ts';
+export { branchUsage, isCoolingDown } from './usage.ts';
+export type { BranchUsage } from './usage.ts';
 export type { VlanAllocation } from './vlan.ts';
 export { releasable, parseCooldownSetting, formatDuration, MINIMUM_COOLDOWN_MS } from './cooldown.ts';
 export { planBranchStep, desiredSecurityGroups, isTrunkUsable } from './plan.ts';

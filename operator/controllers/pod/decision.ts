@@ -22,7 +22,8 @@ import type { BranchInterface, SecurityGroupPolicy } from '../../api/types.ts';
 import type { EventType } from '../../framework/types.ts';
 import { Reason } from '../../observability/reasons.ts';
 import type { PodMatch } from './matching.ts';
-import { formatGroupList, NO_MATCH_MESSAGE } from './matching.ts';
+import { formatGroupList, NO_MATCH_MESSAGE, policyGroupIds } from './matching.ts';
+import { judgeGroupsForNamespace, type GrantScope } from '../securitygroupgrant/index.ts';
 import { policyInvalidMessage, policyValidity } from './policy-state.ts';
 
 export interface PodEvent {
@@ -153,6 +154,30 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
     return { action: 'update', reason: 'PoliciesChanged', securityGroups, matchedPolicies, event: undefined };
   }
   return { action: 'none', reason: 'InSync' };
+}
+
+/**
+ * The matched policies whose groups (ids and resolved names) the SecurityGroupGrants do not allow in the
+ * namespace now: planPodBranch's `ungranted`. Empty without grants (every group allowed, as on EKS).
+ */
+export function ungrantedPolicies(
+  policies: readonly SecurityGroupPolicy[],
+  matchedPolicies: readonly string[],
+  scope: GrantScope,
+): NonNullable<PodBranchInput['ungranted']>[number][] {
+  if (scope.grants.length === 0) return [];
+  return policies
+    .filter((policy) => matchedPolicies.includes(policy.metadata.name))
+    .flatMap((policy) => {
+      const verdict = judgeGroupsForNamespace(policyGroupIds(policy), scope, {
+        kind: 'SecurityGroupPolicy',
+        namespace: scope.namespace,
+        name: policy.metadata.name,
+      });
+      return verdict.allowed
+        ? []
+        : [{ policy: policy.metadata.name, reason: verdict.reason, message: verdict.message }];
+    });
 }
 
 /**

@@ -23,17 +23,37 @@ export type { PodReconcilerDeps } from './controller.ts';
 export {
   securityGroupsForPod,
   policySelectsPod,
+  explainPolicyMatch,
+  policyGroupIds,
+  hasGroupReferences,
   policySkipReason,
   formatGroupList,
   NO_MATCH_MESSAGE,
 } from './matching.ts';
-export type { PodMatch, MatchReason, PodForMatching, ServiceAccountForMatching, PolicySkipReason } from './matching.ts';
-export { matchesLabelSelector, labelSelectorProblems } from './label-selector.ts';
-export { planPodBranch, branchNameForPod } from './decision.ts';
+export type {
+  PodMatch,
+  MatchReason,
+  PodForMatching,
+  ServiceAccountForMatching,
+  PolicySkipReason,
+  PolicyMatchExplanation,
+} from './matching.ts';
+export {
+  matchesLabelSelector,
+  labelSelectorProblems,
+  selectorMismatches,
+  describeSelectorMismatch,
+} from './label-selector.ts';
+export type { SelectorMismatch } from './label-selector.ts';
+export { planPodBranch, branchNameForPod, ungrantedPolicies } from './decision.ts';
 export type { PodBranchPlan, PodBranchInput } from './decision.ts';
-export { judgeSecurityGroupsAnnotation, SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
+export {
+  annotationGroupsForPod,
+  judgeSecurityGroupsAnnotation,
+  SECURITY_GROUP_ANNOTATIONS_OFF,
+} from './annotation-groups.ts';
 export type { AnnotationRefusal, AnnotationScope, SecurityGroupAnnotationRule } from './annotation-groups.ts';
-export { PolicyCondition, policyValidity } from './policy-state.ts';
+export { PolicyCondition, policyInvalidMessage, policyValidity } from './policy-state.ts';
 export { judgePodEniAnnotation, forgedAnnotationEvent, forgeryMetricReason } from './pod-eni-annotation.ts';
 export type { ForgeryReason, PodEniAnnotationInput, PodEniAnnotationVerdict } from './pod-eni-annotation.ts';
 export type { PolicyValidity } from './policy-state.ts';

@@ -55,6 +55,7 @@ export function desiredPolicyStatus(
     observedGeneration: generation,
     conditions,
     resolvedGroupIds: validation.resolvedGroupIds,
+    ...(validation.resolvedReferences ? { resolvedReferences: validation.resolvedReferences } : {}),
     matchedPods,
   };
 }

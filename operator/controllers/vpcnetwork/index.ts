@@ -1,9 +1,18 @@
-/** VPC address ranges: the directory of CIDR blocks and subnets tagged for pods, refreshed by the leader. */
+/**
+ * The cluster VPC as the operator knows it: CIDR blocks and subnets tagged for pods, and (while policies name
+ * groups by name or tags) its security groups, refreshed by the leader.
+ */
 import type { ControllerDeps } from '../deps.ts';
 import { VpcNetworkDirectory } from './directory.ts';
 
 export { VpcNetworkDirectory } from './directory.ts';
-export type { NetworkListener, SubnetDirectory, VpcNetworkDirectoryOptions } from './directory.ts';
+export type {
+  NetworkListener,
+  SecurityGroupDirectory,
+  SecurityGroupsSnapshot,
+  SubnetDirectory,
+  VpcNetworkDirectoryOptions,
+} from './directory.ts';
 export { describeChange, diffNetwork, podSubnetsInZone } from './snapshot.ts';
 export type { NetworkChange, PodSubnet, VpcNetworkSnapshot } from './snapshot.ts';
 

@@ -368,6 +368,25 @@ describe('describes and endpoint', () => {
     ]);
   });
 
+  test("a VPC's groups: every one with its name and tags, across pages, none of another VPC", async () => {
+    const ec2 = api(emulator);
+    const names = Array.from({ length: 1005 }, (_, index) => `g-${index}`);
+    const [vpcId] = emulator.control.seed({
+      vpcs: [
+        {
+          cidrBlocks: ['10.52.0.0/16'],
+          subnets: [],
+          securityGroups: names.map((name, index) => ({ name, tags: index === 7 ? { Name: 'seventh' } : undefined })),
+        },
+        { cidrBlocks: ['10.53.0.0/16'], subnets: [], securityGroups: [{ name: 'other-vpc' }] },
+      ],
+    }).vpcIds;
+    const groups = await ec2.describeVpcSecurityGroups(vpcId ?? '');
+    expect(groups.map((group) => group.name).sort()).toEqual(['default', ...names].sort());
+    expect(groups.every((group) => group.vpcId === vpcId)).toBe(true);
+    expect(groups.find((group) => group.name === 'g-7')?.tags).toEqual({ Name: 'seventh' });
+  });
+
   test('the SDK honours AWS_ENDPOINT_URL_EC2 when no endpoint is given', async () => {
     const saved = process.env.AWS_ENDPOINT_URL_EC2;
     process.env.AWS_ENDPOINT_URL_EC2 = emulator.endpoint;

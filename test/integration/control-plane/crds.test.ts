@@ -118,6 +118,58 @@ describe('CRDs on the real apiserver', () => {
     expect(result.message).toContain(message);
   });
 
+  const withGroups = (name: string, securityGroups: object) => ({
+    ...sgp(name, []),
+    spec: { podSelector: { matchLabels: { role: 'my-role' } }, securityGroups },
+  });
+
+  test('groups by name and tag selector (our extension) apply and read back as written', async () => {
+    const namespace = await testNamespace('sgp-names');
+    const body = withGroups('by-name', {
+      groupIds: ['sg-0123456789abcdef0'],
+      groupNames: ['payments-db', 'Payments Cache (prod)'],
+      groupSelectors: [{ tags: { Name: 'ledger', team: 'payments' } }],
+    });
+    await createSgp(namespace, body)();
+    const read = (await kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: 'vpcresources.k8s.aws',
+      version: 'v1beta1',
+      namespace,
+      plural: 'securitygrouppolicies',
+      name: 'by-name',
+    })) as { spec: unknown };
+    expect(read.spec).toEqual(body.spec);
+  });
+
+  test.each([
+    {
+      name: 'a group name that is an id',
+      securityGroups: { groupNames: ['sg-0123456789abcdef0'] },
+      message: 'EC2 group names never start with sg-; put security group ids in groupIds',
+    },
+    {
+      name: 'a selector without tags',
+      securityGroups: { groupSelectors: [{ tags: {} }] },
+      message:
+        'spec.securityGroups.groupSelectors[0].tags: Invalid value: 0: spec.securityGroups.groupSelectors[0].tags in body should have at least 1 properties',
+    },
+    {
+      name: '17 groups across ids, names and selectors',
+      securityGroups: {
+        groupIds: Array.from({ length: 8 }, (_, i) => `sg-${String(i).padStart(8, '0')}`),
+        groupNames: Array.from({ length: 8 }, (_, i) => `group-${i}`),
+        groupSelectors: [{ tags: { Name: 'one-more' } }],
+      },
+      message: 'groupIds, groupNames and groupSelectors name at most 16 security groups together',
+    },
+  ])('a SecurityGroupPolicy with $name is rejected naming the rule', async ({ securityGroups, message }) => {
+    const namespace = await testNamespace('sgp-names-invalid');
+    const name = uniqueName('bad');
+    const result = await rejection(createSgp(namespace, withGroups(name, securityGroups)));
+    expect(result.code).toBe(422);
+    expect(result.message).toContain(message);
+  });
+
   test('a TrunkInterface not named as its node is rejected by the CEL rule', async () => {
     const name = uniqueName('node');
     const result = await rejection(() =>

@@ -121,7 +121,7 @@ function schemaPaths(schema: Schema, path = ''): string[] {
 }
 
 function valuePaths(value: unknown, path = ''): string[] {
-  if (Array.isArray(value)) return value.length ? valuePaths(value[0], `${path}[]`) : [];
+  if (Array.isArray(value)) return [...new Set(value.flatMap((item) => valuePaths(item, `${path}[]`)))];
   if (value && typeof value === 'object') {
     return Object.entries(value).flatMap(([k, v]) => [`${path}.${k}`, ...valuePaths(v, `${path}.${k}`)]);
   }
@@ -154,12 +154,20 @@ const sgp: SecurityGroupPolicy = {
   spec: {
     podSelector: selector,
     serviceAccountSelector: selector,
-    securityGroups: { groupIds: ['sg-0123456789abcdef0', 'sg-12345678'] },
+    securityGroups: {
+      groupIds: ['sg-0123456789abcdef0', 'sg-12345678'],
+      groupNames: ['payments-db'],
+      groupSelectors: [{ tags: { team: 'payments', role: 'cache' } }],
+    },
   },
   status: {
     observedGeneration: 1,
     conditions: [condition],
-    resolvedGroupIds: ['sg-0123456789abcdef0', 'sg-12345678'],
+    resolvedGroupIds: ['sg-0123456789abcdef0', 'sg-12345678', 'sg-0aaaaaaaaaaaaaaaa', 'sg-0bbbbbbbbbbbbbbbb'],
+    resolvedReferences: [
+      { name: 'payments-db', groupId: 'sg-0aaaaaaaaaaaaaaaa', groupName: 'payments-db' },
+      { tags: { team: 'payments', role: 'cache' }, groupId: 'sg-0bbbbbbbbbbbbbbbb', groupName: 'payments-cache' },
+    ],
     matchedPods: 3,
   },
 };
@@ -277,7 +285,12 @@ const samples = [
   {
     kind: 'SecurityGroupPolicy',
     object: sgp,
-    maps: ['.spec.podSelector.matchLabels', '.spec.serviceAccountSelector.matchLabels'],
+    maps: [
+      '.spec.podSelector.matchLabels',
+      '.spec.serviceAccountSelector.matchLabels',
+      '.spec.securityGroups.groupSelectors[].tags',
+      '.status.resolvedReferences[].tags',
+    ],
   },
   { kind: 'CNINode', object: cninode, maps: ['.spec.tags'] },
   { kind: 'TrunkInterface', object: trunk, maps: [] },

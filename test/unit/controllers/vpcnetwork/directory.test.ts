@@ -132,3 +132,80 @@ async function until(condition: () => boolean): Promise<void> {
   for (let attempt = 0; attempt < 2_000 && !condition(); attempt++) await new Promise((r) => setTimeout(r, 1));
   expect(condition()).toBe(true);
 }
+
+describe('VpcNetworkDirectory: security groups', () => {
+  const describes = (ec2: EmulatedEc2) => ec2.callsOf('describeVpcSecurityGroups').length;
+  const idsOf = (groups: readonly { id: string }[] | undefined) => groups?.map((group) => group.id);
+
+  test('described only when asked for or while wanted; listeners get every describe, sorted by id', async () => {
+    const ec2 = new EmulatedEc2();
+    const vpc = ec2.seedVpc({ podGroups: 0 });
+    ec2.control.addSecurityGroup({ vpcId: vpc.vpcId, id: 'sg-0000000000000000b', name: 'b' });
+    ec2.control.addSecurityGroup({ vpcId: vpc.vpcId, id: 'sg-0000000000000000a', name: 'a', tags: { Name: 'a' } });
+    ec2.control.seed({
+      vpcs: [{ cidrBlocks: ['10.1.0.0/16'], subnets: [], securityGroups: [{ name: 'elsewhere' }] }],
+    });
+    const ours = ec2.control
+      .dump()
+      .securityGroups.filter((group) => group.vpcId === vpc.vpcId)
+      .map((group) => group.id)
+      .sort();
+    const clock = new FakeClock();
+    const network = directory(ec2, vpc, clock);
+    const seen: (string[] | undefined)[] = [];
+    network.onSecurityGroups((snapshot) => seen.push(idsOf(snapshot.groups)));
+
+    await network.refresh();
+    expect(describes(ec2)).toBe(0);
+    expect(network.securityGroups()).toBeUndefined();
+
+    network.requestSecurityGroups();
+    await network.refresh();
+    expect(network.securityGroups()?.describedAtMs).toBe(clock.now());
+    // Every group of the cluster VPC (its default group, the nodes' group, a, b) with names and tags; none of
+    // the other VPC's.
+    expect(idsOf(network.securityGroups()?.groups)).toEqual(ours);
+    expect(network.securityGroups()?.groups).toContainEqual({
+      id: 'sg-0000000000000000a',
+      vpcId: vpc.vpcId,
+      name: 'a',
+      tags: { Name: 'a' },
+    });
+    await network.refresh(); // the request was served; nobody wants them
+    expect(describes(ec2)).toBe(1);
+
+    let wanted = true;
+    network.describeSecurityGroupsWhile(() => wanted);
+    await network.refresh();
+    await network.refresh();
+    wanted = false;
+    await network.refresh();
+    expect(describes(ec2)).toBe(3);
+    expect(seen).toEqual([ours, ours, ours]);
+  });
+
+  test('a failed describe keeps the last view and asks again at the next refresh', async () => {
+    const ec2 = new EmulatedEc2();
+    const vpc = ec2.seedVpc({ podGroups: ['cache'] });
+    const clock = new FakeClock();
+    const network = directory(ec2, vpc, clock);
+    network.requestSecurityGroups();
+    await network.refresh();
+    const first = network.securityGroups();
+    expect(idsOf(first?.groups)).toContain(vpc.groups['cache']);
+
+    clock.advance(1_000);
+    ec2.failNext(
+      'describeVpcSecurityGroups',
+      new Ec2RetryableError('EC2 had a moment', { code: 'InternalError', action: 'DescribeSecurityGroups' }),
+    );
+    network.requestSecurityGroups();
+    await network.refresh();
+    expect(network.securityGroups()).toBe(first);
+
+    await ec2.deleteSecurityGroup(vpc.groups['cache'] ?? '');
+    await network.refresh();
+    expect(network.securityGroups()?.describedAtMs).toBe(clock.now());
+    expect(idsOf(network.securityGroups()?.groups)).not.toContain(vpc.groups['cache']);
+  });
+});
