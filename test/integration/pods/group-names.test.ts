@@ -205,7 +205,7 @@ describe('security groups by name and tag selector', () => {
       .mutations()
       .filter((mutation) => mutation.networkInterfaceId === entry.eniId)
       .map((mutation) => mutation.action);
-    expect(touched).toEqual(['AssociateTrunkInterface']); // its creation names no ENI yet; nothing came after
+    expect(touched).toEqual(['CreateNetworkInterface', 'AssociateTrunkInterface']); // made and associated; nothing after
     expect(await annotationOf(ns, 'api-1')).toBeUndefined();
     expect(await world.client.get(Kinds.BranchInterface, `${ns}/api-1`)).toBeUndefined();
     await world.deletePod(ns, 'api-0');
