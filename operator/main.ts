@@ -12,8 +12,8 @@ import { buildInfo, versionText } from './observability/build-info.ts';
 import { createOperator } from './operator.ts';
 import { healthChecks, LeaderElectionLostError } from './framework/index.ts';
 import { createLogger } from './observability/logger.ts';
-import { registry } from './observability/metrics.ts';
-import { metricsRoute, probeRoute, startHttpEndpoint, type HttpEndpoint } from './observability/http-server.ts';
+import { probeRoute, startHttpEndpoint, type HttpEndpoint } from './observability/http-server.ts';
+import { startMetricsEndpoint } from './metrics-endpoint.ts';
 import { startTracing, tracingDecision } from './observability/tracing.ts';
 
 /** Past this, a stop that hangs (a stuck EC2 call, an unreachable API server) ends with exit 1 anyway. */
@@ -58,11 +58,12 @@ async function main(): Promise<number> {
   try {
     const operator = await createOperator(options, { log });
     const checks = healthChecks(operator.manager);
-    if (options.metricsBindAddress) {
-      endpoints.push(
-        await startHttpEndpoint('metrics', options.metricsBindAddress, [metricsRoute(registry, log)], log),
-      );
-    }
+    const metrics = await startMetricsEndpoint(options, {
+      client: operator.deps.client,
+      manager: operator.manager,
+      log,
+    });
+    if (metrics) endpoints.push(metrics);
     if (options.healthProbeBindAddress) {
       endpoints.push(await startHttpEndpoint('health', options.healthProbeBindAddress, [probeRoute(checks)], log));
     }
