@@ -45,7 +45,8 @@ import { modifyBranchGroups } from './modify-groups.ts';
 import type { BranchStep } from './plan.ts';
 import { isTrunkUsable, planBranchStep } from './plan.ts';
 import { releaseBranch, requestRelease } from './release.ts';
-import { subnetForBranch } from './subnet.ts';
+import { noSubnetError, subnetForBranch } from './subnet.ts';
+import { needsIpv6 } from '../podnetwork/settings.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
 
@@ -234,10 +235,10 @@ export class BranchInterfaceReconciler implements Reconciler {
       case 'allocated': {
         // The subnet is decided with the VLAN and checkpointed with it: the create that follows (and any
         // retry of it after a crash) asks EC2 for the ENI in this subnet.
-        const subnet = subnetForBranch(trunk, deps.subnets);
-        if (subnet.outcome === 'exhausted') {
+        const subnet = subnetForBranch(trunk, deps.subnets, needsIpv6(deps.cluster.podNetwork));
+        if (subnet.outcome === 'exhausted' || subnet.outcome === 'no-ipv6-block') {
           deps.reservations.release(branch.metadata.uid ?? '');
-          const error = new OperatorError(subnet.message);
+          const error = noSubnetError(subnet);
           deps.events.allocationFailed(branch, error);
           throw error;
         }

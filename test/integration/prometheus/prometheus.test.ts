@@ -1,7 +1,7 @@
 /**
  * The shipped alerts and dashboard against a real Prometheus scraping a running operator. The operator (the
  * real composition: createOperator with webhooks, and the /metrics server main.ts starts, HTTPS with
- * TokenReview/SubjectAccessReview) runs against its own control plane and EC2 emulator; Prometheus scrapes it
+ * TokenReview/SubjectAccessReview) runs in a private world (test/kit/world.ts); Prometheus scrapes it
  * every second with the token of a ServiceAccount bound to the shipped metrics-reader ClusterRole, as the
  * ServiceMonitor does, and evaluates config/prometheus/rules.yaml. After the operator has been exercised
  * (a node joins, a policy selects pods that go through the webhook and get branch ENIs, EC2 throttles and
@@ -10,26 +10,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { freePorts, startControlPlane, type ControlPlane } from '../../../hack/control-plane/control-plane.ts';
-import { installCrds } from '../../../hack/control-plane/crds.ts';
-import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
+import { freePorts } from '../../../hack/control-plane/control-plane.ts';
 import { POLICY_NAMESPACE_LABEL } from '../../../operator/api/constants.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
-import type { CNINode, TrunkInterface } from '../../../operator/api/types.ts';
-import { createEc2Api } from '../../../operator/aws/index.ts';
-import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
+import type { TrunkInterface } from '../../../operator/api/types.ts';
+import type { KubeObject } from '../../../operator/framework/index.ts';
 import { startMetricsEndpoint } from '../../../operator/metrics-endpoint.ts';
 import type { HttpEndpoint } from '../../../operator/observability/http-server.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
-import { createOperator, type Operator } from '../../../operator/operator.ts';
-import { parseOptions } from '../../../operator/options.ts';
+import { AZ, startWorld, type World } from '../../kit/world.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 import { hasPrometheus, startPrometheus, type RunningPrometheus } from '../harness/prometheus.ts';
 import { createTestPod, testPolicy, waitAnnotated } from '../pods/fixture.ts';
 
-const AZ = 'us-west-2a';
 const DASHBOARD = new URL('../../../config/grafana/sgp-operator-dashboard.json', import.meta.url);
 const RULES = new URL('../../../config/prometheus/rules.yaml', import.meta.url);
 const METRICS_READER = new URL('../../../config/rbac/metrics_reader_role.yaml', import.meta.url);
@@ -54,22 +48,12 @@ function dashboardQueries(): { panel: string; expr: string }[] {
 runOrSkip(
   `shipped alerts and dashboard on a real Prometheus${hasPrometheus ? '' : ' (skipped: prometheus missing; run hack/ensure-prometheus.sh)'}`,
   () => {
-    let plane: ControlPlane;
-    let emulator: RunningEc2Emulator;
-    let client: KubeClient;
-    let operator: Operator;
-    let running: Promise<void>;
+    let world: World;
     let metrics: HttpEndpoint | undefined;
     let prometheus: RunningPrometheus;
 
     beforeAll(async () => {
-      plane = await startControlPlane();
-      await installCrds(plane.kubeconfigPath);
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromFile(plane.kubeconfigPath);
-      client = createKubeClient(kubeConfig);
-      emulator = await startEc2Emulator({
-        port: 0,
+      world = await startWorld({
         seed: {
           vpcs: [
             {
@@ -87,44 +71,23 @@ runOrSkip(
           ],
         },
       });
-      const dump = emulator.control.dump();
-      const groups = Object.fromEntries(dump.securityGroups.map((group) => [group.name, group.id]));
+      const { client, groups } = world;
       const [webhookPort] = await freePorts(1);
-      const parsed = parseOptions(['--cluster-name', uniqueName('prom-it'), '--region', 'us-west-2'], {});
-      if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
-      const options = {
-        ...parsed.options,
-        vpcId: dump.vpcs[0]?.id,
-        leaderElect: false,
-        enableWebhooks: true,
-        webhookBindAddress: { host: '127.0.0.1', port: webhookPort ?? 0 },
-        leakSweepIntervalSeconds: 1,
-        metricsBindAddress: { host: '127.0.0.1', port: 0 },
-        metricsSecure: true,
-        healthProbeBindAddress: undefined,
-      };
-      operator = await createOperator(options, {
-        kubeConfig,
-        ec2: createEc2Api({
-          endpoint: emulator.endpoint,
-          region: 'us-west-2',
-          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        }),
-        log: silentLogger,
-        cooldown: { currentMs: () => 1_000 },
-        identity: uniqueName('prom-operator'),
+      const { operator, options } = await world.startOperator({
+        options: {
+          leaderElect: false,
+          enableWebhooks: true,
+          webhookBindAddress: { host: '127.0.0.1', port: webhookPort ?? 0 },
+          leakSweepIntervalSeconds: 1,
+          metricsBindAddress: { host: '127.0.0.1', port: 0 },
+          metricsSecure: true,
+        },
         webhookBaseUrl: `https://127.0.0.1:${webhookPort}`,
       });
       metrics = await startMetricsEndpoint(options, {
         client: operator.deps.client,
         manager: operator.manager,
         log: silentLogger,
-      });
-      running = operator.start(new AbortController().signal);
-      running.catch(() => undefined);
-      await eventually(() => expect(operator.manager.isReady()).toBe(true), {
-        waitingFor: 'operator caches synced',
-        timeoutMs: 60_000,
       });
 
       // Prometheus' identity: a ServiceAccount bound to the shipped metrics-reader ClusterRole.
@@ -138,7 +101,7 @@ runOrSkip(
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: reader.metadata.name },
         subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }],
       } as KubeObject);
-      const token = await kubeConfig.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+      const token = await world.core.createNamespacedServiceAccountToken({
         namespace: 'monitoring',
         name: 'prometheus',
         body: { spec: { audiences: [], expirationSeconds: 3600 } },
@@ -153,34 +116,13 @@ runOrSkip(
       // ---- exercise the operator ----
       // EC2 throttles two DescribeNetworkInterfaces (the SDK retries them) and refuses one, so the EC2 error
       // and throttling series exist.
-      emulator.control.setFaults([
+      world.emulator.control.setFaults([
         { action: 'DescribeNetworkInterfaces', code: 'RequestLimitExceeded', count: 2 },
         { action: 'DescribeNetworkInterfaces', code: 'InvalidParameterValue', count: 1 },
       ]);
       // A node joins and opts in.
       const node = uniqueName('node');
-      const instance = emulator.control.launchInstance({
-        instanceType: 'm5.large',
-        subnet: 'nodes',
-        securityGroups: [groups['node-group'] ?? ''],
-      });
-      await client.create(Kinds.Node, {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: {
-          name: node,
-          labels: { 'kubernetes.io/os': 'linux', 'node.kubernetes.io/instance-type': 'm5.large' },
-        },
-        spec: { providerID: `aws:///${AZ}/${instance.id}` },
-      } as KubeObject);
-      await eventually(
-        () => client.get<CNINode>(Kinds.CNINode, node).then((c) => c ?? Promise.reject(new Error('none'))),
-        {
-          waitingFor: `CNINode ${node}`,
-          timeoutMs: 60_000,
-        },
-      );
-      await client.mergePatch(Kinds.CNINode, node, { spec: { features: [{ name: 'SecurityGroupsForPods' }] } });
+      await world.addNode(node, { optIn: 'cninode-feature' });
       await eventually(
         async () => expect((await client.get<TrunkInterface>(Kinds.TrunkInterface, node))?.status?.state).toBe('Ready'),
         { waitingFor: `TrunkInterface ${node} Ready`, timeoutMs: 60_000 },
@@ -208,10 +150,7 @@ runOrSkip(
     afterAll(async () => {
       await prometheus?.stop();
       await metrics?.close();
-      await operator?.stop();
-      await running?.catch(() => undefined);
-      await emulator?.stop();
-      await plane?.stop();
+      await world?.stop();
     });
 
     test('Prometheus scrapes /metrics over HTTPS with the metrics-reader token', async () => {

@@ -3,60 +3,28 @@
  * standard OTEL_* variables, exporting to an in-process OTLP receiver on loopback over http/protobuf and
  * over gRPC. A Node joins; the trunk reconcile that follows must arrive as a root span named after its
  * controller, with the EC2 calls it made as its children, under the service name and resource attributes
- * the variables gave. Its own control plane: the operator watches every Node of the cluster.
+ * the variables gave. A private world (test/kit/world.ts): the operator watches every Node of the cluster.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from '../../../hack/control-plane/control-plane.ts';
-import { installCrds } from '../../../hack/control-plane/crds.ts';
-import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { TrunkInterface } from '../../../operator/api/types.ts';
 import { TRUNK_CONTROLLER_NAME } from '../../../operator/controllers/trunkinterface/index.ts';
 import { RECONCILE_SPAN_ATTRIBUTES } from '../../../operator/framework/controller.ts';
-import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
+import { REGION, startWorld, type World } from '../../kit/world.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 import { startOtlpReceiver, type ReceivedSpan } from '../harness/otlp-receiver.ts';
 
 const MAIN = new URL('../../../operator/main.ts', import.meta.url).pathname;
-const AZ = 'us-west-2a';
-
-let plane: ControlPlane;
-let emulator: RunningEc2Emulator;
-let client: KubeClient;
-let vpcId: string;
-let subnetId: string;
-let nodeGroupId: string;
+let world: World;
 
 beforeAll(async () => {
-  plane = await startControlPlane();
-  await installCrds(plane.kubeconfigPath);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(plane.kubeconfigPath);
-  client = createKubeClient(kubeConfig);
-  emulator = await startEc2Emulator({
-    port: 0,
-    seed: {
-      vpcs: [
-        {
-          cidrBlocks: ['10.4.0.0/16'],
-          subnets: [{ cidrBlock: '10.4.0.0/24', availabilityZone: AZ }],
-          securityGroups: [{ name: 'node-group' }],
-        },
-      ],
-    },
-  });
-  const dump = emulator.control.dump();
-  vpcId = dump.vpcs[0]?.id ?? '';
-  subnetId = dump.subnets[0]?.id ?? '';
-  nodeGroupId = dump.securityGroups.find((group) => group.name === 'node-group')?.id ?? '';
+  world = await startWorld();
 }, 90_000);
 
 afterAll(async () => {
-  await emulator?.stop();
-  await plane?.stop();
+  await world?.stop();
 });
 
 function startOperator(otelEnv: Record<string, string>): { child: ChildProcess; output: () => string } {
@@ -66,7 +34,7 @@ function startOperator(otelEnv: Record<string, string>): { child: ChildProcess; 
     [
       MAIN,
       `--cluster-name=${uniqueName('traces')}`,
-      `--vpc-id=${vpcId}`,
+      `--vpc-id=${world.vpcId}`,
       '--enable-webhooks=false',
       '--leader-elect=false',
       '--metrics-bind-address=0',
@@ -77,9 +45,9 @@ function startOperator(otelEnv: Record<string, string>): { child: ChildProcess; 
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
-        KUBECONFIG: plane.kubeconfigPath,
-        AWS_REGION: 'us-west-2',
-        AWS_ENDPOINT_URL_EC2: emulator.endpoint,
+        KUBECONFIG: world.plane.kubeconfigPath,
+        AWS_REGION: REGION,
+        AWS_ENDPOINT_URL_EC2: world.emulator.endpoint,
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
         // Export within a fraction of a second instead of the batch processor's default 5 s.
@@ -94,28 +62,13 @@ function startOperator(otelEnv: Record<string, string>): { child: ChildProcess; 
   return { child, output: () => output };
 }
 
-/** What the VPC CNI and kubelet would do: an instance, its Node, the CNINode feature that opts it in. */
+/** A Node joins and opts in through its CNINode, as kubelet and the VPC CNI would; resolves once its trunk is Ready. */
 async function joinNode(): Promise<string> {
   const name = uniqueName('traced-node');
-  const instance = emulator.control.launchInstance({
-    instanceType: 'm5.large',
-    subnet: subnetId,
-    securityGroups: [nodeGroupId],
-  });
-  await client.create(Kinds.Node, {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/os': 'linux', 'node.kubernetes.io/instance-type': 'm5.large' } },
-    spec: { providerID: `aws:///${AZ}/${instance.id}` },
-  } as KubeObject);
-  await eventually(() => client.get(Kinds.CNINode, name).then((cni) => cni ?? Promise.reject(new Error('none'))), {
-    waitingFor: `CNINode ${name}`,
-    timeoutMs: 60_000,
-  });
-  await client.mergePatch(Kinds.CNINode, name, { spec: { features: [{ name: 'SecurityGroupsForPods' }] } });
+  await world.addNode(name, { optIn: 'cninode-feature' });
   await eventually(
     async () => {
-      const trunk = await client.get<TrunkInterface>(Kinds.TrunkInterface, name);
+      const trunk = await world.client.get<TrunkInterface>(Kinds.TrunkInterface, name);
       expect(trunk?.status?.state).toBe('Ready');
     },
     { waitingFor: `TrunkInterface ${name} Ready`, timeoutMs: 60_000 },
