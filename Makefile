@@ -59,12 +59,12 @@ test-unit: deps ## Unit tests only (no processes)
 
 .PHONY: test-integration
 test-integration: deps ## Integration tests only (real kube-apiserver + etcd and the EC2 emulator)
-	hack/ensure-promtool.sh
+	hack/ensure-prometheus.sh
 	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" $(JEST) --selectProjects integration
 
 .PHONY: test
 test: deps lint typecheck ## Everything CI runs: lint, typecheck, unit and integration tests
-	hack/ensure-promtool.sh
+	hack/ensure-prometheus.sh
 	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" $(JEST) --reporters=default --reporters=./test/summary-reporter.js
 
 .PHONY: generate-limits

@@ -52,6 +52,12 @@ export interface OperatorOverrides {
   cooldown?: CooldownSource;
   /** Leader-election identity and event reporting instance; default hostname (the pod name) + random suffix. */
   identity?: string;
+  /**
+   * Tests only: the API server calls the webhooks at this base URL (https://127.0.0.1:<port>, the port of
+   * --webhook-bind-address) instead of through the webhook Service, which a control plane without a cluster
+   * network cannot reach. The self-signed certificate then covers the URL's host.
+   */
+  webhookBaseUrl?: string;
 }
 
 export interface Operator {
@@ -136,16 +142,23 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
     const operatorUsername = await ownUsername(client);
     setupWebhook(deps, {
       address: options.webhookBindAddress,
-      certificates: await webhookCertificates(options, identity, clock, log),
+      certificates: await webhookCertificates(options, identity, clock, log, overrides.webhookBaseUrl),
       // With a mounted certificate, cert-manager's CA injector owns the caBundle of the configurations.
       configuration:
         options.webhookCertDir === undefined
           ? {
               ...defaultConfigurationSettings,
               operatorUsername,
-              target: {
-                service: { namespace: options.webhookServiceNamespace, name: options.webhookServiceName, port: 443 },
-              },
+              target:
+                overrides.webhookBaseUrl === undefined
+                  ? {
+                      service: {
+                        namespace: options.webhookServiceNamespace,
+                        name: options.webhookServiceName,
+                        port: 443,
+                      },
+                    }
+                  : { baseUrl: overrides.webhookBaseUrl },
             }
           : undefined,
       operatorUsernames: [operatorUsername, ...EKS_CONTROLLER_USERNAMES],
@@ -221,12 +234,19 @@ async function webhookCertificates(
   identity: string,
   clock: TimerClock,
   log: Logger,
+  baseUrl: string | undefined,
 ): Promise<CertificateSource> {
   if (options.webhookCertDir !== undefined)
     return createDirectoryCertificateSource({ dir: options.webhookCertDir, log });
   const service = `${options.webhookServiceName}.${options.webhookServiceNamespace}`;
   return createSelfSignedCertificateSource({
-    hosts: [options.webhookServiceName, service, `${service}.svc`, `${service}.svc.cluster.local`],
+    hosts: [
+      options.webhookServiceName,
+      service,
+      `${service}.svc`,
+      `${service}.svc.cluster.local`,
+      ...(baseUrl === undefined ? [] : [new URL(baseUrl).hostname]),
+    ],
     identity,
     clock,
     log,

@@ -8,6 +8,7 @@ import {
   DEFAULT_POD_SUBNET_TAG_KEY,
 } from './api/constants.ts';
 import { OperatorError } from './errors.ts';
+import { LOG_LEVELS } from './observability/logger.ts';
 
 /**
  * EC2 rate-limit buckets, the one list of them: one per EC2 action (EC2 keeps one per account, Region and
@@ -301,10 +302,33 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     flag: 'metrics-bind-address',
     env: 'SGP_METRICS_BIND_ADDRESS',
     type: 'address',
-    default: ':8080',
+    default: ':8443',
     canTurnOff: true,
     section: 'Servers',
-    help: `Prometheus /metrics (plain HTTP): ${ADDRESS_HELP}.`,
+    help: `Prometheus /metrics (HTTPS unless --metrics-secure=false): ${ADDRESS_HELP}.`,
+  },
+  {
+    flag: 'metrics-secure',
+    env: 'SGP_METRICS_SECURE',
+    type: 'boolean',
+    default: true,
+    section: 'Servers',
+    help:
+      'Serve /metrics over HTTPS and only to callers the API server vouches for: the bearer token is checked ' +
+      'with a TokenReview and the caller must be allowed `get` on the non-resource URL /metrics (a ' +
+      'SubjectAccessReview; grant it with the metrics-reader ClusterRole). Answers are cached for a minute ' +
+      '(a denial for 10 s). false serves plain HTTP to anyone who can reach the port: for `make run` and ' +
+      'demos, or behind a NetworkPolicy you trust.',
+  },
+  {
+    flag: 'metrics-cert-dir',
+    env: 'SGP_METRICS_CERT_DIR',
+    type: 'string',
+    section: 'Servers',
+    help:
+      'Folder holding the /metrics serving certificate (tls.crt, tls.key), e.g. a cert-manager Secret mount, ' +
+      're-read when it changes; lets Prometheus verify the server. Empty: a self-signed certificate made in ' +
+      'memory and rotated before it expires (scrape with insecure_skip_verify, as kubebuilder projects do).',
   },
   {
     flag: 'health-probe-bind-address',
@@ -503,10 +527,12 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     flag: 'log-level',
     env: 'SGP_LOG_LEVEL',
     type: 'enum',
-    values: ['debug', 'info', 'warn', 'error'],
+    values: LOG_LEVELS,
     default: 'info',
     section: 'Behaviour',
-    help: 'Lowest level of the JSON log lines on stderr. debug logs every reconcile and is noisy at scale.',
+    help:
+      'Lowest level of the JSON log lines on stderr (pino; credentials are redacted, and lines written inside ' +
+      'a traced reconcile carry trace_id and span_id). debug logs every reconcile and is noisy at scale.',
   },
   {
     flag: 'kubeconfig',

@@ -56,6 +56,10 @@ export interface Options {
   retryPeriodSeconds: number;
   /** undefined: the server is off ("0"). */
   metricsBindAddress: BindAddress | undefined;
+  /** HTTPS with TokenReview/SubjectAccessReview (true) or plain HTTP to anyone (false). */
+  metricsSecure: boolean;
+  /** undefined: a self-signed certificate made in memory. */
+  metricsCertDir: string | undefined;
   healthProbeBindAddress: BindAddress | undefined;
   webhookBindAddress: BindAddress;
   /** undefined: the operator issues its own certificate and keeps the caBundle current. */
@@ -413,6 +417,8 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     renewDeadlineSeconds: count('renew-deadline-seconds'),
     retryPeriodSeconds: count('retry-period-seconds'),
     metricsBindAddress: address('metrics-bind-address'),
+    metricsSecure: bool('metrics-secure'),
+    metricsCertDir: text('metrics-cert-dir'),
     healthProbeBindAddress: address('health-probe-bind-address'),
     webhookBindAddress: values.get('webhook-bind-address') as BindAddress,
     webhookCertDir: text('webhook-cert-dir'),

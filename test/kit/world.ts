@@ -72,6 +72,11 @@ export interface WorldOperatorOptions {
   ec2?: Omit<CreateEc2ApiOptions, 'endpoint' | 'region' | 'credentials'>;
   log?: Logger;
   clock?: TimerClock;
+  /**
+   * With webhooks on: the API server calls them at this base URL (https://127.0.0.1:<webhook port>), as a
+   * control plane without a cluster network cannot reach the webhook Service (OperatorOverrides.webhookBaseUrl).
+   */
+  webhookBaseUrl?: string;
 }
 
 export interface WorldOperator {
@@ -227,6 +232,7 @@ export async function startOperatorOn(
     ec2: ec2Options = {},
     log = silentLogger,
     clock,
+    webhookBaseUrl,
   }: WorldOperatorOptions = {},
 ): Promise<WorldOperator> {
   const options: Readonly<Options> = Object.freeze({
@@ -251,6 +257,7 @@ export async function startOperatorOn(
     ec2,
     log,
     ...(clock === undefined ? {} : { clock }),
+    ...(webhookBaseUrl === undefined ? {} : { webhookBaseUrl }),
     cooldown: { currentMs: () => cooldownMs },
     identity: uniqueName('operator'),
   });

@@ -37,6 +37,7 @@ import { allocateVlanForBranch } from './allocate.ts';
 import { foreignVlans } from './annotation.ts';
 import { annotatePod } from './annotate.ts';
 import { associateBranchEni } from './associate.ts';
+import { NODE_AT_CAPACITY_REASON } from './branch-gauges.ts';
 import type { StatusCheckpoints } from './checkpoints.ts';
 import { createBranchEni } from './create.ts';
 import { groupsAppliedConditions } from './group-quota.ts';
@@ -265,7 +266,7 @@ export class BranchInterfaceReconciler implements Reconciler {
       }
       case 'at-capacity': {
         branchCapacityWaitsTotal.inc();
-        const waiting = branch.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'NodeAtCapacity';
+        const waiting = branch.status?.conditions?.find((c) => c.type === 'Ready')?.reason === NODE_AT_CAPACITY_REASON;
         if (!waiting) {
           deps.events.atCapacity(branch, allocation.holding, allocation.capacity, cooldownMs);
           await this.#writeStatus(key, branch, {
@@ -275,7 +276,7 @@ export class BranchInterfaceReconciler implements Reconciler {
               {
                 type: 'Ready',
                 status: 'False',
-                reason: 'NodeAtCapacity',
+                reason: NODE_AT_CAPACITY_REASON,
                 message: `node ${branch.spec.nodeName} holds ${allocation.holding} of ${allocation.capacity} branch ENIs (in use or cooling down)`,
                 observedGeneration: branch.metadata.generation,
               },

@@ -69,7 +69,9 @@ describe('parseOptions', () => {
       leaseDurationSeconds: 30,
       renewDeadlineSeconds: 15,
       retryPeriodSeconds: 5,
-      metricsBindAddress: { host: '', port: 8080 },
+      metricsBindAddress: { host: '', port: 8443 },
+      metricsSecure: true,
+      metricsCertDir: undefined,
       healthProbeBindAddress: { host: '', port: 8081 },
       webhookBindAddress: { host: '', port: 9443 },
       webhookCertDir: undefined,
@@ -279,10 +281,10 @@ describe('flag forms and cross-checks', () => {
   });
 
   test('two servers on one port are refused', () => {
-    expect(problemsOf([...REQUIRED, '--health-probe-bind-address=:8080'])).toEqual([
+    expect(problemsOf([...REQUIRED, '--health-probe-bind-address=:8443'])).toEqual([
       {
         flag: 'health-probe-bind-address',
-        message: 'port 8080 is already used by --metrics-bind-address; pick another',
+        message: 'port 8443 is already used by --metrics-bind-address; pick another',
       },
     ]);
   });
