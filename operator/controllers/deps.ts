@@ -3,7 +3,8 @@
  * once and passes them down; controllers never construct clients or read process.env.
  */
 import type { Ec2Api } from '../aws/ec2-api.ts';
-import type { Clock, EventRecorder, KubeClient, Manager } from '../framework/types.ts';
+import type { TimerClock } from '../framework/clock.ts';
+import type { EventRecorder, KubeClient, Manager } from '../framework/types.ts';
 import type { LimitsProvider } from '../limits/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Options } from '../options.ts';
@@ -72,7 +73,8 @@ export interface ControllerDeps {
   ec2: Ec2Api;
   limits: LimitsProvider;
   recorder: EventRecorder;
-  clock: Clock;
+  /** Time and timers: the system clock, or a test's FakeClock. */
+  clock: TimerClock;
   log: Logger;
   cluster: ClusterSettings;
   cooldown: CooldownSource;

@@ -10,6 +10,7 @@ import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane } from '../../../hack/control-plane/control-plane.ts';
+import { Kinds } from '../../../operator/api/kinds.ts';
 import type { ControlPlane } from '../../../hack/control-plane/control-plane.ts';
 import { createKubeClient, createManager, keyOf } from '../../../operator/framework/index.ts';
 import type { FrameworkManager, KubeObject } from '../../../operator/framework/index.ts';
@@ -64,6 +65,8 @@ let proxy: Awaited<ReturnType<typeof tcpProxy>>;
 let manager: FrameworkManager | undefined;
 const stop = new AbortController();
 let running: Promise<void> | undefined;
+/** Deletes the test's own namespace (it stays Terminating here: no kube-controller-manager to empty it). */
+let deleteNamespace: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   plane = await startControlPlane();
@@ -73,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   stop.abort();
   await running;
+  await deleteNamespace?.();
   await proxy?.close();
   await plane?.stop();
 }, 60_000);
@@ -89,7 +93,9 @@ test('after a watch outage and an apiserver restart the cache converges and miss
     c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${proxy.port}` } : c,
   );
 
-  const namespace = 'default';
+  const namespace = uniqueName('watch-loss');
+  await client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  deleteNamespace = () => client.delete(Kinds.Namespace, namespace);
   const label = uniqueName('watch-loss');
   const create = (name: string) =>
     client.create<ConfigMap>(CONFIG_MAP, { metadata: { name, namespace, labels: { test: label } }, data: { v: '1' } });
