@@ -33,7 +33,7 @@ import {
 } from './framework/index.ts';
 import { LIMITS_OVERRIDE_CONFIGMAP, createLimitsProvider, parseBranchCapacityOverrides } from './limits/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import type { Options } from './options.ts';
+import type { Options } from './options/options.ts';
 import {
   createDirectoryCertificateSource,
   createSelfSignedCertificateSource,

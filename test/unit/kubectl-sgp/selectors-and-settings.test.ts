@@ -11,7 +11,7 @@ import {
   matchesLabelSelector,
   selectorMismatches,
 } from '../../../operator/controllers/pod/index.ts';
-import { securityGroupAnnotationRuleOf } from '../../../operator/options.ts';
+import { securityGroupAnnotationRuleOf } from '../../../operator/options/options.ts';
 import { age, formatOutput, table } from '../../../kubectl-sgp/render.ts';
 import { FUZZ_PARAMETERS, labels, selector } from '../fuzz/arbitraries.ts';
 
