@@ -10,7 +10,7 @@ import { metricsRoute, startHttpEndpoint, type HttpEndpoint } from './observabil
 import type { Logger } from './observability/logger.ts';
 import { registry } from './observability/metrics.ts';
 import type { Options } from './options/options.ts';
-import { createDirectoryCertificateSource, createSelfSignedCertificateSource } from './webhook/index.ts';
+import { createDirectoryCertificateSource, createSelfSignedCertificateSource } from './certificates/index.ts';
 
 export type MetricsEndpointOptions = Pick<Options, 'metricsBindAddress' | 'metricsSecure' | 'metricsCertDir'>;
 

@@ -38,8 +38,8 @@ import { Kinds } from '../api/kinds.ts';
 import { KubeConflictError } from '../framework/index.ts';
 import type { Clock, KubeClient, KubeObject, Runnable } from '../framework/index.ts';
 import type { Logger } from '../observability/logger.ts';
-import { mergeCaBundle } from './ca-bundle.ts';
-import type { CertificateSource } from './certificates.ts';
+import { mergeCaBundle } from '../certificates/ca-bundle.ts';
+import type { CertificateSource } from '../certificates/sources.ts';
 import { ANNOTATION_PLACES } from './validate-annotations.ts';
 
 export const MUTATING_CONFIGURATION_NAME = 'sgp-operator-mutating-webhook';

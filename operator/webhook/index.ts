@@ -15,9 +15,9 @@
  */
 import { Kinds } from '../api/kinds.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
+import type { CertificateSource } from '../certificates/index.ts';
 import type { ControllerDeps } from '../controllers/deps.ts';
 import type { KubeObject } from '../framework/types.ts';
-import type { CertificateSource } from './certificates.ts';
 import {
   createWebhookConfigurationSync,
   DEFAULT_NAMESPACE_SELECTOR,
@@ -30,15 +30,6 @@ import { matchPodPolicies, type PodPolicyMatcher, type ServiceAccountLike } from
 import { createWebhookServer, type WebhookServer } from './server.ts';
 
 export * from './admission.ts';
-export { mergeCaBundle, splitPems } from './ca-bundle.ts';
-export {
-  createDirectoryCertificateSource,
-  createSelfSignedCertificateSource,
-  nextRotationStep,
-  DEFAULT_ACTIVATION_DELAY_MS,
-  DEFAULT_CERTIFICATE_VALIDITY_MS,
-} from './certificates.ts';
-export type { CertificateSource, ServingMaterial, SelfSignedOptions, DirectoryOptions } from './certificates.ts';
 export {
   createWebhookConfigurationSync,
   desiredWebhooks,

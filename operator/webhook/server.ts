@@ -27,7 +27,7 @@ import {
   type AdmissionReview,
   type AdmissionVerdict,
 } from './admission.ts';
-import type { CertificateSource } from './certificates.ts';
+import type { CertificateSource } from '../certificates/sources.ts';
 import {
   MUTATE_POD_PATH,
   VALIDATE_ANNOTATIONS_PATH,
