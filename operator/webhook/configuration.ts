@@ -33,7 +33,7 @@ import {
   POLICY_NAMESPACE_LABEL,
   SECURITY_GROUPS_ANNOTATION,
 } from '../api/constants.ts';
-import type { LabelSelector } from '../api/types.ts';
+import type { LabelSelector } from '../framework/meta.ts';
 import { Kinds } from '../api/kinds.ts';
 import { KubeConflictError } from '../framework/index.ts';
 import type { Clock, KubeClient, KubeObject, Runnable } from '../framework/index.ts';

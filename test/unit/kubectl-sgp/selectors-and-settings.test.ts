@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import type { LabelSelector } from '../../../operator/api/types.ts';
+import type { LabelSelector } from '../../../operator/framework/meta.ts';
 import {
   describeSelectorMismatch,
   labelSelectorProblems,
