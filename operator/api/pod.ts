@@ -5,10 +5,11 @@
  * One definition here means one shared informer (the manager dedupes by kind and selectors) and one index
  * layout, whichever controller asks first.
  */
+import type { OwnerReference } from '../framework/meta.ts';
 import type { InformerOptions } from '../framework/types.ts';
 import { POD_ENI_RESOURCE } from './constants.ts';
 import { Kinds } from './kinds.ts';
-import type { BranchInterface, OwnerReference } from './types.ts';
+import type { BranchInterface } from './types.ts';
 
 /** Prefix of every annotation and extended resource the VPC CNI and EKS define on pods. */
 const VPC_PREFIX = 'vpc.amazonaws.com/';

@@ -23,7 +23,7 @@ import { createEc2Api, type CreateEc2ApiOptions, type ThrottledEc2Api } from '..
 import { createKubeClient, type KubeClient, type KubeObject, type TimerClock } from '../../operator/framework/index.ts';
 import { silentLogger, type Logger } from '../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../operator/operator.ts';
-import { defaultOptions, type Options } from '../../operator/options.ts';
+import { defaultOptions, type Options } from '../../operator/options/options.ts';
 import { eventually, uniqueName } from '../integration/harness/index.ts';
 
 export const REGION = 'us-west-2';

@@ -17,10 +17,10 @@ import type {
   SecurityGroupPolicy,
 } from '../../../operator/api/types.ts';
 import { SECURITY_GROUP_ANNOTATIONS_OFF } from '../../../operator/controllers/pod/index.ts';
+import { createSelfSignedCertificateSource } from '../../../operator/certificates/index.ts';
 import { createKubeClient, SharedInformer, systemClock, type KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import {
-  createSelfSignedCertificateSource,
   createWebhookServer,
   matchPodPolicies,
   syncWebhookConfigurations,

@@ -10,11 +10,11 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { createSelfSignedCertificateSource, type CertificateSource } from '../../../operator/certificates/index.ts';
 import { createDelegatedAuth, createKubeClient, systemClock } from '../../../operator/framework/index.ts';
 import { metricsRoute, startHttpEndpoint, type HttpEndpoint } from '../../../operator/observability/http-server.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { registry } from '../../../operator/observability/metrics.ts';
-import { createSelfSignedCertificateSource, type CertificateSource } from '../../../operator/webhook/index.ts';
 import { createServiceAccount, eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
 
 function shippedClusterRole(file: string): V1ClusterRole {
