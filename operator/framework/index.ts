@@ -39,6 +39,7 @@ export { createEventRecorder } from './events.ts';
 export type { EventRecorderOptions, FlushableEventRecorder } from './events.ts';
 
 export { keyOf, keyFor, splitKey } from './keys.ts';
+export { StatusCheckpoints } from './status-checkpoints.ts';
 export { setCondition, findCondition, isConditionTrue } from './conditions.ts';
 export { ensureFinalizer, removeFinalizer, hasFinalizer } from './finalizers.ts';
 export { patchStatusIfChanged, statusMergePatch } from './status.ts';

@@ -38,7 +38,7 @@ import { foreignVlans } from './annotation.ts';
 import { annotatePod } from './annotate.ts';
 import { associateBranchEni } from './associate.ts';
 import { NODE_AT_CAPACITY_REASON } from './branch-gauges.ts';
-import type { StatusCheckpoints } from './checkpoints.ts';
+import type { StatusCheckpoints } from '../../framework/index.ts';
 import { createBranchEni } from './create.ts';
 import { groupsAppliedConditions } from './group-quota.ts';
 import { modifyBranchGroups } from './modify-groups.ts';
@@ -60,7 +60,7 @@ export interface BranchReconcilerDeps extends BranchStepDeps {
   trunks: Reader<TrunkInterface>;
   /** Nodes by name: only a Node object that is gone lets a running pod's branch go (docs/lifecycle.md). */
   nodes: Reader<KubeObject>;
-  checkpoints: StatusCheckpoints;
+  checkpoints: StatusCheckpoints<BranchInterface>;
   reservations: VlanReservations;
 }
 
@@ -306,7 +306,7 @@ export class BranchInterfaceReconciler implements Reconciler {
     return { next: 'continue', branch: await this.#writeStatus(key, branch, patch) };
   }
 
-  /** Merge-patches status and remembers the result (see checkpoints.ts). Only this controller writes it. */
+  /** Merge-patches status and remembers the result (see framework/status-checkpoints.ts). Only this controller writes it. */
   async #writeStatus(key: string, branch: BranchInterface, patch: Partial<BranchStatus>): Promise<BranchInterface> {
     const deps = this.#deps;
     const updated = await deps.client.mergePatchStatus<BranchInterface>(Kinds.BranchInterface, key, {

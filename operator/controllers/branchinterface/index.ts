@@ -8,12 +8,11 @@ import {
 } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
-import { keyOf } from '../../framework/index.ts';
+import { keyOf, StatusCheckpoints } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
 import type { SubnetDirectory } from '../vpcnetwork/index.ts';
 import { BranchGauges } from './branch-gauges.ts';
-import { StatusCheckpoints } from './checkpoints.ts';
 import { BranchInterfaceReconciler } from './controller.ts';
 import { BranchEvents } from './events.ts';
 import { VlanReservations } from './vlan-reservations.ts';
@@ -33,7 +32,6 @@ export { podEniAnnotationEntry, podEniAnnotationValue } from './annotation.ts';
 export { chooseBranchSubnet, subnetForBranch } from './subnet.ts';
 export type { BranchSubnet, SubnetChoice, SubnetChoiceInput } from './subnet.ts';
 export { BranchEvents } from './events.ts';
-export { StatusCheckpoints } from './checkpoints.ts';
 export { VlanReservations } from './vlan-reservations.ts';
 
 /** Branches waiting on a node (no VLAN yet): a released sibling wakes them instead of the cooldown timer. */
@@ -63,7 +61,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
     pods,
     trunks,
     nodes,
-    checkpoints: new StatusCheckpoints(),
+    checkpoints: new StatusCheckpoints<BranchInterface>(),
     reservations: new VlanReservations(),
   });
   const controller = deps.manager.controller({

@@ -23,7 +23,7 @@ export interface BranchStepDeps {
 
 export interface StepContext {
   deps: BranchStepDeps;
-  /** The branch with its effective status (see checkpoints.ts). */
+  /** The branch with its effective status (see framework/status-checkpoints.ts). */
   branch: BranchInterface;
   signal: AbortSignal;
   log: Logger;

@@ -14,7 +14,7 @@ import { TRUNK_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, CNINode, ENIConfig, TrunkInterface } from '../../api/types.ts';
 import { ensureFinalizer, hasFinalizer, removeFinalizer } from '../../framework/index.ts';
-import { patchStatusIfChanged } from '../../framework/index.ts';
+import { patchStatusIfChanged, StatusCheckpoints } from '../../framework/index.ts';
 import type {
   Clock,
   KubeClient,
@@ -70,6 +70,11 @@ export class TrunkInterfaceReconciler implements Reconciler {
   readonly #polls = new Map<string, number>();
   /** name → last state, for the trunks-by-state gauge. */
   readonly #states = new Map<string, string>();
+  /**
+   * Status is planned from (the trunk ENI, the groups it carries): read it through the status this process
+   * wrote last, or a reconcile right after a write would repeat the write's EC2 call.
+   */
+  readonly #checkpoints = new StatusCheckpoints<TrunkInterface>();
 
   constructor(deps: TrunkReconcilerDeps) {
     this.#deps = deps;
@@ -77,11 +82,13 @@ export class TrunkInterfaceReconciler implements Reconciler {
 
   async reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult> {
     const deps = this.#deps;
-    const cached = deps.trunks.get(key);
-    if (cached === undefined) {
+    const fromCache = deps.trunks.get(key);
+    if (fromCache === undefined) {
+      this.#checkpoints.forget(key);
       this.#record(key, undefined);
       return {};
     }
+    const cached = this.#checkpoints.effective(key, fromCache);
     const node = deps.nodes.get(cached.spec.nodeName);
     if (node === undefined || cached.metadata.deletionTimestamp !== undefined || !isOwnedBy(cached, node)) {
       await this.#finalize(cached, context);
@@ -241,6 +248,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
 
   async #writeProgress(trunk: TrunkInterface, status: TrunkStatus): Promise<TrunkInterface> {
     const written = await patchStatusIfChanged(this.#deps.client, Kinds.TrunkInterface, trunk, status);
+    if (written !== undefined) this.#checkpoints.remember(trunk.metadata.name, written);
     this.#record(trunk.metadata.name, status.state);
     return written ?? trunk;
   }
@@ -261,6 +269,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
     const uid = trunk.metadata.uid ?? trunk.metadata.name;
     this.#verifiedAt.delete(uid);
     this.#polls.delete(uid);
+    this.#checkpoints.forget(trunk.metadata.name);
     this.#record(trunk.metadata.name, undefined);
   }
 

@@ -7,13 +7,12 @@ import { Ec2InvalidInputError, Ec2RetryableError } from '../../../../operator/aw
 import {
   BranchEvents,
   BranchInterfaceReconciler,
-  StatusCheckpoints,
   VlanReservations,
 } from '../../../../operator/controllers/branchinterface/index.ts';
 import { PodReconciler } from '../../../../operator/controllers/pod/index.ts';
 import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
 import { formatGroupList } from '../../../../operator/controllers/pod/index.ts';
-import { FakeClock, type KubeObject } from '../../../../operator/framework/index.ts';
+import { FakeClock, StatusCheckpoints, type KubeObject } from '../../../../operator/framework/index.ts';
 import { DEFAULT_POD_NETWORK, type PodNetwork } from '../../../../operator/controllers/podnetwork/index.ts';
 import { FakeSubnetDirectory } from '../../../kit/subnets.ts';
 import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
@@ -102,7 +101,7 @@ function build(cooldownMs = COOLDOWN_MS, podNetwork: PodNetwork = DEFAULT_POD_NE
     pods: kube.reader<LeanPod>(Kinds.Pod, podInformerOptions.indexers, toLeanPod),
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     nodes: kube.reader<KubeObject>(Kinds.Node),
-    checkpoints: new StatusCheckpoints(),
+    checkpoints: new StatusCheckpoints<BranchInterface>(),
     reservations: new VlanReservations(),
   });
 }

@@ -340,6 +340,19 @@ describe('TrunkInterfaceReconciler with an ENIConfig (custom networking)', () =>
     expect(recorder.reasons()).toContain('PodNetworkChanged');
   });
 
+  test('a reconcile while the cache still holds the status from before the edit does not change the groups again', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    await kube.mergePatch(Kinds.ENIConfig, 'pods-a', { spec: { subnet: podSubnetB, securityGroups: [podGroupB] } });
+    // The informer has seen the edit but not yet the status the next reconcile writes.
+    kube.freezeCache();
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(ec2.callsOf('setSecurityGroups')).toHaveLength(1);
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(ec2.callsOf('setSecurityGroups')).toHaveLength(1);
+    expect(ec2.eni((await trunk())?.status?.eniId ?? '')?.securityGroupIds).toEqual([podGroupB]);
+  });
+
   test('EC2 refusing the trunk groups: new branches move anyway, a Warning, and a look again within a minute', async () => {
     await reconciler.reconcile(NODE, reconcileContext());
     await kube.mergePatch(Kinds.ENIConfig, 'pods-a', { spec: { subnet: podSubnetB, securityGroups: [podGroupB] } });
