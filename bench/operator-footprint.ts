@@ -2,8 +2,9 @@
  * Footprint: the operator binary (operator/main.ts as a child process, so RSS and CPU are its own) started
  * against a kube-apiserver that already holds many Nodes and Pods, measured while it lists them into its
  * caches and then while idle. The objects are created through the API with bounded concurrency; nodes do
- * not opt in to trunking and pods do not ask for a branch ENI, so no EC2 work is involved (the operator
- * still creates a CNINode per node, as in production).
+ * not opt in to trunking (no `vpc.amazonaws.com/has-trunk-attached` label: its presence, whatever the value,
+ * opts in) and pods do not ask for a branch ENI, so no EC2 work is involved (the operator still creates a
+ * CNINode per node, as in production).
  *
  * Figures: time until /readyz answers 200 (caches synced), RSS peak and at the end, CPU seconds used until
  * ready, CPU % while idle over `--idle-seconds` (default 20) after ready.
@@ -84,7 +85,7 @@ interface RunFigures {
 const world = await startWorld({ throttling: false, latency: false });
 try {
   progress(`creating ${nodes} nodes and ${pods} pods`);
-  const nodeNames = await world.addNodes(nodes, { concurrency: 64, prefix: 'idle' });
+  const nodeNames = await world.addNodes(nodes, { concurrency: 64, prefix: 'idle', optIn: false });
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `app-${i}`);
   for (const name of namespaces)
     await world.client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });

@@ -54,10 +54,13 @@ export interface BenchWorld {
   nodeGroupId: string;
   podGroupId: string;
   counters(): Counters;
-  /** Launches `count` instances and registers their Nodes (opted in through the legacy label). */
+  /**
+   * Launches `count` instances and registers their Nodes, opted in through the legacy label unless `optIn` is
+   * false (the label's presence opts in, whatever its value: the VPC CNI sets it to "false" to ask for a trunk).
+   */
   addNodes(
     count: number,
-    options?: { instanceType?: string; prefix?: string; concurrency?: number },
+    options?: { instanceType?: string; prefix?: string; concurrency?: number; optIn?: boolean },
   ): Promise<string[]>;
   /** A namespace with a SecurityGroupPolicy selecting POD_LABEL, resolved once the operator validated it. */
   createPolicyNamespace(name: string, options?: { waitValid?: boolean }): Promise<void>;
@@ -122,7 +125,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
           subnet: world.subnetId,
           securityGroups: [world.nodeGroupId],
         });
-        await client.create(Kinds.Node, nodeObject(name, instanceType, instance.id));
+        await client.create(Kinds.Node, nodeObject(name, instanceType, instance.id, nodeOptions.optIn ?? true));
         await client.mergePatchStatus(Kinds.Node, name, nodeStatus());
       });
       return names;
@@ -155,7 +158,7 @@ async function policyIsValid(client: KubeClient, namespace: string): Promise<boo
   return valid?.status === 'True' && policy?.status?.observedGeneration === policy?.metadata.generation;
 }
 
-function nodeObject(name: string, instanceType: string, instanceId: string): KubeObject {
+function nodeObject(name: string, instanceType: string, instanceId: string, optIn: boolean): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -167,7 +170,7 @@ function nodeObject(name: string, instanceType: string, instanceId: string): Kub
         'kubernetes.io/hostname': name,
         'node.kubernetes.io/instance-type': instanceType,
         'topology.kubernetes.io/zone': AZ,
-        [HAS_TRUNK_ATTACHED_LABEL]: 'false',
+        ...(optIn ? { [HAS_TRUNK_ATTACHED_LABEL]: 'false' } : {}),
       },
     },
     spec: { providerID: `aws:///${AZ}/${instanceId}` },
