@@ -1,5 +1,6 @@
 /**
- * Footprint: the operator binary (operator/main.ts as a child process, so RSS and CPU are its own) started
+ * Footprint: the operator binary (compiled as the image ships it, dist/operator/main.js, in a child process so
+ * RSS and CPU are its own; `--source` runs operator/main.ts with type stripping as `make run` does) started
  * against a kube-apiserver that already holds many Nodes and Pods, measured while it lists them into its
  * caches and then while idle. The objects are created through the API with bounded concurrency; nodes do
  * not opt in to trunking (no `vpc.amazonaws.com/has-trunk-attached` label: its presence, whatever the value,
@@ -9,8 +10,9 @@
  * Figures: time until /readyz answers 200 (caches synced), RSS peak and at the end, CPU seconds used until
  * ready, CPU % while idle over `--idle-seconds` (default 20) after ready.
  *
- * Before/after in one run: `--baseline DIR` names another checkout of the operator (DIR/operator/main.ts,
- * e.g. `git archive main operator package.json | tar -x -C DIR` with DIR/node_modules linked to ours). Both
+ * Before/after in one run: `--baseline DIR` names another checkout of the operator (e.g. `git archive main
+ * operator hack/ec2-emulator package.json tsconfig.json tsconfig.build.json | tar -x -C DIR`, with
+ * DIR/node_modules linked to ours). Both
  * builds then run against the same objects, alternating `--rounds` times (baseline first), after one unmeasured
  * warm-up run of this tree that creates the CNINodes — so every measured run is a restart over an existing
  * cluster, and load from other work on the machine falls on both builds alike. The figures are then this
@@ -18,13 +20,13 @@
  *
  *   node bench/operator-footprint.ts [--nodes 500] [--pods 5000] [--idle-seconds 20] [--full]
  *                                    [--node-options='--max-semi-space-size=2'] [--heap-snapshot-dir DIR]
- *                                    [--baseline DIR [--rounds 2] [--baseline-node-options=…]]
+ *                                    [--baseline DIR [--rounds 2] [--baseline-node-options=…]] [--source]
  *   (default 500 nodes / 5,000 pods; --full: 5,000 nodes / 50,000 pods; --node-options: V8/Node flags for
  *   the operator process, e.g. GC sizing; --heap-snapshot-dir writes the operator's heap snapshot after the idle period there, for Chrome
  *   DevTools' Memory tab)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     'baseline-node-options': { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    source: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
   },
 });
@@ -60,7 +63,26 @@ const baselineNodeOptions =
   values['baseline-node-options'] === undefined ? nodeOptions : splitFlags(values['baseline-node-options']);
 const rounds = Number(values.rounds);
 const NAMESPACES = 20;
-const MAIN = fileURLToPath(new URL('../operator/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
+
+/**
+ * The operator binary of the checkout at `root`: operator/main.ts itself with --source, else compiled as the
+ * Dockerfile does (tsconfig.build.json, the limits table copied beside the compiled module) into
+ * `root/.bench-results/dist`, from where package.json and node_modules resolve as in the image.
+ */
+function operatorBinary(root: string): string {
+  if (values.source) return join(root, 'operator', 'main.ts');
+  const outDir = join(root, '.bench-results', 'dist');
+  progress(`compiling ${root} into ${outDir}`);
+  execFileSync(TSC, ['-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], { stdio: 'inherit' });
+  copyFileSync(
+    join(root, 'operator', 'limits', 'instance-types.json'),
+    join(outDir, 'operator', 'limits', 'instance-types.json'),
+  );
+  return join(outDir, 'operator', 'main.js');
+}
+const MAIN = operatorBinary(ROOT);
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 function sample(pid: number): { rssBytes: number; cpuSeconds: number } {
@@ -110,6 +132,7 @@ try {
     benchmark: 'operator-footprint',
     nodes,
     pods,
+    binary: values.source ? 'operator/main.ts (type stripping)' : 'compiled (dist/operator/main.js)',
     nodeOptions,
     idleSeconds: idleMs / 1000,
     targets: { rssMiBAtMostAt5000Nodes50000Pods: 250 },
@@ -119,13 +142,13 @@ try {
     emit(
       { ...common, ...figures },
       {
-        objects: `${nodes} nodes, ${pods} pods`,
+        objects: `${nodes} nodes, ${pods} pods; ${common.binary}`,
         'node options': nodeOptions.join(' ') || '(none)',
         ...describe(figures),
       },
     );
   } else {
-    const baselineMain = join(baselineDir, 'operator', 'main.ts');
+    const baselineMain = operatorBinary(baselineDir);
     progress('warm-up run of this tree (creates the CNINodes; not measured)');
     await measure(MAIN, nodeOptions, undefined, 0);
     const current: RunFigures[] = [];
@@ -156,7 +179,7 @@ try {
         ratios,
       },
       {
-        objects: `${nodes} nodes, ${pods} pods; ${rounds} alternating round(s), medians`,
+        objects: `${nodes} nodes, ${pods} pods; ${common.binary}; ${rounds} alternating round(s), medians`,
         'node options': `${nodeOptions.join(' ') || '(none)'} (baseline: ${baselineNodeOptions.join(' ') || '(none)'})`,
         ...Object.fromEntries(Object.entries(describe(mine)).map(([key, value]) => [`${key}`, value])),
         ...Object.fromEntries(Object.entries(describe(theirs)).map(([key, value]) => [`baseline ${key}`, value])),

@@ -43,7 +43,7 @@ export async function startOperator(
   });
   const started = performance.now();
   const operator = await createOperator(options, {
-    kubeConfig: world.kubeConfig,
+    clusterAccess: world.clusterAccess,
     ec2,
     log: silentLogger,
     cooldown: { currentMs: () => cooldownMs },

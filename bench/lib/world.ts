@@ -12,7 +12,13 @@ import { startEc2Emulator, type ActionCounters, type RunningEc2Emulator } from '
 import { HAS_TRUNK_ATTACHED_LABEL, POD_ENI_RESOURCE } from '../../operator/api/constants.ts';
 import { Kinds } from '../../operator/api/kinds.ts';
 import type { SecurityGroupPolicy } from '../../operator/api/types.ts';
-import { createKubeClient, type KubeClient, type KubeObject } from '../../operator/framework/index.ts';
+import {
+  createKubeClient,
+  loadKubeconfigFiles,
+  type ClusterAccess,
+  type KubeClient,
+  type KubeObject,
+} from '../../operator/framework/index.ts';
 import { mapBounded } from './stats.ts';
 
 export const AZ = 'us-west-2a';
@@ -46,7 +52,10 @@ export interface CounterDelta {
 
 export interface BenchWorld {
   plane: ControlPlane;
+  /** @kubernetes/client-node's view of the control plane, for its generated APIs and Watch. */
   kubeConfig: KubeConfig;
+  /** The operator's view of the same kubeconfig. */
+  clusterAccess: ClusterAccess;
   client: KubeClient;
   emulator: RunningEc2Emulator;
   vpcId: string;
@@ -86,7 +95,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
   }
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(plane.kubeconfigPath);
-  const client = createKubeClient(kubeConfig);
+  const clusterAccess = await loadKubeconfigFiles([plane.kubeconfigPath]);
+  const client = createKubeClient(clusterAccess);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const emulator = await startEc2Emulator({
     port: 0,
@@ -108,6 +118,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
   const world: BenchWorld = {
     plane,
     kubeConfig,
+    clusterAccess,
     client,
     emulator,
     vpcId: dump.vpcs[0]?.id ?? '',

@@ -2,8 +2,8 @@
  * A shared informer: list, then watch from the listed resourceVersion, keeping an ObjectStore current and
  * telling handlers what changed.
  *
- * We run our own list/watch loop (on client-node's KubeConfig authentication and HTTP stack, see
- * transport.ts) rather than client-node's `makeInformer` because we need what it does not give:
+ * We run our own list/watch loop (over transport.ts) rather than client-node's `makeInformer` because we
+ * need what it does not give:
  * bookmarks (`allowWatchBookmarks`, so a quiet watch resumes from a recent resourceVersion instead of
  * relisting), a transform applied before caching (a lean Pod projection), indexers, a resync timer, a
  * retry of every failure (1.x's ListWatch stops on non-410 errors), and a watch whose idle timeout we

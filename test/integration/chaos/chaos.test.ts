@@ -26,6 +26,7 @@ import { Kinds } from '../../../operator/api/kinds.ts';
 import type { BranchInterface, CNINode, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
 import {
   createKubeClient,
+  loadKubeconfigFiles,
   isConflict,
   isNotFound,
   type KubeClient,
@@ -133,7 +134,7 @@ beforeAll(async () => {
   await installCrds(plane.kubeconfigPath);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(plane.kubeconfigPath);
-  client = createKubeClient(kubeConfig);
+  client = createKubeClient(await loadKubeconfigFiles([plane.kubeconfigPath]));
   core = kubeConfig.makeApiClient(CoreV1Api);
   leases = kubeConfig.makeApiClient(CoordinationV1Api);
 

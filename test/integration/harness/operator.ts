@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../../../operator/observability/logge
 import { createOperator, type Operator } from '../../../operator/operator.ts';
 import { parseOptions, type Options } from '../../../operator/options.ts';
 import type { TimerClock } from '../../../operator/framework/index.ts';
-import { kubeConfig, uniqueName } from './index.ts';
+import { clusterAccess, uniqueName } from './index.ts';
 
 /** Caches of a fresh operator sync in well under a second locally; this only bounds a broken start. */
 const READY_TIMEOUT_MS = 60_000;
@@ -55,7 +55,7 @@ export async function startTestOperator(testOptions: TestOperatorOptions): Promi
     maxAttempts: options.ec2MaxAttempts,
   });
   const operator = await createOperator(options, {
-    kubeConfig: kubeConfig(),
+    clusterAccess: clusterAccess(),
     ec2,
     log,
     ...(clock === undefined ? {} : { clock }),

@@ -4,7 +4,6 @@
  * two operators fight over the same nodes), an EC2 emulator over HTTP, and the real node and trunk
  * controllers on the framework's Manager, which can be stopped and started again (operator restart).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 
 import { startControlPlane, type ControlPlane } from '../../../hack/control-plane/control-plane.ts';
 import { installCrds } from '../../../hack/control-plane/crds.ts';
@@ -19,6 +18,7 @@ import {
   createEventRecorder,
   createKubeClient,
   createManager,
+  loadKubeconfigFiles,
   systemClock,
   type FlushableEventRecorder,
   type FrameworkManager,
@@ -51,9 +51,7 @@ export interface NodeWorld {
 export async function startNodeWorld(): Promise<NodeWorld> {
   const plane = await startControlPlane();
   await installCrds(plane.kubeconfigPath);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(plane.kubeconfigPath);
-  const client = createKubeClient(kubeConfig);
+  const client = createKubeClient(await loadKubeconfigFiles([plane.kubeconfigPath]));
 
   const emulator = await startEc2Emulator({
     port: 0,
@@ -90,7 +88,7 @@ export async function startNodeWorld(): Promise<NodeWorld> {
     subnetId,
     nodeGroupId,
     async startOperator() {
-      manager = createManager({ kubeConfig, client, log: silentLogger });
+      manager = createManager({ client, log: silentLogger });
       recorder = createEventRecorder({ client, log: silentLogger });
       const deps: ControllerDeps = {
         manager,

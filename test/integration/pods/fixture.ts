@@ -17,7 +17,13 @@ import type {
   TrunkInterface,
 } from '../../../operator/api/types.ts';
 import { createEc2Api } from '../../../operator/aws/index.ts';
-import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
+import {
+  createKubeClient,
+  loadKubeconfigFiles,
+  type KubeClient,
+  type KubeObject,
+  type TransportClient,
+} from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../../operator/operator.ts';
 import { parseOptions, type Options } from '../../../operator/options.ts';
@@ -31,7 +37,7 @@ export interface PodWorld {
   kubeConfig: KubeConfig;
   plane: ControlPlane;
   emulator: RunningEc2Emulator;
-  client: KubeClient;
+  client: TransportClient;
   vpcId: string;
   subnetId: string;
   /** Security group ids by seed name (rds-access, cache-access, payments, node-group, elsewhere). */
@@ -66,7 +72,8 @@ export async function startPodWorld(
   await installCrds(plane.kubeconfigPath);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(plane.kubeconfigPath);
-  const client = createKubeClient(kubeConfig);
+  const access = await loadKubeconfigFiles([plane.kubeconfigPath]);
+  const client = createKubeClient(access);
 
   const emulator = await startEc2Emulator({
     port: 0,
@@ -111,7 +118,7 @@ export async function startPodWorld(
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   const operator: Operator = await createOperator(operatorOptions, {
-    kubeConfig,
+    clusterAccess: access,
     ec2,
     log: silentLogger,
     cooldown: { currentMs: () => TEST_COOLDOWN_MS },
