@@ -142,6 +142,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       podSubnetTagKey: options.podSubnetTagKey,
       vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
       leakSweepIntervalMs: options.leakSweepIntervalSeconds * 1000,
+      leakSweepInitialDelayMs: options.leakSweepInitialDelaySeconds * 1000,
       securityGroupAnnotations,
     },
   };

@@ -70,6 +70,7 @@ export interface Options {
   vpcRefreshIntervalSeconds: number;
   /** Seconds between leak sweeps (--leak-sweep-interval-seconds). */
   leakSweepIntervalSeconds: number;
+  leakSweepInitialDelaySeconds: number;
   enableSecurityGroupAnnotations: boolean;
   /** Groups a vpc.amazonaws.com/security-groups annotation may name; de-duplicated, in the order given. */
   securityGroupAnnotationAllowList: readonly string[];
@@ -355,6 +356,7 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     podSubnetTagKey: text('pod-subnet-tag-key') ?? DEFAULT_POD_SUBNET_TAG_KEY,
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
     leakSweepIntervalSeconds: count('leak-sweep-interval-seconds'),
+    leakSweepInitialDelaySeconds: count('leak-sweep-initial-delay-seconds'),
     enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
     securityGroupAnnotationAllowList: [
       ...new Set((text('security-group-annotation-allow-list') ?? '').split(',').map((id) => id.trim())),

@@ -37,6 +37,8 @@ export interface ControllerSettings {
   vpcRefreshIntervalMs?: number;
   /** Time between leak sweeps (--leak-sweep-interval-seconds). */
   leakSweepIntervalMs?: number;
+  /** Time from becoming leader to the first leak sweep (--leak-sweep-initial-delay-seconds); default 0. */
+  leakSweepInitialDelayMs?: number;
   /** Security groups by annotation (--enable-security-group-annotations, its allow-list); default off. */
   securityGroupAnnotations?: SecurityGroupAnnotationRule;
 }

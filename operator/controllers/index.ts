@@ -34,5 +34,8 @@ export function registerControllers(deps: ControllerDeps): void {
   // cooldown release.
   registerBranchInterfaceController(deps, subnets);
   // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
-  registerGarbageCollection(deps, { intervalMs: deps.settings?.leakSweepIntervalMs ?? LEAK_SWEEP_INTERVAL_MS });
+  registerGarbageCollection(deps, {
+    intervalMs: deps.settings?.leakSweepIntervalMs ?? LEAK_SWEEP_INTERVAL_MS,
+    initialDelayMs: deps.settings?.leakSweepInitialDelayMs ?? 0,
+  });
 }

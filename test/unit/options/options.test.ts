@@ -78,6 +78,7 @@ describe('parseOptions', () => {
       podSubnetTagKey: 'kubernetes.io/role/cni',
       vpcRefreshIntervalSeconds: 60,
       leakSweepIntervalSeconds: 300,
+      leakSweepInitialDelaySeconds: 300,
       enableSecurityGroupAnnotations: false,
       securityGroupAnnotationAllowList: [],
       logLevel: 'info',
