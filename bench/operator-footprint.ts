@@ -249,6 +249,8 @@ try {
       progress(`ready after ${Math.round(readyMs)} ms; idle for ${idleForMs / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, idleForMs));
       const atEnd = sample(pid);
+      // Writing a heap snapshot takes memory of its own: not the operator's footprint.
+      clearInterval(sampler);
       const heap = await heapFigures(`http://127.0.0.1:${metricsPort}/metrics`);
       if (snapshotDir) await writeHeapSnapshot(child, snapshotDir, `http://127.0.0.1:${healthPort}/readyz`);
       const figures: RunFigures = {

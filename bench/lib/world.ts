@@ -137,7 +137,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
           securityGroups: [world.nodeGroupId],
         });
         await client.create(Kinds.Node, nodeObject(name, instanceType, instance.id, nodeOptions.optIn ?? true));
-        await client.mergePatchStatus(Kinds.Node, name, nodeStatus());
+        await client.mergePatchStatus(Kinds.Node, name, nodeStatus(name));
       });
       return names;
     },
@@ -188,20 +188,66 @@ function nodeObject(name: string, instanceType: string, instanceId: string, optI
   } as KubeObject;
 }
 
-function nodeStatus(): object {
-  const capacity = { cpu: '4', memory: '16Gi', pods: '58' };
+/**
+ * What a kubelet reports (v1.36, trimmed only of values that vary by machine): conditions, addresses, daemon
+ * endpoints, system info and the node's largest images. Real Node objects are this size or larger, which is
+ * what the operator's lean Node projection has to cope with.
+ */
+function nodeStatus(name: string): object {
+  const capacity = {
+    cpu: '4',
+    'ephemeral-storage': '83873772Ki',
+    'hugepages-1Gi': '0',
+    'hugepages-2Mi': '0',
+    memory: '16069540Ki',
+    pods: '58',
+  };
+  const now = new Date().toISOString();
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  });
+  const image = (repository: string, tag: string, sizeBytes: number) => ({
+    names: [`${repository}@sha256:${'0123456789abcdef'.repeat(4)}`, `${repository}:${tag}`],
+    sizeBytes,
+  });
   return {
     capacity,
-    allocatable: capacity,
+    allocatable: { ...capacity, cpu: '3920m', 'ephemeral-storage': '76224326324', memory: '15379364Ki' },
     conditions: [
-      {
-        type: 'Ready',
-        status: 'True',
-        reason: 'KubeletReady',
-        message: 'benchmark node',
-        lastHeartbeatTime: new Date().toISOString(),
-        lastTransitionTime: new Date().toISOString(),
-      },
+      condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+      condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+      condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+      condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+    ],
+    addresses: [
+      { type: 'InternalIP', address: '10.0.0.10' },
+      { type: 'Hostname', address: `${name}.us-west-2.compute.internal` },
+      { type: 'InternalDNS', address: `${name}.us-west-2.compute.internal` },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      machineID: 'ec2a1b2c3d4e5f60718293a4b5c6d7e8',
+      systemUUID: 'ec2a1b2c-3d4e-5f60-7182-93a4b5c6d7e8',
+      bootID: '4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f',
+      kernelVersion: '6.1.150-174.273.amzn2023.x86_64',
+      osImage: 'Amazon Linux 2023.9.20260101',
+      containerRuntimeVersion: 'containerd://2.1.4',
+      kubeletVersion: 'v1.36.3-eks-1a2b3c4',
+      kubeProxyVersion: '',
+      operatingSystem: 'linux',
+      architecture: 'amd64',
+    },
+    images: [
+      image('602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni', 'v1.21.1-eksbuild.1', 48_000_000),
+      image('602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni-init', 'v1.21.1-eksbuild.1', 35_000_000),
+      image('602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy', 'v1.36.3-minimal-eksbuild.1', 30_000_000),
+      image('602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns', 'v1.12.4-eksbuild.1', 25_000_000),
+      image('public.ecr.aws/eks-distro/kubernetes/pause', '3.10', 300_000),
     ],
   };
 }

@@ -266,10 +266,15 @@ function exchange(
   });
 }
 
+/**
+ * The body as text, decoded chunk by chunk into the JS heap: a list page of megabytes never also sits in one
+ * concatenated Buffer outside it (malloc'd memory the process keeps long after the page is gone).
+ */
 async function readBody(response: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  response.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of response) text += chunk as string;
+  return text;
 }
 
 function safeParse(text: string): unknown {

@@ -14,6 +14,7 @@
  *   });
  */
 import { Kinds } from '../api/kinds.ts';
+import { namespaceInformerOptions, serviceAccountInformerOptions } from '../api/lean-objects.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
 import type { ControllerDeps } from '../controllers/deps.ts';
 import { SECURITY_GROUP_ANNOTATIONS_OFF, type SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
@@ -117,8 +118,8 @@ export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): Web
     matcher,
     operatorUsernames: options.operatorUsernames,
     policies: deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy }),
-    serviceAccounts: deps.manager.informer<ServiceAccountLike & KubeObject>({ kind: Kinds.ServiceAccount }),
-    namespaces: deps.manager.informer<KubeObject>({ kind: Kinds.Namespace }),
+    serviceAccounts: deps.manager.informer<ServiceAccountLike & KubeObject>(serviceAccountInformerOptions),
+    namespaces: deps.manager.informer(namespaceInformerOptions),
     securityGroupAnnotations,
     grants: deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant }),
     log,

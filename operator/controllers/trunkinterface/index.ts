@@ -1,7 +1,7 @@
 /** The TrunkInterface controller: what the composition root may use. */
 import { Kinds } from '../../api/kinds.ts';
+import { nodeInformerOptions } from '../../api/lean-objects.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
-import type { KubeObject } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
 import type { VpcNetworkDirectory } from '../vpcnetwork/index.ts';
 import { BRANCHES_BY_NODE, TrunkInterfaceReconciler } from './controller.ts';
@@ -14,7 +14,7 @@ export const TRUNK_CONTROLLER_NAME = 'trunkinterface';
 
 export function registerTrunkInterfaceController(deps: ControllerDeps, network: VpcNetworkDirectory): void {
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
-  const nodes = deps.manager.informer<KubeObject>({ kind: Kinds.Node });
+  const nodes = deps.manager.informer(nodeInformerOptions);
   const branches = deps.manager.informer<BranchInterface>({
     kind: Kinds.BranchInterface,
     indexers: { [BRANCHES_BY_NODE]: (branch) => [branch.spec.nodeName] },
