@@ -22,8 +22,9 @@
  *                                    [--node-options='--max-semi-space-size=2'] [--heap-snapshot-dir DIR]
  *                                    [--baseline DIR [--rounds 2] [--baseline-node-options=…]] [--source]
  *   (default 500 nodes / 5,000 pods; --full: 5,000 nodes / 50,000 pods; --node-options: V8/Node flags for
- *   the operator process, e.g. GC sizing; --heap-snapshot-dir writes the operator's heap snapshot after the idle period there, for Chrome
- *   DevTools' Memory tab)
+ *   the operator process instead of the ones the image's ENTRYPOINT sets, '' for none; the baseline gets the
+ *   same unless --baseline-node-options says otherwise; --heap-snapshot-dir writes the operator's heap snapshot
+ *   after the idle period there, for Chrome DevTools' Memory tab)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ import { freePorts } from '../hack/control-plane/control-plane.ts';
 import { Kinds } from '../operator/api/kinds.ts';
 import type { KubeObject } from '../operator/framework/index.ts';
 import { emit, progress } from './lib/report.ts';
+import { imageNodeFlags } from './lib/runtime-flags.ts';
 import { mapBounded, round } from './lib/stats.ts';
 import { REGION, startWorld } from './lib/world.ts';
 
@@ -43,7 +45,7 @@ const { values } = parseArgs({
     nodes: { type: 'string' },
     pods: { type: 'string' },
     'idle-seconds': { type: 'string', default: '20' },
-    'node-options': { type: 'string', default: '' },
+    'node-options': { type: 'string' },
     'heap-snapshot-dir': { type: 'string' },
     baseline: { type: 'string' },
     'baseline-node-options': { type: 'string' },
@@ -57,7 +59,8 @@ const pods = Number(values.pods ?? (values.full ? 50_000 : 5_000));
 const idleMs = Number(values['idle-seconds']) * 1000;
 const heapSnapshotDir = values['heap-snapshot-dir'];
 const splitFlags = (flags: string) => flags.split(' ').filter(Boolean);
-const nodeOptions = splitFlags(values['node-options']);
+// Default: the flags the image runs with (its ENTRYPOINT).
+const nodeOptions = values['node-options'] === undefined ? imageNodeFlags() : splitFlags(values['node-options']);
 const baselineDir = values.baseline === undefined ? undefined : resolve(values.baseline);
 const baselineNodeOptions =
   values['baseline-node-options'] === undefined ? nodeOptions : splitFlags(values['baseline-node-options']);
