@@ -26,19 +26,15 @@
  *   same unless --baseline-node-options says otherwise; --heap-snapshot-dir writes the operator's heap snapshot
  *   after the idle period there, for Chrome DevTools' Memory tab)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePorts } from '../hack/control-plane/control-plane.ts';
 import { Kinds } from '../operator/api/kinds.ts';
 import type { KubeObject } from '../operator/framework/index.ts';
+import { operatorBinary, REPO_ROOT, startOperatorProcess } from './lib/operator-process.ts';
 import { emit, progress } from './lib/report.ts';
 import { imageNodeFlags } from './lib/runtime-flags.ts';
 import { mapBounded, round } from './lib/stats.ts';
-import { REGION, startWorld } from './lib/world.ts';
+import { startWorld } from './lib/world.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,37 +62,7 @@ const baselineNodeOptions =
   values['baseline-node-options'] === undefined ? nodeOptions : splitFlags(values['baseline-node-options']);
 const rounds = Number(values.rounds);
 const NAMESPACES = 20;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
-
-/**
- * The operator binary of the checkout at `root`: operator/main.ts itself with --source, else compiled as the
- * Dockerfile does (tsconfig.build.json, the limits table copied beside the compiled module) into
- * `root/.bench-results/dist`, from where package.json and node_modules resolve as in the image.
- */
-function operatorBinary(root: string): string {
-  if (values.source) return join(root, 'operator', 'main.ts');
-  const outDir = join(root, '.bench-results', 'dist');
-  progress(`compiling ${root} into ${outDir}`);
-  execFileSync(TSC, ['-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], { stdio: 'inherit' });
-  copyFileSync(
-    join(root, 'operator', 'limits', 'instance-types.json'),
-    join(outDir, 'operator', 'limits', 'instance-types.json'),
-  );
-  return join(outDir, 'operator', 'main.js');
-}
-const MAIN = operatorBinary(ROOT);
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-function sample(pid: number): { rssBytes: number; cpuSeconds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  return { rssBytes: rssKiB * 1024, cpuSeconds: ticks / TICKS_PER_SECOND };
-}
+const MAIN = operatorBinary(REPO_ROOT, { source: values.source });
 
 /** One build's figures from one run. */
 interface RunFigures {
@@ -151,7 +117,7 @@ try {
       },
     );
   } else {
-    const baselineMain = operatorBinary(baselineDir);
+    const baselineMain = operatorBinary(baselineDir, { source: values.source });
     progress('warm-up run of this tree (creates the CNINodes; not measured)');
     await measure(MAIN, nodeOptions, undefined, 0);
     const current: RunFigures[] = [];
@@ -200,62 +166,25 @@ try {
     snapshotDir: string | undefined,
     idleForMs = idleMs,
   ): Promise<RunFigures> {
-    const [healthPort, metricsPort] = await freePorts(2);
-    const started = performance.now();
-    const child = spawn(
-      process.execPath,
-      [
-        ...flags,
-        ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []),
-        main,
-        '--kubeconfig',
-        world.plane.kubeconfigPath,
-        '--cluster-name',
-        'bench',
-        '--region',
-        REGION,
-        '--vpc-id',
-        world.vpcId,
-        '--ec2-endpoint',
-        world.emulator.endpoint,
-        '--enable-webhooks=false',
-        '--metrics-bind-address',
-        `127.0.0.1:${metricsPort}`,
-        '--health-probe-bind-address',
-        `127.0.0.1:${healthPort}`,
-        '--log-level',
-        'error',
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-      },
-    );
-    const pid = child.pid ?? 0;
+    const operator = await startOperatorProcess(world, {
+      main,
+      nodeFlags: flags,
+      ...(snapshotDir ? { snapshotDir } : {}),
+    });
     let peakRss = 0;
     const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, sample(pid).rssBytes);
+      peakRss = Math.max(peakRss, operator.sample().rssBytes);
     }, 250);
     try {
-      for (;;) {
-        const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ready) break;
-        if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode} before it was ready`);
-        if (performance.now() - started > 600_000) throw new Error('operator not ready after 10 min');
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      const readyMs = performance.now() - started;
-      const atReady = sample(pid);
+      const readyMs = await operator.waitReady(600_000);
+      const atReady = operator.sample();
       progress(`ready after ${Math.round(readyMs)} ms; idle for ${idleForMs / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, idleForMs));
-      const atEnd = sample(pid);
+      const atEnd = operator.sample();
       // Writing a heap snapshot takes memory of its own: not the operator's footprint.
       clearInterval(sampler);
-      const heap = await heapFigures(`http://127.0.0.1:${metricsPort}/metrics`);
-      if (snapshotDir) await writeHeapSnapshot(child, snapshotDir, `http://127.0.0.1:${healthPort}/readyz`);
+      const heap = await operator.heap();
+      if (snapshotDir) progress(`heap snapshot: ${await operator.writeHeapSnapshot()}`);
       const figures: RunFigures = {
         readySeconds: round(readyMs / 1000),
         rssMiB: {
@@ -273,8 +202,7 @@ try {
       return figures;
     } finally {
       clearInterval(sampler);
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await operator.stop();
     }
   }
 } finally {
@@ -287,37 +215,6 @@ function medianRun(runs: readonly RunFigures[]): RunFigures {
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
   if (median === undefined) throw new Error('no runs');
   return median;
-}
-
-/** V8 heap figures from the operator's /metrics (prom-client's default process metrics). */
-async function heapFigures(url: string): Promise<{ totalBytes: number; usedBytes: number; externalBytes: number }> {
-  const text = await (await fetch(url)).text();
-  const value = (name: string) => Number(new RegExp(`^nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return {
-    totalBytes: value('heap_size_total_bytes'),
-    usedBytes: value('heap_size_used_bytes'),
-    externalBytes: value('external_memory_bytes'),
-  };
-}
-
-/**
- * Signals the child to write a heap snapshot and waits until it is complete: Node writes it synchronously on
- * the main thread, so once the file exists, the next /readyz answer means the write has finished.
- */
-async function writeHeapSnapshot(child: ChildProcess, dir: string, readyzUrl: string): Promise<void> {
-  const snapshots = async () => (await readdir(dir)).filter((name) => name.endsWith('.heapsnapshot'));
-  const before = new Set(await snapshots());
-  child.kill('SIGUSR2');
-  for (;;) {
-    const written = (await snapshots()).find((name) => !before.has(name));
-    if (written) {
-      await fetch(readyzUrl);
-      return progress(`heap snapshot: ${dir}/${written}`);
-    }
-    if (child.exitCode !== null)
-      throw new Error(`operator exited with ${child.exitCode} while writing a heap snapshot`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 function plainPod(namespace: string, name: string, nodeName: string): KubeObject {
