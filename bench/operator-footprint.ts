@@ -21,20 +21,30 @@
  *   node bench/operator-footprint.ts [--nodes 500] [--pods 5000] [--idle-seconds 20] [--full]
  *                                    [--node-options='--max-semi-space-size=2'] [--heap-snapshot-dir DIR]
  *                                    [--baseline DIR [--rounds 2] [--baseline-node-options=…]] [--source]
+ *                                    [--controller sgp-operator|eks --eks-controller-bin PATH]
  *   (default 500 nodes / 5,000 pods; --full: 5,000 nodes / 50,000 pods; --node-options: V8/Node flags for
  *   the operator process instead of the ones the image's ENTRYPOINT sets, '' for none; the baseline gets the
  *   same unless --baseline-node-options says otherwise; --heap-snapshot-dir writes the operator's heap snapshot
  *   after the idle period there, for Chrome DevTools' Memory tab)
+ *
+ * With `--controller eks`, EKS's VPC resource controller binary is measured the same way (its own defaults;
+ * it has no readiness endpoint, so `readySeconds` is its health endpoint's first 200; no --baseline). The
+ * figure both share is `cniNodesSeconds`: start → a CNINode exists for every Node (both controllers create one
+ * per node once they have listed the cluster), with `cpuSecondsUntilCniNodes`; after --baseline's warm-up run
+ * the CNINodes exist already, so there it is only the time until the operator has confirmed them.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
 import type { KubeObject } from '../operator/framework/index.ts';
-import { operatorBinary, REPO_ROOT, startOperatorProcess } from './lib/operator-process.ts';
+import { CONTROLLER_OPTIONS, controllerArgs } from './lib/controller.ts';
+import { EKS_DEFAULTS, startEksController } from './lib/eks-controller.ts';
+import { operatorBinary, REPO_ROOT, sampleProcess, startOperatorProcess } from './lib/operator-process.ts';
 import { emit, progress } from './lib/report.ts';
 import { imageNodeFlags } from './lib/runtime-flags.ts';
 import { mapBounded, round } from './lib/stats.ts';
-import { startWorld } from './lib/world.ts';
+import { CLUSTER } from './lib/operator.ts';
+import { createDefaultServiceAccount, startWorld } from './lib/world.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,8 +58,10 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     source: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
+    ...CONTROLLER_OPTIONS,
   },
 });
+const which = controllerArgs(values);
 const nodes = Number(values.nodes ?? (values.full ? 5000 : 500));
 const pods = Number(values.pods ?? (values.full ? 50_000 : 5_000));
 const idleMs = Number(values['idle-seconds']) * 1000;
@@ -62,13 +74,19 @@ const baselineNodeOptions =
   values['baseline-node-options'] === undefined ? nodeOptions : splitFlags(values['baseline-node-options']);
 const rounds = Number(values.rounds);
 const NAMESPACES = 20;
-const MAIN = operatorBinary(REPO_ROOT, { source: values.source });
+if (which.controller === 'eks' && values.baseline !== undefined) {
+  throw new Error('--baseline compares two checkouts of sgp-operator; it does not combine with --controller eks');
+}
+const MAIN = which.controller === 'eks' ? '' : operatorBinary(REPO_ROOT, { source: values.source });
 
 /** One build's figures from one run. */
 interface RunFigures {
   readySeconds: number;
+  cniNodesSeconds: number;
+  cpuSecondsUntilCniNodes: number;
   rssMiB: { peak: number; atReady: number; afterIdle: number };
-  heapMiB: { total: number; used: number; external: number };
+  /** null for EKS's controller (a Go process). */
+  heapMiB: { total: number; used: number; external: number } | null;
   cpuSecondsUntilReady: number;
   idleCpuPercent: number;
 }
@@ -78,8 +96,10 @@ try {
   progress(`creating ${nodes} nodes and ${pods} pods`);
   const nodeNames = await world.addNodes(nodes, { concurrency: 64, prefix: 'idle', optIn: false });
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `app-${i}`);
-  for (const name of namespaces)
+  for (const name of namespaces) {
     await world.client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await createDefaultServiceAccount(world.client, name);
+  }
   await mapBounded(
     Array.from({ length: pods }, (_, i) => i),
     64,
@@ -94,11 +114,19 @@ try {
   const describe = (figures: RunFigures) => ({
     'ready after': `${figures.readySeconds} s (CPU ${figures.cpuSecondsUntilReady} s)`,
     'RSS peak / after idle': `${figures.rssMiB.peak} / ${figures.rssMiB.afterIdle} MiB (target ≤ 250 MB at full scale)`,
-    'V8 heap after idle': `${figures.heapMiB.used} used of ${figures.heapMiB.total} MiB; external ${figures.heapMiB.external} MiB`,
+    'CNINode per Node after': `${figures.cniNodesSeconds} s (CPU ${figures.cpuSecondsUntilCniNodes} s)`,
+    'V8 heap after idle': figures.heapMiB
+      ? `${figures.heapMiB.used} used of ${figures.heapMiB.total} MiB; external ${figures.heapMiB.external} MiB`
+      : '— (Go process)',
     'idle CPU': `${figures.idleCpuPercent} % of one core`,
   });
   const common = {
     benchmark: 'operator-footprint',
+    controller: which.controller,
+    controllerSettings:
+      which.controller === 'eks'
+        ? EKS_DEFAULTS
+        : `${values.source ? 'operator/main.ts' : 'compiled'}, option defaults${nodeOptions.length ? `, node ${nodeOptions.join(' ')}` : ''}`,
     nodes,
     pods,
     binary: values.source ? 'operator/main.ts (type stripping)' : 'compiled (dist/operator/main.js)',
@@ -111,7 +139,8 @@ try {
     emit(
       { ...common, ...figures },
       {
-        objects: `${nodes} nodes, ${pods} pods; ${common.binary}`,
+        controller: which.controller,
+        objects: `${nodes} nodes, ${pods} pods; ${which.controller === 'eks' ? 'EKS controller' : common.binary}`,
         'node options': nodeOptions.join(' ') || '(none)',
         ...describe(figures),
       },
@@ -136,7 +165,7 @@ try {
       rssAfterIdle: ratio(mine.rssMiB.afterIdle, theirs.rssMiB.afterIdle),
       readySeconds: ratio(mine.readySeconds, theirs.readySeconds),
       cpuSecondsUntilReady: ratio(mine.cpuSecondsUntilReady, theirs.cpuSecondsUntilReady),
-      heapUsed: ratio(mine.heapMiB.used, theirs.heapMiB.used),
+      heapUsed: mine.heapMiB && theirs.heapMiB ? ratio(mine.heapMiB.used, theirs.heapMiB.used) : null,
     };
     emit(
       {
@@ -159,41 +188,55 @@ try {
     );
   }
 
-  /** Starts `main` as the operator binary, waits for /readyz, idles, and stops it again. */
+  /**
+   * Starts `main` as the operator binary (or EKS's controller), waits for it to be ready and for a CNINode per
+   * Node, idles, and stops it again.
+   */
   async function measure(
     main: string,
     flags: readonly string[],
     snapshotDir: string | undefined,
     idleForMs = idleMs,
   ): Promise<RunFigures> {
-    const operator = await startOperatorProcess(world, {
-      main,
-      nodeFlags: flags,
-      ...(snapshotDir ? { snapshotDir } : {}),
-    });
+    const subject = await startSubject(main, flags, snapshotDir);
     let peakRss = 0;
     const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, operator.sample().rssBytes);
+      peakRss = Math.max(peakRss, subject.sample().rssBytes);
     }, 250);
     try {
-      const readyMs = await operator.waitReady(600_000);
-      const atReady = operator.sample();
-      progress(`ready after ${Math.round(readyMs)} ms; idle for ${idleForMs / 1000} s`);
+      const readyMs = await subject.waitReady(600_000);
+      const atReady = subject.sample();
+      progress(`ready after ${Math.round(readyMs)} ms; waiting for a CNINode per Node`);
+      for (;;) {
+        const cniNodes = await world.client.list(Kinds.CNINode);
+        if (cniNodes.length >= nodes) break;
+        if (performance.now() - subject.startedAt > 600_000) {
+          throw new Error(`${cniNodes.length}/${nodes} CNINodes after 10 min`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const cniNodesMs = performance.now() - subject.startedAt;
+      const atCniNodes = subject.sample();
+      progress(`CNINodes after ${Math.round(cniNodesMs)} ms; idle for ${idleForMs / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, idleForMs));
-      const atEnd = operator.sample();
+      const atEnd = subject.sample();
       // Writing a heap snapshot takes memory of its own: not the operator's footprint.
       clearInterval(sampler);
-      const heap = await operator.heap();
-      if (snapshotDir) progress(`heap snapshot: ${await operator.writeHeapSnapshot()}`);
+      const heap = await subject.heap();
+      if (snapshotDir) progress(`heap snapshot: ${await subject.writeHeapSnapshot()}`);
       const figures: RunFigures = {
         readySeconds: round(readyMs / 1000),
+        cniNodesSeconds: round(cniNodesMs / 1000),
+        cpuSecondsUntilCniNodes: round(atCniNodes.cpuSeconds),
         rssMiB: {
           peak: mib(Math.max(peakRss, atEnd.rssBytes)),
           atReady: mib(atReady.rssBytes),
           afterIdle: mib(atEnd.rssBytes),
         },
         // After the idle period, from the operator's own process metrics: what of the RSS is V8's heap.
-        heapMiB: { total: mib(heap.totalBytes), used: mib(heap.usedBytes), external: mib(heap.externalBytes) },
+        heapMiB: heap
+          ? { total: mib(heap.totalBytes), used: mib(heap.usedBytes), external: mib(heap.externalBytes) }
+          : null,
         cpuSecondsUntilReady: round(atReady.cpuSeconds),
         idleCpuPercent:
           idleForMs > 0 ? round(((atEnd.cpuSeconds - atReady.cpuSeconds) / (idleForMs / 1000)) * 100, 1) : 0,
@@ -202,8 +245,30 @@ try {
       return figures;
     } finally {
       clearInterval(sampler);
-      await operator.stop();
+      await subject.stop();
     }
+  }
+
+  /** The process under test, sgp-operator's or EKS's, behind the calls `measure` makes. */
+  async function startSubject(main: string, flags: readonly string[], snapshotDir: string | undefined) {
+    const startedAt = performance.now();
+    if (which.controller === 'eks') {
+      const running = await startEksController(world, { binary: which.eksControllerBin ?? '', cluster: CLUSTER });
+      return {
+        startedAt,
+        sample: () => sampleProcess(running.pid),
+        waitReady: () => Promise.resolve(running.readyAfterMs),
+        heap: () => Promise.resolve(undefined),
+        writeHeapSnapshot: () => Promise.reject(new Error('EKS controller: no heap snapshots (a Go process)')),
+        stop: () => running.stop(),
+      };
+    }
+    const operator = await startOperatorProcess(world, {
+      main,
+      nodeFlags: flags,
+      ...(snapshotDir ? { snapshotDir } : {}),
+    });
+    return { startedAt, ...operator, sample: () => operator.sample(), heap: () => operator.heap() };
   }
 } finally {
   await world.stop();
@@ -222,6 +287,10 @@ function plainPod(namespace: string, name: string, nodeName: string): KubeObject
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace, labels: { app: `app-${name.length % 7}`, 'pod-template-hash': '5d8f7c9b6' } },
-    spec: { nodeName, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+    spec: {
+      nodeName,
+      serviceAccountName: 'default',
+      containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
+    },
   } as KubeObject;
 }

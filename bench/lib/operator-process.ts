@@ -80,7 +80,7 @@ export async function startOperatorProcess(
   const readyzUrl = `http://127.0.0.1:${healthPort}/readyz`;
   return {
     child,
-    sample: () => sample(pid),
+    sample: () => sampleProcess(pid),
     async waitReady(timeoutMs) {
       for (;;) {
         const isReady = await fetch(readyzUrl).then(
@@ -130,7 +130,8 @@ export async function startOperatorProcess(
   };
 }
 
-function sample(pid: number): ProcessSample {
+/** RSS and CPU (utime + stime) of process `pid`, from /proc. */
+export function sampleProcess(pid: number): ProcessSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
