@@ -274,10 +274,13 @@ try {
   await world.stop();
 }
 
-/** The run with the median peak RSS (an actual run, so its figures belong together). */
+/**
+ * The run with the median peak RSS (an actual run, so its figures belong together); of an even number of runs,
+ * the higher of the two middle ones.
+ */
 function medianRun(runs: readonly RunFigures[]): RunFigures {
   const sorted = [...runs].sort((a, b) => a.rssMiB.peak - b.rssMiB.peak);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  const median = sorted[Math.floor(sorted.length / 2)];
   if (median === undefined) throw new Error('no runs');
   return median;
 }
