@@ -32,7 +32,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 # 65532 = distroless "nonroot"; numeric so runAsNonRoot can verify it without /etc/passwd lookups.
 USER 65532:65532
-EXPOSE 8080 8081 9443
+EXPOSE 8443 8081 9443
 # V8 heap sizing for a process whose live set is a cache (README "Memory"): a 1 MiB young generation, so the
 # short-lived garbage of lists and watch events is collected young instead of growing the old generation, and
 # old-generation growth of 1.5x per GC instead of up to 4x. No heap cap: a bigger cluster gets a bigger heap.

@@ -67,7 +67,8 @@ export async function startOperatorProcess(
       options.main,
       ...['--kubeconfig', world.plane.kubeconfigPath, '--cluster-name', 'bench', '--region', REGION],
       ...['--vpc-id', world.vpcId, '--ec2-endpoint', world.emulator.endpoint, '--enable-webhooks=false'],
-      ...['--metrics-bind-address', `127.0.0.1:${metricsPort}`],
+      // Plain HTTP: the heap figures are read from /metrics without a token.
+      ...['--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--metrics-secure=false'],
       ...['--health-probe-bind-address', `127.0.0.1:${healthPort}`, '--log-level', 'error'],
       ...(options.args ?? []),
     ],

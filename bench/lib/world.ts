@@ -1,29 +1,24 @@
 /**
- * The world an operator benchmark runs in: a private kube-apiserver + etcd with crds/ installed, and the EC2
- * emulator over HTTP with AWS's default throttling buckets and realistic per-action latencies on (both knobs
- * can be switched off while seeding). Nodes and pods are created as kubelet and the scheduler would leave
- * them (there is neither here): Nodes with status and the legacy trunk opt-in label, Pods already bound and
- * naming their namespace's `default` ServiceAccount, which the world creates as kube-controller-manager would.
+ * The world an operator benchmark runs in: the integration tests' world (test/kit/world.ts: a private
+ * kube-apiserver + etcd with crds/ installed, the EC2 emulator over HTTP) with AWS's default throttling buckets
+ * and realistic per-action latencies on (both knobs can be switched off while seeding). Nodes and pods are
+ * created as kubelet and the scheduler would leave them (there is neither here): Nodes with a kubelet's full
+ * status (images, system info: what the operator's lean Node projection has to cope with) and, unless asked
+ * not to, the legacy trunk opt-in label; Pods already bound and naming their namespace's `default` ServiceAccount, which
+ * the world creates as kube-controller-manager would.
  */
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
-import { startControlPlane, type ControlPlane } from '../../hack/control-plane/control-plane.ts';
-import { installCrds } from '../../hack/control-plane/crds.ts';
-import { startEc2Emulator, type ActionCounters, type RunningEc2Emulator } from '../../hack/ec2-emulator/index.ts';
-import { HAS_TRUNK_ATTACHED_LABEL, POD_ENI_RESOURCE } from '../../operator/api/constants.ts';
+import type { ControlPlane } from '../../hack/control-plane/control-plane.ts';
+import type { ActionCounters, RunningEc2Emulator } from '../../hack/ec2-emulator/index.ts';
+import { POD_ENI_RESOURCE } from '../../operator/api/constants.ts';
 import { Kinds } from '../../operator/api/kinds.ts';
 import type { SecurityGroupPolicy } from '../../operator/api/types.ts';
-import {
-  createKubeClient,
-  loadKubeconfigFiles,
-  type ClusterAccess,
-  type KubeClient,
-  type KubeObject,
-} from '../../operator/framework/index.ts';
+import type { ClusterAccess, KubeClient, KubeObject } from '../../operator/framework/index.ts';
+import { AZ, REGION, startWorld as startKitWorld } from '../../test/kit/world.ts';
 import { mapBounded } from './stats.ts';
 
-export const AZ = 'us-west-2a';
-export const REGION = 'us-west-2';
+export { AZ, REGION };
 /** Label every benchmark pod carries; the benchmark's SecurityGroupPolicy selects it. */
 export const POD_LABEL = { 'bench.sgp-operator.io/app': 'sgp' };
 
@@ -87,23 +82,12 @@ export interface WorldOptions {
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld> {
-  const plane = await startControlPlane();
-  try {
-    await installCrds(plane.kubeconfigPath);
-  } catch (error) {
-    await plane.stop();
-    throw error;
-  }
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(plane.kubeconfigPath);
-  const clusterAccess = await loadKubeconfigFiles([plane.kubeconfigPath]);
-  const client = createKubeClient(clusterAccess);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const emulator = await startEc2Emulator({
-    port: 0,
-    throttling: { enabled: options.throttling ?? true },
-    latency: options.latency ?? true,
-    quotas: { networkInterfacesPerAz: 1_000_000 },
+  const base = await startKitWorld({
+    emulator: {
+      throttling: { enabled: options.throttling ?? true },
+      latency: options.latency ?? true,
+      quotas: { networkInterfacesPerAz: 1_000_000 },
+    },
     seed: {
       vpcs: [
         {
@@ -114,32 +98,29 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
       ],
     },
   });
-  const dump = emulator.control.dump();
-  const groupId = (name: string) => dump.securityGroups.find((group) => group.name === name)?.id ?? '';
+  const { client, emulator } = base;
   const world: BenchWorld = {
-    plane,
-    kubeConfig,
-    clusterAccess,
+    plane: base.plane,
+    kubeConfig: base.kubeConfig,
+    clusterAccess: base.clusterAccess,
     client,
     emulator,
-    vpcId: dump.vpcs[0]?.id ?? '',
-    subnetId: dump.subnets[0]?.id ?? '',
-    nodeGroupId: groupId('node-group'),
-    podGroupId: groupId('pod-group'),
+    vpcId: base.vpcId,
+    subnetId: base.subnetId,
+    nodeGroupId: base.groups['node-group'] ?? '',
+    podGroupId: base.groups['pod-group'] ?? '',
     counters: () => structuredClone(emulator.control.counters()),
     async addNodes(count, nodeOptions = {}) {
       const instanceType = nodeOptions.instanceType ?? 'm5.xlarge';
       const prefix = nodeOptions.prefix ?? 'node';
       const names = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
-      await mapBounded(names, nodeOptions.concurrency ?? 16, async (name) => {
-        const instance = emulator.control.launchInstance({
+      await mapBounded(names, nodeOptions.concurrency ?? 16, (name) =>
+        base.addNode(name, {
           instanceType,
-          subnet: world.subnetId,
-          securityGroups: [world.nodeGroupId],
-        });
-        await client.create(Kinds.Node, nodeObject(name, instanceType, instance.id, nodeOptions.optIn ?? true));
-        await client.mergePatchStatus(Kinds.Node, name, nodeStatus(name));
-      });
+          optIn: (nodeOptions.optIn ?? true) ? 'legacy-label' : 'none',
+          status: kubeletNodeStatus(name),
+        }),
+      );
       return names;
     },
     async createPolicyNamespace(name, policyOptions = {}) {
@@ -154,13 +135,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
       await client.create(Kinds.SecurityGroupPolicy, policy);
       if (policyOptions.waitValid ?? true) await waitFor(() => policyIsValid(client, name), 60_000, 'policy valid');
     },
-    async deletePod(namespace, name) {
-      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
-    },
-    async stop() {
-      await emulator.stop();
-      await plane.stop();
-    },
+    deletePod: (namespace, name) => base.deletePod(namespace, name),
+    stop: () => base.stop(),
   };
   return world;
 }
@@ -184,31 +160,12 @@ async function policyIsValid(client: KubeClient, namespace: string): Promise<boo
   return valid?.status === 'True' && policy?.status?.observedGeneration === policy?.metadata.generation;
 }
 
-function nodeObject(name: string, instanceType: string, instanceId: string, optIn: boolean): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      labels: {
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
-        'kubernetes.io/hostname': name,
-        'node.kubernetes.io/instance-type': instanceType,
-        'topology.kubernetes.io/zone': AZ,
-        ...(optIn ? { [HAS_TRUNK_ATTACHED_LABEL]: 'false' } : {}),
-      },
-    },
-    spec: { providerID: `aws:///${AZ}/${instanceId}` },
-  } as KubeObject;
-}
-
 /**
  * What a kubelet reports (v1.36, trimmed only of values that vary by machine): conditions, addresses, daemon
  * endpoints, system info and the node's largest images. Real Node objects are this size or larger, which is
  * what the operator's lean Node projection has to cope with.
  */
-function nodeStatus(name: string): object {
+function kubeletNodeStatus(name: string): object {
   const capacity = {
     cpu: '4',
     'ephemeral-storage': '83873772Ki',

@@ -39,12 +39,17 @@ export interface LeanNode extends KubeObject {
   status?: { capacity?: Record<string, string>; allocatable?: Record<string, string> };
 }
 
-export function toLeanNode(node: LeanNode): LeanNode {
+/** `keptAnnotations`: the annotations a controller reads (custom networking's ENIConfig annotation). */
+export function toLeanNode(node: LeanNode, keptAnnotations: readonly string[] = []): LeanNode {
   const status = node.status;
+  const annotations = Object.entries(node.metadata.annotations ?? {}).filter(([key]) => keptAnnotations.includes(key));
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: leanMetadata(node.metadata),
+    metadata: {
+      ...leanMetadata(node.metadata),
+      ...(annotations.length === 0 ? {} : { annotations: internValues(Object.fromEntries(annotations)) }),
+    },
     spec: { ...(node.spec?.providerID === undefined ? {} : { providerID: node.spec.providerID }) },
     status: {
       ...(status?.capacity === undefined ? {} : { capacity: internValues(status.capacity) }),
@@ -71,7 +76,24 @@ export function toLeanServiceAccount(serviceAccount: KubeObject): KubeObject {
   };
 }
 
-export const nodeInformerOptions: InformerOptions<LeanNode> = { kind: Kinds.Node, transform: toLeanNode };
+const nodeInformerOptionsByAnnotations = new Map<string, InformerOptions<LeanNode>>();
+
+/**
+ * The Node informer's options, keeping `keptAnnotations` besides the projection. One options object (and so one
+ * transform function) per set of keys: the manager shares an informer only between callers with the same
+ * transform, and every controller asks with the same keys (see nodeAnnotationsRead in
+ * controllers/podnetwork/settings.ts).
+ */
+export function nodeInformerOptions(keptAnnotations: readonly string[] = []): InformerOptions<LeanNode> {
+  const id = keptAnnotations.join('\n');
+  let options = nodeInformerOptionsByAnnotations.get(id);
+  if (options === undefined) {
+    const kept = [...keptAnnotations];
+    options = { kind: Kinds.Node, transform: (node) => toLeanNode(node, kept) };
+    nodeInformerOptionsByAnnotations.set(id, options);
+  }
+  return options;
+}
 export const namespaceInformerOptions: InformerOptions<KubeObject> = {
   kind: Kinds.Namespace,
   transform: toLeanNamespace,

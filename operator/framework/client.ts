@@ -99,7 +99,7 @@ export function clientOver(transport: KubeTransport): TransportClient {
 
     async list<T extends KubeObject>(
       kind: ResourceKind,
-      options: { namespace?: string; labelSelector?: string } = {},
+      options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
     ): Promise<T[]> {
       const items: T[] = [];
       let continueToken: string | undefined;

@@ -81,24 +81,35 @@ export interface LoadClusterAccessOptions {
   serviceAccountDir?: string;
   /** The home folder holding `.kube/config`. */
   homeDir?: string;
+  /** A kubeconfig context instead of the current one (kubectl's --context); kubeconfig files only. */
+  context?: string;
 }
 
 /** Picks the source (see the module comment) and reads it. Throws {@link KubeconfigError}. */
 export async function loadClusterAccess(options: LoadClusterAccessOptions): Promise<ClusterAccess> {
   const paths = (options.kubeconfig ?? '').split(delimiter).filter(Boolean);
-  if (paths.length > 0) return loadKubeconfigFiles(paths);
+  const { context } = options;
+  if (paths.length > 0) return loadKubeconfigFiles(paths, { context });
   if (options.env.KUBERNETES_SERVICE_HOST) {
+    if (context !== undefined) {
+      throw new KubeconfigError(
+        `context "${context}" needs a kubeconfig, but none is given (in-cluster service account)`,
+      );
+    }
     return inClusterAccess(options.env, options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR);
   }
   const home = join(options.homeDir ?? homedir(), '.kube', 'config');
-  if (existsSync(home)) return loadKubeconfigFiles([home]);
+  if (existsSync(home)) return loadKubeconfigFiles([home], { context });
   throw new KubeconfigError(
     `no API server to talk to: --kubeconfig (or KUBECONFIG) is not set, KUBERNETES_SERVICE_HOST is not set (not in a pod), and ${home} does not exist; pass --kubeconfig`,
   );
 }
 
 /** Reads and merges kubeconfig files (missing ones are skipped, as kubectl does, unless all are missing). */
-export async function loadKubeconfigFiles(paths: readonly string[]): Promise<ClusterAccess> {
+export async function loadKubeconfigFiles(
+  paths: readonly string[],
+  options: { context?: string | undefined } = {},
+): Promise<ClusterAccess> {
   // Loaded on demand: in a pod (the in-cluster case) no YAML is parsed at all.
   const { parse } = await import('yaml');
   const documents: KubeconfigDocument[] = [];
@@ -115,7 +126,7 @@ export async function loadKubeconfigFiles(paths: readonly string[]): Promise<Clu
   if (documents.length === 0) {
     throw new KubeconfigError(`kubeconfig ${paths.join(delimiter)} does not exist; check --kubeconfig or KUBECONFIG`);
   }
-  return clusterAccessFromKubeconfig(documents);
+  return clusterAccessFromKubeconfig(documents, options.context);
 }
 
 export interface KubeconfigDocument {
@@ -131,8 +142,14 @@ interface Named {
   value: Record<string, unknown>;
 }
 
-/** The current context of merged kubeconfig documents (pure: no I/O). Throws {@link KubeconfigError}. */
-export function clusterAccessFromKubeconfig(documents: readonly KubeconfigDocument[]): ClusterAccess {
+/**
+ * The current context of merged kubeconfig documents, or the context named (pure: no I/O). Throws
+ * {@link KubeconfigError}.
+ */
+export function clusterAccessFromKubeconfig(
+  documents: readonly KubeconfigDocument[],
+  contextName?: string,
+): ClusterAccess {
   const clusters = new Map<string, Named>();
   const users = new Map<string, Named>();
   const contexts = new Map<string, Named>();
@@ -163,6 +180,12 @@ export function clusterAccessFromKubeconfig(documents: readonly KubeconfigDocume
     const current = config['current-context'];
     if (currentContext === undefined && typeof current === 'string' && current !== '') currentContext = current;
   }
+  if (contextName !== undefined && !contexts.has(contextName)) {
+    throw new KubeconfigError(
+      `context "${contextName}" is not in kubeconfig ${files} (it has: ${[...contexts.keys()].join(', ') || 'none'})`,
+    );
+  }
+  currentContext = contextName ?? currentContext;
   if (currentContext === undefined) {
     throw new KubeconfigError(`kubeconfig ${files} sets no current-context; run kubectl config use-context <name>`);
   }

@@ -1,6 +1,7 @@
 /**
- * The framework's public contract (controller-runtime semantics on @kubernetes/client-node). Controllers
- * import only these types and what ./index.ts exports; the framework knows nothing about EC2 or policies.
+ * The framework's public contract (controller-runtime semantics over our own small client: ./kubeconfig.ts,
+ * ./transport.ts). Controllers import only these types and what ./index.ts exports; the framework knows nothing
+ * about EC2 or policies.
  */
 import type { ObjectMeta } from '../api/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -123,9 +124,10 @@ export type JsonPatchOperation =
 export interface KubeClient {
   /** Live GET; undefined when not found. */
   get<T extends KubeObject>(kind: ResourceKind, key: ObjectKey): Promise<T | undefined>;
+  /** Live LIST of every page; the selectors are the API server's (`fieldSelector` e.g. for Events of one object). */
   list<T extends KubeObject>(
     kind: ResourceKind,
-    options?: { namespace?: string; labelSelector?: string },
+    options?: { namespace?: string; labelSelector?: string; fieldSelector?: string },
   ): Promise<T[]>;
   create<T extends KubeObject>(kind: ResourceKind, object: T): Promise<T>;
   /** JSON merge patch; with `resourceVersion` it fails with KubeConflictError if the object moved on. */

@@ -12,6 +12,7 @@ import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import { keyOf } from '../../framework/index.ts';
 import type { Controller, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { nodeAnnotationsRead } from '../podnetwork/settings.ts';
 import type { SubnetDirectory } from '../vpcnetwork/index.ts';
 import { BranchGauges } from './branch-gauges.ts';
 import { StatusCheckpoints } from './checkpoints.ts';
@@ -24,14 +25,10 @@ export type { BranchReconcilerDeps } from './controller.ts';
 export { createCooldownSource, ConfigMapCooldown, COOLDOWN_CONFIGMAP_KEY } from './cooldown-source.ts';
 export type { CooldownSourceOptions } from './cooldown-source.ts';
 export { chooseVlan, allocateVlan } from './vlan.ts';
+export { branchUsage, isCoolingDown } from './usage.ts';
+export type { BranchUsage } from './usage.ts';
 export type { VlanAllocation } from './vlan.ts';
-export {
-  releasable,
-  parseCooldownSetting,
-  formatDuration,
-  DEFAULT_COOLDOWN_MS,
-  MINIMUM_COOLDOWN_MS,
-} from './cooldown.ts';
+export { releasable, parseCooldownSetting, formatDuration, MINIMUM_COOLDOWN_MS } from './cooldown.ts';
 export { planBranchStep, desiredSecurityGroups, isTrunkUsable } from './plan.ts';
 export type { BranchStep, BranchPlanInput, ReleaseCause } from './plan.ts';
 export { podEniAnnotationEntry, podEniAnnotationValue } from './annotation.ts';
@@ -40,12 +37,6 @@ export type { BranchSubnet, SubnetChoice, SubnetChoiceInput } from './subnet.ts'
 export { BranchEvents } from './events.ts';
 export { StatusCheckpoints } from './checkpoints.ts';
 export { VlanReservations } from './vlan-reservations.ts';
-
-/**
- * Default workers (--branch-workers). Branch reconciles wait on EC2 (create, associate) while holding nothing else, so more workers mean more
- * pods served in parallel; EC2 throttling (operator/aws) bounds the actual call rate. EKS uses 30.
- */
-export const BRANCH_WORKERS = 16;
 
 /** Branches waiting on a node (no VLAN yet): a released sibling wakes them instead of the cooldown timer. */
 function waitingSiblings(branches: Reader<BranchInterface>, branch: BranchInterface): string[] {
@@ -59,7 +50,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   const branches = deps.manager.informer(branchInterfaceInformerOptions);
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
-  const nodes = deps.manager.informer(nodeInformerOptions);
+  const nodes = deps.manager.informer(nodeInformerOptions(nodeAnnotationsRead(deps.cluster.podNetwork)));
   new BranchGauges().observe(branches);
 
   const reconciler = new BranchInterfaceReconciler({
@@ -80,7 +71,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   const controller = deps.manager.controller({
     name: 'branchinterface',
     reconciler,
-    workers: deps.settings?.branchWorkers ?? BRANCH_WORKERS,
+    workers: deps.settings.branchWorkers,
   });
   controller.watch(branches, (branch) => [
     keyOf(branch),

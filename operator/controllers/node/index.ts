@@ -3,6 +3,7 @@ import { Kinds } from '../../api/kinds.ts';
 import { nodeInformerOptions } from '../../api/lean-objects.ts';
 import type { CNINode, TrunkInterface } from '../../api/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { nodeAnnotationsRead } from '../podnetwork/settings.ts';
 import { NodeReconciler } from './controller.ts';
 import { NodeEvents } from './events.ts';
 
@@ -15,7 +16,7 @@ export { instanceIdOf, instanceTypeOf, type NodeObject } from './node-object.ts'
 export const NODE_CONTROLLER_NAME = 'node';
 
 export function registerNodeController(deps: ControllerDeps): void {
-  const nodes = deps.manager.informer(nodeInformerOptions);
+  const nodes = deps.manager.informer(nodeInformerOptions(nodeAnnotationsRead(deps.cluster.podNetwork)));
   const cniNodes = deps.manager.informer<CNINode>({ kind: Kinds.CNINode });
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
   const reconciler = new NodeReconciler({
@@ -31,7 +32,7 @@ export function registerNodeController(deps: ControllerDeps): void {
   const controller = deps.manager.controller({
     name: NODE_CONTROLLER_NAME,
     reconciler,
-    workers: deps.settings?.nodeWorkers ?? 4,
+    workers: deps.settings.nodeWorkers,
   });
   // The Node itself; its CNINode (same name); its TrunkInterface (Ready → advertise capacity).
   controller.watch(nodes);

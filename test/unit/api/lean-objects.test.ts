@@ -1,6 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { SECURITY_GROUPS_ANNOTATION } from '../../../operator/api/constants.ts';
+import { nodeAnnotationsRead } from '../../../operator/controllers/podnetwork/settings.ts';
 import {
+  nodeInformerOptions,
   toLeanNamespace,
   toLeanNode,
   toLeanServiceAccount,
@@ -55,6 +57,33 @@ describe('lean projections', () => {
         capacity: { cpu: '2', 'vpc.amazonaws.com/pod-eni': '9' },
         allocatable: { cpu: '1930m', 'vpc.amazonaws.com/pod-eni': '9' },
       },
+    });
+  });
+
+  test('a Node keeps the annotations asked for (custom networking names the ENIConfig there), no others', () => {
+    const node = kubeletNode();
+    node.metadata.annotations = { ...node.metadata.annotations, 'k8s.amazonaws.com/eniConfig': 'us-west-2a' };
+    expect(toLeanNode(node, ['k8s.amazonaws.com/eniConfig']).metadata.annotations).toEqual({
+      'k8s.amazonaws.com/eniConfig': 'us-west-2a',
+    });
+    expect(toLeanNode(node).metadata.annotations).toBeUndefined();
+  });
+
+  test('the Node informer keeps the ENIConfig annotation only when custom networking names every node', () => {
+    const on = {
+      ipFamily: 'ipv4',
+      isDualStack: false,
+      customNetworking: { mode: 'on', selection: { labelKey: 'zone', annotationKey: 'example.com/eni' } },
+    } as const;
+    expect(nodeAnnotationsRead(on)).toEqual(['example.com/eni']);
+    expect(nodeAnnotationsRead({ ...on, customNetworking: { mode: 'marked-nodes' } })).toEqual([]);
+    // One options object per set of keys: the manager shares one informer only with one transform function.
+    expect(nodeInformerOptions(['example.com/eni'])).toBe(nodeInformerOptions(['example.com/eni']));
+    expect(nodeInformerOptions([])).toBe(nodeInformerOptions());
+    const node = kubeletNode();
+    node.metadata.annotations = { 'example.com/eni': 'custom' };
+    expect(nodeInformerOptions(['example.com/eni']).transform?.(node).metadata.annotations).toEqual({
+      'example.com/eni': 'custom',
     });
   });
 
