@@ -13,7 +13,7 @@ import { Kinds } from '../operator/api/kinds.ts';
 import type { SecurityGroupAnnotationRule } from '../operator/controllers/pod/index.ts';
 import { keyFor } from '../operator/framework/index.ts';
 import type { KubeObject, ResourceKind } from '../operator/framework/types.ts';
-import { securityGroupAnnotationRuleOf } from '../operator/options.ts';
+import { securityGroupAnnotationRuleOf } from '../operator/options/options.ts';
 import type { Reads } from './cluster.ts';
 
 export const OPERATOR_DEPLOYMENT_SELECTOR = 'app.kubernetes.io/name=sgp-operator';

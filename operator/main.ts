@@ -6,8 +6,8 @@
  * leadership is lost (the Deployment restarts the pod, which comes back as a follower with clean state);
  * 2 when the configuration is invalid (every problem is printed, each naming its flag).
  */
-import { OptionsError, parseOptions } from './options.ts';
-import { helpText } from './option-help.ts';
+import { OptionsError, parseOptions } from './options/options.ts';
+import { helpText } from './options/help.ts';
 import { buildInfo, versionText } from './observability/build-info.ts';
 import { createOperator } from './operator.ts';
 import { healthChecks, LeaderElectionLostError } from './framework/index.ts';

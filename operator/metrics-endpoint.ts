@@ -9,8 +9,8 @@ import { createDelegatedAuth, systemClock, type FrameworkManager, type KubeClien
 import { metricsRoute, startHttpEndpoint, type HttpEndpoint } from './observability/http-server.ts';
 import type { Logger } from './observability/logger.ts';
 import { registry } from './observability/metrics.ts';
-import type { Options } from './options.ts';
-import { createDirectoryCertificateSource, createSelfSignedCertificateSource } from './webhook/index.ts';
+import type { Options } from './options/options.ts';
+import { createDirectoryCertificateSource, createSelfSignedCertificateSource } from './certificates/index.ts';
 
 export type MetricsEndpointOptions = Pick<Options, 'metricsBindAddress' | 'metricsSecure' | 'metricsCertDir'>;
 

@@ -15,6 +15,11 @@ import { randomUUID } from 'node:crypto';
 import { Kinds } from './api/kinds.ts';
 import { REPORTING_COMPONENT } from './api/constants.ts';
 import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
+import {
+  createDirectoryCertificateSource,
+  createSelfSignedCertificateSource,
+  type CertificateSource,
+} from './certificates/index.ts';
 import { controllerSettings, type ControllerDeps, type CooldownSource } from './controllers/deps.ts';
 import { createCooldownSource } from './controllers/branchinterface/index.ts';
 import { registerControllers } from './controllers/index.ts';
@@ -35,15 +40,8 @@ import {
 import { LIMITS_OVERRIDE_CONFIGMAP, createLimitsProvider, parseBranchCapacityOverrides } from './limits/index.ts';
 import { buildInfo } from './observability/build-info.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import type { Options } from './options.ts';
-import {
-  createDirectoryCertificateSource,
-  createSelfSignedCertificateSource,
-  defaultConfigurationSettings,
-  EKS_CONTROLLER_USERNAMES,
-  setupWebhook,
-  type CertificateSource,
-} from './webhook/index.ts';
+import type { Options } from './options/options.ts';
+import { defaultConfigurationSettings, EKS_CONTROLLER_USERNAMES, setupWebhook } from './webhook/index.ts';
 
 export interface OperatorOverrides {
   /** The cluster to talk to; default: --kubeconfig, else the in-cluster service account (framework/kubeconfig.ts). */

@@ -4,7 +4,7 @@
  * off (pods are created already carrying the pod-eni request the webhook would add).
  */
 import type { Operator } from '../../operator/operator.ts';
-import type { Options } from '../../operator/options.ts';
+import type { Options } from '../../operator/options/options.ts';
 import { startOperatorOn } from '../../test/kit/world.ts';
 import type { BenchWorld } from './world.ts';
 

@@ -36,7 +36,7 @@ export interface ControlPlaneOptions {
   /** Fixed ports (the demo); default free loopback ports. */
   apiServerPort?: number;
   etcdPort?: number;
-  /** Environment to read KUBEBUILDER_ASSETS / USE_EXISTING_CLUSTER / KUBECONFIG / TEST_CLUSTER from. */
+  /** Environment to read KUBEBUILDER_ASSETS / USE_EXISTING_CLUSTER / KUBECONFIG from. */
   env?: NodeJS.ProcessEnv;
   /** Keep the temp data dir (logs) after stop. Crashes keep it anyway. */
   keepDataDir?: boolean;
@@ -63,10 +63,6 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const env = options.env ?? process.env;
   if (env.USE_EXISTING_CLUSTER === 'true') return existingCluster(env);
-  if (env.TEST_CLUSTER && env.TEST_CLUSTER !== 'local') {
-    const { startK3s } = await import('./k3s.ts');
-    return startK3s(env);
-  }
   const assetsDir = options.assetsDir ?? (await resolveAssets(env));
   // A port picked as free can be taken before etcd binds it: retry with new ports (only when we chose them).
   const attempts = options.apiServerPort !== undefined && options.etcdPort !== undefined ? 1 : 3;

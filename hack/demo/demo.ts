@@ -26,7 +26,7 @@ import {
 } from '../../operator/framework/index.ts';
 import { createLogger } from '../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../operator/operator.ts';
-import { parseOptions } from '../../operator/options.ts';
+import { parseOptions } from '../../operator/options/options.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { installCrds } from '../control-plane/crds.ts';
 import { startEc2Emulator, type RunningEc2Emulator, type Seed } from '../ec2-emulator/index.ts';

@@ -13,7 +13,7 @@ import type { InformerOptions, KubeObject } from '../framework/types.ts';
 import { internString } from '../framework/intern.ts';
 import { SECURITY_GROUPS_ANNOTATION } from './constants.ts';
 import { Kinds } from './kinds.ts';
-import type { ObjectMeta } from './types.ts';
+import type { ObjectMeta } from '../framework/meta.ts';
 
 /** The metadata every projection keeps: identity, version, labels, and what deletion and ownership need. */
 function leanMetadata(metadata: ObjectMeta): ObjectMeta {

@@ -6,11 +6,12 @@
  * layout, whichever controller asks first.
  */
 import { internString } from '../framework/intern.ts';
+import type { OwnerReference } from '../framework/meta.ts';
 import type { InformerOptions } from '../framework/types.ts';
 import { internValues } from './lean-objects.ts';
 import { POD_ENI_RESOURCE } from './constants.ts';
 import { Kinds } from './kinds.ts';
-import type { BranchInterface, OwnerReference } from './types.ts';
+import type { BranchInterface } from './types.ts';
 
 /** Prefix of every annotation and extended resource the VPC CNI and EKS define on pods. */
 const VPC_PREFIX = 'vpc.amazonaws.com/';

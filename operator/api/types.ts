@@ -1,52 +1,10 @@
 import type { ConnectionTracking } from '../aws/ec2-api.ts';
+import type { Condition, LabelSelector, ObjectMeta } from '../framework/meta.ts';
 
 /**
  * TypeScript shapes of the custom resources we read and write. The CRD schemas in crds/ are the contract
  * the API server enforces; test/unit/api/crd-schema.test.ts keeps these types and those schemas in step.
  */
-
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
-
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
 
 /** One security group chosen by its EC2 tags (our extension): every tag, with exactly that value. */
 export interface SecurityGroupSelector {

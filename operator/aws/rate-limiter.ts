@@ -20,12 +20,12 @@ import PQueue from 'p-queue';
 import type { CallPriority } from './ec2-api.ts';
 import { DEFAULT_ADAPTIVE, TokenBucket, type AdaptiveConfig, type TokenBucketConfig } from './token-bucket.ts';
 import { ec2BucketTokens, ec2QueueWaitSeconds } from '../observability/metrics.ts';
-import { EC2_BUCKETS, type Ec2BucketName } from '../option-definitions.ts';
+import { EC2_BUCKETS, type Ec2BucketName } from '../options/definitions.ts';
 
 /**
  * Buckets we keep: one per EC2 action, plus the smaller bucket unfiltered describes draw from. Their names
  * and EC2's documented defaults are declared once, with the options that tune them
- * (operator/option-definitions.ts EC2_BUCKETS).
+ * (operator/options/definitions.ts EC2_BUCKETS).
  */
 export const BUCKET_NAMES: readonly BucketName[] = EC2_BUCKETS.map((bucket) => bucket.name);
 export type BucketName = Ec2BucketName;

@@ -3,10 +3,11 @@
  * once and passes them down; controllers never construct clients or read process.env.
  */
 import type { Ec2Api } from '../aws/ec2-api.ts';
-import type { Clock, EventRecorder, KubeClient, Manager } from '../framework/types.ts';
+import type { TimerClock } from '../framework/clock.ts';
+import type { EventRecorder, KubeClient, Manager } from '../framework/types.ts';
 import type { LimitsProvider } from '../limits/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Options } from '../options.ts';
+import type { Options } from '../options/options.ts';
 import type { SecurityGroupAnnotationRule } from './pod/annotation-groups.ts';
 import type { PodNetwork } from './podnetwork/settings.ts';
 
@@ -26,8 +27,8 @@ export interface CooldownSource {
 }
 
 /**
- * Tuning from the options (operator/options.ts), every field required: the option definitions
- * (operator/option-definitions.ts) are the one place that holds the defaults. Build it with
+ * Tuning from the options (operator/options/options.ts), every field required: the option definitions
+ * (operator/options/definitions.ts) are the one place that holds the defaults. Build it with
  * {@link controllerSettings}.
  */
 export interface ControllerSettings {
@@ -75,7 +76,8 @@ export interface ControllerDeps {
   ec2: Ec2Api;
   limits: LimitsProvider;
   recorder: EventRecorder;
-  clock: Clock;
+  /** Time and timers: the system clock, or a test's FakeClock. */
+  clock: TimerClock;
   log: Logger;
   cluster: ClusterSettings;
   cooldown: CooldownSource;

@@ -1,5 +1,5 @@
 /** Status conditions as metav1.Condition: one entry per type, lastTransitionTime moves only on a status change. */
-import type { Condition } from '../api/types.ts';
+import type { Condition } from './meta.ts';
 
 export type { Condition };
 

@@ -17,6 +17,7 @@
  * path, respond)` (/healthz = liveness, /readyz = caches synced); `startHealthServer` is the stand-alone
  * equivalent. Both run on every replica, leader or not.
  */
+export type * from './meta.ts';
 export type * from './types.ts';
 
 export { createKubeClient, listPage } from './client.ts';

@@ -3,7 +3,7 @@
  * ./transport.ts). Controllers import only these types and what ./index.ts exports; the framework knows nothing
  * about EC2 or policies.
  */
-import type { ObjectMeta } from '../api/types.ts';
+import type { ObjectMeta } from './meta.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface KubeObject {

@@ -3,7 +3,7 @@
  * builders every handler uses. Shapes follow k8s.io/api/admission/v1 (AdmissionReview, AdmissionRequest,
  * AdmissionResponse); fields we do not read are left out rather than typed loosely.
  */
-import type { ObjectMeta } from '../api/types.ts';
+import type { ObjectMeta } from '../framework/meta.ts';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 

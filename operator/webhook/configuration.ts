@@ -33,13 +33,11 @@ import {
   POLICY_NAMESPACE_LABEL,
   SECURITY_GROUPS_ANNOTATION,
 } from '../api/constants.ts';
-import type { LabelSelector } from '../api/types.ts';
 import { Kinds } from '../api/kinds.ts';
+import { mergeCaBundle, type CertificateSource } from '../certificates/index.ts';
 import { KubeConflictError } from '../framework/index.ts';
-import type { Clock, KubeClient, KubeObject, Runnable } from '../framework/index.ts';
+import type { Clock, KubeClient, KubeObject, LabelSelector, Runnable } from '../framework/index.ts';
 import type { Logger } from '../observability/logger.ts';
-import { mergeCaBundle } from './ca-bundle.ts';
-import type { CertificateSource } from './certificates.ts';
 import { ANNOTATION_PLACES } from './validate-annotations.ts';
 
 export const MUTATING_CONFIGURATION_NAME = 'sgp-operator-mutating-webhook';

@@ -16,9 +16,10 @@
 import { Kinds } from '../api/kinds.ts';
 import { namespaceInformerOptions, serviceAccountInformerOptions } from '../api/lean-objects.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
+import type { CertificateSource } from '../certificates/index.ts';
 import type { ControllerDeps } from '../controllers/deps.ts';
+import { setupMissingResourceController } from '../controllers/missingresource/index.ts';
 import type { KubeObject } from '../framework/types.ts';
-import type { CertificateSource } from './certificates.ts';
 import {
   createWebhookConfigurationSync,
   DEFAULT_NAMESPACE_SELECTOR,
@@ -26,20 +27,10 @@ import {
   VALIDATING_CONFIGURATION_NAME,
   type WebhookConfigurationSettings,
 } from './configuration.ts';
-import { setupMissingResourceController } from './missing-resource.ts';
 import { matchPodPolicies, type PodPolicyMatcher, type ServiceAccountLike } from './mutate.ts';
 import { createWebhookServer, type WebhookServer } from './server.ts';
 
 export * from './admission.ts';
-export { mergeCaBundle, splitPems } from './ca-bundle.ts';
-export {
-  createDirectoryCertificateSource,
-  createSelfSignedCertificateSource,
-  nextRotationStep,
-  DEFAULT_ACTIVATION_DELAY_MS,
-  DEFAULT_CERTIFICATE_VALIDITY_MS,
-} from './certificates.ts';
-export type { CertificateSource, ServingMaterial, SelfSignedOptions, DirectoryOptions } from './certificates.ts';
 export {
   createWebhookConfigurationSync,
   desiredWebhooks,
@@ -55,11 +46,6 @@ export {
   VALIDATING_CONFIGURATION_NAME,
 } from './configuration.ts';
 export type { ClientTarget, WebhookConfigurationSettings } from './configuration.ts';
-export {
-  createMissingResourceReconciler,
-  decideMissingPodEni,
-  setupMissingResourceController,
-} from './missing-resource.ts';
 export { decidePodMutation, matchPodPolicies, mayUseAnnotations, podEniResourcePatch } from './mutate.ts';
 export type { PodPolicyMatcher, ServiceAccountLike } from './mutate.ts';
 export { createWebhookServer } from './server.ts';
@@ -101,7 +87,7 @@ export interface WebhookOptions {
 
 /**
  * Adds the HTTPS server and the configuration sync (every replica) and the missing-resource check
- * (a controller, leader-only like every controller) to the manager.
+ * (a controller in controllers/missingresource/, leader-only like every controller) to the manager.
  */
 export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): WebhookServer {
   const matcher = options.matcher ?? matchPodPolicies;

@@ -10,7 +10,8 @@
  * this; it never awaits, logs or reads the clock.
  */
 import { ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL, FARGATE_PROFILE_LABEL, POD_ENI_RESOURCE } from '../api/constants.ts';
-import type { ObjectMeta, SecurityGroupPolicy } from '../api/types.ts';
+import type { SecurityGroupPolicy } from '../api/types.ts';
+import type { ObjectMeta } from '../framework/meta.ts';
 import { securityGroupsForPod, type AnnotationScope } from '../controllers/pod/index.ts';
 import {
   describePod,

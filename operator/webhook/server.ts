@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
+import type { CertificateSource } from '../certificates/index.ts';
 import type { AnnotationScope, SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
 import type { KubeObject, Reader, Runnable } from '../framework/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -27,7 +28,6 @@ import {
   type AdmissionReview,
   type AdmissionVerdict,
 } from './admission.ts';
-import type { CertificateSource } from './certificates.ts';
 import {
   MUTATE_POD_PATH,
   VALIDATE_ANNOTATIONS_PATH,

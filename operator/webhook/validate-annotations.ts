@@ -15,7 +15,7 @@
  * Pure: (request, namespace labels, rule) → verdict and the refusals to count.
  */
 import { SECURITY_GROUPS_ANNOTATION } from '../api/constants.ts';
-import type { ObjectMeta } from '../api/types.ts';
+import type { ObjectMeta } from '../framework/meta.ts';
 import {
   judgeSecurityGroupsAnnotation,
   type AnnotationRefusal,

@@ -30,7 +30,7 @@ import {
 } from '../../operator/framework/index.ts';
 import { silentLogger, type Logger } from '../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../operator/operator.ts';
-import { defaultOptions, type Options } from '../../operator/options.ts';
+import { defaultOptions, type Options } from '../../operator/options/options.ts';
 import { eventually, uniqueName } from '../integration/harness/index.ts';
 
 export const REGION = 'us-west-2';

@@ -5,7 +5,7 @@
  * counted against the node's capacity, and is only then disassociated and deleted.
  */
 
-import { optionDefinition } from '../../option-definitions.ts';
+import { optionDefinition } from '../../options/definitions.ts';
 
 /**
  * EKS's floor, in milliseconds: the minimum of --branch-cooldown-seconds, which also bounds the ConfigMap's

@@ -10,7 +10,8 @@
  *
  * Pure functions: no I/O, no clock (the caller passes the time).
  */
-import type { BranchInterface, Condition } from '../../api/types.ts';
+import type { BranchInterface } from '../../api/types.ts';
+import type { Condition } from '../../framework/meta.ts';
 import { SECURITY_GROUPS_PER_INTERFACE } from '../../aws/index.ts';
 import { findCondition, setCondition } from '../../framework/index.ts';
 

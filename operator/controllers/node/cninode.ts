@@ -5,7 +5,8 @@
  * belongs to the VPC CNI (ipamd patches them in) and is never written here. Pure.
  */
 import { CNINODE_FINALIZER, TAG } from '../../api/constants.ts';
-import type { CNINode, OwnerReference } from '../../api/types.ts';
+import type { CNINode } from '../../api/types.ts';
+import type { OwnerReference } from '../../framework/meta.ts';
 import { instanceIdOf, OS_LABEL, type NodeObject } from './node-object.ts';
 
 export function nodeOwnerReference(node: NodeObject): OwnerReference {

@@ -4,7 +4,7 @@
  * matches everything; In/NotIn need at least one value, Exists/DoesNotExist take none. A malformed
  * selector matches nothing (apimachinery returns an error there, and EKS's lookup then fails).
  */
-import type { LabelSelector, LabelSelectorRequirement } from '../../api/types.ts';
+import type { LabelSelector, LabelSelectorRequirement } from '../../framework/meta.ts';
 
 const OPERATORS: ReadonlySet<string> = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
 

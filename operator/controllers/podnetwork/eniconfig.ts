@@ -19,7 +19,8 @@ import {
   EKS_ENI_CONFIG_LABEL,
   EXTERNAL_ENI_CONFIG_LABEL,
 } from '../../api/constants.ts';
-import type { CNINode, ENIConfig, ObjectMeta } from '../../api/types.ts';
+import type { CNINode, ENIConfig } from '../../api/types.ts';
+import type { ObjectMeta } from '../../framework/meta.ts';
 import type { CustomNetworking } from './settings.ts';
 
 export type EniConfigNameSource =

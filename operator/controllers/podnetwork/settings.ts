@@ -66,7 +66,7 @@ export function needsIpv6(network: PodNetwork): boolean {
   return network.ipFamily === 'ipv6' || network.isDualStack;
 }
 
-/** The options that decide the pod network (operator/options.ts). */
+/** The options that decide the pod network (operator/options/options.ts). */
 export interface PodNetworkOptions {
   ipFamily: 'auto' | IpFamily;
   dualStackBranchEnis: boolean;

@@ -20,9 +20,8 @@
  * Leader-only, like every EC2 caller. Before the first refresh the snapshot is undefined and branch ENIs
  * go to the node's subnet, exactly as without this feature.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import type { CallOptions, Ec2Api, SecurityGroup } from '../../aws/index.ts';
-import type { Clock } from '../../framework/types.ts';
+import { sleep, type TimerClock } from '../../framework/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
   podSubnetFreeAddresses,
@@ -74,7 +73,8 @@ export interface VpcNetworkDirectoryOptions {
   intervalMs: number;
   /** Minimum time between two on-demand refreshes. */
   onDemandMinIntervalMs?: number;
-  clock: Clock;
+  /** Time and the timers between refreshes: the system clock, or a test's FakeClock. */
+  clock: TimerClock;
   log: Logger;
 }
 
@@ -242,16 +242,11 @@ export class VpcNetworkDirectory implements SubnetDirectory, SecurityGroupDirect
       }
       if (sinceLast() >= intervalMs) return 'periodic';
       const waitMs = (this.#wakeRequested ? onDemandMinIntervalMs : intervalMs) - sinceLast();
-      const woken = new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      try {
-        await Promise.race([delay(Math.max(1, waitMs), undefined, { signal }), woken]);
-      } catch {
-        break; // aborted: shutting down
-      } finally {
-        this.#wake = undefined;
-      }
+      // The wait ends early on shutdown or on a requested refresh; either way its timer is cancelled.
+      const wakeEarly = new AbortController();
+      this.#wake = () => wakeEarly.abort();
+      await sleep(this.#options.clock, Math.max(1, waitMs), AbortSignal.any([signal, wakeEarly.signal]));
+      this.#wake = undefined;
     }
     return 'periodic';
   }

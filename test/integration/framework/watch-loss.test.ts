@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { startControlPlane } from '../../../hack/control-plane/control-plane.ts';
+import { Kinds } from '../../../operator/api/kinds.ts';
 import type { ControlPlane } from '../../../hack/control-plane/control-plane.ts';
 import { createKubeClient, createManager, keyOf, loadKubeconfigFiles } from '../../../operator/framework/index.ts';
 import type { FrameworkManager, KubeObject } from '../../../operator/framework/index.ts';
@@ -63,6 +64,8 @@ let proxy: Awaited<ReturnType<typeof tcpProxy>>;
 let manager: FrameworkManager | undefined;
 const stop = new AbortController();
 let running: Promise<void> | undefined;
+/** Deletes the test's own namespace (it stays Terminating here: no kube-controller-manager to empty it). */
+let deleteNamespace: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   plane = await startControlPlane();
@@ -72,6 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   stop.abort();
   await running;
+  await deleteNamespace?.();
   await proxy?.close();
   await plane?.stop();
 }, 60_000);
@@ -81,7 +85,9 @@ test('after a watch outage and an apiserver restart the cache converges and miss
   const client = createKubeClient(direct);
   const viaProxy = { ...direct, server: `https://127.0.0.1:${proxy.port}` };
 
-  const namespace = 'default';
+  const namespace = uniqueName('watch-loss');
+  await client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  deleteNamespace = () => client.delete(Kinds.Namespace, namespace);
   const label = uniqueName('watch-loss');
   const create = (name: string) =>
     client.create<ConfigMap>(CONFIG_MAP, { metadata: { name, namespace, labels: { test: label } }, data: { v: '1' } });

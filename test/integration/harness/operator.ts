@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../../operator/observability/logger.ts';
 import type { Operator } from '../../../operator/operator.ts';
-import type { Options } from '../../../operator/options.ts';
+import type { Options } from '../../../operator/options/options.ts';
 import type { TimerClock } from '../../../operator/framework/index.ts';
 import { startOperatorOn } from '../../kit/world.ts';
 import { clusterAccess, uniqueName } from './index.ts';

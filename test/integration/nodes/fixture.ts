@@ -19,7 +19,7 @@ import {
 } from '../../../operator/framework/index.ts';
 import { createLimitsProvider } from '../../../operator/limits/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
-import { defaultOptions } from '../../../operator/options.ts';
+import { defaultOptions } from '../../../operator/options/options.ts';
 import { AZ, REGION, startWorld } from '../../kit/world.ts';
 import { DEFAULT_POD_NETWORK } from '../../../operator/controllers/podnetwork/index.ts';
 

@@ -10,7 +10,7 @@ import type { CNINode, TrunkInterface } from '../../../operator/api/types.ts';
 import { TAG } from '../../../operator/api/constants.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
 import type { NodeObject } from '../../../operator/controllers/node/index.ts';
-import { startNodeWorld, type NodeWorld } from './fixture.ts';
+import { CLUSTER, startNodeWorld, type NodeWorld } from './fixture.ts';
 
 let world: NodeWorld;
 
@@ -56,6 +56,21 @@ async function nodeEvents(name: string): Promise<EventObject[]> {
   return events.filter((event) => event.involvedObject?.kind === 'Node' && event.involvedObject.name === name);
 }
 
+/**
+ * Returns once the node controller has reconciled `name` again, so that everything an earlier reconcile of it
+ * did, or would wrongly have done, is visible: an absence checked after this is not luck. It strips a tag from
+ * the CNINode, which the controller repairs; a key is never reconciled twice at once, so the repair comes after
+ * every reconcile that had started; the caller has seen the first one act (its CNINode, its event).
+ */
+async function nodeReconciledAgain(name: string): Promise<void> {
+  await world.client.mergePatch(Kinds.CNINode, name, { spec: { tags: { [TAG.clusterName]: null } } });
+  await eventually(
+    async () =>
+      expect((await world.client.get<CNINode>(Kinds.CNINode, name))?.spec?.tags?.[TAG.clusterName]).toBe(CLUSTER),
+    { waitingFor: `CNINode ${name} tags repaired by the node controller` },
+  );
+}
+
 async function enableSgp(name: string): Promise<void> {
   // What the VPC CNI's ipamd does with ENABLE_POD_ENI=true: patch the feature into the CNINode.
   await eventually(() => world.client.get<CNINode>(Kinds.CNINode, name).then((c) => expect(c).toBeDefined()), {
@@ -80,7 +95,9 @@ describe('nodes and trunk ENIs', () => {
     expect(cniNode.metadata.finalizers).toEqual(['trunking.sgp-operator.io/resource-cleanup']);
     expect(cniNode.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Node', name, controller: true });
     expect(cniNode.spec?.tags).toEqual({ [TAG.clusterName]: 'nodes-it', [TAG.instanceId]: instanceId });
+    await nodeReconciledAgain(name);
     expect(await trunkInterface(name)).toBeUndefined(); // not opted in yet
+    expect(trunkEnisOf(instanceId)).toEqual([]);
 
     await enableSgp(name);
     const trunk = await waitReady(name);
@@ -163,6 +180,7 @@ describe('nodes and trunk ENIs', () => {
     expect(event.type).toBe('Warning');
     expect(event.message).toContain('instance type t3.medium of node');
     expect(event.message).toContain('does not support ENI trunking');
+    await nodeReconciledAgain(name);
     expect(await trunkInterface(name)).toBeUndefined();
     expect(trunkEnisOf(instanceId)).toEqual([]);
     expect(

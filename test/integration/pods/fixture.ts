@@ -9,7 +9,7 @@ import type { RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { PodEniAnnotationEntry, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
 import type { KubeClient, KubeObject, TransportClient } from '../../../operator/framework/index.ts';
-import type { Options } from '../../../operator/options.ts';
+import type { Options } from '../../../operator/options/options.ts';
 import { AZ, startWorld, type AddNodeOptions } from '../../kit/world.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 

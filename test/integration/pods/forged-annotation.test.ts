@@ -60,8 +60,6 @@ describe('pod-eni annotations the operator did not write', () => {
     await createTestPod(world.client, victims, 'db-client', { nodeName: node, labels: SERVICE });
     const victim = await waitAnnotated(world.client, victims, 'db-client');
     const stolen = (await annotationOf(victims, 'db-client')) ?? '';
-    // One more update of the operator's annotated pod, before the forgeries below: it is reconciled again.
-    await world.client.mergePatch(Kinds.Pod, `${victims}/db-client`, { metadata: { labels: { audited: 'yes' } } });
     const before = await forgedTotal();
 
     const elsewhere = await world.namespace('no-policy');
@@ -91,7 +89,18 @@ describe('pod-eni annotations the operator did not write', () => {
     expect(own.eniId).not.toBe(victim.eniId);
     expect(await forgedTotal()).toBe(before + 2);
 
-    // Both forgeries were seen after the victim's last update: the victim's annotation is the operator's, intact.
+    // The victim is reconciled again once the copies have been judged: a policy edit reaches its ENI (the pod
+    // controller updates its BranchInterface after judging its annotation). Its annotation is the operator's, intact.
+    await world.client.mergePatch(Kinds.SecurityGroupPolicy, `${victims}/rds`, {
+      spec: { securityGroups: { groupIds: [world.groups['rds-access'] ?? '', world.groups['cache-access'] ?? ''] } },
+    });
+    await eventually(
+      async () =>
+        expect((await eventsOf(world.client, victims, 'db-client')).map((event) => event.reason)).toContain(
+          'SecurityGroupsUpdated',
+        ),
+      { waitingFor: `SecurityGroupsUpdated event on pod ${victims}/db-client after the policy edit` },
+    );
     expect(await annotationOf(victims, 'db-client')).toBe(stolen);
     expect(
       (await eventsOf(world.client, victims, 'db-client')).filter((event) => event.reason === 'PodENIAnnotationForged'),

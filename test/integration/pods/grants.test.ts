@@ -17,6 +17,7 @@ import type {
   SecurityGroupPolicy,
 } from '../../../operator/api/types.ts';
 import { SECURITY_GROUP_ANNOTATIONS_OFF } from '../../../operator/controllers/pod/index.ts';
+import { createSelfSignedCertificateSource } from '../../../operator/certificates/index.ts';
 import {
   SharedInformer,
   systemClock,
@@ -25,7 +26,6 @@ import {
 } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import {
-  createSelfSignedCertificateSource,
   createWebhookServer,
   matchPodPolicies,
   syncWebhookConfigurations,

@@ -14,7 +14,8 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 
 import { Kinds } from '../../../operator/api/kinds.ts';
-import type { Condition, SecurityGroupPolicy } from '../../../operator/api/types.ts';
+import type { SecurityGroupPolicy } from '../../../operator/api/types.ts';
+import type { Condition } from '../../../operator/framework/meta.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 import { createTestPod, eventsOf, startPodWorld, waitAnnotated, type PodWorld } from './fixture.ts';

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 
+import { TAG } from '../../../operator/api/constants.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { BranchInterface, PodEniAnnotationEntry, SecurityGroupPolicy } from '../../../operator/api/types.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
@@ -57,6 +58,24 @@ async function createPolicy(policy: SecurityGroupPolicy): Promise<void> {
   await world.client.create(Kinds.SecurityGroupPolicy, policy);
 }
 
+/**
+ * Returns once the pod controller has finished a reconcile of the pod that began after this call, so that what
+ * it did, or would wrongly have done, for the pod as it stands is visible: an absence checked after this is not
+ * luck. A reconcile first removes a pod-eni annotation the operator did not write, so the helper forges one and
+ * waits for its removal, twice: a key is never reconciled twice at once, so the second removal comes after the
+ * first reconcile has finished all its steps.
+ */
+async function podReconciledAgain(namespace: string, name: string): Promise<void> {
+  for (const round of [1, 2]) {
+    await world.client.mergePatch(Kinds.Pod, `${namespace}/${name}`, {
+      metadata: { annotations: { [ANNOTATION]: `forged by the test, round ${round}` } },
+    });
+    await eventually(async () => expect(await annotationOf(namespace, name)).toBeUndefined(), {
+      waitingFor: `forged annotation ${round} removed from pod ${namespace}/${name}`,
+    });
+  }
+}
+
 describe('security groups for pods', () => {
   test('workshop: every catalog service pod gets a branch ENI with exactly the policy groups, unique VLANs, a CNI-readable annotation', async () => {
     const ns = await world.namespace('catalog');
@@ -98,8 +117,8 @@ describe('security groups for pods', () => {
     expect(new Set(entries.map((e) => e.vlanId)).size).toBe(names.length);
     expect(entries.every((e) => e.vlanId >= 1 && e.vlanId <= 120)).toBe(true);
 
-    // The pod that neither matches nor requests pod-eni is untouched.
-    expect(await annotationOf(ns, 'ui')).toBeUndefined();
+    // The pod that neither matches nor requests pod-eni gets no branch ENI.
+    await podReconciledAgain(ns, 'ui');
     expect(await world.client.get(Kinds.BranchInterface, `${ns}/ui`)).toBeUndefined();
     const policy = await eventually(
       async () => {
@@ -221,11 +240,21 @@ describe('security groups for pods', () => {
       async () => expect((await eventsOf(ns, waiting)).map((e) => e.reason)).toContain('BranchENICapacityReached'),
       { waitingFor: `capacity event on ${waiting}` },
     );
-    expect(await annotationOf(ns, waiting)).toBeUndefined();
 
+    const freed = await waitAnnotated(ns, annotated[0] ?? '');
     await world.deletePod(ns, annotated[0] ?? '');
     const entry = await waitAnnotated(ns, waiting);
     expect(eni(entry.eniId)?.securityGroupIds).toEqual([group('rds-access')]);
+    // EC2's log: the waiting pod's ENI joined the trunk once, and only after the deleted pod's ENI was gone
+    // (the annotation comes after the association).
+    const log = world.emulator.control.mutations();
+    const freedAt = log.find((m) => m.action === 'DeleteNetworkInterface' && m.networkInterfaceId === freed.eniId);
+    const joined = log.filter(
+      (m) =>
+        m.action === 'AssociateTrunkInterface' && m.tags?.[TAG.podNamespace] === ns && m.tags[TAG.podName] === waiting,
+    );
+    expect(joined.map((m) => m.networkInterfaceId)).toEqual([entry.eniId]);
+    expect(joined[0]?.seq).toBeGreaterThan(freedAt?.seq ?? Infinity);
   });
 
   test('an invalid policy says why; other policies are unaffected; its pods wait with an event', async () => {

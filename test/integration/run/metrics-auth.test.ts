@@ -10,6 +10,7 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoreV1Api, RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { createSelfSignedCertificateSource, type CertificateSource } from '../../../operator/certificates/index.ts';
 import {
   createDelegatedAuth,
   createKubeClient,
@@ -19,7 +20,6 @@ import {
 import { metricsRoute, startHttpEndpoint, type HttpEndpoint } from '../../../operator/observability/http-server.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { registry } from '../../../operator/observability/metrics.ts';
-import { createSelfSignedCertificateSource, type CertificateSource } from '../../../operator/webhook/index.ts';
 import {
   clusterAccess,
   createServiceAccount,

@@ -11,10 +11,10 @@ import {
   SECURITY_GROUP_ANNOTATIONS_OFF,
   type SecurityGroupAnnotationRule,
 } from '../../../operator/controllers/pod/index.ts';
+import { createSelfSignedCertificateSource } from '../../../operator/certificates/index.ts';
 import { createKubeClient, SharedInformer, systemClock, type KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import {
-  createSelfSignedCertificateSource,
   createWebhookServer,
   matchPodPolicies,
   syncWebhookConfigurations,

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { ENI_OWNER, TAG } from '../../../operator/api/constants.ts';
 import { branchEniTags, trunkEniTags } from '../../../operator/aws/index.ts';
-import { EC2_BUCKETS } from '../../../operator/option-definitions.ts';
+import { EC2_BUCKETS } from '../../../operator/options/definitions.ts';
 
 const VPC = 'vpc-0cluster0000000001';
 const CLUSTER = 'prod-eu';

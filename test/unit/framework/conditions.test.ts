@@ -1,6 +1,6 @@
 import { expect, test } from '@jest/globals';
 import { setCondition } from '../../../operator/framework/conditions.ts';
-import type { Condition } from '../../../operator/api/types.ts';
+import type { Condition } from '../../../operator/framework/meta.ts';
 
 const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T00:05:00Z';

@@ -7,7 +7,8 @@
  * SGP_FUZZ_SEED, printed by fast-check on failure, so a failing run replays exactly).
  */
 import fc from 'fast-check';
-import type { LabelSelector, LabelSelectorRequirement, SecurityGroupPolicy } from '../../../operator/api/types.ts';
+import type { SecurityGroupPolicy } from '../../../operator/api/types.ts';
+import type { LabelSelector, LabelSelectorRequirement } from '../../../operator/framework/meta.ts';
 
 const seedFromEnv = Number(process.env.SGP_FUZZ_SEED);
 export const FUZZ_SEED = Number.isInteger(seedFromEnv) ? seedFromEnv : 20_260_611;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import type { LabelSelector, LabelSelectorRequirement } from '../../../operator/api/types.ts';
+import type { LabelSelector, LabelSelectorRequirement } from '../../../operator/framework/meta.ts';
 import { labelSelectorProblems, matchesLabelSelector } from '../../../operator/controllers/pod/label-selector.ts';
 import {
   NO_MATCH_MESSAGE,

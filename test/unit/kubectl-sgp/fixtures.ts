@@ -4,11 +4,11 @@ import type {
   BranchInterface,
   BranchPhase,
   CNINode,
-  Condition,
   SecurityGroupPolicy,
   TrunkInterface,
   TrunkState,
 } from '../../../operator/api/types.ts';
+import type { Condition } from '../../../operator/framework/meta.ts';
 import type { NodeObject } from '../../../operator/controllers/node/index.ts';
 import { generatedLimits, toInstanceTypeLimits } from '../../../operator/limits/index.ts';
 import type { PodFacts } from '../../../kubectl-sgp/explain/pod.ts';

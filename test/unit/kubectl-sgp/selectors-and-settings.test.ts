@@ -4,14 +4,14 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import type { LabelSelector } from '../../../operator/api/types.ts';
+import type { LabelSelector } from '../../../operator/framework/meta.ts';
 import {
   describeSelectorMismatch,
   labelSelectorProblems,
   matchesLabelSelector,
   selectorMismatches,
 } from '../../../operator/controllers/pod/index.ts';
-import { securityGroupAnnotationRuleOf } from '../../../operator/options.ts';
+import { securityGroupAnnotationRuleOf } from '../../../operator/options/options.ts';
 import { age, formatOutput, table } from '../../../kubectl-sgp/render.ts';
 import { FUZZ_PARAMETERS, labels, selector } from '../fuzz/arbitraries.ts';
 

@@ -9,7 +9,7 @@ import {
   parseOptions,
   type Options,
   type OptionProblem,
-} from '../../../operator/options.ts';
+} from '../../../operator/options/options.ts';
 
 const REQUIRED = ['--cluster-name=lab', '--region=eu-west-1'];
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import { configurationTable } from '../../../operator/option-help.ts';
+import { configurationTable } from '../../../operator/options/help.ts';
 import { isStandardRuntimeMetric, registry } from '../../../operator/observability/metrics.ts';
 
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');

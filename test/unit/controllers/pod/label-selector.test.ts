@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { LabelSelector } from '../../../../operator/api/types.ts';
+import type { LabelSelector } from '../../../../operator/framework/meta.ts';
 import { labelSelectorProblems, matchesLabelSelector } from '../../../../operator/controllers/pod/label-selector.ts';
 
 const labels = { app: 'web', tier: 'frontend', empty: '' };

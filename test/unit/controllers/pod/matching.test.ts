@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import type { LabelSelector, SecurityGroupPolicy } from '../../../../operator/api/types.ts';
+import type { SecurityGroupPolicy } from '../../../../operator/api/types.ts';
+import type { LabelSelector } from '../../../../operator/framework/meta.ts';
 import {
   NO_MATCH_MESSAGE,
   policyGroupIds,

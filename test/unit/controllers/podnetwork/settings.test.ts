@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { defaultOptions } from '../../../../operator/options.ts';
+import { defaultOptions } from '../../../../operator/options/options.ts';
 import {
   DEFAULT_POD_NETWORK,
   needsIpv6,

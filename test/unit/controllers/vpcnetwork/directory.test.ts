@@ -10,13 +10,18 @@ const TAGGED = { [TAG_KEY]: '1' };
 /** A /28 holds 11 addresses once AWS's five are reserved. */
 const SMALL_SUBNET_ADDRESSES = 11;
 
-function directory(ec2: EmulatedEc2, vpc: TestVpc, clock = new FakeClock(), overrides: { intervalMs?: number } = {}) {
+function directory(
+  ec2: EmulatedEc2,
+  vpc: TestVpc,
+  clock = new FakeClock(),
+  overrides: { intervalMs?: number; onDemandMinIntervalMs?: number } = {},
+) {
   return new VpcNetworkDirectory({
     ec2,
     vpcId: vpc.vpcId,
     tagKey: TAG_KEY,
     intervalMs: overrides.intervalMs ?? 60_000,
-    onDemandMinIntervalMs: 0,
+    onDemandMinIntervalMs: overrides.onDemandMinIntervalMs ?? 0,
     clock,
     log: silentLogger,
   });
@@ -96,7 +101,7 @@ describe('VpcNetworkDirectory', () => {
     expect(network.isExhausted(vpc.subnetId)).toBe(true);
   });
 
-  test('run(): a failed refresh keeps the last view, and a reported exhaustion refreshes at once', async () => {
+  test('run(): refreshes every interval and, when asked, after the on-demand minimum; a failed refresh keeps the last view', async () => {
     const ec2 = new EmulatedEc2();
     const vpc = ec2.seedVpc({
       subnets: [
@@ -104,32 +109,61 @@ describe('VpcNetworkDirectory', () => {
         { cidrBlock: '10.0.1.0/24', availabilityZone: 'us-west-2a', tags: TAGGED },
       ],
     });
-    const podSubnet = ec2.control.dump().subnets.find((subnet) => subnet.cidrBlock === '10.0.1.0/24');
-    const network = directory(ec2, vpc, new FakeClock(), { intervalMs: 3_600_000 });
+    const clock = new FakeClock();
+    const intervalMs = 3_600_000;
+    const onDemandMinIntervalMs = 5_000;
+    const network = directory(ec2, vpc, clock, { intervalMs, onDemandMinIntervalMs });
+    const addTaggedSubnet = (cidrBlock: string) =>
+      ec2.control.addSubnet({ vpcId: vpc.vpcId, cidrBlock, availabilityZone: 'us-west-2a', tags: TAGGED });
+    const refreshes = () => ec2.callsOf('describeVpc').length;
+    const podSubnetCount = () => network.snapshot()?.podSubnets.length;
+    // A refresh is over when the loop waits on the clock again; time moves only when the test advances it.
+    const parked = () => until(() => clock.pendingTimers() === 1);
     const stop = new AbortController();
     const running = network.run(stop.signal);
-    await until(() => network.snapshot() !== undefined);
 
+    await parked();
+    expect(refreshes()).toBe(1);
+    expect(podSubnetCount()).toBe(1);
+
+    addTaggedSubnet('10.0.2.0/24');
+    clock.advance(intervalMs - 1);
+    expect(refreshes()).toBe(1);
+    clock.advance(1);
+    await parked();
+    expect(refreshes()).toBe(2);
+    expect(podSubnetCount()).toBe(2);
+
+    // Reported 1 s after the last refresh: the refresh waits until the on-demand minimum has passed.
     ec2.failNext(
       'describeVpc',
       new Ec2RetryableError('EC2 had a moment', { code: 'InternalError', action: 'DescribeVpcs' }),
     );
-    const describesBefore = ec2.calls.length;
+    addTaggedSubnet('10.0.3.0/24');
+    clock.advance(1_000);
     network.reportExhausted(vpc.subnetId);
-    await until(() => ec2.calls.length > describesBefore);
-    expect(network.snapshot()?.podSubnets.map((s) => s.id)).toEqual([podSubnet?.id]);
+    await parked();
+    expect(refreshes()).toBe(2);
+    clock.advance(onDemandMinIntervalMs - 1_000);
+    await parked();
+    expect(refreshes()).toBe(3); // the failed one
+    expect(podSubnetCount()).toBe(2);
 
-    ec2.control.addSubnet({ vpcId: vpc.vpcId, cidrBlock: '10.0.2.0/24', availabilityZone: 'us-west-2a', tags: TAGGED });
+    // The failure did not count as a refresh, so a request is served at once.
     network.requestRefresh();
-    await until(() => network.snapshot()?.podSubnets.length === 2);
+    await parked();
+    expect(refreshes()).toBe(4);
+    expect(podSubnetCount()).toBe(3);
+
     stop.abort();
     await running;
+    expect(clock.pendingTimers()).toBe(0);
   });
 });
 
-/** Polls a condition on the event loop (the run loop is driven by real timers of 0–1 ms here). */
+/** Waits on the event loop, not on time, until `condition` holds (the in-process EC2 calls take a few turns). */
 async function until(condition: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 2_000 && !condition(); attempt++) await new Promise((r) => setTimeout(r, 1));
+  for (let turn = 0; turn < 1_000 && !condition(); turn++) await new Promise((resolve) => setImmediate(resolve));
   expect(condition()).toBe(true);
 }
 

@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
-import { issueCertificateAuthority, issueServingCertificate } from '../../../operator/webhook/x509.ts';
+import { issueCertificateAuthority, issueServingCertificate } from '../../../operator/certificates/x509.ts';
 import {
   createSelfSignedCertificateSource,
   mergeCaBundle,
   nextRotationStep,
   splitPems,
-} from '../../../operator/webhook/index.ts';
+} from '../../../operator/certificates/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 
 const HOUR = 3600_000;

@@ -2,7 +2,7 @@
  * `--help` text and the README's configuration table, both rendered from the option definitions so they
  * cannot drift from what the parser accepts (test/unit/options checks the README against this output).
  */
-import { OPTION_DEFINITIONS, SECTION_NOTES, type OptionDefinition } from './option-definitions.ts';
+import { OPTION_DEFINITIONS, SECTION_NOTES, type OptionDefinition } from './definitions.ts';
 
 const WRAP_COLUMNS = 100;
 

@@ -6,8 +6,8 @@
  * operator reads `process.env`. The definitions below are also the source of `--help` and of the README's
  * configuration table (a unit test keeps the two in step).
  */
-import { OperatorError } from './errors.ts';
-import type { LogLevel } from './observability/logger.ts';
+import { OperatorError } from '../errors.ts';
+import type { LogLevel } from '../observability/logger.ts';
 import {
   ADDRESS_HELP,
   EC2_BUCKETS,
@@ -16,7 +16,7 @@ import {
   bucketFlagName,
   type Ec2BucketName,
   type OptionDefinition,
-} from './option-definitions.ts';
+} from './definitions.ts';
 
 export { EC2_BUCKETS, OPTION_DEFINITIONS, type Ec2BucketName, type OptionDefinition };
 

@@ -6,9 +6,9 @@ import {
   DEFAULT_ENI_CONFIG_ANNOTATION_KEY,
   DEFAULT_ENI_CONFIG_LABEL_KEY,
   DEFAULT_POD_SUBNET_TAG_KEY,
-} from './api/constants.ts';
-import { OperatorError } from './errors.ts';
-import { LOG_LEVELS } from './observability/logger.ts';
+} from '../api/constants.ts';
+import { OperatorError } from '../errors.ts';
+import { LOG_LEVELS } from '../observability/logger.ts';
 
 /**
  * EC2 rate-limit buckets, the one list of them: one per EC2 action (EC2 keeps one per account, Region and

@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
-import type { LeanPod } from '../../../operator/api/pod.ts';
-import type { SecurityGroupPolicy } from '../../../operator/api/types.ts';
-import { decideMissingPodEni, matchPodPolicies } from '../../../operator/webhook/index.ts';
+import type { LeanPod } from '../../../../operator/api/pod.ts';
+import type { SecurityGroupPolicy } from '../../../../operator/api/types.ts';
+import { decideMissingPodEni } from '../../../../operator/controllers/missingresource/index.ts';
+import { matchPodPolicies } from '../../../../operator/webhook/index.ts';
 
 const policy: SecurityGroupPolicy = {
   apiVersion: 'vpcresources.k8s.aws/v1beta1',

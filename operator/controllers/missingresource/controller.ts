@@ -11,17 +11,23 @@
  * a bare pod would be gone for good, and a Job may count a deleted pod as a failure against its
  * backoffLimit.
  */
-import { FARGATE_PROFILE_LABEL } from '../api/constants.ts';
-import { Kinds } from '../api/kinds.ts';
-import { namespaceInformerOptions, serviceAccountInformerOptions } from '../api/lean-objects.ts';
-import { isPodFinished, podInformerOptions, requestsPodEni, serviceAccountNameOf, type LeanPod } from '../api/pod.ts';
-import type { SecurityGroupPolicy } from '../api/types.ts';
-import type { ControllerDeps } from '../controllers/deps.ts';
-import type { AnnotationScope, SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
-import type { Reconciler, Informer, KubeObject } from '../framework/types.ts';
-import { podsMissingPodEniResourceTotal, podsRecreatedForPodEniResourceTotal } from '../observability/metrics.ts';
-import { Reason } from '../observability/reasons.ts';
-import { mayUseAnnotations, type PodPolicyMatcher, type ServiceAccountLike } from './mutate.ts';
+import { FARGATE_PROFILE_LABEL } from '../../api/constants.ts';
+import { Kinds } from '../../api/kinds.ts';
+import {
+  isPodFinished,
+  podInformerOptions,
+  requestsPodEni,
+  serviceAccountNameOf,
+  type LeanPod,
+} from '../../api/pod.ts';
+import { namespaceInformerOptions, serviceAccountInformerOptions } from '../../api/lean-objects.ts';
+import type { SecurityGroupPolicy } from '../../api/types.ts';
+import type { ControllerDeps } from '../deps.ts';
+import type { AnnotationScope, SecurityGroupAnnotationRule } from '../pod/index.ts';
+import type { Reconciler, Informer, KubeObject } from '../../framework/types.ts';
+import { podsMissingPodEniResourceTotal, podsRecreatedForPodEniResourceTotal } from '../../observability/metrics.ts';
+import { Reason } from '../../observability/reasons.ts';
+import { mayUseAnnotations, type PodPolicyMatcher, type ServiceAccountLike } from '../../webhook/mutate.ts';
 
 export const RECREATABLE_OWNER_KINDS: readonly string[] = [
   'ReplicaSet',

@@ -1,5 +1,5 @@
 /**
- * The caBundle of a webhook configuration when every replica brings its own CA (see certificates.ts).
+ * The caBundle of a webhook configuration when every replica brings its own CA (see sources.ts).
  * Replicas merge rather than overwrite: each keeps the others' CAs and replaces only its own, so two
  * replicas patching in turn converge instead of flapping. The result is sorted, so the same set always
  * encodes to the same bytes and an unchanged bundle is never re-written.
