@@ -47,6 +47,8 @@ export interface OperatorProcess {
   waitReady(timeoutMs: number): Promise<number>;
   /** V8 heap figures from the operator's /metrics (prom-client's default process metrics). */
   heap(): Promise<{ totalBytes: number; usedBytes: number; externalBytes: number }>;
+  /** The operator's /metrics text. */
+  scrape(): Promise<string>;
   /** Has the process write a heap snapshot into the `snapshotDir` it was started with; resolves when written. */
   writeHeapSnapshot(): Promise<string>;
   stop(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startOperatorProcess(
   );
   const pid = child.pid ?? 0;
   const readyzUrl = `http://127.0.0.1:${healthPort}/readyz`;
+  const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   return {
     child,
     sample: () => sampleProcess(pid),
@@ -94,8 +97,9 @@ export async function startOperatorProcess(
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     },
+    scrape,
     async heap() {
-      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const text = await scrape();
       const value = (name: string) => Number(new RegExp(`^nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
       return {
         totalBytes: value('heap_size_total_bytes'),

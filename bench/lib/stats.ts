@@ -51,18 +51,3 @@ export async function mapBounded<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
-
-/** Slope of the least-squares line through `points` ([x, y] pairs); undefined for fewer than two distinct x. */
-export function leastSquaresSlope(points: readonly (readonly [number, number])[]): number | undefined {
-  const n = points.length;
-  if (n < 2) return undefined;
-  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
-  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
-  let covariance = 0;
-  let variance = 0;
-  for (const [x, y] of points) {
-    covariance += (x - meanX) * (y - meanY);
-    variance += (x - meanX) ** 2;
-  }
-  return variance === 0 ? undefined : covariance / variance;
-}
