@@ -7,6 +7,8 @@ SHELL := bash
 NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
+# V8 heap sizing the operator runs with, as the image's ENTRYPOINT sets it (Dockerfile; README "Memory").
+NODE_RUNTIME_FLAGS := --max-semi-space-size=1 --heap-growing-percent=50
 
 # Integration tests need a kube-apiserver + etcd: an existing cluster (USE_EXISTING_CLUSTER=true + KUBECONFIG),
 # binaries in KUBEBUILDER_ASSETS, or binaries built by hack/control-plane/build.sh into a cache outside the repo.
@@ -75,7 +77,7 @@ generate-limits: ## Regenerate operator/limits/instance-types.json from the publ
 
 .PHONY: run
 run: deps ## Run the operator against the current kubeconfig and AWS (or AWS_ENDPOINT_URL_EC2); ARGS=... passes flags
-	SGP_BUILD_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node operator/main.ts $(ARGS)
+	SGP_BUILD_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node $(NODE_RUNTIME_FLAGS) operator/main.ts $(ARGS)
 
 .PHONY: demo
 demo: deps ## Local demo: control plane + EC2 emulator + operator + workshop scenario (ONCE=1 exits after the summary; MODE=ipv4|ipv6|dual-stack|custom-networking)

@@ -98,15 +98,15 @@ try {
     ec2CallsInWindow: inWindow.calls,
     ec2CallsInWindowByAction: inWindow.byAction,
     throttledResponsesInWindow: inWindow.throttled,
-    targets: { newPodServedSecondsAtMost: 30, ec2CallsInFirstMinuteAtMost: 10 },
+    targets: { newPodServedSecondsAtMost: 2, ec2CallsInFirstMinuteAtMost: 5 },
   };
   emit(result, {
     controller: operator.name,
     state: `${nodes} nodes, ${enis} branch ENIs`,
     'caches synced': `${result.cachesSyncedMs} ms`,
-    'new pod served after': `${result.newPodServedSeconds} s (target ≤ 30 s)`,
+    'new pod served after': `${result.newPodServedSeconds} s (target ≤ 2 s)`,
     'EC2 calls until served': result.ec2CallsUntilServed,
-    [`EC2 calls in first ${windowMs / 1000} s`]: `${result.ec2CallsInWindow} (target ≤ 10)`,
+    [`EC2 calls in first ${windowMs / 1000} s`]: `${result.ec2CallsInWindow} (target ≤ 5)`,
     'throttled responses': result.throttledResponsesInWindow,
   });
 } finally {

@@ -1,7 +1,7 @@
 /**
  * Runs every benchmark, one after another, each in its own child process (so one's heap and caches do not
- * skew the next), at a reduced default scale that fits in 10 minutes on 2 cores; `--full` for the issue's
- * scale. Collects each one's JSON figures, prints them combined, writes them to .bench-results/<date>.json
+ * skew the next), at a reduced default scale (about 10 minutes on 2 cores, plus the soak's ~12); `--full`
+ * for the issue's scale. Collects each one's JSON figures, prints them combined, writes them to .bench-results/<date>.json
  * (merged with earlier runs of the same day, per benchmark), and ends with a short table.
  * Figures only: nothing here passes or fails on time. Exit status is non-zero only if a benchmark crashed.
  *
@@ -25,6 +25,8 @@ interface Benchmark {
   about: string;
   reduced: string[];
   full: string[];
+  /** Its own bound when --timeout-minutes is not given, for one that runs longer by design. */
+  timeoutMinutes?: { reduced: number; full: number };
 }
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -41,6 +43,14 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'operator-restart', about: 'restart: first pod served, EC2 calls', reduced: [], full: ['--full'] },
   { name: 'operator-footprint', about: 'RSS and CPU with many objects cached', reduced: [], full: ['--full'] },
   { name: 'tracing-footprint', about: 'RSS of pino and of tracing off / on', reduced: [], full: ['--runs', '11'] },
+  {
+    name: 'operator-soak',
+    about: 'pod/node create-delete cycles: growth after warm-up, leftovers per gone object',
+    reduced: [],
+    full: ['--full'],
+    // 2,000 cycles (20,000 with --full) at 3 per second, the pace EC2's buckets sustain with headroom.
+    timeoutMinutes: { reduced: 25, full: 180 },
+  },
 ];
 
 const { values } = parseArgs({
@@ -90,7 +100,11 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const selected = BENCHMARKS.filter((b) => only.length === 0 || only.includes(b.name));
-const timeoutMs = Number(values['timeout-minutes'] ?? (values.full ? 90 : 8)) * 60_000;
+const timeoutMinutesFor = (benchmark: Benchmark) =>
+  Number(
+    values['timeout-minutes'] ??
+      (values.full ? (benchmark.timeoutMinutes?.full ?? 90) : (benchmark.timeoutMinutes?.reduced ?? 8)),
+  );
 
 interface Outcome {
   name: string;
@@ -106,6 +120,7 @@ function runOne(benchmark: Benchmark): Promise<Outcome> {
   const script = join(HERE, `${benchmark.name}.ts`);
   process.stderr.write(`\n=== ${benchmark.name} ${args.join(' ')}\n`);
   const started = performance.now();
+  const timeoutMs = timeoutMinutesFor(benchmark) * 60_000;
   return new Promise((resolve) => {
     // Its own process group, so a timeout ends the benchmark and whatever it started (apiserver, etcd).
     const child = spawn(process.execPath, [script, ...args], {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { loadAllYaml } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 
 import { Kinds } from '../operator/api/kinds.ts';
 import type { LeanPod } from '../operator/api/pod.ts';
@@ -206,13 +206,13 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   switch (verb) {
     case 'why': {
       if (rest.length !== 1) throw new UsageError('why takes one pod: kubectl sgp why pod/NAME');
-      const explanation = await why(connect(connection), podName(rest[0] ?? ''), flags);
+      const explanation = await why(await connect(connection), podName(rest[0] ?? ''), flags);
       io.stdout.write(formatOutput(explanation, output, () => renderPod(explanation, style, nowMs())));
       return 0;
     }
     case 'nodes': {
       if (rest.length > 0) throw new UsageError('nodes takes no arguments');
-      const { items: nodes, notes } = await explainNodes(connect(connection));
+      const { items: nodes, notes } = await explainNodes(await connect(connection));
       io.stdout.write(
         formatOutput({ kind: 'NodeExplanationList', items: nodes, notes }, output, () =>
           renderNodes(nodes, notes, style),
@@ -224,7 +224,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       if (rest.length > 0) throw new UsageError('preview takes its policies with -f FILE, not as arguments');
       if (!flags.filename) throw new UsageError('preview needs -f FILE (or -f - for stdin)');
       const policies = parsePolicies(await readPolicyFile(flags.filename, io.stdin), flags.filename);
-      const { items: previews, notes } = await preview(connect(connection), policies, flags);
+      const { items: previews, notes } = await preview(await connect(connection), policies, flags);
       io.stdout.write(
         formatOutput({ kind: 'PolicyPreviewList', items: previews, notes }, output, () =>
           renderPreviews(previews, notes, style),
@@ -328,7 +328,13 @@ async function readPolicyFile(filename: string, stdin: Readable | undefined): Pr
 function parsePolicies(text: string, filename: string): SecurityGroupPolicy[] {
   let documents: unknown[];
   try {
-    documents = loadAllYaml(text).filter((document) => document !== null && document !== undefined);
+    documents = parseAllDocuments(text)
+      .map((document) => {
+        const [error] = document.errors;
+        if (error) throw error;
+        return document.toJS() as unknown;
+      })
+      .filter((document) => document !== null && document !== undefined);
   } catch (error) {
     throw new CommandError(
       `${filename} is not YAML or JSON: ${error instanceof Error ? error.message : String(error)}`,

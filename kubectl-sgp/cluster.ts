@@ -4,7 +4,9 @@
  * context's namespace, else "default"), and the operator's own client (framework/client.ts) for the reads.
  * Live reads only; nothing is written.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 import { Kinds } from '../operator/api/kinds.ts';
 import type { LeanPod } from '../operator/api/pod.ts';
@@ -17,7 +19,13 @@ import type {
   TrunkInterface,
 } from '../operator/api/types.ts';
 import type { NodeObject } from '../operator/controllers/node/index.ts';
-import { createKubeClient, KubeApiError, keyFor } from '../operator/framework/index.ts';
+import {
+  createKubeClient,
+  KubeApiError,
+  KubeconfigError,
+  keyFor,
+  loadClusterAccess,
+} from '../operator/framework/index.ts';
 import type { KubeClient, KubeObject, ResourceKind } from '../operator/framework/types.ts';
 import { generatedLimits, toInstanceTypeLimits, type InstanceTypeLimits } from '../operator/limits/index.ts';
 import type { EventSummary } from './explain/pod.ts';
@@ -33,25 +41,26 @@ export interface Cluster {
   client: KubeClient;
   /** -n, else the context's namespace, else "default". */
   namespace: string;
-  context: string;
 }
 
-export function connect(flags: ConnectionFlags): Cluster {
-  const kubeConfig = new KubeConfig();
-  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
-  else kubeConfig.loadFromDefault();
-  if (flags.context) {
-    if (!kubeConfig.getContextObject(flags.context)) {
-      const known = kubeConfig.getContexts().map((context) => context.name);
-      throw new UsageError(
-        `context "${flags.context}" is not in the kubeconfig (it has: ${known.join(', ') || 'none'})`,
-      );
-    }
-    kubeConfig.setCurrentContext(flags.context);
+/**
+ * The operator's own kubeconfig loading (framework/kubeconfig.ts: the same auth modes), in kubectl's order:
+ * ~/.kube/config comes before the in-cluster account, which a plugin run inside a pod falls back to.
+ */
+export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<Cluster> {
+  const home = join(homedir(), '.kube', 'config');
+  const kubeconfig = flags.kubeconfig || env.KUBECONFIG || (existsSync(home) ? home : undefined);
+  try {
+    const access = await loadClusterAccess({
+      kubeconfig,
+      env,
+      ...(flags.context ? { context: flags.context } : {}),
+    });
+    return { client: createKubeClient(access), namespace: flags.namespace || access.namespace || 'default' };
+  } catch (error) {
+    if (error instanceof KubeconfigError) throw new UsageError(error.message, { cause: error });
+    throw error;
   }
-  const context = kubeConfig.getCurrentContext();
-  const namespace = flags.namespace || kubeConfig.getContextObject(context)?.namespace || 'default';
-  return { client: createKubeClient(kubeConfig), namespace, context };
 }
 
 /** What a read that RBAC (or a missing CRD) refused leaves: an empty answer and a note saying so. */

@@ -4,7 +4,7 @@
  */
 import { styleText } from 'node:util';
 import type { Writable } from 'node:stream';
-import { dumpYaml } from '@kubernetes/client-node';
+import { stringify as stringifyYaml } from 'yaml';
 
 import type { NodeExplanation } from './explain/nodes.ts';
 import type { Verdict } from './explain/next-step.ts';
@@ -44,7 +44,7 @@ export function formatOutput(value: unknown, format: OutputFormat, table: () => 
     case 'json':
       return `${JSON.stringify(value, null, 2)}\n`;
     case 'yaml':
-      return dumpYaml(value);
+      return stringifyYaml(value);
     case 'table':
       return table();
     default: {

@@ -2,17 +2,16 @@
  * The composition root: builds each provider once, in dependency order, and hands them to the controllers.
  * No logic lives here beyond choosing implementations; everything it builds is passed on explicitly.
  *
- *   kubeConfig → client → manager (informers, leader election) → event recorder
+ *   cluster access (kubeconfig or service account) → client → manager (informers, leader election) → events
  *   options    → EC2 (SDK + per-action rate limits) → limits provider
  *   cluster settings (VPC discovered when not given) + cooldown source → ControllerDeps
  *   ControllerDeps → registerControllers (every controller) + webhooks (when enabled)
  *
- * Tests build the real operator in-process with overrides (a KubeConfig of the test control plane, a fake
+ * Tests build the real operator in-process with overrides (the ClusterAccess of the test control plane, a fake
  * clock, a logger, a short cooldown) — see test/integration/harness/operator.ts.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from './api/kinds.ts';
 import { REPORTING_COMPONENT } from './api/constants.ts';
 import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
@@ -30,19 +29,25 @@ import {
   createEventRecorder,
   createKubeClient,
   createManager,
+  loadClusterAccess,
   systemClock,
+  type ClusterAccess,
   type FrameworkManager,
   type KubeClient,
   type KubeObject,
   type TimerClock,
 } from './framework/index.ts';
 import { LIMITS_OVERRIDE_CONFIGMAP, createLimitsProvider, parseBranchCapacityOverrides } from './limits/index.ts';
+import { buildInfo } from './observability/build-info.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import type { Options } from './options/options.ts';
 import { defaultConfigurationSettings, EKS_CONTROLLER_USERNAMES, setupWebhook } from './webhook/index.ts';
 
 export interface OperatorOverrides {
-  kubeConfig?: KubeConfig;
+  /** The cluster to talk to; default: --kubeconfig, else the in-cluster service account (framework/kubeconfig.ts). */
+  clusterAccess?: ClusterAccess;
+  /** The environment the kubeconfig is found in and exec plugins run with; default this process's. */
+  env?: Readonly<Record<string, string | undefined>>;
   ec2?: Ec2Api;
   clock?: TimerClock;
   log?: Logger;
@@ -72,10 +77,10 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
   const clock = overrides.clock ?? systemClock;
   const identity = overrides.identity ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
 
-  const kubeConfig = overrides.kubeConfig ?? loadKubeConfig(options.kubeconfig);
-  const client = createKubeClient(kubeConfig);
+  const env = overrides.env ?? process.env;
+  const access = overrides.clusterAccess ?? (await loadClusterAccess({ kubeconfig: options.kubeconfig, env }));
+  const client = createKubeClient(access, { env, userAgent: `sgp-operator/${buildInfo(env).version}` });
   const manager = createManager({
-    kubeConfig,
     client,
     log,
     clock,
@@ -188,13 +193,6 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       await recorder.flush();
     },
   };
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (path === undefined) kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromFile(path);
-  return kubeConfig;
 }
 
 /** Options carry qps/burst per bucket; the AWS layer's buckets are refill/capacity. */

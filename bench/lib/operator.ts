@@ -23,7 +23,7 @@ export function startOperator(
 ): Promise<RunningOperator> {
   const { cooldownMs = 30_000, bucketScale = 1, ...optionOverrides } = overrides;
   return startOperatorOn(
-    { kubeConfig: world.kubeConfig, vpcId: world.vpcId, endpoint: world.emulator.endpoint },
+    { clusterAccess: world.clusterAccess, vpcId: world.vpcId, endpoint: world.emulator.endpoint },
     { options: { clusterName: CLUSTER, ...optionOverrides }, cooldownMs, ec2: { buckets: { scale: bucketScale } } },
   );
 }

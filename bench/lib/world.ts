@@ -2,8 +2,9 @@
  * The world an operator benchmark runs in: the integration tests' world (test/kit/world.ts: a private
  * kube-apiserver + etcd with crds/ installed, the EC2 emulator over HTTP) with AWS's default throttling buckets
  * and realistic per-action latencies on (both knobs can be switched off while seeding). Nodes and pods are
- * created as kubelet and the scheduler would leave them (there is neither here): Nodes with status and the
- * legacy trunk opt-in label, Pods already bound and naming their namespace's `default` ServiceAccount, which
+ * created as kubelet and the scheduler would leave them (there is neither here): Nodes with a kubelet's full
+ * status (images, system info: what the operator's lean Node projection has to cope with) and, unless asked
+ * not to, the legacy trunk opt-in label; Pods already bound and naming their namespace's `default` ServiceAccount, which
  * the world creates as kube-controller-manager would.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -13,7 +14,7 @@ import type { ActionCounters, RunningEc2Emulator } from '../../hack/ec2-emulator
 import { POD_ENI_RESOURCE } from '../../operator/api/constants.ts';
 import { Kinds } from '../../operator/api/kinds.ts';
 import type { SecurityGroupPolicy } from '../../operator/api/types.ts';
-import type { KubeClient, KubeObject } from '../../operator/framework/index.ts';
+import type { ClusterAccess, KubeClient, KubeObject } from '../../operator/framework/index.ts';
 import { AZ, REGION, startWorld as startKitWorld } from '../../test/kit/world.ts';
 import { mapBounded } from './stats.ts';
 
@@ -47,7 +48,10 @@ export interface CounterDelta {
 
 export interface BenchWorld {
   plane: ControlPlane;
+  /** @kubernetes/client-node's view of the control plane, for its generated APIs and Watch. */
   kubeConfig: KubeConfig;
+  /** The operator's view of the same kubeconfig. */
+  clusterAccess: ClusterAccess;
   client: KubeClient;
   emulator: RunningEc2Emulator;
   vpcId: string;
@@ -55,10 +59,13 @@ export interface BenchWorld {
   nodeGroupId: string;
   podGroupId: string;
   counters(): Counters;
-  /** Launches `count` instances and registers their Nodes (opted in through the legacy label). */
+  /**
+   * Launches `count` instances and registers their Nodes, opted in through the legacy label unless `optIn` is
+   * false (the label's presence opts in, whatever its value: the VPC CNI sets it to "false" to ask for a trunk).
+   */
   addNodes(
     count: number,
-    options?: { instanceType?: string; prefix?: string; concurrency?: number },
+    options?: { instanceType?: string; prefix?: string; concurrency?: number; optIn?: boolean },
   ): Promise<string[]>;
   /** A namespace with a SecurityGroupPolicy selecting POD_LABEL, resolved once the operator validated it. */
   createPolicyNamespace(name: string, options?: { waitValid?: boolean }): Promise<void>;
@@ -95,6 +102,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
   const world: BenchWorld = {
     plane: base.plane,
     kubeConfig: base.kubeConfig,
+    clusterAccess: base.clusterAccess,
     client,
     emulator,
     vpcId: base.vpcId,
@@ -107,7 +115,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
       const prefix = nodeOptions.prefix ?? 'node';
       const names = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
       await mapBounded(names, nodeOptions.concurrency ?? 16, (name) =>
-        base.addNode(name, { instanceType, optIn: 'legacy-label' }),
+        base.addNode(name, {
+          instanceType,
+          optIn: (nodeOptions.optIn ?? true) ? 'legacy-label' : 'none',
+          status: kubeletNodeStatus(name),
+        }),
       );
       return names;
     },
@@ -146,6 +158,70 @@ async function policyIsValid(client: KubeClient, namespace: string): Promise<boo
   const policy = await client.get<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy, `${namespace}/bench`);
   const valid = policy?.status?.conditions?.find((condition) => condition.type === 'Valid');
   return valid?.status === 'True' && policy?.status?.observedGeneration === policy?.metadata.generation;
+}
+
+/**
+ * What a kubelet reports (v1.36, trimmed only of values that vary by machine): conditions, addresses, daemon
+ * endpoints, system info and the node's largest images. Real Node objects are this size or larger, which is
+ * what the operator's lean Node projection has to cope with.
+ */
+function kubeletNodeStatus(name: string): object {
+  const capacity = {
+    cpu: '4',
+    'ephemeral-storage': '83873772Ki',
+    'hugepages-1Gi': '0',
+    'hugepages-2Mi': '0',
+    memory: '16069540Ki',
+    pods: '58',
+  };
+  const now = new Date().toISOString();
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  });
+  const image = (repository: string, tag: string, sizeBytes: number) => ({
+    names: [`${repository}@sha256:${'0123456789abcdef'.repeat(4)}`, `${repository}:${tag}`],
+    sizeBytes,
+  });
+  return {
+    capacity,
+    allocatable: { ...capacity, cpu: '3920m', 'ephemeral-storage': '76224326324', memory: '15379364Ki' },
+    conditions: [
+      condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+      condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+      condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+      condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+    ],
+    addresses: [
+      { type: 'InternalIP', address: '10.0.0.10' },
+      { type: 'Hostname', address: `${name}.us-west-2.compute.internal` },
+      { type: 'InternalDNS', address: `${name}.us-west-2.compute.internal` },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      machineID: 'ec2a1b2c3d4e5f60718293a4b5c6d7e8',
+      systemUUID: 'ec2a1b2c-3d4e-5f60-7182-93a4b5c6d7e8',
+      bootID: '4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f',
+      kernelVersion: '6.1.150-174.273.amzn2023.x86_64',
+      osImage: 'Amazon Linux 2023.9.20260101',
+      containerRuntimeVersion: 'containerd://2.1.4',
+      kubeletVersion: 'v1.36.3-eks-1a2b3c4',
+      kubeProxyVersion: '',
+      operatingSystem: 'linux',
+      architecture: 'amd64',
+    },
+    images: [
+      image('602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni', 'v1.21.1-eksbuild.1', 48_000_000),
+      image('602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni-init', 'v1.21.1-eksbuild.1', 35_000_000),
+      image('602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy', 'v1.36.3-minimal-eksbuild.1', 30_000_000),
+      image('602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns', 'v1.12.4-eksbuild.1', 25_000_000),
+      image('public.ecr.aws/eks-distro/kubernetes/pause', '3.10', 300_000),
+    ],
+  };
 }
 
 /** A bound pod that asks for a branch ENI (what the webhook would have added) and matches the benchmark policy. */

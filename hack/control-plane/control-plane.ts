@@ -40,6 +40,8 @@ export interface ControlPlaneOptions {
   env?: NodeJS.ProcessEnv;
   /** Keep the temp data dir (logs) after stop. Crashes keep it anyway. */
   keepDataDir?: boolean;
+  /** kube-apiserver feature gates (`--feature-gates`), to test against a server without a feature. */
+  featureGates?: Record<string, boolean>;
 }
 
 export interface ControlPlane {
@@ -190,7 +192,7 @@ async function startLocal(assetsDir: string, options: ControlPlaneOptions): Prom
       name: 'kube-apiserver',
       binary: join(assetsDir, 'kube-apiserver'),
       logFile: join(dataDir, 'kube-apiserver.log'),
-      args: apiServerArgs({ apiServerPort, etcdPort, certs }),
+      args: apiServerArgs({ apiServerPort, etcdPort, certs, featureGates: options.featureGates }),
     });
     await waitUntil('kube-apiserver /readyz', () => get(`${server}/readyz`, certs).then((r) => r.status === 200), {
       timeoutMs: START_TIMEOUT_MS,
@@ -241,9 +243,16 @@ async function startLocal(assetsDir: string, options: ControlPlaneOptions): Prom
   };
 }
 
-function apiServerArgs(p: { apiServerPort: number; etcdPort: number; certs: CertificatePaths }): string[] {
+function apiServerArgs(p: {
+  apiServerPort: number;
+  etcdPort: number;
+  certs: CertificatePaths;
+  featureGates: Record<string, boolean> | undefined;
+}): string[] {
   const { certs } = p;
+  const gates = Object.entries(p.featureGates ?? {}).map(([gate, isOn]) => `${gate}=${isOn}`);
   return [
+    ...(gates.length > 0 ? [`--feature-gates=${gates.join(',')}`] : []),
     `--etcd-servers=http://127.0.0.1:${p.etcdPort}`,
     '--bind-address=127.0.0.1',
     `--secure-port=${p.apiServerPort}`,

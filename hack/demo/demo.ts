@@ -14,12 +14,16 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '../../operator/api/kinds.ts';
 import { POD_ENI_ANNOTATION } from '../../operator/api/constants.ts';
 import type { PodEniAnnotationEntry, TrunkInterface } from '../../operator/api/types.ts';
 import { createEc2Api, type Ec2Api } from '../../operator/aws/index.ts';
-import { createKubeClient, type KubeClient, type KubeObject } from '../../operator/framework/index.ts';
+import {
+  createKubeClient,
+  loadKubeconfigFiles,
+  type KubeClient,
+  type KubeObject,
+} from '../../operator/framework/index.ts';
 import { createLogger } from '../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../operator/operator.ts';
 import { parseOptions } from '../../operator/options/options.ts';
@@ -121,9 +125,8 @@ async function runDemo(isOnce: boolean, mode: DemoMode, signal: AbortSignal, run
     `  ${running.emulator.endpoint}, ${vpcId}, node group ${groups.nodeGroupId}, RDS access ${groups.rdsAccessGroupId}`,
   );
 
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(kubeconfigPath);
-  const client = createKubeClient(kubeConfig);
+  const clusterAccess = await loadKubeconfigFiles([kubeconfigPath]);
+  const client = createKubeClient(clusterAccess);
   await network.prepareCluster(client);
   step('registering the nodes (as the kubelet would)');
   const nodeNames: string[] = [];
@@ -155,7 +158,7 @@ async function runDemo(isOnce: boolean, mode: DemoMode, signal: AbortSignal, run
   if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
   const logFile = createWriteStream(join(DEMO_DIR, 'operator.log'));
   const log = createLogger({ level: 'debug', write: (line) => logFile.write(line) });
-  running.operator = await createOperator(parsed.options, { kubeConfig, ec2, log });
+  running.operator = await createOperator(parsed.options, { clusterAccess, ec2, log });
   running.operatorRun = running.operator.start(signal);
   running.operatorRun.catch((error: unknown) => say(`operator stopped: ${String(error)}`));
 

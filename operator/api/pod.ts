@@ -5,8 +5,10 @@
  * One definition here means one shared informer (the manager dedupes by kind and selectors) and one index
  * layout, whichever controller asks first.
  */
+import { internString } from '../framework/intern.ts';
 import type { OwnerReference } from '../framework/meta.ts';
 import type { InformerOptions } from '../framework/types.ts';
+import { internValues } from './lean-objects.ts';
 import { POD_ENI_RESOURCE } from './constants.ts';
 import { Kinds } from './kinds.ts';
 import type { BranchInterface } from './types.ts';
@@ -69,25 +71,30 @@ export function toLeanPod(pod: LeanPod): LeanPod {
   const requests = pickVpcKeys(first?.resources?.requests);
   const limits = pickVpcKeys(first?.resources?.limits);
   const container: LeanContainer | undefined = first
-    ? { name: first.name, ...(requests || limits ? { resources: { requests, limits } } : {}) }
+    ? { name: internString(first.name), ...(requests || limits ? { resources: { requests, limits } } : {}) }
     : undefined;
+  const intern = (value: string | undefined) => (value === undefined ? undefined : internString(value));
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       name: metadata.name,
-      namespace: metadata.namespace,
+      namespace: intern(metadata.namespace),
       uid: metadata.uid,
       resourceVersion: metadata.resourceVersion,
-      creationTimestamp: metadata.creationTimestamp,
+      creationTimestamp: intern(metadata.creationTimestamp),
       deletionTimestamp: metadata.deletionTimestamp,
-      labels: metadata.labels,
+      labels: metadata.labels === undefined ? undefined : internValues(metadata.labels),
       annotations: pickVpcKeys(metadata.annotations),
-      ownerReferences: metadata.ownerReferences,
+      ownerReferences: metadata.ownerReferences?.map((owner) => ({
+        ...owner,
+        apiVersion: internString(owner.apiVersion),
+        kind: internString(owner.kind),
+      })),
     },
     spec: {
-      nodeName: spec?.nodeName,
-      serviceAccountName: spec?.serviceAccountName,
+      nodeName: intern(spec?.nodeName),
+      serviceAccountName: intern(spec?.serviceAccountName),
       hostNetwork: spec?.hostNetwork,
       containers: container ? [container] : [],
     },

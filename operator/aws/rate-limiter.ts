@@ -8,10 +8,12 @@
  * - headroom: our burst is `capacity × (1 − burstHeadroom)`. Requests reach EC2 later than they leave us,
  *   by a varying delay; headroom h lets delays vary by up to h·capacity/refill seconds (10 % of 100/5 → 2 s)
  *   without two of our requests landing on one EC2 token.
- * - accounting of every HTTP request: a port call takes one token up front; extra pages and SDK retries are
- *   reported by the SDK adapter ({@link RequestObserver}) and debited, so the budget follows the wire. The
- *   call's token is matched to its first request through AsyncLocalStorage (the SDK middleware runs in the
- *   caller's async context).
+ * - accounting of every HTTP request: a port call takes one token up front; each further request of it (the
+ *   next page, the next chunk of ids) waits for its own token at the call's priority before it is sent, so a
+ *   background sweep paging through thousands of ENIs takes its pages from what pods leave over instead of
+ *   draining the bucket at once; SDK retries are reported by the SDK adapter ({@link RequestObserver}) and
+ *   debited, so the budget follows the wire. The call's token is matched to its requests through
+ *   AsyncLocalStorage (the SDK middleware runs in the caller's async context).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import PQueue from 'p-queue';
@@ -85,6 +87,11 @@ export const systemScheduler: Scheduler = {
 /** What the SDK adapter reports for every HTTP request it sends. */
 export interface RequestObserver {
   onRequest(action: string, outcome: { isThrottled: boolean }): void;
+  /**
+   * The port call in progress is about to send another request (a further page or chunk of ids): resolves
+   * when that request has its token. Rejects with the call's signal's reason when it aborts meanwhile.
+   */
+  beforeFurtherRequest(): Promise<void>;
 }
 
 /** p-queue runs higher numbers first. */
@@ -99,9 +106,11 @@ interface BucketState {
   slotFreed: (() => void) | undefined;
 }
 
-/** The token a port call took, until its first HTTP request spends it. */
+/** The token a port call (or its latest further request) took, until an HTTP request spends it. */
 interface Ticket {
   bucket: BucketName;
+  priority: CallPriority;
+  signal: AbortSignal | undefined;
   isSpent: boolean;
 }
 
@@ -147,26 +156,40 @@ export class Ec2RateLimiter implements RequestObserver {
     signal: AbortSignal | undefined,
     run: () => Promise<T>,
   ): Promise<T> {
-    await this.acquire(name, priority, signal);
+    await this.acquire(name, priority, signal, { takesSlot: true });
     const state = this.state(name);
     try {
-      return await this.tickets.run({ bucket: name, isSpent: false }, run);
+      return await this.tickets.run({ bucket: name, priority, signal, isSpent: false }, run);
     } finally {
       state.inFlight -= 1;
       state.slotFreed?.();
     }
   }
 
-  private async acquire(name: BucketName, priority: CallPriority, signal?: AbortSignal): Promise<void> {
+  async beforeFurtherRequest(): Promise<void> {
+    const ticket = this.tickets.getStore();
+    // Not inside a gated call (an adapter used on its own): nothing to wait for; onRequest debits.
+    if (ticket === undefined) return;
+    // The call already holds an in-flight slot; its further requests need tokens, not more slots.
+    await this.acquire(ticket.bucket, ticket.priority, ticket.signal, { takesSlot: false });
+    ticket.isSpent = false;
+  }
+
+  private async acquire(
+    name: BucketName,
+    priority: CallPriority,
+    signal: AbortSignal | undefined,
+    options: { takesSlot: boolean },
+  ): Promise<void> {
     const state = this.state(name);
     const queuedAt = this.scheduler.now();
     await state.gate.add(
       async () => {
-        while (state.inFlight >= this.maxInFlight) await this.waitForSlot(state, signal);
+        while (options.takesSlot && state.inFlight >= this.maxInFlight) await this.waitForSlot(state, signal);
         for (;;) {
           const waitMs = state.bucket.tryTake(this.scheduler.now());
           if (waitMs === 0) {
-            state.inFlight += 1;
+            if (options.takesSlot) state.inFlight += 1;
             return;
           }
           await this.scheduler.sleep(waitMs, signal);

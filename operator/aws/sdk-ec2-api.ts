@@ -88,10 +88,12 @@ interface WithMetadata {
 export class SdkEc2Api implements Ec2Api {
   private readonly client: EC2Client;
   private readonly trunkClient: EC2Client;
+  private readonly observer: RequestObserver | undefined;
 
   constructor(options: SdkEc2ApiOptions) {
     this.client = options.client;
     this.trunkClient = options.trunkClient ?? options.client;
+    this.observer = options.observer;
     observeRequests(this.client, options.observer);
     if (this.trunkClient !== this.client) observeRequests(this.trunkClient, options.observer);
   }
@@ -552,7 +554,10 @@ export class SdkEc2Api implements Ec2Api {
     );
   }
 
-  /** Follows NextToken until EC2 stops sending one (pages may be short or even empty). */
+  /**
+   * Follows NextToken until EC2 stops sending one (pages may be short or even empty). Every request after the
+   * call's first (a further page, or the first page of a further chunk) waits for its own rate-limit token.
+   */
   private async pages<O extends WithMetadata & { NextToken?: string }, I>(
     signal: AbortSignal | undefined,
     requestIds: (string | undefined)[],
@@ -563,6 +568,7 @@ export class SdkEc2Api implements Ec2Api {
     let nextToken: string | undefined;
     do {
       signal?.throwIfAborted();
+      if (requestIds.length > 0) await this.observer?.beforeFurtherRequest();
       const out = await fetch(nextToken);
       requestIds.push(out.$metadata?.requestId);
       result.push(...items(out));

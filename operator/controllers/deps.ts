@@ -46,6 +46,8 @@ export interface ControllerSettings {
   vpcRefreshIntervalMs: number;
   /** Time between leak sweeps (--leak-sweep-interval-seconds). */
   leakSweepIntervalMs: number;
+  /** Time from becoming leader to the first leak sweep (--leak-sweep-initial-delay-seconds). */
+  leakSweepInitialDelayMs: number;
   /** Security groups by annotation (--enable-security-group-annotations, its allow-list). */
   securityGroupAnnotations: SecurityGroupAnnotationRule;
 }
@@ -60,6 +62,7 @@ export function controllerSettings(options: Readonly<Options>): ControllerSettin
     podSubnetTagKey: options.podSubnetTagKey,
     vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
     leakSweepIntervalMs: options.leakSweepIntervalSeconds * 1000,
+    leakSweepInitialDelayMs: options.leakSweepInitialDelaySeconds * 1000,
     securityGroupAnnotations: {
       isEnabled: options.enableSecurityGroupAnnotations,
       allowList: options.securityGroupAnnotationAllowList,

@@ -33,5 +33,8 @@ export function registerControllers(deps: ControllerDeps): void {
   // cooldown release.
   registerBranchInterfaceController(deps, subnets);
   // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
-  registerGarbageCollection(deps, { intervalMs: deps.settings.leakSweepIntervalMs });
+  registerGarbageCollection(deps, {
+    intervalMs: deps.settings.leakSweepIntervalMs,
+    initialDelayMs: deps.settings.leakSweepInitialDelayMs,
+  });
 }

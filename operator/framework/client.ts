@@ -4,11 +4,11 @@
  * carries `metadata.resourceVersion` is rejected by the apiserver with 409 when the object moved on, which
  * surfaces here as KubeConflictError.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeConflictError, KubeNotFoundError } from './errors.ts';
 import { keyFor, splitKey } from './keys.ts';
 import { CONTENT_TYPE, apiVersionFor, createKubeTransport, resourcePath } from './transport.ts';
-import type { KubeTransport } from './transport.ts';
+import type { KubeTransport, KubeTransportOptions } from './transport.ts';
+import type { ClusterAccess } from './kubeconfig.ts';
 import type { JsonPatchOperation, KubeClient, KubeObject, ObjectKey, ResourceKind } from './types.ts';
 
 export interface ListPage<T> {
@@ -61,11 +61,14 @@ export async function listPage<T extends KubeObject>(
   };
 }
 
-export function createKubeClient(kubeConfig: KubeConfig): KubeClient & { readonly transport: KubeTransport } {
-  return clientOver(createKubeTransport(kubeConfig));
+/** A client together with the transport it sends through (the manager's informers share that transport). */
+export type TransportClient = KubeClient & { readonly transport: KubeTransport };
+
+export function createKubeClient(access: ClusterAccess, options: KubeTransportOptions = {}): TransportClient {
+  return clientOver(createKubeTransport(access, options));
 }
 
-export function clientOver(transport: KubeTransport): KubeClient & { readonly transport: KubeTransport } {
+export function clientOver(transport: KubeTransport): TransportClient {
   const target = (kind: ResourceKind, key: ObjectKey, subresource?: string) => {
     const { namespace, name } = splitKey(key);
     if (kind.namespaced && !namespace) {

@@ -11,11 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import type { TimerClock } from './clock.ts';
 import { systemClock } from './clock.ts';
-import { createKubeClient } from './client.ts';
 import { KubeNotFoundError } from './errors.ts';
 import type { EventRecorder, EventType, KubeClient, KubeObject, ResourceKind } from './types.ts';
 import { TokenBucket } from './rate-limit.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
 import { eventsDroppedTotal } from '../observability/metrics.ts';
 
@@ -58,8 +56,7 @@ interface Aggregate {
 }
 
 export interface EventRecorderOptions {
-  client?: KubeClient;
-  kubeConfig?: KubeConfig;
+  client: KubeClient;
   /** reportingComponent and source.component. Default `sgp-operator`. */
   component?: string;
   /** reportingInstance (pod name); default the component. */
@@ -74,8 +71,7 @@ export interface FlushableEventRecorder extends EventRecorder {
 }
 
 export function createEventRecorder(options: EventRecorderOptions): FlushableEventRecorder {
-  const client = options.client ?? (options.kubeConfig ? createKubeClient(options.kubeConfig) : undefined);
-  if (!client) throw new RangeError('createEventRecorder needs a client or a kubeConfig');
+  const client = options.client;
   const component = options.component ?? 'sgp-operator';
   const instance = options.instance ?? component;
   const clock = options.clock ?? systemClock;

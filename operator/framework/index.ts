@@ -1,9 +1,11 @@
 /**
- * What other folders may use from the framework (controller-runtime semantics on @kubernetes/client-node).
+ * What other folders may use from the framework (controller-runtime semantics on a small client of our own:
+ * kubeconfig.ts, credentials.ts and transport.ts).
  *
  * Composition (operator/operator.ts):
- *   const client = createKubeClient(kubeConfig);
- *   const manager = createManager({ kubeConfig, client, log, leaderElection: { enabled, namespace, name, identity } });
+ *   const access = await loadClusterAccess({ kubeconfig, env });   // a kubeconfig, or the pod's service account
+ *   const client = createKubeClient(access);
+ *   const manager = createManager({ client, log, leaderElection: { enabled, namespace, name, identity } });
  *   const recorder = createEventRecorder({ client, component: 'sgp-operator', log });
  *   const pods = manager.informer<Pod>({ kind: Kinds.Pod, transform: leanPod, indexers: { node: (p) => [p.spec.nodeName] } });
  *   const controller = manager.controller({ name: 'pod', reconciler, workers: 4 });
@@ -19,8 +21,20 @@ export type * from './meta.ts';
 export type * from './types.ts';
 
 export { createKubeClient, listPage } from './client.ts';
+export type { TransportClient } from './client.ts';
 export { createKubeTransport, resourcePath, apiVersionFor, CONTENT_TYPE } from './transport.ts';
-export type { KubeTransport } from './transport.ts';
+export type { KubeTransport, KubeTransportOptions } from './transport.ts';
+export {
+  clusterAccessFromKubeconfig,
+  inClusterAccess,
+  KubeconfigError,
+  loadClusterAccess,
+  loadKubeconfigFiles,
+  SERVICE_ACCOUNT_DIR,
+} from './kubeconfig.ts';
+export type { ClusterAccess, ExecPluginConfig, KubeconfigDocument, PemSource } from './kubeconfig.ts';
+export { ClusterCredentials, CREDENTIAL_FILE_REFRESH_MS } from './credentials.ts';
+export { ExecPluginError } from './exec-plugin.ts';
 export { KubeApiError, KubeConflictError, KubeGoneError, KubeNotFoundError, isConflict, isNotFound } from './errors.ts';
 
 export { createManager, stopOnSignals, LeaderElectionLostError } from './manager.ts';

@@ -2,13 +2,21 @@
  * A shared informer: list, then watch from the listed resourceVersion, keeping an ObjectStore current and
  * telling handlers what changed.
  *
- * We run our own list/watch loop (on client-node's KubeConfig authentication and HTTP stack, see
- * transport.ts) rather than client-node's `makeInformer` because we need what it does not give:
+ * We run our own list/watch loop (over transport.ts) rather than client-node's `makeInformer` because we
+ * need what it does not give:
  * bookmarks (`allowWatchBookmarks`, so a quiet watch resumes from a recent resourceVersion instead of
  * relisting), a transform applied before caching (a lean Pod projection), indexers, a resync timer, a
  * retry of every failure (1.x's ListWatch stops on non-410 errors), and a watch whose idle timeout we
  * choose (client-node's Watch aborts after 30 s without bytes, shorter than the apiserver's ~1 min
  * bookmark interval, which would restart quiet watches needlessly).
+ *
+ * The list is streamed when the API server offers it (KEP-3157 "watch-list", on by default since Kubernetes
+ * 1.32): one watch with `sendInitialEvents=true` delivers every object as its own ADDED event, then a bookmark
+ * marked `k8s.io/initial-events-end`, and carries on as the watch. Each object is parsed and projected on its
+ * own, so no page of hundreds of full objects (megabytes of JSON, then of objects, most of it dropped by the
+ * transform) is ever held, which is what set the operator's peak memory at start (bench/README.md); the API
+ * server serves it from its watch cache instead of paging through etcd. A server that refuses the parameter
+ * (the feature gate off, Kubernetes 1.30–1.31) gets paged lists of LIST_PAGE_SIZE, as before, from then on.
  *
  * Failure handling, as client-go's reflector: a 410 Gone (HTTP status or an in-stream ERROR event) means
  * our resourceVersion was compacted, so relist; the relist diff emits deletes for cached objects that
@@ -16,7 +24,7 @@
  * exponential backoff (800 ms doubling to 30 s, reset once a watch delivers). A list that fails is retried
  * the same way.
  */
-import { KubeGoneError } from './errors.ts';
+import { KubeApiError, KubeGoneError } from './errors.ts';
 import { ObjectStore } from './cache.ts';
 import { listPage } from './client.ts';
 import { apiError, resourcePath } from './transport.ts';
@@ -33,6 +41,8 @@ export const WATCH_BACKOFF_MAX_MS = 30_000;
 export const WATCH_TIMEOUT_MIN_SECONDS = 300;
 /** If the server sends nothing (not even a bookmark) for this long after its own timeout, we abort. */
 export const WATCH_CLIENT_GRACE_MS = 30_000;
+/** The annotation on the bookmark that ends a streamed list's initial events. */
+export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
 
 interface RawWatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -58,6 +68,10 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
   #running: Promise<void> | undefined;
   #lists = 0;
   #watches = 0;
+  /** The API server refused `sendInitialEvents`: list in pages from now on. */
+  #isStreamingListRefused = false;
+  /** While a streamed list runs: the objects of its initial events, by key, until the end bookmark. */
+  #initial: Map<ObjectKey, T> | undefined;
 
   constructor(options: InformerOptions<T>, deps: InformerDeps) {
     this.kind = options.kind;
@@ -128,9 +142,20 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
     try {
       while (!signal.aborted) {
         try {
-          if (this.#resourceVersion === undefined) await this.#relist(signal);
+          const isListing = this.#resourceVersion === undefined;
+          if (isListing && this.#isStreamingListRefused) await this.#relist(signal);
           const openedAt = this.#deps.clock.now();
-          const delivered = await this.#watch(signal);
+          let delivered: boolean;
+          try {
+            delivered = await this.#watch(signal, { streamsList: this.#resourceVersion === undefined });
+          } catch (error) {
+            if (!isListing || this.#isStreamingListRefused || !isRefusal(error)) throw error;
+            this.#isStreamingListRefused = true;
+            this.#log.info('the API server does not stream lists (sendInitialEvents); listing in pages', {
+              error,
+            });
+            continue;
+          }
           if (delivered) {
             backoffMs = WATCH_BACKOFF_INITIAL_MS;
           } else if (this.#deps.clock.now() - openedAt < WATCH_BACKOFF_INITIAL_MS) {
@@ -156,7 +181,7 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
   }
 
   async #relist(signal: AbortSignal): Promise<void> {
-    if (this.#lists++ > 0) informerRelistsTotal.inc({ kind: this.kind.kind });
+    this.#countList();
     const listed: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion = '';
@@ -173,6 +198,15 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
       if (!resourceVersion) resourceVersion = page.resourceVersion;
       continueToken = page.continueToken;
     } while (continueToken);
+    this.#replace(listed, resourceVersion);
+  }
+
+  #countList(): void {
+    if (this.#lists++ > 0) informerRelistsTotal.inc({ kind: this.kind.kind });
+  }
+
+  /** A complete list (paged or streamed) becomes the cache; the difference goes out as events. */
+  #replace(listed: readonly T[], resourceVersion: string): void {
     const events = this.#store.replace(listed);
     this.#resourceVersion = resourceVersion;
     informerObjects.set({ kind: this.kind.kind }, this.#store.size);
@@ -184,9 +218,14 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
     }
   }
 
-  /** One watch stream; resolves when the server ends it, returns whether any event arrived. */
-  async #watch(signal: AbortSignal): Promise<boolean> {
+  /**
+   * One watch stream; resolves when the server ends it, returns whether any event arrived. With `streamsList`
+   * it starts with the streamed list (see the module comment); a stream that ends before the list's end
+   * bookmark leaves the cache as it was, and the next attempt lists again.
+   */
+  async #watch(signal: AbortSignal, options: { streamsList: boolean }): Promise<boolean> {
     if (this.#watches++ > 0) informerWatchRestartsTotal.inc({ kind: this.kind.kind });
+    if (options.streamsList) this.#countList();
     const timeoutSeconds = WATCH_TIMEOUT_MIN_SECONDS + Math.floor(Math.random() * WATCH_TIMEOUT_MIN_SECONDS);
     const abort = new AbortController();
     const onAbort = () => abort.abort(signal.reason);
@@ -204,7 +243,9 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
         {
           query: {
             watch: true,
-            resourceVersion: this.#resourceVersion,
+            ...(options.streamsList
+              ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' }
+              : { resourceVersion: this.#resourceVersion }),
             allowWatchBookmarks: true,
             timeoutSeconds,
             labelSelector: this.#options.labelSelector,
@@ -213,12 +254,14 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
           signal: abort.signal,
         },
       );
+      if (options.streamsList) this.#initial = new Map();
       for await (const line of lines) {
         this.#handleWatchEvent(JSON.parse(line) as RawWatchEvent);
         delivered = true;
       }
       return delivered;
     } finally {
+      this.#initial = undefined;
       clearTimeout(guard);
       signal.removeEventListener('abort', onAbort);
       abort.abort();
@@ -232,6 +275,21 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
     }
     const raw = event.object as T;
     const resourceVersion = raw.metadata.resourceVersion;
+    const initial = this.#initial;
+    if (initial !== undefined) {
+      // Inside a streamed list: collect, and make it the cache at the end bookmark.
+      if (event.type === 'BOOKMARK') {
+        if (raw.metadata.annotations?.[INITIAL_EVENTS_END_ANNOTATION] !== 'true') return;
+        this.#initial = undefined;
+        this.#replace([...initial.values()], resourceVersion ?? '');
+      } else if (event.type === 'DELETED') {
+        initial.delete(keyOf(raw));
+      } else {
+        const object = this.#transform(raw);
+        initial.set(keyOf(object), object);
+      }
+      return;
+    }
     switch (event.type) {
       case 'BOOKMARK':
         break;
@@ -259,7 +317,13 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
     informerObjects.set({ kind: this.kind.kind }, this.#store.size);
   }
 
+  /**
+   * managedFields (server-side apply's bookkeeping, often the largest part of an object) go from every object,
+   * as client-go's informers commonly strip them: nothing in the operator reads them, and objects are only
+   * ever patched, never written back whole. Then the informer's own projection, if any.
+   */
   #transform(object: T): T {
+    delete (object.metadata as { managedFields?: unknown }).managedFields;
     return this.#options.transform ? this.#options.transform(object) : object;
   }
 
@@ -289,4 +353,12 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
     cancel = this.#deps.clock.schedule(period, tick);
     return () => cancel();
   }
+}
+
+/**
+ * How an API server without watch-list answers `sendInitialEvents`: 422 Invalid ("forbidden unless the WatchList
+ * feature gate is enabled") or 400. Anything else (403, 5xx, a broken connection) is an ordinary failure.
+ */
+function isRefusal(error: unknown): boolean {
+  return error instanceof KubeApiError && (error.statusCode === 422 || error.statusCode === 400);
 }

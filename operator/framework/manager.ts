@@ -10,31 +10,27 @@
  * LeaderElectionLostError: the process must exit (the run helper does), because in-memory state
  * (queues, remembered ENIs) of a former leader is not to be trusted by a new term.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { OperatorError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { leaderElectionIsLeader } from '../observability/metrics.ts';
 import type { TimerClock } from './clock.ts';
 import { systemClock } from './clock.ts';
-import { createKubeTransport } from './transport.ts';
-import type { KubeTransport } from './transport.ts';
+import type { TransportClient } from './client.ts';
 import { ControllerRunner } from './controller.ts';
 import type { ControllerRunnerOptions } from './controller.ts';
 import { SharedInformer } from './informer.ts';
 import { LeaderElector } from './leader-election.ts';
 import type { LeaderElectionOptions } from './leader-election.ts';
-import type { Informer, InformerOptions, KubeClient, KubeObject, Manager, Runnable } from './types.ts';
+import type { Informer, InformerOptions, KubeObject, Manager, Runnable } from './types.ts';
 
 export class LeaderElectionLostError extends OperatorError {}
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
-  client: KubeClient;
+  /** Writes, the Lease, and (its transport) every informer's list and watch. */
+  client: TransportClient;
   log: Logger;
   leaderElection?: LeaderElectionOptions & { enabled: boolean };
   clock?: TimerClock;
-  /** Defaults to a transport over `kubeConfig`. */
-  transport?: KubeTransport;
 }
 
 export interface FrameworkManager extends Manager {
@@ -50,7 +46,7 @@ export interface FrameworkManager extends Manager {
 export function createManager(options: ManagerOptions): FrameworkManager {
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ component: 'manager' });
-  const transport = options.transport ?? createKubeTransport(options.kubeConfig);
+  const transport = options.client.transport;
   const informers = new Map<string, SharedInformer<KubeObject>>();
   const controllers = new Map<string, ControllerRunner>();
   const runnables: Runnable[] = [];

@@ -1,6 +1,7 @@
 /**
- * The framework's public contract (controller-runtime semantics on @kubernetes/client-node). Controllers
- * import only these types and what ./index.ts exports; the framework knows nothing about EC2 or policies.
+ * The framework's public contract (controller-runtime semantics over our own small client: ./kubeconfig.ts,
+ * ./transport.ts). Controllers import only these types and what ./index.ts exports; the framework knows nothing
+ * about EC2 or policies.
  */
 import type { ObjectMeta } from './meta.ts';
 import type { Logger } from '../observability/logger.ts';

@@ -524,6 +524,19 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       'Describe budget; below 60 is meant for tests; 1..86400.',
   },
   {
+    flag: 'leak-sweep-initial-delay-seconds',
+    env: 'SGP_LEAK_SWEEP_INITIAL_DELAY_SECONDS',
+    type: 'integer',
+    default: 300,
+    min: 0,
+    max: 86400,
+    section: 'Behaviour',
+    help:
+      'How long a new leader waits before its first leak sweep. A restart spends its first minutes on pods ' +
+      'waiting for ENIs, not on paging through every ENI the cluster owns (EKS cleans leaked ENIs every 30 ' +
+      'minutes); a leak found later is freed that much later. 0 sweeps at once; 0..86400.',
+  },
+  {
     flag: 'log-level',
     env: 'SGP_LOG_LEVEL',
     type: 'enum',

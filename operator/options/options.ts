@@ -81,6 +81,7 @@ export interface Options {
   vpcRefreshIntervalSeconds: number;
   /** Seconds between leak sweeps (--leak-sweep-interval-seconds). */
   leakSweepIntervalSeconds: number;
+  leakSweepInitialDelaySeconds: number;
   enableSecurityGroupAnnotations: boolean;
   /** Groups a vpc.amazonaws.com/security-groups annotation may name; de-duplicated, in the order given. */
   securityGroupAnnotationAllowList: readonly string[];
@@ -434,6 +435,7 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     eniConfigAnnotationKey: text('eni-config-annotation-key') || undefined,
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
     leakSweepIntervalSeconds: count('leak-sweep-interval-seconds'),
+    leakSweepInitialDelaySeconds: count('leak-sweep-initial-delay-seconds'),
     enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
     securityGroupAnnotationAllowList: allowListOf(text('security-group-annotation-allow-list')),
     logLevel: defaulted('log-level') as LogLevel,

@@ -14,6 +14,7 @@
  * (--strict-pod-eni-resource and the security-group annotation rule come from deps.settings.)
  */
 import { Kinds } from '../api/kinds.ts';
+import { namespaceInformerOptions, serviceAccountInformerOptions } from '../api/lean-objects.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
 import type { CertificateSource } from '../certificates/index.ts';
 import type { ControllerDeps } from '../controllers/deps.ts';
@@ -99,8 +100,8 @@ export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): Web
     matcher,
     operatorUsernames: options.operatorUsernames,
     policies: deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy }),
-    serviceAccounts: deps.manager.informer<ServiceAccountLike & KubeObject>({ kind: Kinds.ServiceAccount }),
-    namespaces: deps.manager.informer<KubeObject>({ kind: Kinds.Namespace }),
+    serviceAccounts: deps.manager.informer<ServiceAccountLike & KubeObject>(serviceAccountInformerOptions),
+    namespaces: deps.manager.informer(namespaceInformerOptions),
     securityGroupAnnotations,
     grants: deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant }),
     log,

@@ -20,7 +20,14 @@ import { HAS_TRUNK_ATTACHED_LABEL, SECURITY_GROUPS_FOR_PODS_FEATURE } from '../.
 import { Kinds } from '../../operator/api/kinds.ts';
 import type { CNINode } from '../../operator/api/types.ts';
 import { createEc2Api, type CreateEc2ApiOptions, type ThrottledEc2Api } from '../../operator/aws/index.ts';
-import { createKubeClient, type KubeClient, type KubeObject, type TimerClock } from '../../operator/framework/index.ts';
+import {
+  createKubeClient,
+  loadKubeconfigFiles,
+  type ClusterAccess,
+  type KubeObject,
+  type TimerClock,
+  type TransportClient,
+} from '../../operator/framework/index.ts';
 import { silentLogger, type Logger } from '../../operator/observability/logger.ts';
 import { createOperator, type Operator } from '../../operator/operator.ts';
 import { defaultOptions, type Options } from '../../operator/options/options.ts';
@@ -57,10 +64,14 @@ export interface AddNodeOptions {
   /** Default 'none'. */
   optIn?: OptIn;
   labels?: Record<string, string>;
+  /** Node annotations (the ENIConfig annotation of custom networking). */
+  annotations?: Record<string, string>;
   /** More CNINode features, as ipamd patches them in (CustomNetworking naming the node's ENIConfig). */
   features?: { name: string; value?: string }[];
   /** Connection-tracking timeouts of the instance's primary ENI. */
   connectionTracking?: { tcpEstablishedTimeout?: number; udpStreamTimeout?: number; udpTimeout?: number };
+  /** The status kubelet reports; default {@link nodeStatus} (capacity, allocatable, Ready). */
+  status?: object;
 }
 
 export interface WorldOperatorOptions {
@@ -90,8 +101,12 @@ export interface WorldOperator {
 
 export interface World {
   plane: ControlPlane;
+  /** @kubernetes/client-node's view of the control plane, for tests that use its generated APIs and Watch. */
   kubeConfig: KubeConfig;
-  client: KubeClient;
+  /** The operator's view of the same kubeconfig (framework/kubeconfig.ts). */
+  clusterAccess: ClusterAccess;
+  /** The operator's client (its transport is what informers and the manager run on). */
+  client: TransportClient;
   core: CoreV1Api;
   emulator: RunningEc2Emulator;
   vpcId: string;
@@ -130,7 +145,8 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
   const running = emulator;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(plane.kubeconfigPath);
-  const client = createKubeClient(kubeConfig);
+  const clusterAccess = await loadKubeconfigFiles([plane.kubeconfigPath]);
+  const client = createKubeClient(clusterAccess);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const dump = running.control.dump();
   const vpcId = dump.vpcs[0]?.id ?? '';
@@ -150,6 +166,7 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
   return {
     plane,
     kubeConfig,
+    clusterAccess,
     client,
     core,
     emulator: running,
@@ -168,12 +185,19 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
       });
       await client.create(
         Kinds.Node,
-        nodeObject(name, instanceType, instance.id, placement.availabilityZone, {
-          ...options.labels,
-          ...(options.optIn === 'legacy-label' ? { [HAS_TRUNK_ATTACHED_LABEL]: 'false' } : {}),
-        }),
+        nodeObject(
+          name,
+          instanceType,
+          instance.id,
+          placement.availabilityZone,
+          {
+            ...options.labels,
+            ...(options.optIn === 'legacy-label' ? { [HAS_TRUNK_ATTACHED_LABEL]: 'false' } : {}),
+          },
+          options.annotations,
+        ),
       );
-      await client.mergePatchStatus(Kinds.Node, name, nodeStatus());
+      await client.mergePatchStatus(Kinds.Node, name, options.status ?? nodeStatus());
       // What the VPC CNI's ipamd does: patch its features into the operator's CNINode (SecurityGroupsForPods with
       // ENABLE_POD_ENI=true, CustomNetworking with the ENIConfig it resolved).
       const features = [
@@ -200,7 +224,7 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
       await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
     },
     async startOperator(options = {}) {
-      const started = await startOperatorOn({ kubeConfig, vpcId, endpoint: running.endpoint }, options);
+      const started = await startOperatorOn({ clusterAccess, vpcId, endpoint: running.endpoint }, options);
       operators.push(started);
       return started;
     },
@@ -212,9 +236,9 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
   };
 }
 
-/** Where an operator runs: a control plane (its KubeConfig), the cluster's VPC and the EC2 emulator's endpoint. */
+/** Where an operator runs: a control plane (how to reach it), the cluster's VPC and the EC2 emulator's endpoint. */
 export interface OperatorTarget {
-  kubeConfig: KubeConfig;
+  clusterAccess: ClusterAccess;
   vpcId: string;
   endpoint: string;
 }
@@ -253,7 +277,7 @@ export async function startOperatorOn(
   });
   const started = performance.now();
   const operator = await createOperator(options, {
-    kubeConfig: target.kubeConfig,
+    clusterAccess: target.clusterAccess,
     ec2,
     log,
     ...(clock === undefined ? {} : { clock }),
@@ -308,12 +332,14 @@ export function nodeObject(
   instanceId: string,
   availabilityZone = AZ,
   labels: Record<string, string> = {},
+  annotations?: Record<string, string>,
 ): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
+      ...(annotations === undefined ? {} : { annotations }),
       labels: {
         'kubernetes.io/os': 'linux',
         'kubernetes.io/arch': 'amd64',

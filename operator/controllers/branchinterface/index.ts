@@ -7,10 +7,12 @@ import {
   podInformerOptions,
 } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
+import { nodeInformerOptions } from '../../api/lean-objects.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
 import { keyOf, StatusCheckpoints } from '../../framework/index.ts';
-import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
+import type { Controller, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { nodeAnnotationsRead } from '../podnetwork/settings.ts';
 import type { SubnetDirectory } from '../vpcnetwork/index.ts';
 import { BranchGauges } from './branch-gauges.ts';
 import { BranchInterfaceReconciler } from './controller.ts';
@@ -46,7 +48,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   const branches = deps.manager.informer(branchInterfaceInformerOptions);
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
-  const nodes = deps.manager.informer<KubeObject>({ kind: Kinds.Node });
+  const nodes = deps.manager.informer(nodeInformerOptions(nodeAnnotationsRead(deps.cluster.podNetwork)));
   new BranchGauges().observe(branches);
 
   const reconciler = new BranchInterfaceReconciler({

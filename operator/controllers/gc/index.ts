@@ -11,6 +11,8 @@ export { LeakSweeper } from './sweeper.ts';
 export interface GarbageCollectionOptions {
   /** Time between sweeps. Each sweep pages through our ENIs at background priority. */
   intervalMs: number;
+  /** Time from becoming leader to the first sweep. */
+  initialDelayMs: number;
 }
 
 export function registerGarbageCollection(deps: ControllerDeps, options: GarbageCollectionOptions): LeakSweeper {
@@ -22,6 +24,7 @@ export function registerGarbageCollection(deps: ControllerDeps, options: Garbage
     clusterName: deps.cluster.clusterName,
     vpcId: deps.cluster.vpcId,
     intervalMs: options.intervalMs,
+    initialDelayMs: options.initialDelayMs,
     log: deps.log.child({ controller: 'leak-sweeper' }),
   });
   deps.manager.add({ name: 'leak-sweeper', needLeaderElection: true, start: (signal) => sweeper.run(signal) });

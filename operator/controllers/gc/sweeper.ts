@@ -1,7 +1,9 @@
 /**
  * The leak sweeper: a leader-only loop that lists our ENIs in EC2 (background priority, so it never delays
- * a pod), asks {@link findLeakedEnis} which are leaked, confirms each branch owner's absence against the
- * API server, and releases what is left: disassociate from the trunk if needed, then delete.
+ * a pod: each page waits for its own token behind any pod's calls), asks {@link findLeakedEnis} which are
+ * leaked, confirms each branch owner's absence against the API server, and releases what is left:
+ * disassociate from the trunk if needed, then delete. The first sweep comes `initialDelayMs` after becoming
+ * leader, so a restart spends its first minutes on pods waiting for ENIs rather than on the census.
  *
  * One sweep covers three kinds of leak: ENIs tagged for a pod that has no BranchInterface (in use or not),
  * unclaimed ENIs available on two consecutive sweeps, and the ENIs of instances that no longer exist. The
@@ -26,6 +28,8 @@ export interface LeakSweeperOptions {
   clusterName: string;
   vpcId: string;
   intervalMs: number;
+  /** Time from the start of `run` (becoming leader) to the first sweep. */
+  initialDelayMs?: number;
   log: Logger;
   /** Timers between sweeps; the system clock unless a test drives time. */
   clock?: TimerClock;
@@ -42,8 +46,13 @@ export class LeakSweeper {
     this.#options = options;
   }
 
-  /** Sweeps every `intervalMs` until the signal aborts; one failed sweep is logged and counted, not fatal. */
+  /**
+   * Sweeps `initialDelayMs` after it starts, then every `intervalMs`, until the signal aborts; one failed sweep
+   * is logged and counted, not fatal.
+   */
   async run(signal: AbortSignal): Promise<void> {
+    const clock = this.#options.clock ?? systemClock;
+    if ((this.#options.initialDelayMs ?? 0) > 0) await sleep(clock, this.#options.initialDelayMs ?? 0, signal);
     while (!signal.aborted) {
       try {
         await this.sweepOnce(signal);
@@ -53,7 +62,7 @@ export class LeakSweeper {
         gcSweepsTotal.inc({ result: 'error' });
         this.#options.log.warn('leak sweep failed', { error });
       }
-      await sleep(this.#options.clock ?? systemClock, this.#options.intervalMs, signal);
+      await sleep(clock, this.#options.intervalMs, signal);
     }
   }
 

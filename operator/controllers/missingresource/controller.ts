@@ -20,6 +20,7 @@ import {
   serviceAccountNameOf,
   type LeanPod,
 } from '../../api/pod.ts';
+import { namespaceInformerOptions, serviceAccountInformerOptions } from '../../api/lean-objects.ts';
 import type { SecurityGroupPolicy } from '../../api/types.ts';
 import type { ControllerDeps } from '../deps.ts';
 import type { AnnotationScope, SecurityGroupAnnotationRule } from '../pod/index.ts';
@@ -81,8 +82,8 @@ export interface MissingResourceOptions {
 export function setupMissingResourceController(deps: ControllerDeps, options: MissingResourceOptions): void {
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const policies = deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy });
-  const serviceAccounts = deps.manager.informer<ServiceAccountLike & KubeObject>({ kind: Kinds.ServiceAccount });
-  const namespaces = deps.manager.informer<KubeObject>({ kind: Kinds.Namespace });
+  const serviceAccounts = deps.manager.informer<ServiceAccountLike & KubeObject>(serviceAccountInformerOptions);
+  const namespaces = deps.manager.informer(namespaceInformerOptions);
   const controller = deps.manager.controller({
     name: 'pod-eni-resource-check',
     reconciler: createMissingResourceReconciler(deps, { ...options, pods, policies, serviceAccounts, namespaces }),

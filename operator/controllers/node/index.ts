@@ -1,10 +1,11 @@
 /** The node controller: what the composition root (and the webhook, for the pure decisions) may use. */
 import { Kinds } from '../../api/kinds.ts';
+import { nodeInformerOptions } from '../../api/lean-objects.ts';
 import type { CNINode, TrunkInterface } from '../../api/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { nodeAnnotationsRead } from '../podnetwork/settings.ts';
 import { NodeReconciler } from './controller.ts';
 import { NodeEvents } from './events.ts';
-import type { NodeObject } from './node-object.ts';
 
 export { NodeReconciler } from './controller.ts';
 export { nodeEligibility, optInOf, type Eligibility, type UnmanagedCause } from './eligibility.ts';
@@ -15,7 +16,7 @@ export { instanceIdOf, instanceTypeOf, type NodeObject } from './node-object.ts'
 export const NODE_CONTROLLER_NAME = 'node';
 
 export function registerNodeController(deps: ControllerDeps): void {
-  const nodes = deps.manager.informer<NodeObject>({ kind: Kinds.Node });
+  const nodes = deps.manager.informer(nodeInformerOptions(nodeAnnotationsRead(deps.cluster.podNetwork)));
   const cniNodes = deps.manager.informer<CNINode>({ kind: Kinds.CNINode });
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
   const reconciler = new NodeReconciler({

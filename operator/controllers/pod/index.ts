@@ -12,9 +12,10 @@ import {
   serviceAccountNameOf,
 } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
+import { namespaceInformerOptions, serviceAccountInformerOptions } from '../../api/lean-objects.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
 import { keyOf, keyFor } from '../../framework/index.ts';
-import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
+import type { Controller, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { PodReconciler } from './controller.ts';
 
@@ -69,8 +70,8 @@ function podEniPodKeys(pods: Reader<LeanPod>, namespace: string, filter: (pod: L
 export function registerPodController(deps: ControllerDeps): Controller {
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const policies = deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy });
-  const serviceAccounts = deps.manager.informer<KubeObject>({ kind: Kinds.ServiceAccount });
-  const namespaces = deps.manager.informer<KubeObject>({ kind: Kinds.Namespace });
+  const serviceAccounts = deps.manager.informer(serviceAccountInformerOptions);
+  const namespaces = deps.manager.informer(namespaceInformerOptions);
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
   const branches = deps.manager.informer(branchInterfaceInformerOptions);
 

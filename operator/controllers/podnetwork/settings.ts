@@ -53,6 +53,14 @@ export function readsEniConfigs(network: PodNetwork): boolean {
   return network.customNetworking.mode !== 'off';
 }
 
+/**
+ * The Node annotations the controllers read: the ENIConfig annotation (ENI_CONFIG_ANNOTATION_DEF) when custom
+ * networking names every node's ENIConfig; the cached Nodes keep only these (api/lean-objects.ts).
+ */
+export function nodeAnnotationsRead(network: PodNetwork): string[] {
+  return network.customNetworking.mode === 'on' ? [network.customNetworking.selection.annotationKey] : [];
+}
+
 /** Branch ENIs need one IPv6 address (and so an IPv6 block in their subnet). */
 export function needsIpv6(network: PodNetwork): boolean {
   return network.ipFamily === 'ipv6' || network.isDualStack;

@@ -3,9 +3,10 @@ import type { LeanPod } from '../../api/pod.ts';
 import { POLICY_NAMESPACE_LABEL } from '../../api/constants.ts';
 import { podInformerOptions } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
+import { namespaceInformerOptions, serviceAccountInformerOptions } from '../../api/lean-objects.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../../api/types.ts';
 import { keyOf } from '../../framework/index.ts';
-import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
+import type { Controller, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { hasGroupReferences } from '../pod/index.ts';
 import type { SecurityGroupDirectory } from '../vpcnetwork/index.ts';
@@ -55,8 +56,8 @@ export function registerSecurityGroupPolicyController(
 ): Controller {
   const policies = deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy });
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
-  const serviceAccounts = deps.manager.informer<KubeObject>({ kind: Kinds.ServiceAccount });
-  const namespaces = deps.manager.informer<KubeObject>({ kind: Kinds.Namespace });
+  const serviceAccounts = deps.manager.informer(serviceAccountInformerOptions);
+  const namespaces = deps.manager.informer(namespaceInformerOptions);
   const grants = deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant });
 
   const reconciler = new SecurityGroupPolicyReconciler({

@@ -1,9 +1,9 @@
 /** The TrunkInterface controller: what the composition root may use. */
 import { Kinds } from '../../api/kinds.ts';
+import { nodeInformerOptions } from '../../api/lean-objects.ts';
 import type { BranchInterface, CNINode, ENIConfig, TrunkInterface } from '../../api/types.ts';
-import type { KubeObject } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { readsEniConfigs } from '../podnetwork/settings.ts';
+import { nodeAnnotationsRead, readsEniConfigs } from '../podnetwork/settings.ts';
 import type { VpcNetworkDirectory } from '../vpcnetwork/index.ts';
 import { BRANCHES_BY_NODE, TrunkInterfaceReconciler } from './controller.ts';
 import { TrunkEvents } from './events.ts';
@@ -15,7 +15,7 @@ export const TRUNK_CONTROLLER_NAME = 'trunkinterface';
 
 export function registerTrunkInterfaceController(deps: ControllerDeps, vpcNetwork: VpcNetworkDirectory): void {
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
-  const nodes = deps.manager.informer<KubeObject>({ kind: Kinds.Node });
+  const nodes = deps.manager.informer(nodeInformerOptions(nodeAnnotationsRead(deps.cluster.podNetwork)));
   const branches = deps.manager.informer<BranchInterface>({
     kind: Kinds.BranchInterface,
     indexers: { [BRANCHES_BY_NODE]: (branch) => [branch.spec.nodeName] },

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { ApiException, AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
 import { POLICY_NAMESPACE_LABEL } from '../../../operator/api/constants.ts';
@@ -21,12 +21,13 @@ import { Kinds } from '../../../operator/api/kinds.ts';
 import { namespaceLabelPatch } from '../../../operator/controllers/securitygrouppolicy/namespace-label.ts';
 import { systemClock } from '../../../operator/framework/clock.ts';
 import { createKubeClient } from '../../../operator/framework/client.ts';
+import type { ClusterAccess } from '../../../operator/framework/kubeconfig.ts';
 import { KubeApiError } from '../../../operator/framework/errors.ts';
 import { createEventRecorder } from '../../../operator/framework/events.ts';
 import { LeaderElector } from '../../../operator/framework/leader-election.ts';
 import type { KubeClient, KubeObject, ResourceKind } from '../../../operator/framework/types.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
-import { createPod, eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
+import { clusterAccess, createPod, eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
 
 const run = promisify(execFile);
 
@@ -60,20 +61,8 @@ let manifestPath: string;
 let asOperator: KubeClient;
 let core: CoreV1Api;
 
-function impersonating(user: string): KubeConfig {
-  const admin = kubeConfig();
-  const context = admin.getContextObject(admin.getCurrentContext());
-  const cluster = admin.getCurrentCluster();
-  const adminUser = admin.getCurrentUser();
-  if (!context || !cluster || !adminUser) throw new Error('the test kubeconfig has no current context');
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ ...adminUser, name: 'operator', impersonateUser: user }],
-    contexts: [{ name: 'operator', cluster: cluster.name, user: 'operator' }],
-    currentContext: 'operator',
-  });
-  return kc;
+function impersonating(user: string): ClusterAccess {
+  return { ...clusterAccess(), impersonate: { user, uid: undefined, groups: [], extra: {} } };
 }
 
 /** The HTTP status a call failed with; fails the test when the call succeeded. */
@@ -174,7 +163,7 @@ describe('the shipped RBAC, as the operator ServiceAccount', () => {
     expect((await read())?.labels?.[POLICY_NAMESPACE_LABEL]).toBeUndefined();
 
     // The guard is the operator's alone: an admin still changes any label.
-    await createKubeClient(kubeConfig()).mergePatch(Kinds.Namespace, namespace, {
+    await createKubeClient(clusterAccess()).mergePatch(Kinds.Namespace, namespace, {
       metadata: { labels: { team: 'x' } },
     });
     expect((await read())?.labels?.team).toBe('x');
@@ -182,7 +171,7 @@ describe('the shipped RBAC, as the operator ServiceAccount', () => {
 
   test('leader election on the Lease it is granted: create, renew, release; other Leases and deletes refused', async () => {
     const lease = `${INSTALL_NAMESPACE}/${LEASE_NAME}`;
-    const admin = createKubeClient(kubeConfig());
+    const admin = createKubeClient(clusterAccess());
     await admin.delete(LEASE_KIND, lease);
     const elector = new LeaderElector(
       { namespace: INSTALL_NAMESPACE, name: LEASE_NAME, identity: uniqueName('rbac-test') },

@@ -3,13 +3,13 @@ import { expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createEventRecorder, createKubeClient } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
-import { createNode, eventually, kubeConfig, uniqueName } from '../harness/index.ts';
+import { createNode, eventually, clusterAccess, uniqueName } from '../harness/index.ts';
 
 test('Node events from the recorder appear in kubectl describe node, aggregated', async () => {
   const name = uniqueName('ip-10-0-9-9');
   const node = await createNode(name);
   const recorder = createEventRecorder({
-    client: createKubeClient(kubeConfig()),
+    client: createKubeClient(clusterAccess()),
     component: 'sgp-operator',
     log: silentLogger,
   });

@@ -9,7 +9,7 @@ import { afterAll, expect, test } from '@jest/globals';
 import { KubeConflictError, createKubeClient, createManager } from '../../../operator/framework/index.ts';
 import type { FrameworkManager, KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
-import { eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
+import { eventually, clusterAccess, testNamespace, uniqueName } from '../harness/index.ts';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const LEASE = { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true };
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 test('only the leader reconciles; when it dies the standby takes over within the lease duration', async () => {
   const namespace = await testNamespace('fw-leader');
-  const client = createKubeClient(kubeConfig());
+  const client = createKubeClient(clusterAccess());
   const leaseName = uniqueName('leader');
   const counter = uniqueName('counter');
   const counterKey = `${namespace}/${counter}`;
@@ -44,7 +44,6 @@ test('only the leader reconciles; when it dies the standby takes over within the
 
   for (const identity of ['replica-a', 'replica-b']) {
     const manager = createManager({
-      kubeConfig: kubeConfig(),
       client,
       log: silentLogger,
       leaderElection: {

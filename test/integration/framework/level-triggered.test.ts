@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { createKubeClient, createManager } from '../../../operator/framework/index.ts';
 import type { FrameworkManager, KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
-import { eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
+import { eventually, clusterAccess, testNamespace, uniqueName } from '../harness/index.ts';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 type ConfigMap = KubeObject & { data?: Record<string, string> };
@@ -29,11 +29,11 @@ afterAll(async () => {
 });
 
 test(`${UPDATES} rapid updates of one object produce far fewer reconciles, and the last state wins`, async () => {
-  const client = createKubeClient(kubeConfig());
+  const client = createKubeClient(clusterAccess());
   const name = uniqueName('counter');
   await client.create<ConfigMap>(CONFIG_MAP, { metadata: { name, namespace }, data: { n: '-1' } });
 
-  manager = createManager({ kubeConfig: kubeConfig(), client, log: silentLogger });
+  manager = createManager({ client, log: silentLogger });
   const configMaps = manager.informer<ConfigMap>({ kind: CONFIG_MAP, namespace });
   const seen: string[] = [];
   // The first reconcile is slow (it waits for the test to finish writing), as a real one doing EC2 calls

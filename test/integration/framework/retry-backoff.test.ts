@@ -6,7 +6,7 @@ import { afterAll, expect, test } from '@jest/globals';
 import { FakeClock, createKubeClient, createManager, keyOf } from '../../../operator/framework/index.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
-import { eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
+import { eventually, clusterAccess, testNamespace, uniqueName } from '../harness/index.ts';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const stop = new AbortController();
@@ -19,9 +19,9 @@ afterAll(async () => {
 
 test('a failing reconcile is retried with growing, capped delays, and success stops the retries', async () => {
   const namespace = await testNamespace('fw-retry');
-  const client = createKubeClient(kubeConfig());
+  const client = createKubeClient(clusterAccess());
   const clock = new FakeClock();
-  const manager = createManager({ kubeConfig: kubeConfig(), client, log: silentLogger, clock });
+  const manager = createManager({ client, log: silentLogger, clock });
   const configMaps = manager.informer<KubeObject>({ kind: CONFIG_MAP, namespace });
   const FAILURES = 6;
   const attemptsAt: number[] = [];

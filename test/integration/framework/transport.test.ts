@@ -1,8 +1,9 @@
 /**
- * The transport keeps connections to the API server alive: every request used to open a new TLS connection
- * (client-node builds a fresh undici Agent per request), which cost the operator most of its CPU under load.
- * The test reaches the run's kube-apiserver through a loopback TCP proxy that counts connections, and reads
- * its CA from a file it can rotate, as kubelet rotates a projected ca.crt.
+ * The transport keeps connections to the API server alive (a new TLS connection per request once cost the
+ * operator most of its CPU under load), and opens new ones only when the TLS material changes. The test
+ * reaches the run's kube-apiserver through a loopback TCP proxy that counts connections, and reads its CA
+ * from a file it can rotate, as kubelet rotates a projected ca.crt; credential files are re-read once a
+ * minute, which the test's fake clock makes happen at once.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,9 +11,13 @@ import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { createKubeClient } from '../../../operator/framework/index.ts';
-import { kubeConfig, testNamespace } from '../harness/index.ts';
+import {
+  CREDENTIAL_FILE_REFRESH_MS,
+  FakeClock,
+  createKubeClient,
+  type ClusterAccess,
+} from '../../../operator/framework/index.ts';
+import { clusterAccess, testNamespace } from '../harness/index.ts';
 
 const CONFIG_MAP = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
@@ -58,24 +63,19 @@ let proxy: CountingProxy;
 let dir: string;
 let caFile: string;
 let caPem: string;
-let proxied: KubeConfig;
+let proxied: ClusterAccess;
 let namespace: string;
 
 beforeAll(async () => {
-  const admin = kubeConfig();
-  const cluster = admin.getCurrentCluster();
-  const user = admin.getCurrentUser();
-  if (!cluster?.caFile || !user) throw new Error('the run kubeconfig has no certificate-authority file or user');
-  proxy = await countingProxy(Number(new URL(cluster.server).port));
+  const admin = clusterAccess();
+  if (admin.ca === undefined || !('file' in admin.ca))
+    throw new Error('the run kubeconfig has no certificate-authority file');
+  proxy = await countingProxy(Number(new URL(admin.server).port));
   dir = await mkdtemp(join(tmpdir(), 'sgp-transport-'));
-  caPem = await readFile(cluster.caFile, 'utf8');
+  caPem = await readFile(admin.ca.file, 'utf8');
   caFile = join(dir, 'ca.crt');
   await writeFile(caFile, caPem);
-  proxied = new KubeConfig();
-  proxied.loadFromClusterAndUser(
-    { ...cluster, name: 'proxied', server: `https://127.0.0.1:${proxy.port}`, caFile, caData: undefined },
-    user,
-  );
+  proxied = { ...admin, server: `https://127.0.0.1:${proxy.port}`, ca: { file: caFile } };
   namespace = await testNamespace('transport');
 });
 
@@ -94,13 +94,27 @@ test('sequential requests share one keep-alive connection', async () => {
   expect(proxy.connections() - before).toBe(1);
 });
 
-test('a rotated CA bundle gets a new connection, which later requests reuse', async () => {
-  const client = createKubeClient(proxied);
+test('a rotated CA bundle gets a new connection once the file is re-read, which later requests reuse', async () => {
+  const clock = new FakeClock();
+  const client = createKubeClient(proxied, { clock });
   const before = proxy.connections();
   await listConfigMaps(client);
   // A bundle during CA rotation holds the old and the new CA; here the same CA twice is different TLS
   // material that still verifies the apiserver.
   await writeFile(caFile, `${caPem.trimEnd()}\n${caPem}`);
+  await listConfigMaps(client);
+  expect(proxy.connections() - before).toBe(1);
+  clock.advance(CREDENTIAL_FILE_REFRESH_MS);
   for (let i = 0; i < 5; i += 1) await listConfigMaps(client);
   expect(proxy.connections() - before).toBe(2);
+});
+
+test('a file re-read with the same content keeps the connection', async () => {
+  const clock = new FakeClock();
+  const client = createKubeClient(proxied, { clock });
+  await listConfigMaps(client);
+  const before = proxy.connections();
+  clock.advance(CREDENTIAL_FILE_REFRESH_MS);
+  await listConfigMaps(client);
+  expect(proxy.connections() - before).toBe(0);
 });

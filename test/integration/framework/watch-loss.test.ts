@@ -8,11 +8,10 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane } from '../../../hack/control-plane/control-plane.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { ControlPlane } from '../../../hack/control-plane/control-plane.ts';
-import { createKubeClient, createManager, keyOf } from '../../../operator/framework/index.ts';
+import { createKubeClient, createManager, keyOf, loadKubeconfigFiles } from '../../../operator/framework/index.ts';
 import type { FrameworkManager, KubeObject } from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
@@ -82,16 +81,9 @@ afterAll(async () => {
 }, 60_000);
 
 test('after a watch outage and an apiserver restart the cache converges and missed deletes are delivered', async () => {
-  const direct = new KubeConfig();
-  direct.loadFromFile(plane.kubeconfigPath);
+  const direct = await loadKubeconfigFiles([plane.kubeconfigPath]);
   const client = createKubeClient(direct);
-  const viaProxy = new KubeConfig();
-  viaProxy.loadFromFile(plane.kubeconfigPath);
-  const cluster = viaProxy.getCurrentCluster();
-  if (!cluster) throw new Error('control plane kubeconfig has no cluster');
-  viaProxy.clusters = viaProxy.clusters.map((c) =>
-    c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${proxy.port}` } : c,
-  );
+  const viaProxy = { ...direct, server: `https://127.0.0.1:${proxy.port}` };
 
   const namespace = uniqueName('watch-loss');
   await client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
@@ -103,7 +95,7 @@ test('after a watch outage and an apiserver restart the cache converges and miss
   await create('change');
   await create('remove');
 
-  manager = createManager({ kubeConfig: viaProxy, client: createKubeClient(viaProxy), log: silentLogger });
+  manager = createManager({ client: createKubeClient(viaProxy), log: silentLogger });
   const informer = manager.informer<ConfigMap>({ kind: CONFIG_MAP, namespace, labelSelector: `test=${label}` });
   const deleted: string[] = [];
   informer.onEvent((event) => {

@@ -4,8 +4,13 @@
  * for a condition instead of sleeping.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+
+import { clusterAccessFromKubeconfig, type ClusterAccess } from '../../../operator/framework/index.ts';
 
 export { createNode, createPod, createServiceAccount, markPodRunning } from './objects.ts';
 export type { NodeOptions, PodOptions } from './objects.ts';
@@ -14,20 +19,33 @@ export type { NodeOptions, PodOptions } from './objects.ts';
 export const TEST_NAMESPACE_LABEL = 'sgp-operator.io/test-namespace';
 
 let cached: KubeConfig | undefined;
+let cachedAccess: ClusterAccess | undefined;
 
-/** KubeConfig of the run's control plane (admin, system:masters). */
-export function kubeConfig(): KubeConfig {
-  if (cached) return cached;
+/** The kubeconfig file of the run's control plane (admin, system:masters). */
+export function kubeconfigPath(): string {
   const path = process.env.KUBECONFIG;
   if (!path) {
     throw new Error(
       'KUBECONFIG is not set: integration tests run through jest with --selectProjects integration, whose global setup starts the control plane',
     );
   }
+  return resolve(path.split(':')[0] ?? path);
+}
+
+/** @kubernetes/client-node's KubeConfig of the run's control plane, for its generated APIs (CoreV1Api, …). */
+export function kubeConfig(): KubeConfig {
+  if (cached) return cached;
   const kc = new KubeConfig();
-  kc.loadFromFile(path.split(':')[0] ?? path);
+  kc.loadFromFile(kubeconfigPath());
   cached = kc;
   return kc;
+}
+
+/** The operator's view of the same kubeconfig (operator/framework/kubeconfig.ts), for its client and manager. */
+export function clusterAccess(): ClusterAccess {
+  const path = kubeconfigPath();
+  cachedAccess ??= clusterAccessFromKubeconfig([{ path, content: parseYaml(readFileSync(path, 'utf8')) }]);
+  return cachedAccess;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Operator } from '../../../operator/operator.ts';
 import type { Options } from '../../../operator/options/options.ts';
 import type { TimerClock } from '../../../operator/framework/index.ts';
 import { startOperatorOn } from '../../kit/world.ts';
-import { kubeConfig, uniqueName } from './index.ts';
+import { clusterAccess, uniqueName } from './index.ts';
 
 export interface TestOperatorOptions extends Partial<Omit<Options, 'ec2RateLimits'>> {
   /** The emulator's endpoint, e.g. `emulator.endpoint`. */
@@ -34,7 +34,7 @@ export interface TestOperator {
 export function startTestOperator(testOptions: TestOperatorOptions): Promise<TestOperator> {
   const { cooldownMs, log, clock, ec2Endpoint, vpcId, ...overrides } = testOptions;
   return startOperatorOn(
-    { kubeConfig: kubeConfig(), vpcId, endpoint: ec2Endpoint },
+    { clusterAccess: clusterAccess(), vpcId, endpoint: ec2Endpoint },
     {
       options: { clusterName: uniqueName('cluster'), ...overrides },
       ...(cooldownMs === undefined ? {} : { cooldownMs }),

@@ -46,7 +46,7 @@ export interface NodeWorld {
 
 export async function startNodeWorld(): Promise<NodeWorld> {
   const base = await startWorld();
-  const { client, kubeConfig, vpcId } = base;
+  const { client, vpcId } = base;
   const ec2 = base.ec2();
 
   let manager: FrameworkManager | undefined;
@@ -62,7 +62,7 @@ export async function startNodeWorld(): Promise<NodeWorld> {
     subnetId: base.subnetId,
     nodeGroupId: base.groups['node-group'] ?? '',
     async startOperator() {
-      manager = createManager({ kubeConfig, client, log: silentLogger });
+      manager = createManager({ client, log: silentLogger });
       recorder = createEventRecorder({ client, log: silentLogger });
       const deps: ControllerDeps = {
         manager,

@@ -26,7 +26,7 @@ let running: Promise<void>;
 
 beforeAll(async () => {
   world = await startPodWorld();
-  manager = createManager({ kubeConfig: world.kubeConfig, client: world.client, log: silentLogger });
+  manager = createManager({ client: world.client, log: silentLogger });
   recorder = createEventRecorder({ client: world.client, log: silentLogger });
   // A real minimum (30 s): this test checks the floor, so it does not lower it.
   source = createCooldownSource({ manager, recorder, log: silentLogger, defaultMs: 60_000 });

@@ -8,7 +8,7 @@ import type { ControlPlane } from '../../../hack/control-plane/control-plane.ts'
 import type { RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { PodEniAnnotationEntry, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
-import type { KubeClient, KubeObject } from '../../../operator/framework/index.ts';
+import type { KubeClient, KubeObject, TransportClient } from '../../../operator/framework/index.ts';
 import type { Options } from '../../../operator/options/options.ts';
 import { AZ, startWorld, type AddNodeOptions } from '../../kit/world.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
@@ -21,7 +21,7 @@ export interface PodWorld {
   kubeConfig: KubeConfig;
   plane: ControlPlane;
   emulator: RunningEc2Emulator;
-  client: KubeClient;
+  client: TransportClient;
   vpcId: string;
   subnetId: string;
   /** Security group ids by seed name (rds-access, cache-access, payments, node-group, elsewhere). */
@@ -43,7 +43,7 @@ export interface PodWorld {
 export type NodePlacement = NonNullable<AddNodeOptions['placement']>;
 
 /** Labels, CNINode features and the primary ENI's connection tracking (test/kit/world.ts), and whether to wait. */
-export interface NodeExtras extends Pick<AddNodeOptions, 'labels' | 'features' | 'connectionTracking'> {
+export interface NodeExtras extends Pick<AddNodeOptions, 'labels' | 'annotations' | 'features' | 'connectionTracking'> {
   /** Wait for the trunk to be Ready (default true). */
   waitReady?: boolean;
 }

@@ -18,7 +18,12 @@ import type {
 } from '../../../operator/api/types.ts';
 import { SECURITY_GROUP_ANNOTATIONS_OFF } from '../../../operator/controllers/pod/index.ts';
 import { createSelfSignedCertificateSource } from '../../../operator/certificates/index.ts';
-import { createKubeClient, SharedInformer, systemClock, type KubeObject } from '../../../operator/framework/index.ts';
+import {
+  SharedInformer,
+  systemClock,
+  type KubeObject,
+  type TransportClient,
+} from '../../../operator/framework/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import {
   createWebhookServer,
@@ -39,7 +44,7 @@ let node: string;
  * The admission webhook as the operator serves it, against the private API server. The pod webhooks select a
  * label no namespace carries, so only the SecurityGroupPolicy webhook (every namespace) is exercised here.
  */
-async function startPolicyWebhook(client: ReturnType<typeof createKubeClient>): Promise<() => Promise<void>> {
+async function startPolicyWebhook(client: TransportClient): Promise<() => Promise<void>> {
   const deps = { transport: client.transport, clock: systemClock, log: silentLogger };
   const policies = new SharedInformer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy }, deps);
   const serviceAccounts = new SharedInformer<ServiceAccountLike & KubeObject>({ kind: Kinds.ServiceAccount }, deps);
@@ -89,7 +94,7 @@ async function startPolicyWebhook(client: ReturnType<typeof createKubeClient>): 
 
 beforeAll(async () => {
   world = await startPodWorld();
-  stopWebhook = await startPolicyWebhook(createKubeClient(world.kubeConfig));
+  stopWebhook = await startPolicyWebhook(world.client);
   node = await world.addManagedNode('grants');
 }, 180_000);
 

@@ -260,6 +260,20 @@ describe('custom networking (ENIConfig)', () => {
     );
   });
 
+  test('a node naming its ENIConfig by annotation (ENI_CONFIG_ANNOTATION_DEF) gets its trunk there: the annotation wins over the label, as in the CNI', async () => {
+    const name = 'cn-annotated';
+    await world.client.create(Kinds.ENIConfig, eniConfig(name, podSubnetA2, [podGroups2]));
+    // The zone label names an ENIConfig too (the world's ENI_CONFIG_LABEL_DEF); the annotation is read first.
+    const node = await world.addManagedNode('cn-annotated', 'm5.large', undefined, {
+      labels: { [ZONE_LABEL]: AZ },
+      annotations: { 'k8s.amazonaws.com/eniConfig': name },
+    });
+    const trunk = await trunkOf(world, node);
+    expect(trunk?.status).toMatchObject({ eniConfig: name, branchSubnet: { subnetId: podSubnetA2 } });
+    const trunkEni = eniById(world, trunk?.status?.eniId ?? '');
+    expect([trunkEni?.subnetId, trunkEni?.securityGroupIds]).toEqual([podSubnetA2, [podGroups2]]);
+  });
+
   test('a node whose ENIConfig does not exist gets no trunk and a Warning naming it; creating the ENIConfig lets it through', async () => {
     const zone = 'us-west-2c';
     const control = world.emulator.control;

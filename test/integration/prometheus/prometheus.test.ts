@@ -78,7 +78,9 @@ runOrSkip(
           leaderElect: false,
           enableWebhooks: true,
           webhookBindAddress: { host: '127.0.0.1', port: webhookPort ?? 0 },
+          // Sweeps at once and every second, so the sweep series exist when the dashboard is queried.
           leakSweepIntervalSeconds: 1,
+          leakSweepInitialDelaySeconds: 0,
           metricsBindAddress: { host: '127.0.0.1', port: 0 },
           metricsSecure: true,
         },

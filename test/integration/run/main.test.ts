@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import { createKubeClient, type Lease } from '../../../operator/framework/index.ts';
-import { eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
+import { eventually, clusterAccess, testNamespace, uniqueName } from '../harness/index.ts';
 
 const MAIN = new URL('../../../operator/main.ts', import.meta.url).pathname;
 const VPC_ID = 'vpc-0123456789abcdef1';
@@ -101,7 +101,7 @@ describe('operator/main.ts', () => {
         AWS_SECRET_ACCESS_KEY: 'test',
       },
     );
-    const client = createKubeClient(kubeConfig());
+    const client = createKubeClient(clusterAccess());
     try {
       await eventually(
         async () => {

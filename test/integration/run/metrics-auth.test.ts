@@ -8,14 +8,26 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { createSelfSignedCertificateSource, type CertificateSource } from '../../../operator/certificates/index.ts';
-import { createDelegatedAuth, createKubeClient, systemClock } from '../../../operator/framework/index.ts';
+import {
+  createDelegatedAuth,
+  createKubeClient,
+  systemClock,
+  type ClusterAccess,
+} from '../../../operator/framework/index.ts';
 import { metricsRoute, startHttpEndpoint, type HttpEndpoint } from '../../../operator/observability/http-server.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 import { registry } from '../../../operator/observability/metrics.ts';
-import { createServiceAccount, eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
+import {
+  clusterAccess,
+  createServiceAccount,
+  eventually,
+  kubeConfig,
+  testNamespace,
+  uniqueName,
+} from '../harness/index.ts';
 
 function shippedClusterRole(file: string): V1ClusterRole {
   const documents = parseAllDocuments(readFileSync(new URL(`../../../config/rbac/${file}`, import.meta.url), 'utf8'));
@@ -35,18 +47,9 @@ async function tokenOf(namespace: string, name: string): Promise<string> {
   return response.status?.token ?? '';
 }
 
-function kubeConfigWithToken(token: string): KubeConfig {
-  const admin = kubeConfig();
-  const cluster = admin.getCurrentCluster();
-  if (!cluster) throw new Error('the test kubeconfig has no current cluster');
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: 'operator', token }],
-    contexts: [{ name: 'operator', cluster: cluster.name, user: 'operator' }],
-    currentContext: 'operator',
-  });
-  return kc;
+/** The run's API server, as the ServiceAccount holding `token` (no client certificate). */
+function accessWithToken(token: string): ClusterAccess {
+  return { ...clusterAccess(), clientCertificate: undefined, clientKey: undefined, token: { value: token } };
 }
 
 /** GET over HTTPS, verifying the server against the operator's own CA. */
@@ -106,7 +109,7 @@ describe('/metrics with --metrics-secure', () => {
     await Promise.all(['operator', 'prometheus', 'stranger'].map((name) => createServiceAccount(namespace, name)));
     await bind(shippedClusterRole('metrics_auth_role.yaml'), 'operator');
     await bind(shippedClusterRole('metrics_reader_role.yaml'), 'prometheus');
-    const asOperator = createKubeClient(kubeConfigWithToken(await tokenOf(namespace, 'operator')));
+    const asOperator = createKubeClient(accessWithToken(await tokenOf(namespace, 'operator')));
     certificates = createSelfSignedCertificateSource({
       hosts: ['localhost', '127.0.0.1'],
       identity: 'metrics-auth-test',

@@ -5,10 +5,10 @@
  * configuration's matchConditions exclude; everyone else is the admin user, whom nothing exempts.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
-import { eventually, kubeConfig, uniqueName } from '../harness/index.ts';
+import { clusterAccess, eventually, kubeConfig, uniqueName } from '../harness/index.ts';
 import {
   OPERATOR_USERNAME,
   podBody,
@@ -38,15 +38,10 @@ async function refusal(call: Promise<unknown>): Promise<string> {
 
 /** A client that authenticates as the admin and acts as the operator's ServiceAccount (Impersonate-User). */
 function operatorClient(): KubeClient {
-  const admin = kubeConfig();
-  const impersonating = new KubeConfig();
-  impersonating.loadFromOptions({
-    clusters: admin.clusters,
-    users: admin.users.map((user) => ({ ...user, impersonateUser: OPERATOR_USERNAME })),
-    contexts: admin.contexts,
-    currentContext: admin.currentContext,
+  return createKubeClient({
+    ...clusterAccess(),
+    impersonate: { user: OPERATOR_USERNAME, uid: undefined, groups: [], extra: {} },
   });
-  return createKubeClient(impersonating);
 }
 
 /** The pod rights the operator's ClusterRole grants, bound in `namespace` to the impersonated username. */

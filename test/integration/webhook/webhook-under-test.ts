@@ -22,7 +22,7 @@ import {
   type WebhookConfigurationSettings,
   type WebhookServer,
 } from '../../../operator/webhook/index.ts';
-import { eventually, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
+import { eventually, clusterAccess, kubeConfig, testNamespace, uniqueName } from '../harness/index.ts';
 
 export const OPERATOR_USERNAME = 'system:serviceaccount:sgp-system:sgp-operator';
 const SCOPE_LABEL = 'sgp-operator.io/webhook-test';
@@ -45,7 +45,7 @@ export async function startWebhookUnderTest(
   options: { securityGroupAnnotations?: SecurityGroupAnnotationRule } = {},
 ): Promise<WebhookUnderTest> {
   const scope = uniqueName('wh');
-  const client = createKubeClient(kubeConfig());
+  const client = createKubeClient(clusterAccess());
   const core = kubeConfig().makeApiClient(CoreV1Api);
   const informerDeps = { transport: client.transport, clock: systemClock, log: silentLogger };
   const policies = new SharedInformer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy }, informerDeps);

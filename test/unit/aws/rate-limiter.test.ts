@@ -99,6 +99,36 @@ describe('Ec2RateLimiter', () => {
     expect(limiter.tokens('DescribeNetworkInterfaces')).toBe(6);
   });
 
+  test('each further page of a call waits for its own token, behind callers of higher priority', async () => {
+    const scheduler = new FakeScheduler();
+    const limiter = new Ec2RateLimiter({
+      buckets: { DescribeNetworkInterfaces: { capacity: 2, refillPerSecond: 1 } },
+      burstHeadroom: 0,
+      scheduler,
+    });
+    const order: string[] = [];
+    const request = (name: string) => {
+      order.push(`${name}@${scheduler.now()}`);
+      limiter.onRequest('DescribeNetworkInterfaces', { isThrottled: false });
+    };
+    // A background sweep of four pages: the first page spends the call's token, each further page waits.
+    const sweep = limiter.run('DescribeNetworkInterfaces', 'background', undefined, async () => {
+      for (let page = 1; page <= 4; page += 1) {
+        if (page > 1) await limiter.beforeFurtherRequest();
+        request(`sweep-${page}`);
+      }
+    });
+    await flush();
+    // A pod's describe arrives while the sweep waits for its third page's token: it goes first.
+    await scheduler.advance(500, 50);
+    const pod = limiter.run('DescribeNetworkInterfaces', 'critical', undefined, async () => request('pod'));
+    await flush();
+    await scheduler.advance(5_000, 50);
+    await Promise.all([sweep, pod]);
+    // Debited pages would all have gone at 0; sweep-3 was already waiting for the gate when the pod came.
+    expect(order).toEqual(['sweep-1@0', 'sweep-2@0', 'sweep-3@1000', 'pod@2000', 'sweep-4@3000']);
+  });
+
   test('caps calls in flight per bucket so tokens are not taken long before the wire', async () => {
     const scheduler = new FakeScheduler();
     const limiter = new Ec2RateLimiter({ maxInFlightPerBucket: 2, scheduler });

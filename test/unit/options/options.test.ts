@@ -87,6 +87,7 @@ describe('parseOptions', () => {
       eniConfigAnnotationKey: undefined,
       vpcRefreshIntervalSeconds: 60,
       leakSweepIntervalSeconds: 300,
+      leakSweepInitialDelaySeconds: 300,
       enableSecurityGroupAnnotations: false,
       securityGroupAnnotationAllowList: [],
       logLevel: 'info',
@@ -471,15 +472,27 @@ describe('defaults reach the controllers', () => {
       podSubnetTagKey: 'kubernetes.io/role/cni',
       vpcRefreshIntervalMs: 60_000,
       leakSweepIntervalMs: 300_000,
+      leakSweepInitialDelayMs: 300_000,
       securityGroupAnnotations: { isEnabled: false, allowList: [] },
     });
   });
 
   test('a flag reaches the controller settings', () => {
     const settings = controllerSettings(
-      parse([...REQUIRED, '--pod-workers=3', '--leak-sweep-interval-seconds=2', '--vpc-refresh-interval-seconds=15']),
+      parse([
+        ...REQUIRED,
+        '--pod-workers=3',
+        '--leak-sweep-interval-seconds=2',
+        '--leak-sweep-initial-delay-seconds=0',
+        '--vpc-refresh-interval-seconds=15',
+      ]),
     );
-    expect(settings).toMatchObject({ podWorkers: 3, leakSweepIntervalMs: 2_000, vpcRefreshIntervalMs: 15_000 });
+    expect(settings).toMatchObject({
+      podWorkers: 3,
+      leakSweepIntervalMs: 2_000,
+      leakSweepInitialDelayMs: 0,
+      vpcRefreshIntervalMs: 15_000,
+    });
   });
 
   test('the cooldown floor is the --branch-cooldown-seconds minimum', () => {

@@ -249,6 +249,37 @@ describe('LeakSweeper.run', () => {
     clock.advance(10 * INTERVAL_MS);
     expect(sweeps()).toBe(2);
   });
+
+  test('with an initial delay, the first sweep waits exactly that long after the start', async () => {
+    const delayed = new LeakSweeper({
+      ec2,
+      client: kube,
+      branches: kube.reader<BranchInterface>(Kinds.BranchInterface),
+      trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
+      clusterName: CLUSTER,
+      vpcId: 'vpc-1',
+      intervalMs: INTERVAL_MS,
+      initialDelayMs: 3 * INTERVAL_MS,
+      log: silentLogger,
+      clock,
+    });
+    const stop = new AbortController();
+    const running = delayed.run(stop.signal);
+    const sweeps = () => ec2.callsOf('describeNetworkInterfaces').length;
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+    clock.advance(3 * INTERVAL_MS - 1);
+    await settle();
+    expect(sweeps()).toBe(0);
+    clock.advance(1);
+    await settle();
+    expect(sweeps()).toBe(1);
+    clock.advance(INTERVAL_MS);
+    await settle();
+    expect(sweeps()).toBe(2);
+    stop.abort();
+    await running;
+  });
 });
 
 /** Waits on the event loop until `condition` holds (the sweep's EC2 calls take a few turns in process). */
