@@ -54,6 +54,13 @@ export const Kinds = {
     plural: 'branchinterfaces',
     namespaced: true,
   },
+  WarmBranch: {
+    group: TRUNKING_GROUP,
+    version: TRUNKING_VERSION,
+    kind: 'WarmBranch',
+    plural: 'warmbranches',
+    namespaced: false,
+  },
 } as const satisfies Record<string, ResourceKind>;
 
 /** `group/version`, or `v1` for the core group. */

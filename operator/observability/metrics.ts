@@ -322,7 +322,15 @@ export const branchAllocationDurationSeconds = new Histogram({
   buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
   registers: [registry],
 });
-export const BRANCH_PHASES = ['Pending', 'Creating', 'Associating', 'Ready', 'CoolingDown', 'Releasing'] as const;
+export const BRANCH_PHASES = [
+  'Pending',
+  'Creating',
+  'Associating',
+  'Reusing',
+  'Ready',
+  'CoolingDown',
+  'Releasing',
+] as const;
 export const branchInterfaces = new Gauge({
   name: 'sgp_branch_interfaces',
   help: 'BranchInterface objects (one per pod with a branch ENI) by status.phase.',

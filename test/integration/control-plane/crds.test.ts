@@ -61,6 +61,7 @@ describe('CRDs on the real apiserver', () => {
       'cninodes.vpcresources.k8s.aws',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
+      'warmbranches.trunking.sgp-operator.io',
     ]);
     const api = kubeConfig().makeApiClient(ApiextensionsV1Api);
     for (const name of names) {
