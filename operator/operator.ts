@@ -18,6 +18,7 @@ import { REPORTING_COMPONENT } from './api/constants.ts';
 import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
 import type { ControllerDeps, CooldownSource } from './controllers/deps.ts';
 import { createCooldownSource } from './controllers/branchinterface/index.ts';
+import type { WarmSettingsSource } from './controllers/branchinterface/index.ts';
 import { registerControllers } from './controllers/index.ts';
 import { OperatorError } from './errors.ts';
 import {
@@ -49,6 +50,8 @@ export interface OperatorOverrides {
   log?: Logger;
   /** The live branch ENI cooldown; tests pass a short fixed one (below the 30 s the options allow). */
   cooldown?: CooldownSource;
+  /** Fixed warm-branch limits instead of the flags and the ConfigMap (tests and benchmarks switch them live). */
+  warmSettings?: WarmSettingsSource;
   /** Leader-election identity and event reporting instance; default hostname (the pod name) + random suffix. */
   identity?: string;
 }
@@ -137,7 +140,10 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       podSubnetTagKey: options.podSubnetTagKey,
       vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
       securityGroupAnnotations,
+      warmBranchEnisPerNode: options.warmBranchEnisPerNode,
+      warmBranchMaxIdleMs: options.warmBranchMaxIdleSeconds * 1000,
     },
+    ...(overrides.warmSettings ? { warmSettings: overrides.warmSettings } : {}),
   };
   registerControllers(deps);
   if (options.enableWebhooks) {

@@ -6,6 +6,7 @@ import type { Ec2Api } from '../aws/ec2-api.ts';
 import type { Clock, EventRecorder, KubeClient, Manager } from '../framework/types.ts';
 import type { LimitsProvider } from '../limits/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { WarmSettingsSource } from './branchinterface/warm-settings.ts';
 import type { SecurityGroupAnnotationRule } from './pod/annotation-groups.ts';
 
 export interface ClusterSettings {
@@ -37,6 +38,10 @@ export interface ControllerSettings {
   vpcRefreshIntervalMs?: number;
   /** Security groups by annotation (--enable-security-group-annotations, its allow-list); default off. */
   securityGroupAnnotations?: SecurityGroupAnnotationRule;
+  /** Warm branch ENIs kept per node (--warm-branch-enis-per-node) until the ConfigMap says otherwise. */
+  warmBranchEnisPerNode?: number;
+  /** Longest a warm branch ENI stays idle (--warm-branch-max-idle-seconds), until the ConfigMap says otherwise. */
+  warmBranchMaxIdleMs?: number;
 }
 
 export interface ControllerDeps {
@@ -49,6 +54,8 @@ export interface ControllerDeps {
   log: Logger;
   cluster: ClusterSettings;
   cooldown: CooldownSource;
+  /** The live warm-branch limits; default: the settings' values overridden by the amazon-vpc-cni ConfigMap. */
+  warmSettings?: WarmSettingsSource;
   /** Added by the run helper (additive): worker counts and switches from the options. */
   settings?: ControllerSettings;
 }

@@ -47,6 +47,10 @@ export const Reason = {
   BranchENICapacityReached: 'BranchENICapacityReached',
   /** Normal: the node's subnet has no free address; the pod's branch ENI goes to a subnet tagged for pods. */
   BranchENISubnetFallback: 'BranchENISubnetFallback',
+  /** Normal, on the pod: it took over a warm branch ENI on its node (groups kept, or set before the annotation). */
+  WarmBranchENIReused: 'WarmBranchENIReused',
+  /** Normal, on the Node: a warm branch ENI was released (idle too long, over the limit, node drained). */
+  WarmBranchENIReleased: 'WarmBranchENIReleased',
   // VPC address ranges (ours)
   /** Normal, on Nodes: the subnets tagged for pods in the node's zone, or the VPC's CIDR blocks, changed. */
   PodSubnetsChanged: 'PodSubnetsChanged',

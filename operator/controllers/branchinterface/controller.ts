@@ -19,7 +19,8 @@ import type { LeanPod } from '../../api/pod.ts';
 import { BRANCH_NODE_NAME_INDEX } from '../../api/pod.ts';
 import { BRANCH_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
+import { WARM_BRANCH_NODE_INDEX } from '../../api/warm-branch.ts';
 import { OperatorError } from '../../errors.ts';
 import { ensureFinalizer, keyFor, setCondition } from '../../framework/index.ts';
 import type { Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
@@ -27,6 +28,7 @@ import {
   branchCapacityWaitsTotal,
   branchOperationsTotal,
   branchSubnetFallbacksTotal,
+  warmBranchReuseTotal,
 } from '../../observability/metrics.ts';
 import type { CooldownSource } from '../deps.ts';
 import { allocateVlanForBranch } from './allocate.ts';
@@ -36,11 +38,20 @@ import type { StatusCheckpoints } from './checkpoints.ts';
 import { createBranchEni } from './create.ts';
 import { modifyBranchGroups } from './modify-groups.ts';
 import type { BranchStep } from './plan.ts';
-import { isTrunkUsable, planBranchStep } from './plan.ts';
-import { releaseBranch, requestRelease } from './release.ts';
+import type { ReleaseCause } from './plan.ts';
+import { desiredSecurityGroups, isTrunkUsable, planBranchStep } from './plan.ts';
+import { parkBranchEni } from './park.ts';
+import { releaseBranch, removeBranchInterface, requestRelease } from './release.ts';
+import { dropWarmRecord, reuseStatus } from './reuse.ts';
 import { subnetForBranch } from './subnet.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
+import type { WarmClaims } from './warm-claims.ts';
+import type { NodeLike } from './warm-controller.ts';
+import { nodeStateOf } from './warm-controller.ts';
+import type { WarmSettingsSource } from './warm-settings.ts';
+import type { HandoverDecision } from './warm.ts';
+import { chooseWarmBranch, decideHandover, eniIdsHeldByBranches } from './warm.ts';
 
 /** Steps one reconcile may take (a fresh branch needs five: VLAN, create, associate, annotate, groups). */
 export const MAX_STEPS_PER_RECONCILE = 8;
@@ -52,10 +63,26 @@ export interface BranchReconcilerDeps extends BranchStepDeps {
   trunks: Reader<TrunkInterface>;
   checkpoints: StatusCheckpoints;
   reservations: VlanReservations;
+  /** Warm branch ENIs (docs/warm-branches.md): the records, the nodes, the claims in flight, the live limits. */
+  warm: Reader<WarmBranch>;
+  nodes: Reader<NodeLike>;
+  claims: WarmClaims;
+  warmSettings: WarmSettingsSource;
 }
 
 /** What running one step means for the reconcile loop. */
 type StepOutcome = { next: 'continue'; branch: BranchInterface } | { next: 'done'; requeueAfterMs?: number };
+
+/** A warm ENI as a VLAN holder for the allocation (it keeps its VLAN on the trunk). */
+function warmAsVlanHolder(warm: WarmBranch): BranchInterface {
+  return {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'BranchInterface',
+    metadata: { name: warm.metadata.name, ...(warm.metadata.uid ? { uid: warm.metadata.uid } : {}) },
+    spec: { podName: '', podUid: '', nodeName: warm.spec.nodeName, securityGroups: [] },
+    status: { vlanId: warm.spec.vlanId },
+  };
+}
 
 export class BranchInterfaceReconciler implements Reconciler {
   readonly #deps: BranchReconcilerDeps;
@@ -84,6 +111,7 @@ export class BranchInterfaceReconciler implements Reconciler {
     if (releasedUid !== undefined && releasedUid === cached.metadata.uid) return {};
     this.#released.delete(key);
     let branch = deps.checkpoints.effective(key, cached);
+    await this.#finishHandover(branch);
     for (let steps = 0; steps < MAX_STEPS_PER_RECONCILE; steps++) {
       const pod = deps.pods.get(keyFor(branch.metadata.namespace, branch.spec.podName));
       const trunk = deps.trunks.get(branch.spec.nodeName);
@@ -128,15 +156,33 @@ export class BranchInterfaceReconciler implements Reconciler {
       }
       case 'request-release':
         return this.#continueWith(key, branch, requestRelease(stepContext, step.cause, deps.cooldown.currentMs()));
-      case 'release':
-        if (branch.status?.phase !== 'Releasing' && branch.status?.eniId) {
-          branch = await this.#writeStatus(key, branch, { phase: 'Releasing' });
+      case 'release': {
+        const handover = this.#handover(branch, step.cause, trunk);
+        if (handover.outcome === 'delete') {
+          if (branch.status?.phase !== 'Releasing' && branch.status?.eniId) {
+            branch = await this.#writeStatus(key, branch, { phase: 'Releasing' });
+          }
+          await releaseBranch({ ...stepContext, branch }, step.cause);
+        } else {
+          // The ENI stays: recorded as warm now (park), or already recorded elsewhere (forget).
+          if (handover.outcome === 'park' && trunk) {
+            const warm = await parkBranchEni(stepContext, trunk);
+            // Hold the VLAN for the record until the cache shows it (the branch that held it is about to go).
+            deps.reservations.reserve(
+              warm.metadata.uid ?? '',
+              branch.spec.nodeName,
+              warm.spec.vlanId,
+              deps.clock.now(),
+            );
+          }
+          await removeBranchInterface({ ...stepContext, branch });
+          context.log.info('dropped branch record, eni kept', { eni: branch.status?.eniId, handover: handover.outcome });
         }
-        await releaseBranch({ ...stepContext, branch }, step.cause);
         deps.reservations.release(branch.metadata.uid ?? '');
         deps.checkpoints.forget(key);
         if (branch.metadata.uid && branch.status?.eniId) this.#released.set(key, branch.metadata.uid);
         return { next: 'done' };
+      }
       case 'allocate-vlan':
         return this.#allocate(key, branch, trunk, context);
       case 'create-eni': {
@@ -156,8 +202,14 @@ export class BranchInterfaceReconciler implements Reconciler {
         // again. The pod's update event brings the next reconcile (group drift, if any).
         return { next: 'done' };
       }
-      case 'modify-groups':
-        return this.#continueWith(key, branch, await modifyBranchGroups(stepContext, step.securityGroups));
+      case 'modify-groups': {
+        // What EC2 holds is unknown from the call on: a crash after it must not leave status (and a warm
+        // record made from it) naming groups the ENI may no longer carry. [] means "unknown" (see warm.ts).
+        const previous = branch.status?.appliedSecurityGroups ?? [];
+        if (previous.length > 0) branch = await this.#writeStatus(key, branch, { appliedSecurityGroups: [] });
+        const applied = await modifyBranchGroups({ ...stepContext, branch }, step.securityGroups, previous);
+        return this.#continueWith(key, branch, applied);
+      }
       default: {
         const unknown: never = step;
         throw new OperatorError(`unhandled branch step ${JSON.stringify(unknown)}`);
@@ -174,8 +226,13 @@ export class BranchInterfaceReconciler implements Reconciler {
     const deps = this.#deps;
     if (!isTrunkUsable(trunk)) return { next: 'done' };
     const siblings = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName);
+    const warmOnNode = deps.warm.byIndex(WARM_BRANCH_NODE_INDEX, branch.spec.nodeName);
+    const reused = await this.#takeOverWarm(key, branch, trunk, siblings, warmOnNode, context);
+    if (reused !== undefined) return reused;
     const capacity = trunk.status.branchCapacity;
-    const allocation = allocateVlanForBranch(branch, siblings, capacity, deps.reservations, deps.clock.now());
+    // Warm ENIs hold their VLANs (and node capacity) until a pod takes them or they are released.
+    const holders = [...siblings, ...warmOnNode.map(warmAsVlanHolder)];
+    const allocation = allocateVlanForBranch(branch, holders, capacity, deps.reservations, deps.clock.now());
     const cooldownMs = deps.cooldown.currentMs();
     const nowIso = new Date(deps.clock.now()).toISOString();
     switch (allocation.outcome) {
@@ -247,6 +304,105 @@ export class BranchInterfaceReconciler implements Reconciler {
         throw new OperatorError(`unhandled allocation ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /**
+   * Takes over a warm ENI on the node, if one is free (docs/warm-branches.md): claim in memory, record the ENI
+   * in status (the branch owns it from here), drop the warm record. Groups and annotation follow in the plan.
+   */
+  async #takeOverWarm(
+    key: string,
+    branch: BranchInterface,
+    trunk: TrunkInterface & { status: { eniId: string } },
+    siblings: readonly BranchInterface[],
+    warmOnNode: readonly WarmBranch[],
+    context: ReconcileContext,
+  ): Promise<StepOutcome | undefined> {
+    const deps = this.#deps;
+    const uid = branch.metadata.uid ?? '';
+    if (warmOnNode.length === 0) {
+      if (deps.warmSettings.current().limitPerNode > 0) warmBranchReuseTotal.inc({ result: 'miss' });
+      return undefined;
+    }
+    const claimed = eniIdsHeldByBranches(siblings, warmOnNode);
+    for (const eniId of deps.claims.claimedEniIds()) claimed.add(eniId);
+    const securityGroups = desiredSecurityGroups(branch, trunk);
+    const choice = chooseWarmBranch({
+      warmOnNode,
+      claimedEniIds: claimed,
+      retiringEniIds: deps.claims.retiringEniIds(),
+      securityGroups,
+      trunkEniId: trunk.status.eniId,
+    });
+    if (choice.outcome === 'none' || !deps.claims.tryClaim(choice.warm.spec.eniId, uid)) {
+      warmBranchReuseTotal.inc({ result: 'miss' });
+      return undefined;
+    }
+    const warm = choice.warm;
+    let updated: BranchInterface;
+    try {
+      deps.reservations.reserve(uid, branch.spec.nodeName, warm.spec.vlanId, deps.clock.now());
+      updated = await this.#writeStatus(key, branch, reuseStatus(warm));
+    } catch (error) {
+      deps.claims.unclaim(warm.spec.eniId, uid);
+      deps.reservations.release(uid);
+      throw error;
+    }
+    warmBranchReuseTotal.inc({ result: choice.outcome === 'same-groups' ? 'same_groups' : 'other_groups' });
+    deps.events.warmReused(
+      branch,
+      warm.spec.eniId,
+      warm.spec.vlanId,
+      choice.outcome === 'same-groups' ? 'kept' : 'set',
+    );
+    context.log.info('took over warm branch eni', {
+      eni: warm.spec.eniId,
+      vlan: warm.spec.vlanId,
+      groups: warm.spec.securityGroups,
+      wanted: securityGroups,
+    });
+    await dropWarmRecord(deps.client, warm);
+    deps.claims.markRecordDropped(warm.spec.eniId, warm.metadata.uid ?? '');
+    return { next: 'continue', branch: updated };
+  }
+
+  /** A takeover recorded in status whose warm record is still there (a crash between the two): drop it now. */
+  async #finishHandover(branch: BranchInterface): Promise<void> {
+    const deps = this.#deps;
+    const name = branch.status?.reusedFrom;
+    if (name === undefined || name !== branch.status?.eniId) return;
+    const warm = deps.warm.get(name);
+    if (warm === undefined || warm.spec.previousBranchUid === branch.metadata.uid) return;
+    if (deps.claims.isRecordDropped(name, warm.metadata.uid ?? '')) return;
+    await dropWarmRecord(deps.client, warm);
+    deps.claims.markRecordDropped(name, warm.metadata.uid ?? '');
+  }
+
+  /** Park, forget or delete the ENI of a branch being released (pure decision in warm.ts). */
+  #handover(branch: BranchInterface, cause: ReleaseCause, trunk: TrunkInterface | undefined): HandoverDecision {
+    const deps = this.#deps;
+    const eniId = branch.status?.eniId;
+    const uid = branch.metadata.uid;
+    const claimant = eniId !== undefined ? deps.claims.claimantOf(eniId) : undefined;
+    const isHeldByAnotherBranch =
+      eniId !== undefined &&
+      ((claimant !== undefined && claimant !== uid) ||
+        deps.branches
+          .byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName)
+          .some((other) => other.metadata.uid !== uid && other.status?.eniId === eniId));
+    // The record of this branch's own takeover (if a crash left it) is being dropped: it does not count.
+    const warmOnNode = deps.warm
+      .byIndex(WARM_BRANCH_NODE_INDEX, branch.spec.nodeName)
+      .filter((warm) => !(warm.metadata.name === branch.status?.reusedFrom && warm.spec.previousBranchUid !== uid));
+    return decideHandover({
+      branch,
+      cause,
+      trunk,
+      node: nodeStateOf(deps.nodes.get(branch.spec.nodeName)),
+      warmOnNode,
+      isHeldByAnotherBranch,
+      settings: deps.warmSettings.current(),
+    });
   }
 
   async #continueWith(key: string, branch: BranchInterface, patch: Partial<BranchStatus>): Promise<StepOutcome> {

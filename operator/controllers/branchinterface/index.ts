@@ -7,7 +7,8 @@ import {
   podInformerOptions,
 } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
+import { WARM_BRANCH_NODE_INDEX, warmBranchInformerOptions } from '../../api/warm-branch.ts';
 import { keyOf } from '../../framework/index.ts';
 import type { Controller, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
@@ -17,6 +18,11 @@ import { StatusCheckpoints } from './checkpoints.ts';
 import { BranchInterfaceReconciler } from './controller.ts';
 import { BranchEvents } from './events.ts';
 import { VlanReservations } from './vlan-reservations.ts';
+import { WarmBranchGauges } from './warm-gauges.ts';
+import { WarmClaims } from './warm-claims.ts';
+import type { NodeLike } from './warm-controller.ts';
+import { WarmBranchReconciler } from './warm-controller.ts';
+import { createWarmSettingsSource } from './warm-settings.ts';
 
 export { BranchInterfaceReconciler, MAX_STEPS_PER_RECONCILE } from './controller.ts';
 export type { BranchReconcilerDeps } from './controller.ts';
@@ -39,6 +45,20 @@ export type { BranchSubnet, SubnetChoice, SubnetChoiceInput } from './subnet.ts'
 export { BranchEvents } from './events.ts';
 export { StatusCheckpoints } from './checkpoints.ts';
 export { VlanReservations } from './vlan-reservations.ts';
+export { WarmClaims } from './warm-claims.ts';
+export { WarmBranchReconciler, nodeStateOf } from './warm-controller.ts';
+export type { WarmReconcilerDeps, NodeLike } from './warm-controller.ts';
+export { ConfigMapWarmSettings, createWarmSettingsSource, parseWholeSetting } from './warm-settings.ts';
+export type { WarmSettingsSource } from './warm-settings.ts';
+export { chooseWarmBranch, decideHandover, warmVerdict, warmBranchSpecOf, eniIdsHeldByBranches } from './warm.ts';
+export type { HandoverDecision, WarmChoice, WarmSettings, WarmVerdict, NodeState } from './warm.ts';
+
+/**
+ * Default warm branch ENIs per node (--warm-branch-enis-per-node) and their longest idle time. The choice is
+ * explained with the churn benchmark's figures in README.md ("Warm branch ENIs").
+ */
+export const DEFAULT_WARM_BRANCH_ENIS_PER_NODE = 4;
+export const DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS = 600;
 
 /**
  * Default workers (--branch-workers). Branch reconciles wait on EC2 (create, associate) while holding nothing else, so more workers mean more
@@ -58,7 +78,21 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   const branches = deps.manager.informer(branchInterfaceInformerOptions);
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const trunks = deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
+  const warm = deps.manager.informer<WarmBranch>(warmBranchInformerOptions);
+  const nodes = deps.manager.informer<NodeLike>({ kind: Kinds.Node });
   new BranchGauges().observe(branches);
+  new WarmBranchGauges().observe(warm);
+  const claims = new WarmClaims();
+  const warmSettings =
+    deps.warmSettings ??
+    createWarmSettingsSource(
+      deps.manager,
+      {
+        limitPerNode: deps.settings?.warmBranchEnisPerNode ?? DEFAULT_WARM_BRANCH_ENIS_PER_NODE,
+        maxIdleMs: deps.settings?.warmBranchMaxIdleMs ?? DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS * 1000,
+      },
+      deps.log,
+    );
 
   const reconciler = new BranchInterfaceReconciler({
     client: deps.client,
@@ -73,6 +107,10 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
     trunks,
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
+    warm,
+    nodes,
+    claims,
+    warmSettings,
   });
   const controller = deps.manager.controller({
     name: 'branchinterface',
@@ -89,5 +127,34 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   controller.watch(trunks, (trunk) =>
     branches.byIndex(BRANCH_NODE_NAME_INDEX, trunk.spec.nodeName).map((branch) => keyOf(branch)),
   );
+  // A warm ENI appearing (or going) on a node: the branches waiting there may take it, or allocate again.
+  controller.watch(warm, (record) =>
+    branches
+      .byIndex(BRANCH_NODE_NAME_INDEX, record.spec.nodeName)
+      .filter((branch) => branch.status?.vlanId === undefined)
+      .map((branch) => keyOf(branch)),
+  );
+
+  const warmController = deps.manager.controller({
+    name: 'warmbranch',
+    reconciler: new WarmBranchReconciler({
+      client: deps.client,
+      ec2: deps.ec2,
+      clock: deps.clock,
+      recorder: deps.recorder,
+      warm,
+      branches,
+      trunks,
+      nodes,
+      claims,
+      settings: warmSettings,
+    }),
+    workers: 4,
+  });
+  const poolOf = (nodeName: string) => warm.byIndex(WARM_BRANCH_NODE_INDEX, nodeName).map((record) => record.metadata.name);
+  warmController.watch(warm, (record) => poolOf(record.spec.nodeName));
+  warmController.watch(branches, (branch) => (branch.status?.eniId ? [branch.status.eniId] : []));
+  warmController.watch(nodes, (node) => poolOf(node.metadata.name));
+  warmController.watch(trunks, (trunk) => poolOf(trunk.spec.nodeName));
   return controller;
 }

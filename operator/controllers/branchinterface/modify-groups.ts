@@ -10,10 +10,10 @@ import { podKeyOf, stepError } from './step.ts';
 export async function modifyBranchGroups(
   context: StepContext,
   securityGroups: string[],
+  previous: readonly string[],
 ): Promise<Partial<BranchStatus>> {
   const { branch, deps } = context;
   const eniId = branch.status?.eniId ?? '';
-  const previous = branch.status?.appliedSecurityGroups ?? [];
   try {
     await deps.ec2.setSecurityGroups(
       { networkInterfaceId: eniId, securityGroupIds: securityGroups },
@@ -25,7 +25,8 @@ export async function modifyBranchGroups(
     throw stepError(`setting security groups on branch ENI ${eniId} of pod ${podKeyOf(branch)}`, error);
   }
   branchOperationsTotal.inc({ operation: 'modify_groups', result: 'success' });
-  deps.events.groupsUpdated(branch, eniId, securityGroups, previous);
+  // A takeover of a warm ENI announces itself (WarmBranchENIReused); a running pod's change does here.
+  if (branch.status?.phase !== 'Reusing') deps.events.groupsUpdated(branch, eniId, securityGroups, previous);
   context.log.info('updated branch eni groups', { eni: eniId, groups: securityGroups, previous });
   return { appliedSecurityGroups: securityGroups };
 }

@@ -6,6 +6,7 @@
  *
  *   Pending ──allocate VLAN──▶ Creating ──CreateNetworkInterface──▶ Associating ──AssociateTrunkInterface──▶
  *   (annotate pod) ──▶ Ready ──(groups drift: ModifyNetworkInterfaceAttribute)──▶ Ready
+ *   Pending ──take over a warm ENI (controller, reuse.ts)──▶ Reusing ──(groups differ: modify)──▶ (annotate) ──▶ Ready
  *   any phase ──pod gone / finished──▶ CoolingDown ──cooldown elapsed──▶ Releasing ──▶ (deleted)
  *   any phase ──trunk gone──▶ Releasing (no cooldown: the node and its pods are gone)
  */
@@ -103,6 +104,16 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
   if (!status.eniId) return { step: 'create-eni', securityGroups };
   if (!status.associationId) return { step: 'associate' };
   const annotation = podEniAnnotationValue(status);
+  // Groups before the annotation: a pod is never told about an ENI that does not carry its own groups yet (a
+  // warm ENI taken over carries its previous pod's; a policy may change between create and annotate).
+  const podAnnotation = pod?.metadata.annotations?.[POD_ENI_ANNOTATION];
+  if (
+    podAnnotation !== annotation &&
+    !sameList(status.appliedSecurityGroups ?? [], securityGroups) &&
+    securityGroups.length > 0
+  ) {
+    return { step: 'modify-groups', securityGroups };
+  }
   if (
     annotation !== undefined &&
     (status.phase !== 'Ready' || pod?.metadata.annotations?.[POD_ENI_ANNOTATION] !== annotation)

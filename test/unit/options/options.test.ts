@@ -61,6 +61,8 @@ describe('parseOptions', () => {
       branchWorkers: 30,
       nodeWorkers: 10,
       branchCooldownSeconds: 60,
+      warmBranchEnisPerNode: 4,
+      warmBranchMaxIdleSeconds: 600,
       leaderElect: false,
       leaderElectionNamespace: 'kube-system',
       leaderElectionId: 'sgp-operator',

@@ -9,7 +9,11 @@ import {
   BranchInterfaceReconciler,
   StatusCheckpoints,
   VlanReservations,
+  WarmClaims,
 } from '../../../../operator/controllers/branchinterface/index.ts';
+import type { NodeLike } from '../../../../operator/controllers/branchinterface/index.ts';
+import type { WarmBranch } from '../../../../operator/api/types.ts';
+import { warmBranchInformerOptions } from '../../../../operator/api/warm-branch.ts';
 import { TerminalError } from '../../../../operator/errors.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import { FakeSubnetDirectory } from '../fakes/subnets.ts';
@@ -84,6 +88,11 @@ function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
+    warm: kube.reader<WarmBranch>(Kinds.WarmBranch, warmBranchInformerOptions.indexers),
+    nodes: kube.reader<NodeLike>(Kinds.Node),
+    claims: new WarmClaims(),
+    // Reuse off: these tests pin the lifecycle without warm ENIs (test/unit/.../warm-reuse.test.ts has it on).
+    warmSettings: { current: () => ({ limitPerNode: 0, maxIdleMs: 600_000 }) },
   });
 }
 

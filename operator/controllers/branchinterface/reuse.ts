@@ -1,0 +1,54 @@
+/**
+ * Pending → Reusing: a new branch takes over a warm ENI on its node (docs/warm-branches.md).
+ *
+ * The handover, in the order that keeps one owner at every instant:
+ * 1. the claim is marked in this process (WarmClaims: never two claimants, never claimed while being retired);
+ * 2. the branch's status records the ENI, its VLAN and `reusedFrom` — from here the branch owns the ENI, and
+ *    every other reader (another branch, the WarmBranch reconciler, the leak sweeper after a restart) sees a
+ *    BranchInterface recording it;
+ * 3. the WarmBranch record is deleted (finalizer first, so the deletion never reads as "release the ENI").
+ * Then the usual plan runs: ModifyNetworkInterfaceAttribute when the groups differ, and only then the pod's
+ * annotation. A crash after 2 resumes at 3 (the reconciler finishes any unfinished handover first).
+ */
+import { WARM_BRANCH_FINALIZER } from '../../api/constants.ts';
+import { Kinds } from '../../api/kinds.ts';
+import type { WarmBranch } from '../../api/types.ts';
+import { withContext } from '../../errors.ts';
+import { isNotFound, removeFinalizer } from '../../framework/index.ts';
+import type { KubeClient } from '../../framework/types.ts';
+import type { BranchStatus } from './step.ts';
+
+/** The status that records the takeover: every fact the annotation needs, plus where it came from. */
+export function reuseStatus(warm: WarmBranch): Partial<BranchStatus> {
+  const spec = warm.spec;
+  return {
+    phase: 'Reusing',
+    reusedFrom: warm.metadata.name,
+    eniId: spec.eniId,
+    vlanId: spec.vlanId,
+    trunkEniId: spec.trunkEniId,
+    associationId: spec.associationId,
+    macAddress: spec.macAddress,
+    ...(spec.privateIp ? { privateIp: spec.privateIp } : {}),
+    ...(spec.ipv6Address ? { ipv6Address: spec.ipv6Address } : {}),
+    ...(spec.subnetId ? { subnetId: spec.subnetId } : {}),
+    ...(spec.subnetCidr !== undefined ? { subnetCidr: spec.subnetCidr } : {}),
+    ...(spec.subnetV6Cidr !== undefined ? { subnetV6Cidr: spec.subnetV6Cidr } : {}),
+    appliedSecurityGroups: [...spec.securityGroups],
+  };
+}
+
+/**
+ * Deletes a WarmBranch record without releasing its ENI (the ENI belongs to a branch now): the finalizer goes
+ * first, so the object vanishes at once instead of lingering as "being deleted" (which means "release the ENI").
+ * Gone already counts as done.
+ */
+export async function dropWarmRecord(client: KubeClient, warm: WarmBranch): Promise<void> {
+  try {
+    await removeFinalizer(client, Kinds.WarmBranch, warm, WARM_BRANCH_FINALIZER);
+    await client.delete(Kinds.WarmBranch, warm.metadata.name, warm.metadata.uid ? { uid: warm.metadata.uid } : {});
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw withContext(`dropping warm branch record ${warm.metadata.name}`, error);
+  }
+}
