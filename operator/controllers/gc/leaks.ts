@@ -40,6 +40,8 @@ export interface LeakSweepInput {
   enis: readonly NetworkInterface[];
   branches: readonly BranchInterface[];
   trunks: readonly TrunkInterface[];
+  /** ENIs recorded as warm (WarmBranch objects): kept associated for the node's next pod, never leaks. */
+  warmEniIds?: ReadonlySet<string>;
   /** ENI ids that were `available` and unclaimed on the previous sweep. */
   previouslyAvailable: ReadonlySet<string>;
   cachesSynced: boolean;
@@ -66,6 +68,7 @@ export function findLeakedEnis(input: LeakSweepInput): LeakSweepDecision {
     branchByPodUid.set(branch.spec.podUid, branch);
     if (branch.status?.eniId) claimedEniIds.add(branch.status.eniId);
   }
+  for (const eniId of input.warmEniIds ?? []) claimedEniIds.add(eniId);
   const managedInstanceIds = new Set<string>();
   for (const trunk of input.trunks) {
     if (trunk.status?.eniId) claimedEniIds.add(trunk.status.eniId);

@@ -9,7 +9,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
 import type { Ec2Api, NetworkInterface } from '../../aws/ec2-api.ts';
 import { isNotFound } from '../../aws/ec2-errors.ts';
 import { clientToken, ownedEnisFilter } from '../../aws/tags.ts';
@@ -17,12 +17,15 @@ import type { KubeClient, Reader } from '../../framework/types.ts';
 import { gcLeakedEnisDeletedTotal, gcLeakedEnisFoundTotal, gcSweepsTotal } from '../../observability/metrics.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { findLeakedEnis, type LeakCandidate } from './leaks.ts';
+import { LiveEniClaims } from './live-claims.ts';
 
 export interface LeakSweeperOptions {
   ec2: Ec2Api;
   client: KubeClient;
   branches: Reader<BranchInterface>;
   trunks: Reader<TrunkInterface>;
+  /** Warm branch ENIs (docs/warm-branches.md); absent: none are kept. */
+  warm?: Reader<WarmBranch>;
   clusterName: string;
   vpcId: string;
   intervalMs: number;
@@ -58,22 +61,26 @@ export class LeakSweeper {
 
   /** One sweep; returns the ids of the ENIs it deleted. */
   async sweepOnce(signal?: AbortSignal): Promise<string[]> {
-    const { ec2, branches, trunks, clusterName, vpcId, log } = this.#options;
+    const { ec2, branches, trunks, warm, clusterName, vpcId, log } = this.#options;
     const call = { signal, priority: 'background' as const };
     const enis = await ec2.describeNetworkInterfaces({ ...ownedEnisFilter(clusterName), vpcId }, call);
     const decision = findLeakedEnis({
       enis,
       branches: branches.list(),
       trunks: trunks.list(),
+      warmEniIds: new Set(warm?.list().map((record) => record.spec.eniId)),
       previouslyAvailable: this.#previouslyAvailable,
-      cachesSynced: branches.hasSynced() && trunks.hasSynced(),
+      cachesSynced: branches.hasSynced() && trunks.hasSynced() && (warm?.hasSynced() ?? true),
     });
     this.#previouslyAvailable = decision.availableNow;
 
     const toRelease: LeakCandidate[] = [];
+    const liveClaims = new LiveEniClaims(this.#options.client);
     for (const candidate of decision.candidates) {
       gcLeakedEnisFoundTotal.inc({ reason: candidate.reason });
       if (candidate.owner && (await this.#ownerExists(candidate.owner))) continue;
+      // A reused ENI's tags name the pod it was made for; the API server says who holds it now.
+      if (await liveClaims.isClaimed(candidate.eni.id)) continue;
       toRelease.push(candidate);
     }
     for (const [instanceId, orphans] of decision.instancesToVerify) {

@@ -1,0 +1,398 @@
+/**
+ * Warm branch ENI reuse through the reconcilers (docs/warm-branches.md): park after the cooldown, take over on
+ * the node with no EC2 call (same groups) or one modify before the annotation (other groups), the pool's bounds,
+ * and the handover's crash points.
+ */
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import type { LeanPod } from '../../../../operator/api/pod.ts';
+import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
+import { Kinds } from '../../../../operator/api/kinds.ts';
+import type { BranchInterface, TrunkInterface, WarmBranch } from '../../../../operator/api/types.ts';
+import { warmBranchInformerOptions } from '../../../../operator/api/warm-branch.ts';
+import {
+  BranchEvents,
+  BranchInterfaceReconciler,
+  StatusCheckpoints,
+  VlanReservations,
+  WarmBranchReconciler,
+  WarmClaims,
+} from '../../../../operator/controllers/branchinterface/index.ts';
+import type { NodeLike, WarmSettings } from '../../../../operator/controllers/branchinterface/index.ts';
+import { FakeClock } from '../../../../operator/framework/index.ts';
+import { FakeSubnetDirectory } from '../fakes/subnets.ts';
+import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
+import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+
+const COOLDOWN_MS = 30_000;
+const FINALIZER = 'trunking.sgp-operator.io/branch-cleanup';
+const ctx = podsReconcileContext;
+
+let kube: PodsFakeKube;
+let ec2: PodsFakeEc2;
+let recorder: PodsFakeRecorder;
+let clock: FakeClock;
+let claims: WarmClaims;
+let settings: WarmSettings;
+let branches: BranchInterfaceReconciler;
+let warmReconciler: WarmBranchReconciler;
+
+function trunk(): TrunkInterface {
+  return {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'TrunkInterface',
+    metadata: { name: 'node-a', uid: 'trunk-uid' },
+    spec: { nodeName: 'node-a', instanceId: 'i-0123', instanceType: 'm5.large' },
+    status: {
+      state: 'Ready',
+      eniId: 'eni-trunk',
+      subnetId: 'subnet-1',
+      subnetCidr: '10.0.0.0/24',
+      securityGroups: ['sg-node'],
+      branchCapacity: 9,
+    },
+  };
+}
+
+function node(unschedulable = false): NodeLike {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { unschedulable } };
+}
+
+function pod(name: string, uid: string): LeanPod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'catalog', uid, creationTimestamp: new Date(clock.now()).toISOString() },
+    spec: {
+      nodeName: 'node-a',
+      containers: [{ name: 'app', resources: { limits: { 'vpc.amazonaws.com/pod-eni': '1' } } }],
+    },
+    status: { phase: 'Running' },
+  };
+}
+
+function branch(name: string, podUid: string, groups: string[]): BranchInterface {
+  return {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'BranchInterface',
+    metadata: { name, namespace: 'catalog', finalizers: [FINALIZER] },
+    spec: { podName: name, podUid, nodeName: 'node-a', securityGroups: groups },
+  };
+}
+
+function build(): void {
+  const warm = kube.reader<WarmBranch>(Kinds.WarmBranch, warmBranchInformerOptions.indexers);
+  const branchReader = kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers);
+  const trunks = kube.reader<TrunkInterface>(Kinds.TrunkInterface);
+  const nodes = kube.reader<NodeLike>(Kinds.Node);
+  const warmSettings = { current: () => settings };
+  branches = new BranchInterfaceReconciler({
+    client: kube,
+    ec2,
+    clock,
+    cluster: { clusterName: 'test', vpcId: 'vpc-1' },
+    events: new BranchEvents(recorder),
+    subnets: new FakeSubnetDirectory(),
+    cooldown: { currentMs: () => COOLDOWN_MS },
+    branches: branchReader,
+    pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
+    trunks,
+    checkpoints: new StatusCheckpoints(),
+    reservations: new VlanReservations(),
+    warm,
+    nodes,
+    claims,
+    warmSettings,
+  });
+  warmReconciler = new WarmBranchReconciler({
+    client: kube,
+    ec2,
+    clock,
+    recorder,
+    warm,
+    branches: branchReader,
+    trunks,
+    nodes,
+    claims,
+    settings: warmSettings,
+  });
+}
+
+beforeEach(() => {
+  kube = new PodsFakeKube();
+  ec2 = new PodsFakeEc2();
+  recorder = new PodsFakeRecorder();
+  clock = new FakeClock();
+  claims = new WarmClaims();
+  settings = { limitPerNode: 2, maxIdleMs: 600_000 };
+  kube.seed(Kinds.TrunkInterface, trunk());
+  kube.seed(Kinds.Node, node());
+  build();
+});
+
+function annotationOf(name: string): string | undefined {
+  return kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.['vpc.amazonaws.com/pod-eni'];
+}
+
+function warmRecords(): WarmBranch[] {
+  return kube.reader<WarmBranch>(Kinds.WarmBranch).list();
+}
+
+/**
+ * Ready pods (all at once, so none takes another's ENI), then all gone and cooled down: their ENIs are parked
+ * in this order, `spacingMs` apart. Returns the ENI ids.
+ */
+async function parkedEnis(pods: { name: string; groups: string[] }[], spacingMs = 0): Promise<string[]> {
+  const eniIds: string[] = [];
+  for (const { name, groups } of pods) {
+    kube.seed(Kinds.Pod, pod(name, `uid-${name}`));
+    kube.seed(Kinds.BranchInterface, branch(name, `uid-${name}`, groups));
+    await branches.reconcile(`catalog/${name}`, ctx());
+    eniIds.push(kube.stored<BranchInterface>(Kinds.BranchInterface, `catalog/${name}`)?.status?.eniId ?? '');
+  }
+  for (const { name } of pods) {
+    kube.remove(Kinds.Pod, `catalog/${name}`);
+    await branches.reconcile(`catalog/${name}`, ctx()); // CoolingDown
+  }
+  clock.advance(COOLDOWN_MS);
+  for (const { name } of pods) {
+    await branches.reconcile(`catalog/${name}`, ctx()); // parked (or deleted)
+    clock.advance(spacingMs);
+  }
+  return eniIds;
+}
+
+async function parkedEniOf(name: string, groups: string[]): Promise<string> {
+  return (await parkedEnis([{ name, groups }]))[0] ?? '';
+}
+
+describe('parking', () => {
+  test('after the cooldown the ENI is recorded warm, stays associated, and the BranchInterface goes: no EC2 call', async () => {
+    kube.seed(Kinds.Pod, pod('old', 'uid-old'));
+    kube.seed(Kinds.BranchInterface, branch('old', 'uid-old', ['sg-rds']));
+    await branches.reconcile('catalog/old', ctx());
+    const status = kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/old')?.status;
+    kube.remove(Kinds.Pod, 'catalog/old');
+    await branches.reconcile('catalog/old', ctx());
+    clock.advance(COOLDOWN_MS - 1);
+    expect(await branches.reconcile('catalog/old', ctx())).toEqual({ requeueAfterMs: 1 });
+    ec2.reset();
+    clock.advance(1);
+    await branches.reconcile('catalog/old', ctx());
+
+    expect(ec2.calls).toEqual([]);
+    expect(kube.stored(Kinds.BranchInterface, 'catalog/old')).toBeUndefined();
+    expect(warmRecords().map((warm) => ({ name: warm.metadata.name, finalizers: warm.metadata.finalizers, spec: warm.spec }))).toEqual([
+      {
+        name: status?.eniId,
+        finalizers: ['trunking.sgp-operator.io/warm-branch-cleanup'],
+        spec: {
+          nodeName: 'node-a',
+          eniId: status?.eniId,
+          trunkEniId: 'eni-trunk',
+          vlanId: 1,
+          associationId: status?.associationId,
+          macAddress: status?.macAddress,
+          privateIp: status?.privateIp,
+          subnetId: 'subnet-1',
+          subnetCidr: '10.0.0.0/24',
+          securityGroups: ['sg-rds'],
+          warmSince: new Date(clock.now()).toISOString(),
+          previousPod: 'catalog/old',
+          previousBranchUid: expect.any(String),
+        },
+      },
+    ]);
+    expect(ec2.associations.size).toBe(1);
+  });
+
+  test('with the limit at 0 the release is EKS’s: one DeleteNetworkInterface, no warm record', async () => {
+    settings = { limitPerNode: 0, maxIdleMs: 600_000 };
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
+    expect(warmRecords()).toEqual([]);
+  });
+
+  test('a full pool deletes the ENI instead', async () => {
+    settings = { limitPerNode: 1, maxIdleMs: 600_000 };
+    const [, second] = await parkedEnis([
+      { name: 'a', groups: ['sg-rds'] },
+      { name: 'b', groups: ['sg-rds'] },
+    ]);
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([second]);
+    expect(warmRecords()).toHaveLength(1);
+  });
+});
+
+describe('taking over a warm ENI', () => {
+  test('same groups: the new pod is annotated with the warm ENI, its VLAN and IP, and EC2 sees no call', async () => {
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const parked = warmRecords()[0];
+    ec2.reset();
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    await branches.reconcile('catalog/new', ctx());
+
+    expect(ec2.calls).toEqual([]);
+    expect(JSON.parse(annotationOf('new') ?? '[]')).toEqual([
+      {
+        eniId,
+        ifAddress: parked?.spec.macAddress,
+        privateIp: parked?.spec.privateIp,
+        ipv6Addr: '',
+        vlanId: 1,
+        subnetCidr: '10.0.0.0/24',
+        subnetV6Cidr: '',
+        associationID: parked?.spec.associationId,
+      },
+    ]);
+    expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/new')?.status).toMatchObject({
+      phase: 'Ready',
+      reusedFrom: eniId,
+      eniId,
+      vlanId: 1,
+      appliedSecurityGroups: ['sg-rds'],
+    });
+    expect(warmRecords()).toEqual([]);
+    expect(recorder.reasons()).toContain('WarmBranchENIReused');
+  });
+
+  test('other groups: one ModifyNetworkInterfaceAttribute, and it succeeds before the annotation is written', async () => {
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    ec2.reset();
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-api']));
+    ec2.failNext('setSecurityGroups', new Error('EC2 unavailable'));
+
+    await expect(branches.reconcile('catalog/new', ctx())).rejects.toThrow('EC2 unavailable');
+    // The ENI is the new branch's (recorded), but the pod has not been told about it.
+    expect(annotationOf('new')).toBeUndefined();
+    expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/new')?.status).toMatchObject({
+      phase: 'Reusing',
+      eniId,
+      appliedSecurityGroups: [],
+    });
+
+    await branches.reconcile('catalog/new', ctx());
+    expect(ec2.calls.map((call) => call.method)).toEqual(['setSecurityGroups', 'setSecurityGroups']);
+    expect(ec2.enis.get(eniId)?.securityGroupIds).toEqual(['sg-api']);
+    expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
+  });
+
+  test('the same-group ENI is preferred over an older one with other groups', async () => {
+    const [, rds] = await parkedEnis(
+      [
+        { name: 'a', groups: ['sg-api'] },
+        { name: 'b', groups: ['sg-rds'] },
+      ],
+      1_000,
+    );
+    ec2.reset();
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    await branches.reconcile('catalog/new', ctx());
+    expect(ec2.calls).toEqual([]);
+    expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(rds);
+  });
+
+  test('a crash between recording the takeover and dropping the warm record: the next reconcile drops it', async () => {
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    kube.failNext('mergePatch', new Error('killed')); // the finalizer removal of the warm record
+    await expect(branches.reconcile('catalog/new', ctx())).rejects.toThrow('killed');
+    expect(warmRecords().map((warm) => warm.metadata.name)).toEqual([eniId]);
+
+    // A restarted operator: no memory of the claim. The warm record must not be handed to anyone else.
+    claims = new WarmClaims();
+    build();
+    kube.seed(Kinds.Pod, pod('other', 'uid-other'));
+    kube.seed(Kinds.BranchInterface, branch('other', 'uid-other', ['sg-rds']));
+    await branches.reconcile('catalog/other', ctx());
+    expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/other')?.status?.eniId).not.toBe(eniId);
+    await branches.reconcile('catalog/new', ctx());
+    expect(warmRecords()).toEqual([]);
+    expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
+    expect(ec2.enis.has(eniId)).toBe(true);
+  });
+
+  test('a crash after parking but before the old BranchInterface went: the repeat only drops it', async () => {
+    kube.seed(Kinds.Pod, pod('old', 'uid-old'));
+    kube.seed(Kinds.BranchInterface, branch('old', 'uid-old', ['sg-rds']));
+    await branches.reconcile('catalog/old', ctx());
+    const eniId = kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/old')?.status?.eniId ?? '';
+    kube.remove(Kinds.Pod, 'catalog/old');
+    await branches.reconcile('catalog/old', ctx());
+    clock.advance(COOLDOWN_MS);
+    kube.failNext('delete', new Error('killed'));
+    await expect(branches.reconcile('catalog/old', ctx())).rejects.toThrow('killed');
+    expect(warmRecords()).toHaveLength(1);
+
+    claims = new WarmClaims();
+    build();
+    ec2.reset();
+    await branches.reconcile('catalog/old', ctx());
+    expect(ec2.calls).toEqual([]);
+    expect(kube.stored(Kinds.BranchInterface, 'catalog/old')).toBeUndefined();
+    expect(warmRecords().map((warm) => warm.spec.eniId)).toEqual([eniId]);
+  });
+});
+
+describe('the pool', () => {
+  test('an ENI idle past the maximum is deleted, then its record', async () => {
+    settings = { limitPerNode: 2, maxIdleMs: 60_000 };
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    expect(await warmReconciler.reconcile(eniId, ctx())).toEqual({ requeueAfterMs: 60_000 });
+    clock.advance(60_000);
+    ec2.reset();
+    await warmReconciler.reconcile(eniId, ctx());
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
+    expect(warmRecords()).toEqual([]);
+    expect(recorder.reasons()).toContain('WarmBranchENIReleased');
+  });
+
+  test('lowering the limit releases the oldest first', async () => {
+    const [first = '', second = ''] = await parkedEnis(
+      [
+        { name: 'a', groups: ['sg-rds'] },
+        { name: 'b', groups: ['sg-rds'] },
+      ],
+      1_000,
+    );
+    settings = { limitPerNode: 1, maxIdleMs: 600_000 };
+    ec2.reset();
+    await warmReconciler.reconcile(second, ctx());
+    await warmReconciler.reconcile(first, ctx());
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([first]);
+    expect(warmRecords().map((warm) => warm.spec.eniId)).toEqual([second]);
+  });
+
+  test('a cordoned node releases its warm ENIs', async () => {
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    kube.seed(Kinds.Node, node(true));
+    await warmReconciler.reconcile(eniId, ctx());
+    expect(ec2.enis.has(eniId)).toBe(false);
+    expect(warmRecords()).toEqual([]);
+  });
+
+  test('a warm ENI a branch has taken over is never released from the pool, only its record dropped', async () => {
+    settings = { limitPerNode: 2, maxIdleMs: 60_000 };
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    claims.tryClaim(eniId, 'uid-of-a-branch-being-written');
+    clock.advance(120_000);
+    await warmReconciler.reconcile(eniId, ctx());
+    expect(ec2.enis.has(eniId)).toBe(true);
+    expect(warmRecords()).toEqual([]);
+  });
+
+  test('a record being retired is not handed to a pod', async () => {
+    settings = { limitPerNode: 2, maxIdleMs: 60_000 };
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    expect(claims.tryRetire(eniId)).toBe(true);
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    await branches.reconcile('catalog/new', ctx());
+    const status = kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/new')?.status;
+    expect(status?.eniId).not.toBe(eniId);
+    expect(status?.vlanId).toBe(2); // the warm ENI still holds VLAN 1
+  });
+});
