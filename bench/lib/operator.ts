@@ -5,6 +5,7 @@
  */
 import { createEc2Api } from '../../operator/aws/index.ts';
 import { silentLogger } from '../../operator/observability/logger.ts';
+import type { WarmSettingsSource } from '../../operator/controllers/branchinterface/index.ts';
 import { createOperator, type Operator } from '../../operator/operator.ts';
 import { parseOptions, type Options } from '../../operator/options.ts';
 import { REGION, type BenchWorld } from './world.ts';
@@ -20,9 +21,14 @@ export interface RunningOperator {
 
 export async function startOperator(
   world: BenchWorld,
-  overrides: Partial<Omit<Options, 'ec2RateLimits'>> & { cooldownMs?: number; bucketScale?: number } = {},
+  overrides: Partial<Omit<Options, 'ec2RateLimits'>> & {
+    cooldownMs?: number;
+    bucketScale?: number;
+    /** Live warm-branch limits the benchmark switches between phases (default: the options'). */
+    warmSettings?: WarmSettingsSource;
+  } = {},
 ): Promise<RunningOperator> {
-  const { cooldownMs = 30_000, bucketScale = 1, ...optionOverrides } = overrides;
+  const { cooldownMs = 30_000, bucketScale = 1, warmSettings, ...optionOverrides } = overrides;
   const parsed = parseOptions(['--cluster-name', CLUSTER, '--region', REGION], {});
   if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
   const options: Readonly<Options> = Object.freeze({
@@ -47,6 +53,7 @@ export async function startOperator(
     ec2,
     log: silentLogger,
     cooldown: { currentMs: () => cooldownMs },
+    ...(warmSettings ? { warmSettings } : {}),
   });
   const stopping = new AbortController();
   const running = operator.start(stopping.signal);

@@ -133,7 +133,7 @@ function annotationOf(name: string): string | undefined {
   return kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.['vpc.amazonaws.com/pod-eni'];
 }
 
-function warmRecords(): WarmBranch[] {
+function warmRecords(): readonly WarmBranch[] {
   return kube.reader<WarmBranch>(Kinds.WarmBranch).list();
 }
 
