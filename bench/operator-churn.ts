@@ -26,6 +26,7 @@ import type { BranchInterface, SecurityGroupPolicy, WarmBranch } from '../operat
 import { DEFAULT_WARM_BRANCH_ENIS_PER_NODE } from '../operator/controllers/branchinterface/index.ts';
 import type { WarmSettings } from '../operator/controllers/branchinterface/index.ts';
 import type { KubeObject } from '../operator/framework/types.ts';
+import { branchCapacityWaitsTotal, warmBranchReuseTotal } from '../operator/observability/metrics.ts';
 import { startOperator } from './lib/operator.ts';
 import { watchAnnotations, type AnnotationWatch } from './lib/pod-watch.ts';
 import { emit, progress } from './lib/report.ts';
@@ -104,6 +105,7 @@ try {
     const newNames = names(rollout.to);
     progress(`rollout ${rollout.label}: ${pods} pods, window ${window}, warm limit ${rollout.warmLimit}`);
     const before = world.counters();
+    const metricsBefore = await operatorCounts();
     const started = performance.now();
     await mapBounded(newNames, window, async (name, i) => {
       watch.created(name);
@@ -123,6 +125,7 @@ try {
     );
     const releasedSeconds = (performance.now() - started) / 1000;
     const calls = counterDelta(before, world.counters());
+    const metricsAfter = await operatorCounts();
     const warmLeft = (await world.client.list<WarmBranch>(Kinds.WarmBranch)).length;
     const expectedGroups = rollout.labels === POD_LABEL ? [world.podGroupId] : [world.nodeGroupId, world.podGroupId];
     results[rollout.label] = summary({
@@ -133,6 +136,9 @@ try {
       watch,
       newNames,
       groupMismatches: await groupMismatches(world, newNames, expectedGroups.sort()),
+      operatorCounts: Object.fromEntries(
+        Object.entries(metricsAfter).map(([name, value]) => [name, value - (metricsBefore[name] ?? 0)]),
+      ),
     });
     await refill(calls.byAction);
   }
@@ -179,6 +185,16 @@ try {
   await world.stop();
 }
 
+/** The operator's own counts (in-process metrics): reuse hits and misses, capacity waits. */
+async function operatorCounts(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const sample of (await warmBranchReuseTotal.get()).values) {
+    counts[`reuse_${String(sample.labels.result)}`] = sample.value;
+  }
+  counts.capacity_waits = (await branchCapacityWaitsTotal.get()).values[0]?.value ?? 0;
+  return counts;
+}
+
 function withLabels(pod: KubeObject, labels: Record<string, string>): KubeObject {
   return { ...pod, metadata: { ...pod.metadata, labels: { ...labels } } };
 }
@@ -218,6 +234,7 @@ function summary(input: {
   watch: AnnotationWatch;
   newNames: readonly string[];
   groupMismatches: number;
+  operatorCounts: Record<string, number>;
 }) {
   const { calls } = input;
   return {
@@ -227,6 +244,7 @@ function summary(input: {
     newPodLatency: latencySummary(input.watch.latencies(input.newNames)),
     warmEnisLeft: input.warmLeft,
     groupMismatches: input.groupMismatches,
+    operatorCounts: input.operatorCounts,
     ec2: {
       mutatingCallsPerReplacedPod: round(calls.mutatingCalls / pods, 3),
       mutatingCallsPerReplacedPodIncludingPoolDrain: round((calls.mutatingCalls + input.warmLeft) / pods, 3),
