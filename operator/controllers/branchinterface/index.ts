@@ -51,7 +51,7 @@ export type { WarmReconcilerDeps, NodeLike } from './warm-controller.ts';
 export { ConfigMapWarmSettings, createWarmSettingsSource, parseWholeSetting } from './warm-settings.ts';
 export type { WarmSettingsSource } from './warm-settings.ts';
 export { chooseWarmBranch, decideHandover, warmVerdict, warmBranchSpecOf, eniIdsHeldByBranches } from './warm.ts';
-export type { HandoverDecision, WarmChoice, WarmSettings, WarmVerdict, NodeState } from './warm.ts';
+export type { HandoverDecision, HandoverInput, WarmChoice, WarmSettings, WarmVerdict, NodeState } from './warm.ts';
 
 /**
  * Default warm branch ENIs per node (--warm-branch-enis-per-node) and their longest idle time. The choice is
