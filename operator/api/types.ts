@@ -113,14 +113,7 @@ export interface TrunkInterface {
   };
 }
 
-export type BranchPhase =
-  | 'Pending'
-  | 'Creating'
-  | 'Associating'
-  | 'Reusing'
-  | 'Ready'
-  | 'CoolingDown'
-  | 'Releasing';
+export type BranchPhase = 'Pending' | 'Creating' | 'Associating' | 'Reusing' | 'Ready' | 'CoolingDown' | 'Releasing';
 
 /**
  * trunking.sgp-operator.io/v1alpha1 BranchInterface: one per pod that gets a branch ENI (same namespace and

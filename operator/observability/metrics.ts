@@ -389,7 +389,14 @@ export const warmBranchParkedTotal = new Counter({
   registers: [registry],
 });
 warmBranchParkedTotal.inc(0);
-export const WARM_RELEASE_REASON_LABELS = ['idle', 'over-limit', 'node-draining', 'node-gone', 'trunk-changed', 'deleted'] as const;
+export const WARM_RELEASE_REASON_LABELS = [
+  'idle',
+  'over-limit',
+  'node-draining',
+  'node-gone',
+  'trunk-changed',
+  'deleted',
+] as const;
 export const warmBranchReleasedTotal = new Counter({
   name: 'sgp_warm_branch_released_total',
   help: 'Warm branch ENIs deleted, by reason (idle too long, over the per-node limit, node drained or gone, …).',

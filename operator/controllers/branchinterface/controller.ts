@@ -176,7 +176,10 @@ export class BranchInterfaceReconciler implements Reconciler {
             );
           }
           await removeBranchInterface({ ...stepContext, branch });
-          context.log.info('dropped branch record, eni kept', { eni: branch.status?.eniId, handover: handover.outcome });
+          context.log.info('dropped branch record, eni kept', {
+            eni: branch.status?.eniId,
+            handover: handover.outcome,
+          });
         }
         deps.reservations.release(branch.metadata.uid ?? '');
         deps.checkpoints.forget(key);

@@ -151,7 +151,8 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
     }),
     workers: 4,
   });
-  const poolOf = (nodeName: string) => warm.byIndex(WARM_BRANCH_NODE_INDEX, nodeName).map((record) => record.metadata.name);
+  const poolOf = (nodeName: string) =>
+    warm.byIndex(WARM_BRANCH_NODE_INDEX, nodeName).map((record) => record.metadata.name);
   warmController.watch(warm, (record) => poolOf(record.spec.nodeName));
   warmController.watch(branches, (branch) => (branch.status?.eniId ? [branch.status.eniId] : []));
   warmController.watch(nodes, (node) => poolOf(node.metadata.name));

@@ -29,13 +29,7 @@ export type HandoverDecision =
   | { outcome: 'delete'; reason: DeleteReason };
 
 export type DeleteReason =
-  | 'reuse-off'
-  | 'not-pod-gone'
-  | 'no-eni'
-  | 'trunk-not-usable'
-  | 'trunk-changed'
-  | 'node-not-schedulable'
-  | 'pool-full';
+  'reuse-off' | 'not-pod-gone' | 'no-eni' | 'trunk-not-usable' | 'trunk-changed' | 'node-not-schedulable' | 'pool-full';
 
 export interface HandoverInput {
   branch: BranchInterface;
@@ -73,7 +67,8 @@ export function decideHandover(input: HandoverInput): HandoverDecision {
   if (!status.eniId || !status.associationId || !status.macAddress || status.vlanId === undefined) {
     return { outcome: 'delete', reason: 'no-eni' };
   }
-  if (!isTrunkUsable(trunk) || trunk.metadata.deletionTimestamp) return { outcome: 'delete', reason: 'trunk-not-usable' };
+  if (!isTrunkUsable(trunk) || trunk.metadata.deletionTimestamp)
+    return { outcome: 'delete', reason: 'trunk-not-usable' };
   if (status.trunkEniId !== trunk.status.eniId) return { outcome: 'delete', reason: 'trunk-changed' };
   if (input.node !== 'schedulable') return { outcome: 'delete', reason: 'node-not-schedulable' };
   const pool = input.warmOnNode.filter((warm) => !warm.metadata.deletionTimestamp && warm.spec.eniId !== status.eniId);
@@ -151,8 +146,7 @@ export function chooseWarmBranch(input: WarmChoiceInput): WarmChoice {
 }
 
 export type WarmVerdict =
-  | { outcome: 'keep'; recheckAfterMs: number }
-  | { outcome: 'release'; reason: WarmReleaseReason; message: string };
+  { outcome: 'keep'; recheckAfterMs: number } | { outcome: 'release'; reason: WarmReleaseReason; message: string };
 
 export type WarmReleaseReason = 'idle' | 'over-limit' | 'node-draining' | 'node-gone' | 'trunk-changed';
 

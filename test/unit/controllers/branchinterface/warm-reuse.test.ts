@@ -181,7 +181,13 @@ describe('parking', () => {
 
     expect(ec2.calls).toEqual([]);
     expect(kube.stored(Kinds.BranchInterface, 'catalog/old')).toBeUndefined();
-    expect(warmRecords().map((warm) => ({ name: warm.metadata.name, finalizers: warm.metadata.finalizers, spec: warm.spec }))).toEqual([
+    expect(
+      warmRecords().map((warm) => ({
+        name: warm.metadata.name,
+        finalizers: warm.metadata.finalizers,
+        spec: warm.spec,
+      })),
+    ).toEqual([
       {
         name: status?.eniId,
         finalizers: ['trunking.sgp-operator.io/warm-branch-cleanup'],

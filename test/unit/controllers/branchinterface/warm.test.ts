@@ -81,8 +81,16 @@ describe('decideHandover', () => {
       input: { settings: { limitPerNode: 0, maxIdleMs: 1 } },
       expected: { outcome: 'delete', reason: 'reuse-off' },
     },
-    { name: 'pod finished', input: { cause: 'PodFinished' as const }, expected: { outcome: 'delete', reason: 'not-pod-gone' } },
-    { name: 'node gone', input: { cause: 'NodeGone' as const }, expected: { outcome: 'delete', reason: 'not-pod-gone' } },
+    {
+      name: 'pod finished',
+      input: { cause: 'PodFinished' as const },
+      expected: { outcome: 'delete', reason: 'not-pod-gone' },
+    },
+    {
+      name: 'node gone',
+      input: { cause: 'NodeGone' as const },
+      expected: { outcome: 'delete', reason: 'not-pod-gone' },
+    },
     {
       name: 'never associated',
       input: { branch: branch('b-1', { eniId: 'eni-1', vlanId: 3 }) },
@@ -145,7 +153,12 @@ describe('chooseWarmBranch', () => {
       expected: 'eni-u (other-groups)',
     },
     { name: 'being deleted', pool: [warm('eni-d', { deleting: true })], groups: ['sg-a'], expected: 'none' },
-    { name: 'on a replaced trunk', pool: [warm('eni-t', { trunkEniId: 'eni-old-trunk' })], groups: ['sg-a'], expected: 'none' },
+    {
+      name: 'on a replaced trunk',
+      pool: [warm('eni-t', { trunkEniId: 'eni-old-trunk' })],
+      groups: ['sg-a'],
+      expected: 'none',
+    },
   ])('$name', ({ pool, groups, expected }) => {
     const choice = chooseWarmBranch({ ...base, warmOnNode: pool, securityGroups: groups });
     const shown =
@@ -184,9 +197,30 @@ describe('warmVerdict', () => {
   const c = warm('eni-c', { warmSince: new Date(T0 + 2_000).toISOString() });
   test.each([
     { name: 'young, within the limit', w: a, pool: [a], node: 'schedulable', nowMs: T0 + 59_999, expected: 'keep 1' },
-    { name: 'one millisecond idle too long', w: a, pool: [a], node: 'schedulable', nowMs: T0 + 60_000, expected: 'idle' },
-    { name: 'the oldest beyond the limit', w: a, pool: [a, b, c], node: 'schedulable', nowMs: T0 + 2_000, expected: 'over-limit' },
-    { name: 'the newest within the limit', w: c, pool: [a, b, c], node: 'schedulable', nowMs: T0 + 2_000, expected: 'keep 60000' },
+    {
+      name: 'one millisecond idle too long',
+      w: a,
+      pool: [a],
+      node: 'schedulable',
+      nowMs: T0 + 60_000,
+      expected: 'idle',
+    },
+    {
+      name: 'the oldest beyond the limit',
+      w: a,
+      pool: [a, b, c],
+      node: 'schedulable',
+      nowMs: T0 + 2_000,
+      expected: 'over-limit',
+    },
+    {
+      name: 'the newest within the limit',
+      w: c,
+      pool: [a, b, c],
+      node: 'schedulable',
+      nowMs: T0 + 2_000,
+      expected: 'keep 60000',
+    },
     { name: 'node cordoned', w: a, pool: [a], node: 'unschedulable', nowMs: T0, expected: 'node-draining' },
     { name: 'node gone', w: a, pool: [a], node: 'gone', nowMs: T0, expected: 'node-gone' },
   ])('$name', ({ w, pool, node, nowMs, expected }) => {
