@@ -23,7 +23,7 @@
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
 import type { BranchInterface, SecurityGroupPolicy, WarmBranch } from '../operator/api/types.ts';
-import { DEFAULT_WARM_BRANCH_ENIS_PER_NODE } from '../operator/controllers/branchinterface/index.ts';
+import { RECOMMENDED_WARM_BRANCH_ENIS_PER_NODE } from '../operator/controllers/branchinterface/index.ts';
 import type { WarmSettings } from '../operator/controllers/branchinterface/index.ts';
 import type { KubeObject } from '../operator/framework/types.ts';
 import { branchCapacityWaitsTotal, warmBranchReuseTotal } from '../operator/observability/metrics.ts';
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     pods: { type: 'string' },
     window: { type: 'string', default: '25' },
     'cooldown-seconds': { type: 'string', default: '5' },
-    'warm-limit': { type: 'string', default: String(DEFAULT_WARM_BRANCH_ENIS_PER_NODE) },
+    'warm-limit': { type: 'string', default: String(RECOMMENDED_WARM_BRANCH_ENIS_PER_NODE) },
     full: { type: 'boolean', default: false },
   },
 });

@@ -233,7 +233,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     flag: 'warm-branch-enis-per-node',
     env: 'SGP_WARM_BRANCH_ENIS_PER_NODE',
     type: 'integer',
-    default: 4,
+    default: 0,
     min: 0,
     max: 120,
     section: 'Concurrency',
@@ -241,8 +241,9 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       'Branch ENIs kept warm per node after their pod’s cooldown: still associated with the trunk, so the ' +
       'node’s next pod takes one with no EC2 call (same groups) or one ModifyNetworkInterfaceAttribute instead ' +
       'of create + associate + delete. Warm ENIs hold node capacity and a subnet address each. 0 deletes every ' +
-      'released ENI, as EKS does. The ConfigMap kube-system/amazon-vpc-cni key warm-branch-eni-limit sets the ' +
-      'live value; 0..120.',
+      'released ENI, as EKS does (the default until reuse has passed the chaos suite; 4 is what the churn ' +
+      'benchmark recommends). The ConfigMap kube-system/amazon-vpc-cni key warm-branch-eni-limit sets the live ' +
+      'value; 0..120.',
   },
   {
     flag: 'warm-branch-max-idle-seconds',

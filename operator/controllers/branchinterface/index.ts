@@ -54,10 +54,12 @@ export { chooseWarmBranch, decideHandover, warmVerdict, warmBranchSpecOf, eniIds
 export type { HandoverDecision, HandoverInput, WarmChoice, WarmSettings, WarmVerdict, NodeState } from './warm.ts';
 
 /**
- * Default warm branch ENIs per node (--warm-branch-enis-per-node) and their longest idle time. The choice is
- * explained with the churn benchmark's figures in README.md ("Warm branch ENIs").
+ * Default warm branch ENIs per node (--warm-branch-enis-per-node) and their longest idle time, and the limit the
+ * churn benchmark recommends. The choice is explained with the benchmark's figures in README.md ("Warm branch
+ * ENIs"): 0 (EKS's behaviour) until reuse has passed the chaos suite with kills during handovers.
  */
-export const DEFAULT_WARM_BRANCH_ENIS_PER_NODE = 4;
+export const DEFAULT_WARM_BRANCH_ENIS_PER_NODE = 0;
+export const RECOMMENDED_WARM_BRANCH_ENIS_PER_NODE = 4;
 export const DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS = 600;
 
 /**
