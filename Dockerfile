@@ -23,8 +23,10 @@ RUN npm run build \
 
 # ---- runtime ----
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
+# The source commit, shown by --version and sgp_build_info: docker build --build-arg SGP_BUILD_COMMIT=$(git rev-parse --short HEAD)
+ARG SGP_BUILD_COMMIT=unknown
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production SGP_BUILD_COMMIT=${SGP_BUILD_COMMIT}
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

@@ -10,6 +10,8 @@ JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
 # Integration tests need a kube-apiserver + etcd: an existing cluster (USE_EXISTING_CLUSTER=true + KUBECONFIG),
 # binaries in KUBEBUILDER_ASSETS, or binaries built by hack/control-plane/build.sh into a cache outside the repo.
+# Recipes assign it on a line of its own (`assets=$(ASSETS);`): a failed build then stops the target, which a
+# `VAR=$$(…) command` prefix would not.
 ASSETS = $(if $(filter true,$(USE_EXISTING_CLUSTER)),,$(or $(KUBEBUILDER_ASSETS),$$(hack/control-plane/build.sh)))
 
 .PHONY: help
@@ -45,7 +47,7 @@ control-plane-bin: ## Build (or reuse) kube-apiserver and etcd in the cache; pri
 
 .PHONY: control-plane
 control-plane: deps ## Start a local kube-apiserver + etcd and print the kubeconfig path (Ctrl-C stops it)
-	KUBEBUILDER_ASSETS="$(ASSETS)" node hack/control-plane/cli.ts start
+	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" node hack/control-plane/cli.ts start
 
 .PHONY: ec2-emulator
 ec2-emulator: deps ## Run the EC2 emulator on 127.0.0.1:4566 (SEED=file to seed a topology)
@@ -58,12 +60,12 @@ test-unit: deps ## Unit tests only (no processes)
 .PHONY: test-integration
 test-integration: deps ## Integration tests only (real kube-apiserver + etcd and the EC2 emulator)
 	hack/ensure-promtool.sh
-	KUBEBUILDER_ASSETS="$(ASSETS)" $(JEST) --selectProjects integration
+	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" $(JEST) --selectProjects integration
 
 .PHONY: test
 test: deps lint typecheck ## Everything CI runs: lint, typecheck, unit and integration tests
 	hack/ensure-promtool.sh
-	KUBEBUILDER_ASSETS="$(ASSETS)" $(JEST) --reporters=default --reporters=./test/summary-reporter.js
+	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" $(JEST) --reporters=default --reporters=./test/summary-reporter.js
 
 .PHONY: generate-limits
 generate-limits: ## Regenerate operator/limits/instance-types.json from the published VPC resource controller module
@@ -73,19 +75,19 @@ generate-limits: ## Regenerate operator/limits/instance-types.json from the publ
 
 .PHONY: run
 run: deps ## Run the operator against the current kubeconfig and AWS (or AWS_ENDPOINT_URL_EC2); ARGS=... passes flags
-	node operator/main.ts $(ARGS)
+	SGP_BUILD_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node operator/main.ts $(ARGS)
 
 .PHONY: demo
 demo: deps ## Local demo: control plane + EC2 emulator + operator + workshop scenario (ONCE=1 exits after the summary)
-	KUBEBUILDER_ASSETS="$(ASSETS)" node hack/demo/demo.ts $(if $(ONCE),--once,)
+	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" node hack/demo/demo.ts $(if $(ONCE),--once,)
 
 .PHONY: bench
 bench: deps ## Benchmarks at reduced scale (< 10 min); figures as JSON plus a table
-	KUBEBUILDER_ASSETS="$(ASSETS)" node bench/run.ts $(BENCH_ARGS)
+	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" node bench/run.ts $(BENCH_ARGS)
 
 .PHONY: chaos
 chaos: deps ## Full chaos suite (500 pod cycles, 10 nodes, SIGKILLs, leader handovers)
-	KUBEBUILDER_ASSETS="$(ASSETS)" SGP_CHAOS_FULL=1 $(JEST) --selectProjects integration --testPathPatterns chaos
+	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" SGP_CHAOS_FULL=1 $(JEST) --selectProjects integration --testPathPatterns chaos
 
 .PHONY: clean
 clean: ## Remove build output (keeps the control-plane cache)

@@ -165,7 +165,7 @@ try {
 /** V8 heap figures from the operator's /metrics (prom-client's default process metrics). */
 async function heapFigures(url: string): Promise<{ totalBytes: number; usedBytes: number; externalBytes: number }> {
   const text = await (await fetch(url)).text();
-  const value = (name: string) => Number(new RegExp(`^sgp_process_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const value = (name: string) => Number(new RegExp(`^nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
     totalBytes: value('heap_size_total_bytes'),
     usedBytes: value('heap_size_used_bytes'),

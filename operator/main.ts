@@ -8,6 +8,7 @@
  */
 import { OptionsError, parseOptions } from './options.ts';
 import { helpText } from './option-help.ts';
+import { buildInfo, versionText } from './observability/build-info.ts';
 import { createOperator } from './operator.ts';
 import { healthChecks, LeaderElectionLostError } from './framework/index.ts';
 import { createLogger } from './observability/logger.ts';
@@ -29,6 +30,10 @@ async function main(): Promise<number> {
   }
   if (parsed.kind === 'help') {
     process.stdout.write(helpText());
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(versionText(buildInfo()));
     return 0;
   }
   const options = parsed.options;

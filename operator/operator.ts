@@ -139,6 +139,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       strictPodEniResource: options.strictPodEniResource,
       podSubnetTagKey: options.podSubnetTagKey,
       vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
+      leakSweepIntervalMs: options.leakSweepIntervalSeconds * 1000,
       securityGroupAnnotations,
       warmBranchEnisPerNode: options.warmBranchEnisPerNode,
       warmBranchMaxIdleMs: options.warmBranchMaxIdleSeconds * 1000,
@@ -147,6 +148,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
   };
   registerControllers(deps);
   if (options.enableWebhooks) {
+    const operatorUsername = await ownUsername(client);
     setupWebhook(deps, {
       address: options.webhookBindAddress,
       certificates: await webhookCertificates(options, identity, clock, log),
@@ -155,12 +157,13 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
         options.webhookCertDir === undefined
           ? {
               ...defaultConfigurationSettings,
+              operatorUsername,
               target: {
                 service: { namespace: options.webhookServiceNamespace, name: options.webhookServiceName, port: 443 },
               },
             }
           : undefined,
-      operatorUsernames: [await ownUsername(client), ...EKS_CONTROLLER_USERNAMES],
+      operatorUsernames: [operatorUsername, ...EKS_CONTROLLER_USERNAMES],
       isStrict: options.strictPodEniResource,
       securityGroupAnnotations,
     });
@@ -246,7 +249,8 @@ async function webhookCertificates(
 
 /**
  * The username the API server knows us by (SelfSubjectReview, GA since Kubernetes 1.28): the validating
- * webhook lets only this identity write the pod-eni annotation, whatever the ServiceAccount is called.
+ * webhook lets only this identity write the pod-eni annotation, whatever the ServiceAccount is called, and
+ * the configuration sync writes it into vpod's matchConditions so our own writes skip the webhook.
  */
 async function ownUsername(client: KubeClient): Promise<string> {
   const review = await client.create<KubeObject & { status?: { userInfo?: { username?: string } } }>(

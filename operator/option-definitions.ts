@@ -450,6 +450,20 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       'DescribeSubnets). An exhausted subnet triggers a refresh at once, whatever this says; 10..3600.',
   },
   {
+    flag: 'leak-sweep-interval-seconds',
+    env: 'SGP_LEAK_SWEEP_INTERVAL_SECONDS',
+    type: 'integer',
+    default: 300,
+    min: 1,
+    max: 86400,
+    section: 'Behaviour',
+    help:
+      'How often the leader sweeps EC2 for leaked ENIs (ours, but owned by no live pod or node): one paged ' +
+      'DescribeNetworkInterfaces at background priority per sweep. An unclaimed, unattached ENI is deleted only ' +
+      'when two consecutive sweeps saw it, so a shorter interval frees leaks sooner and spends more of the ' +
+      'Describe budget; below 60 is meant for tests; 1..86400.',
+  },
+  {
     flag: 'log-level',
     env: 'SGP_LOG_LEVEL',
     type: 'enum',

@@ -70,6 +70,8 @@ export interface Options {
   /** '' keeps branch ENIs in their node's subnet. */
   podSubnetTagKey: string;
   vpcRefreshIntervalSeconds: number;
+  /** Seconds between leak sweeps (--leak-sweep-interval-seconds). */
+  leakSweepIntervalSeconds: number;
   enableSecurityGroupAnnotations: boolean;
   /** Groups a vpc.amazonaws.com/security-groups annotation may name; de-duplicated, in the order given. */
   securityGroupAnnotationAllowList: readonly string[];
@@ -98,7 +100,7 @@ export class OptionsError extends OperatorError {
   }
 }
 
-export type ParseResult = { kind: 'options'; options: Readonly<Options> } | { kind: 'help' };
+export type ParseResult = { kind: 'options'; options: Readonly<Options> } | { kind: 'help' } | { kind: 'version' };
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -108,8 +110,9 @@ export type Environment = Readonly<Record<string, string | undefined>>;
  */
 export function parseOptions(argv: readonly string[], env: Environment): ParseResult {
   const problems: OptionProblem[] = [];
-  const { flags, wantsHelp } = readArgv(argv, problems);
+  const { flags, wantsHelp, wantsVersion } = readArgv(argv, problems);
   if (wantsHelp) return { kind: 'help' };
+  if (wantsVersion) return { kind: 'version' };
 
   const values = new Map<string, Value | undefined>();
   for (const definition of OPTION_DEFINITIONS) {
@@ -137,14 +140,19 @@ export function parseOptions(argv: readonly string[], env: Environment): ParseRe
 function readArgv(
   argv: readonly string[],
   problems: OptionProblem[],
-): { flags: Map<string, string>; wantsHelp: boolean } {
+): { flags: Map<string, string>; wantsHelp: boolean; wantsVersion: boolean } {
   const flags = new Map<string, string>();
   const byFlag = new Map(OPTION_DEFINITIONS.map((definition) => [definition.flag, definition]));
   let wantsHelp = false;
+  let wantsVersion = false;
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index] ?? '';
     if (arg === '--help' || arg === '-h') {
       wantsHelp = true;
+      continue;
+    }
+    if (arg === '--version') {
+      wantsVersion = true;
       continue;
     }
     const match = /^--?([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
@@ -171,7 +179,7 @@ function readArgv(
     if (flags.has(name)) problems.push({ flag: name, message: 'given more than once; keep one' });
     flags.set(name, value ?? '');
   }
-  return { flags, wantsHelp };
+  return { flags, wantsHelp, wantsVersion };
 }
 
 function rawValue(
@@ -350,6 +358,7 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     strictPodEniResource: bool('strict-pod-eni-resource'),
     podSubnetTagKey: text('pod-subnet-tag-key') ?? DEFAULT_POD_SUBNET_TAG_KEY,
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
+    leakSweepIntervalSeconds: count('leak-sweep-interval-seconds'),
     enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
     securityGroupAnnotationAllowList: [
       ...new Set((text('security-group-annotation-allow-list') ?? '').split(',').map((id) => id.trim())),

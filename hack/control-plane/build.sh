@@ -15,13 +15,23 @@ bin="$cache/control-plane-$K8S_VERSION-etcd-$ETCD_VERSION"
 
 log() { printf 'control-plane: %s\n' "$*" >&2; }
 
+# A binary's version is read into a variable before it is matched: piping `--version` into `grep -q` lets grep
+# exit at the first match, the binary die of SIGPIPE on its next line, and (under pipefail) a good cache look
+# stale.
+reports() { local out; out=$("$1" --version 2>/dev/null) || return 1; grep -q -- "$2" <<<"$out"; }
+have_apiserver() { [ -x "$bin/kube-apiserver" ] && reports "$bin/kube-apiserver" "^Kubernetes $K8S_VERSION\$"; }
+have_etcd() { [ -x "$bin/etcd" ] && reports "$bin/etcd" "etcd Version: ${ETCD_VERSION#v}"; }
+
+# A complete cache needs no Go toolchain.
+if have_apiserver && have_etcd; then
+  echo "$bin"
+  exit 0
+fi
+
 if ! command -v go >/dev/null 2>&1; then
   log "no Go toolchain found: install Go >= 1.26 (https://go.dev/doc/install), or set KUBEBUILDER_ASSETS to a folder holding kube-apiserver and etcd, or USE_EXISTING_CLUSTER=true with KUBECONFIG"
   exit 3
 fi
-
-have_apiserver() { [ -x "$bin/kube-apiserver" ] && "$bin/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION"; }
-have_etcd() { [ -x "$bin/etcd" ] && "$bin/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD_VERSION#v}"; }
 
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off GOFLAGS=-mod=readonly
 mkdir -p "$bin"

@@ -64,6 +64,7 @@ export function createControl(emulator: Emulator): EmulatorControl {
     reset: () => emulator.reset(),
     dump: () => dumpState(store),
     counters: () => emulator.counters(),
+    mutations: () => emulator.mutations(),
   };
 }
 
@@ -103,6 +104,8 @@ export function invokeControl(control: EmulatorControl, method: string, body: un
       return control.dump();
     case 'counters':
       return control.counters();
+    case 'mutations':
+      return control.mutations();
     default:
       return undefined;
   }
@@ -124,4 +127,5 @@ export const CONTROL_METHODS = new Set([
   'reset',
   'dump',
   'counters',
+  'mutations',
 ]);

@@ -9,7 +9,7 @@ import { type XmlObject, errorXml, successXml } from './protocol/xml.ts';
 import { type SignedRequest, verifySigV4 } from './sigv4.ts';
 import { Store, type StoreConfig } from './state/store.ts';
 import { Throttler } from './throttling.ts';
-import type { ActionCounters, Ec2EmulatorOptions, LatencyConfig } from './types.ts';
+import type { ActionCounters, Ec2EmulatorOptions, LatencyConfig, MutationRecord } from './types.ts';
 
 /** The EC2 side: request → throttling → faults → validation → idempotency → action → XML (§1). */
 export interface Ec2Response {
@@ -48,6 +48,7 @@ export class Emulator {
   latency: LatencyConfig;
   readonly #idempotency = new Map<string, { fingerprint: string; body: XmlObject }>();
   readonly #counters = new Map<string, ActionCounters>();
+  readonly #mutations: MutationRecord[] = [];
 
   constructor(options: Ec2EmulatorOptions) {
     this.options = options;
@@ -65,6 +66,11 @@ export class Emulator {
     this.latency = this.options.latency ?? false;
     this.#idempotency.clear();
     this.#counters.clear();
+    this.#mutations.length = 0;
+  }
+
+  mutations(): MutationRecord[] {
+    return this.#mutations.map((record) => ({ ...record, ...(record.tags ? { tags: { ...record.tags } } : {}) }));
   }
 
   counters(): Record<string, ActionCounters> {
@@ -119,9 +125,26 @@ export class Emulator {
     if (params.bool('DryRun') === true) {
       throw new Ec2Fault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
     }
+    const target = action.startsWith('Describe') ? undefined : this.#targetOf(params);
     const body = this.#run(definition, params);
+    if (target) this.#mutations.push({ seq: this.#mutations.length + 1, atMs: Date.now(), action, ...target });
     if (fault) throw new Ec2Fault(fault.code, fault.message, fault.status);
     return body;
+  }
+
+  /** What a mutating call acts on, read before it runs (for the mutation log). */
+  #targetOf(params: QueryParams): Omit<MutationRecord, 'seq' | 'atMs' | 'action'> {
+    const associationId = params.string('AssociationId');
+    const eniId =
+      params.string('NetworkInterfaceId') ??
+      params.string('BranchInterfaceId') ??
+      (associationId ? this.store.associations.get(associationId)?.branchId : undefined);
+    const tags = eniId ? this.store.enis.get(eniId)?.tags : undefined;
+    return {
+      ...(eniId ? { networkInterfaceId: eniId } : {}),
+      ...(tags ? { tags: Object.fromEntries(tags) } : {}),
+      ...(associationId ? { associationId } : {}),
+    };
   }
 
   #run(definition: ActionDefinition, params: QueryParams): XmlObject {

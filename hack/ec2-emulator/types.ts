@@ -167,6 +167,24 @@ export interface ActionCounters {
   throttled: number;
 }
 
+/**
+ * One mutating call the emulator carried out: its effect happened, even when an injected fault then lost the
+ * response. Describe* calls and calls refused before they ran (throttled, faulted, invalid) are not logged.
+ * The target ENI's tags are taken before the call ran, so a deleted ENI still names its owner.
+ */
+export interface MutationRecord {
+  /** 1, 2, … in the order the calls took effect. */
+  seq: number;
+  /** Date.now() when the call took effect (the emulator's process clock). */
+  atMs: number;
+  action: string;
+  /** The ENI the call acted on (NetworkInterfaceId, or BranchInterfaceId; a disassociation's branch). */
+  networkInterfaceId?: string;
+  /** That ENI's tags when the call arrived. */
+  tags?: Record<string, string>;
+  associationId?: string;
+}
+
 export interface DumpAttachment {
   attachmentId: string;
   instanceId: string;
@@ -271,6 +289,8 @@ export interface EmulatorControl {
   reset(): void;
   dump(): EmulatorDump;
   counters(): Record<string, ActionCounters>;
+  /** Every mutating call carried out since the start (or the last reset), oldest first. */
+  mutations(): MutationRecord[];
 }
 
 export interface RunningEc2Emulator {

@@ -61,6 +61,13 @@ export const Kinds = {
     plural: 'warmbranches',
     namespaced: false,
   },
+  SecurityGroupGrant: {
+    group: TRUNKING_GROUP,
+    version: TRUNKING_VERSION,
+    kind: 'SecurityGroupGrant',
+    plural: 'securitygroupgrants',
+    namespaced: false,
+  },
 } as const satisfies Record<string, ResourceKind>;
 
 /** `group/version`, or `v1` for the core group. */

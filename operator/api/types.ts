@@ -203,3 +203,30 @@ export interface PodEniAnnotationEntry {
   subnetV6Cidr: string;
   associationID: string;
 }
+
+/** One EC2 tag rule of a grant: groups carrying `key` (with one of `values`, when listed). */
+export interface SecurityGroupTagRule {
+  key: string;
+  values?: string[];
+}
+
+/**
+ * trunking.sgp-operator.io/v1alpha1 SecurityGroupGrant (cluster-scoped, written by cluster admins): the
+ * namespaces it covers may use the groups it names. Opt-in: with none in the cluster every group is allowed.
+ */
+export interface SecurityGroupGrant {
+  apiVersion: 'trunking.sgp-operator.io/v1alpha1';
+  kind: 'SecurityGroupGrant';
+  metadata: ObjectMeta;
+  spec: {
+    namespaces: { names?: string[]; selector?: LabelSelector };
+    securityGroups: { groupIds?: string[]; tags?: SecurityGroupTagRule[] };
+  };
+  status?: {
+    /** The generation resolvedGroupIds belong to. */
+    observedGeneration?: number;
+    /** Groups of the cluster's VPC the tag rules matched, sorted. */
+    resolvedGroupIds?: string[];
+    conditions?: Condition[];
+  };
+}

@@ -157,6 +157,15 @@ export interface Ec2Api {
    * name every missing group at once.
    */
   describeSecurityGroups(groupIds: string[], vpcId?: string, options?: CallOptions): Promise<SecurityGroup[]>;
+  /**
+   * DescribeSecurityGroups of one VPC carrying a tag: with `values`, a `tag:<key>` filter (any of them);
+   * without, a `tag-key` filter (any value). Values are sent as given, so `*` and `?` act as EC2 wildcards.
+   * Pages internally; no match is an empty list.
+   */
+  describeSecurityGroupsByTag(
+    filter: { vpcId: string; key: string; values?: string[] },
+    options?: CallOptions,
+  ): Promise<SecurityGroup[]>;
   /** DescribeNetworkInterfaces with filters; pages internally until done. */
   describeNetworkInterfaces(filter: NetworkInterfaceFilter, options?: CallOptions): Promise<NetworkInterface[]>;
   /** CreateNetworkInterface (trunk or branch). Idempotent through clientToken. */

@@ -3,8 +3,9 @@
  * built by {@link classifyEc2Error} from whatever the SDK threw, so controllers branch with `instanceof`
  * (or the predicates) and never compare code strings.
  *
- * Codes and their meaning: ../../../shared/reference/ec2-api-spec.md §3 (error catalogue) and §1.3 (how the
- * SDK surfaces them: `name` and `Code` equal the EC2 code, `$metadata.httpStatusCode`, `$metadata.requestId`).
+ * How the SDK surfaces an EC2 error: `name` and `Code` equal the EC2 code (EC2 models no per-code classes),
+ * with `$metadata.httpStatusCode` and `$metadata.requestId`. Which class each code falls in, and what each
+ * class does to a trunk or branch, is written up in docs/failure-model.md.
  */
 import { OperatorError } from '../errors.ts';
 
@@ -41,7 +42,7 @@ export class Ec2Error extends OperatorError {
   }
 }
 
-/** The resource does not exist (or is not yet visible: EC2 is eventually consistent, spec §5.5). */
+/** The resource does not exist (or is not yet visible: EC2 is eventually consistent). */
 export class Ec2NotFoundError extends Ec2Error {
   override readonly errorClass = 'not_found';
 }
@@ -54,7 +55,7 @@ export class Ec2ThrottledError extends Ec2Error {
 /** A limit or quota: ENI slots, branch limit, SGs per ENI, subnet out of addresses, regional ENI quota. */
 export class Ec2LimitError extends Ec2Error {
   override readonly errorClass = 'limit';
-  /** True when the subnet has no free addresses (three different EC2 encodings, spec §3). */
+  /** True when the subnet has no free addresses (EC2 has three encodings for it). */
   readonly isSubnetExhausted: boolean;
   constructor(message: string, fields: Ec2ErrorFields & { isSubnetExhausted?: boolean }) {
     super(message, fields);
@@ -90,12 +91,39 @@ export function ignoreNotFound(err: unknown): undefined {
 /**
  * Whether EC2 refused to delete an ENI because it is in use: attached, or (where EC2 enforces it) still
  * associated with a trunk as a branch. AWS answers InvalidParameterValue "Network interface '…' is currently
- * in use." (spec §2.4); InvalidNetworkInterface.InUse is the documented code for the same state.
+ * in use."; InvalidNetworkInterface.InUse is the documented code for the same state.
  */
 export function isInUse(err: unknown): boolean {
   if (!(err instanceof Ec2InvalidInputError)) return false;
   if (err.code === 'InvalidNetworkInterface.InUse') return true;
   return err.code === 'InvalidParameterValue' && /currently in use/i.test(err.message);
+}
+
+/**
+ * The per-interface security group quota, as AWS documents it: 5 by default, at most 16 (Service Quotas,
+ * Amazon VPC, "Security groups per network interface", code L-2AFB9258). EC2 does not tell us the account's
+ * value, so messages give the documented range.
+ */
+export const SECURITY_GROUPS_PER_INTERFACE = { default: 5, max: 16, quotaCode: 'L-2AFB9258' } as const;
+
+/**
+ * SecurityGroupsPerInterfaceLimitExceeded: the request names more groups than the account's per-ENI quota.
+ * Retrying the same request cannot succeed; the groups (the policies) have to change, or the quota.
+ */
+export function isSecurityGroupQuotaExceeded(err: unknown): err is Ec2LimitError {
+  return err instanceof Ec2LimitError && err.code === 'SecurityGroupsPerInterfaceLimitExceeded';
+}
+
+/**
+ * Whether only a change outside the cluster can make the call succeed, and nothing in the cluster would
+ * announce it: an IAM denial or bad credentials (fixed in IAM), trunking not enabled for the account (fixed by
+ * AWS), or an account or instance limit (ENIs per Region, ENI slots, addresses per ENI: raised through
+ * Service Quotas or freed elsewhere). Not the subnet running out of addresses (the branch moves to another
+ * subnet) nor the per-ENI group quota (the request itself must change).
+ */
+export function needsOutsideFix(err: unknown): err is Ec2UnauthorizedError | Ec2LimitError {
+  if (err instanceof Ec2UnauthorizedError) return true;
+  return err instanceof Ec2LimitError && !err.isSubnetExhausted && !isSecurityGroupQuotaExceeded(err);
 }
 
 /** Whether waiting and trying again can succeed: throttling, server faults, network failures. */
@@ -172,7 +200,7 @@ const UNAUTHORIZED_CODES = new Set([
 /** `InvalidInstanceType` is DescribeInstanceTypes' "does not exist"; the rest follow `<Thing>.NotFound`. */
 const EXTRA_NOT_FOUND_CODES = new Set(['InvalidInstanceType']);
 
-/** Actions that only work on allow-listed accounts (spec §0: ENI trunking is a private feature). */
+/** Actions that only work on allow-listed accounts (ENI trunking is not a public EC2 feature). */
 const TRUNK_ACTIONS = new Set([
   'AssociateTrunkInterface',
   'DisassociateTrunkInterface',

@@ -220,6 +220,33 @@ export class SdkEc2Api implements Ec2Api {
     });
   }
 
+  describeSecurityGroupsByTag(
+    filter: { vpcId: string; key: string; values?: string[] },
+    options?: CallOptions,
+  ): Promise<SecurityGroup[]> {
+    const tagFilter =
+      filter.values === undefined || filter.values.length === 0
+        ? { Name: 'tag-key', Values: [filter.key] }
+        : { Name: `tag:${filter.key}`, Values: filter.values };
+    return this.call('DescribeSecurityGroups', options, async (signal, requestIds) => {
+      const groups = await this.pages(
+        signal,
+        requestIds,
+        (NextToken) =>
+          this.client.send(
+            new DescribeSecurityGroupsCommand({
+              Filters: [{ Name: 'vpc-id', Values: [filter.vpcId] }, tagFilter],
+              MaxResults: 1000,
+              NextToken,
+            }),
+            { abortSignal: signal },
+          ),
+        (out) => out.SecurityGroups ?? [],
+      );
+      return groups.map(toSecurityGroup);
+    });
+  }
+
   describeNetworkInterfaces(filter: NetworkInterfaceFilter, options?: CallOptions): Promise<NetworkInterface[]> {
     if (filter.ids?.length === 0) return Promise.resolve([]);
     const { ids, ...rest } = filter;

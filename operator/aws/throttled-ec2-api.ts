@@ -60,6 +60,13 @@ export class ThrottledEc2Api implements Ec2Api {
     );
   }
 
+  describeSecurityGroupsByTag(
+    filter: { vpcId: string; key: string; values?: string[] },
+    options?: CallOptions,
+  ): Promise<SecurityGroup[]> {
+    return this.gated('DescribeSecurityGroups', options, () => this.inner.describeSecurityGroupsByTag(filter, options));
+  }
+
   describeNetworkInterfaces(filter: NetworkInterfaceFilter, options?: CallOptions): Promise<NetworkInterface[]> {
     return this.gated('DescribeNetworkInterfaces', options, () =>
       this.inner.describeNetworkInterfaces(filter, options),

@@ -36,6 +36,8 @@ export interface ControllerSettings {
   podSubnetTagKey?: string;
   /** How often the VPC's CIDR blocks and pod subnets are re-read (--vpc-refresh-interval-seconds). */
   vpcRefreshIntervalMs?: number;
+  /** Time between leak sweeps (--leak-sweep-interval-seconds). */
+  leakSweepIntervalMs?: number;
   /** Security groups by annotation (--enable-security-group-annotations, its allow-list); default off. */
   securityGroupAnnotations?: SecurityGroupAnnotationRule;
   /** Warm branch ENIs kept per node (--warm-branch-enis-per-node) until the ConfigMap says otherwise. */

@@ -8,11 +8,12 @@ import type { ControllerDeps } from './deps.ts';
 import { registerGarbageCollection } from './gc/index.ts';
 import { registerNodeController } from './node/index.ts';
 import { registerPodController } from './pod/index.ts';
+import { registerSecurityGroupGrantController } from './securitygroupgrant/index.ts';
 import { registerSecurityGroupPolicyController } from './securitygrouppolicy/index.ts';
 import { registerTrunkInterfaceController } from './trunkinterface/index.ts';
 import { registerVpcNetwork } from './vpcnetwork/index.ts';
 
-/** How often the leader sweeps EC2 for leaked ENIs. Each sweep pages our ENIs at background priority. */
+/** Default --leak-sweep-interval-seconds. Each sweep pages our ENIs at background priority. */
 export const LEAK_SWEEP_INTERVAL_MS = 5 * 60_000;
 
 export function registerControllers(deps: ControllerDeps): void {
@@ -23,7 +24,9 @@ export function registerControllers(deps: ControllerDeps): void {
   // Trunks: adopt or create the trunk ENI, attach it, report branch capacity and use, and the pod subnets of
   // the node's zone; release on node deletion.
   registerTrunkInterfaceController(deps, subnets);
-  // Policies: validate groups against EC2, report matched pods, label namespaces for the webhooks.
+  // Grants: resolve SecurityGroupGrants' tag rules to group ids (the policy, pod and webhook checks read them).
+  registerSecurityGroupGrantController(deps);
+  // Policies: validate groups against EC2 and the grants, report matched pods, label namespaces for the webhooks.
   registerSecurityGroupPolicyController(deps);
   // Pods: which groups a pod gets; a BranchInterface per pod that asks for pod-eni and matches a policy.
   registerPodController(deps);
@@ -31,5 +34,5 @@ export function registerControllers(deps: ControllerDeps): void {
   // cooldown release.
   registerBranchInterfaceController(deps, subnets);
   // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
-  registerGarbageCollection(deps, { intervalMs: LEAK_SWEEP_INTERVAL_MS });
+  registerGarbageCollection(deps, { intervalMs: deps.settings?.leakSweepIntervalMs ?? LEAK_SWEEP_INTERVAL_MS });
 }

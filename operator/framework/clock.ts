@@ -20,6 +20,22 @@ export const systemClock: TimerClock = {
   },
 };
 
+/** Resolves after `ms` on `clock`, or at once when `signal` aborts (shutting down): a sleep that never outlives a stop. */
+export function sleep(clock: TimerClock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => {
+      cancel();
+      resolve();
+    };
+    const cancel = clock.schedule(ms, () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 interface PendingTimer {
   at: number;
   seq: number;

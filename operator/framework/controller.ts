@@ -5,11 +5,13 @@
  * Outcomes (controller-runtime's reconcileHandler):
  *   error          → re-queued with rate-limited backoff (per-key exponential, capped, plus overall bucket)
  *   terminal error → logged and counted, forgotten; the object waits for a change (TerminalError)
+ *   outside fix    → counted as an error, re-queued on the long backoff of OutsideFixError (minutes, capped):
+ *                    IAM and quota fixes happen outside the cluster, so no watch event would bring the key back
  *   requeueAfter   → backoff forgotten, key re-added after the delay ("come back later", not a failure)
  *   success        → backoff forgotten
  */
 import { randomUUID } from 'node:crypto';
-import { TerminalError } from '../errors.ts';
+import { OutsideFixError, outsideFixDelayMs, TerminalError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import {
   activeWorkers,
@@ -40,14 +42,15 @@ export type ReconcileOutcome =
   | { type: 'success' }
   | { type: 'requeueAfter'; delayMs: number }
   | { type: 'error'; error: unknown }
-  | { type: 'terminal'; error: TerminalError };
+  | { type: 'terminal'; error: TerminalError }
+  | { type: 'outsideFix'; error: OutsideFixError };
 
 /** Pure: what a reconcile's return value or thrown error means. */
 export function classifyOutcome(settled: { result: ReconcileResult | void } | { error: unknown }): ReconcileOutcome {
   if ('error' in settled) {
-    return settled.error instanceof TerminalError
-      ? { type: 'terminal', error: settled.error }
-      : { type: 'error', error: settled.error };
+    if (settled.error instanceof TerminalError) return { type: 'terminal', error: settled.error };
+    if (settled.error instanceof OutsideFixError) return { type: 'outsideFix', error: settled.error };
+    return { type: 'error', error: settled.error };
   }
   const delayMs = settled.result?.requeueAfterMs;
   return delayMs !== undefined && delayMs > 0 ? { type: 'requeueAfter', delayMs } : { type: 'success' };
@@ -211,6 +214,16 @@ export class ControllerRunner implements Controller {
         this.queue.forget(key);
         log.error('reconcile failed terminally; waiting for a change', { error: outcome.error });
         return;
+      case 'outsideFix': {
+        reconcileErrorsTotal.inc(labels);
+        const retryInMs = this.queue.addWithBackoff(key, outsideFixDelayMs);
+        log.warn('reconcile failed; waiting for a fix outside the cluster', {
+          error: outcome.error,
+          retryInMs,
+          failures: this.queue.failures(key),
+        });
+        return;
+      }
       case 'requeueAfter':
         this.queue.forget(key);
         this.queue.addAfter(key, outcome.delayMs);

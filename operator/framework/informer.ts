@@ -21,7 +21,7 @@ import { ObjectStore } from './cache.ts';
 import { listPage } from './client.ts';
 import { apiError, resourcePath } from './transport.ts';
 import type { KubeTransport } from './transport.ts';
-import type { TimerClock } from './clock.ts';
+import { sleep, type TimerClock } from './clock.ts';
 import type { Informer, InformerOptions, KubeObject, ObjectKey, ResourceKind, WatchEvent } from './types.ts';
 import { keyOf } from './keys.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -135,7 +135,7 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
             backoffMs = WATCH_BACKOFF_INITIAL_MS;
           } else if (this.#deps.clock.now() - openedAt < WATCH_BACKOFF_INITIAL_MS) {
             // A stream that ends at once with nothing in it (a proxy closing it) must not spin.
-            await this.#sleep(backoffMs, signal);
+            await sleep(this.#deps.clock, backoffMs, signal);
             backoffMs = Math.min(backoffMs * 2, WATCH_BACKOFF_MAX_MS);
           }
         } catch (error) {
@@ -146,7 +146,7 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
             continue;
           }
           this.#log.warn('list/watch failed; retrying', { error, retryInMs: backoffMs });
-          await this.#sleep(backoffMs, signal);
+          await sleep(this.#deps.clock, backoffMs, signal);
           backoffMs = Math.min(backoffMs * 2, WATCH_BACKOFF_MAX_MS);
         }
       }
@@ -288,20 +288,5 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
     };
     cancel = this.#deps.clock.schedule(period, tick);
     return () => cancel();
-  }
-
-  #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const cancel = this.#deps.clock.schedule(ms, done);
-      function done() {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }
-      function onAbort() {
-        cancel();
-        done();
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }

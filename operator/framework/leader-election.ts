@@ -7,7 +7,7 @@
  * Expiry is judged by when *we* last saw the Lease change (observedAtMs), not by its renewTime, so clock
  * skew between replicas cannot make a live leader look expired.
  */
-import type { TimerClock } from './clock.ts';
+import { sleep, type TimerClock } from './clock.ts';
 import { KubeConflictError } from './errors.ts';
 import { keyFor } from './keys.ts';
 import type { KubeClient, KubeObject, ResourceKind } from './types.ts';
@@ -135,7 +135,7 @@ export class LeaderElector {
         this.#log.info('acquired leadership');
         return true;
       }
-      await this.#sleep(jittered(this.#retryPeriodMs), signal);
+      await sleep(this.#clock, jittered(this.#retryPeriodMs), signal);
     }
     return false;
   }
@@ -147,7 +147,7 @@ export class LeaderElector {
   async holdLeadership(signal: AbortSignal): Promise<'stopped' | 'lost'> {
     let lastRenewMs = this.#clock.now();
     while (!signal.aborted) {
-      await this.#sleep(this.#retryPeriodMs, signal);
+      await sleep(this.#clock, this.#retryPeriodMs, signal);
       if (signal.aborted) break;
       if (this.#crashed) return this.#lose('crashed (test hook)');
       if (await this.#tryAcquireOrRenew()) {
@@ -255,21 +255,6 @@ export class LeaderElector {
     if (!this.#observed || this.#observed.resourceVersion !== resourceVersion || this.#observed.holder !== holder) {
       this.#observed = { holder, resourceVersion, atMs: nowMs };
     }
-  }
-
-  #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const onAbort = () => {
-        cancel();
-        resolve();
-      };
-      const cancel = this.#clock.schedule(ms, () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }
 

@@ -99,6 +99,20 @@ export class WorkQueue<K> {
     return delayMs;
   }
 
+  /**
+   * Records one more failure of `key` (as addRateLimited does) but retries it after `delayFor(failures)`,
+   * the failures recorded before this one, instead of the rate limiter's delay: for errors whose retry
+   * pace is set by what fixes them (minutes), not by how fast the key fails. Returns the delay.
+   */
+  addWithBackoff(key: K, delayFor: (failures: number) => number): number {
+    const failures = this.#limiter.failures(key);
+    this.#limiter.when(key, this.#clock.now());
+    const delayMs = delayFor(failures);
+    this.#metrics.retry();
+    this.addAfter(key, delayMs);
+    return delayMs;
+  }
+
   forget(key: K): void {
     this.#limiter.forget(key);
   }

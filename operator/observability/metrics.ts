@@ -7,14 +7,31 @@
  * Each floor owns one section below; add metrics to your section rather than defining them elsewhere.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { buildInfo } from './build-info.ts';
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'sgp_process_' });
+// Process and runtime metrics keep their standard names (`process_*`, `nodejs_*`) so stock Node.js dashboards
+// and alerts work unchanged; everything of our own starts with `sgp_`.
+collectDefaultMetrics({ register: registry });
 // prom-client also exports gauges named `…_total` (sums of the per-type active handles/requests/resources
 // series it exports anyway); promtool rejects `_total` on a non-counter, so drop the redundant sums.
 for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
-  registry.removeSingleMetric(`sgp_process_nodejs_${name}`);
+  registry.removeSingleMetric(`nodejs_${name}`);
 }
+
+/** Names the metrics endpoint exports that are not ours (standard process and runtime metrics). */
+export function isStandardRuntimeMetric(name: string): boolean {
+  return name.startsWith('process_') || name.startsWith('nodejs_');
+}
+
+const build = buildInfo();
+export const buildInfoGauge = new Gauge({
+  name: 'sgp_build_info',
+  help: 'Always 1; the labels say which build runs: package version, source commit, Node.js version.',
+  labelNames: ['version', 'commit', 'node'] as const,
+  registers: [registry],
+});
+buildInfoGauge.set({ version: build.version, commit: build.commit, node: build.node }, 1);
 
 // ---- framework: work queues, reconciles, informers, leader election ----
 // Labels: `controller` (a controller's unique name) or `kind` (a ResourceKind's kind) only. Series for a
@@ -163,14 +180,19 @@ export const ec2BucketTokens = new Gauge({
 // ---- controllers: nodes, trunks, branches, policies, webhooks, garbage collection ----
 
 // webhooks (operator/webhook)
-/** Admission calls answered, by webhook (mutate-pod | validate-pod | validate-security-group-annotations) and result (allowed | patched | denied | error). */
+/** Admission calls answered, by webhook (mutate-pod | validate-pod | validate-security-group-annotations | validate-security-group-policy) and result (allowed | patched | denied | error). */
 export const webhookRequestsTotal = new Counter({
   name: 'sgp_webhook_requests_total',
-  help: 'Admission requests answered by the pod webhooks, by webhook and result.',
+  help: 'Admission requests answered by the webhooks (pods, annotations, SecurityGroupPolicies), by webhook and result.',
   labelNames: ['webhook', 'result'] as const,
   registers: [registry],
 });
-for (const webhook of ['mutate-pod', 'validate-pod', 'validate-security-group-annotations']) {
+for (const webhook of [
+  'mutate-pod',
+  'validate-pod',
+  'validate-security-group-annotations',
+  'validate-security-group-policy',
+]) {
   for (const result of ['allowed', 'patched', 'denied', 'error']) webhookRequestsTotal.inc({ webhook, result }, 0);
 }
 export const webhookRequestDurationSeconds = new Histogram({
@@ -222,6 +244,20 @@ for (const where of ['admission', 'pod-controller']) {
   ]) {
     securityGroupAnnotationRefusalsTotal.inc({ where, reason }, 0);
   }
+}
+/**
+ * vpc.amazonaws.com/pod-eni annotations the pod controller found it had not written and removed, by reason
+ * (operator/controllers/pod/pod-eni-annotation.ts). Anything above zero means the admission guard was bypassed
+ * (not installed, or changed) and a pod may have been wired into another pod's ENI: alert on it.
+ */
+export const podEniAnnotationsForgedTotal = new Counter({
+  name: 'sgp_pod_eni_annotations_forged_total',
+  help: 'vpc.amazonaws.com/pod-eni pod annotations sgp-operator found it had not written, and removed, by reason.',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+for (const reason of ['no_branch_interface', 'branch_not_announced', 'other_branch_eni', 'malformed']) {
+  podEniAnnotationsForgedTotal.inc({ reason }, 0);
 }
 
 // nodes and trunks (operator/controllers/node, operator/controllers/trunkinterface)

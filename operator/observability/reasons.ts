@@ -39,10 +39,20 @@ export const Reason = {
   /** Warning: EC2 refused the new security groups for the pod's branch ENI; it keeps the previous ones. */
   SecurityGroupsUpdateFailed: 'SecurityGroupsUpdateFailed',
   /**
+   * Warning: the union of the pod's policies has more security groups than the account's per-ENI quota; names
+   * the policies and the quota. Not retried until the pod's policies change.
+   */
+  SecurityGroupQuotaExceeded: 'SecurityGroupQuotaExceeded',
+  /**
    * Warning: groups in the pod's (or its ServiceAccount's) vpc.amazonaws.com/security-groups annotation were
    * refused (feature off, namespace not opted in, malformed, or not allow-listed); the pod gets only the rest.
    */
   SecurityGroupAnnotationRefused: 'SecurityGroupAnnotationRefused',
+  /**
+   * Warning: the pod carried a vpc.amazonaws.com/pod-eni annotation sgp-operator did not write (no
+   * BranchInterface of the pod, or another ENI than it records); the operator removed it.
+   */
+  PodENIAnnotationForged: 'PodENIAnnotationForged',
   /** Normal: the node holds as many branch ENIs as it may (in use or cooling down); the pod waits. */
   BranchENICapacityReached: 'BranchENICapacityReached',
   /** Normal: the node's subnet has no free address; the pod's branch ENI goes to a subnet tagged for pods. */
@@ -51,6 +61,13 @@ export const Reason = {
   WarmBranchENIReused: 'WarmBranchENIReused',
   /** Normal, on the Node: a warm branch ENI was released (idle too long, over the limit, node drained). */
   WarmBranchENIReleased: 'WarmBranchENIReleased',
+  /**
+   * Warning, on SecurityGroupPolicies: the policy names a security group no SecurityGroupGrant allows in its
+   * namespace (or a grant that might is not resolved yet); its pods get no new branch ENI until it is fixed.
+   */
+  SecurityGroupNotGranted: 'SecurityGroupNotGranted',
+  /** Warning, on SecurityGroupGrants: resolving the grant's tag rules in EC2 failed (retried). */
+  SecurityGroupGrantResolveFailed: 'SecurityGroupGrantResolveFailed',
   // VPC address ranges (ours)
   /** Normal, on Nodes: the subnets tagged for pods in the node's zone, or the VPC's CIDR blocks, changed. */
   PodSubnetsChanged: 'PodSubnetsChanged',

@@ -4,9 +4,17 @@
  *
  * Fail closed where it matters, never cluster-wide: EKS's webhooks use failurePolicy Ignore with no
  * selector, so an outage silently runs a policy's pods with the node's groups (anchor study §2.1, issue
- * #167), and a bug denies pods in clusters that never use SecurityGroupPolicy (#38). Ours select only
- * namespaces labelled `trunking.sgp-operator.io/has-policies=true` (set by the SecurityGroupPolicy
- * controller) and fail closed there; every other namespace never calls the operator at all.
+ * #167), and a bug denies pods in clusters that never use SecurityGroupPolicy (#38). The pod-eni mutating
+ * webhook selects only namespaces labelled `trunking.sgp-operator.io/has-policies=true` (set by the
+ * SecurityGroupPolicy controller) and fails closed there; pods elsewhere never call it.
+ *
+ * The pod-eni annotation guard (vpod) covers every namespace, kube-system too: the VPC CNI wires a pod into
+ * whatever branch ENI its `vpc.amazonaws.com/pod-eni` annotation names, in any namespace, so a namespace
+ * without a policy is exactly where a forged annotation would go unnoticed. matchConditions keep it off the
+ * path of every ordinary request: only a CREATE that carries the annotation, or an UPDATE that adds, changes
+ * or removes it, and only from someone other than the operator itself (`operatorExcluded`), reaches the
+ * operator. Those few requests fail closed: with the operator down nobody but the operator can write the
+ * annotation, while pods without it are admitted as if the webhook did not exist. See docs/admission.md.
  *
  * Security groups by annotation add two more:
  * - a mutating webhook on the same path for namespaces opted in with ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL,
@@ -21,6 +29,7 @@
  */
 import {
   ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL,
+  POD_ENI_ANNOTATION,
   POLICY_NAMESPACE_LABEL,
   SECURITY_GROUPS_ANNOTATION,
 } from '../api/constants.ts';
@@ -38,6 +47,7 @@ export const VALIDATING_CONFIGURATION_NAME = 'sgp-operator-validating-webhook';
 export const MUTATE_POD_PATH = '/mutate-v1-pod';
 export const VALIDATE_POD_PATH = '/validate-v1-pod';
 export const VALIDATE_ANNOTATIONS_PATH = '/validate-security-group-annotations';
+export const VALIDATE_POLICY_PATH = '/validate-securitygrouppolicy';
 
 export type ClientTarget =
   | { service: { namespace: string; name: string; port: number } }
@@ -51,10 +61,15 @@ export interface WebhookConfigurationSettings {
   /** Namespaces whose pods go through the webhooks; default: those holding at least one policy. */
   namespaceSelector: LabelSelector;
   /**
-   * Namespaces whose objects' security-group annotations are checked; default all. The mutating annotation
-   * webhook adds the opt-in label to it.
+   * Namespaces whose objects' annotations are checked (security groups, and the pod-eni guard); default all.
+   * The mutating annotation webhook adds the opt-in label to it.
    */
   annotationNamespaceSelector: LabelSelector;
+  /**
+   * The username the operator writes pods as (`system:serviceaccount:<namespace>:<name>` in a cluster); its
+   * requests skip the pod-eni guard entirely, so the operator's own annotate never waits on a webhook.
+   */
+  operatorUsername: string;
   failurePolicy: 'Fail' | 'Ignore';
   timeoutSeconds: number;
 }
@@ -149,8 +164,18 @@ export function desiredWebhooks(
       {
         name: 'vpod.trunking.sgp-operator.io',
         clientConfig: clientConfig(VALIDATE_POD_PATH),
-        rules: [podRule(['CREATE', 'UPDATE'])],
+        rules: [
+          // pods/status too: its update keeps the spec but takes metadata changes, annotations included.
+          { ...podRule(['CREATE', 'UPDATE']), resources: ['pods', 'pods/status'] },
+          // A Binding's annotations are copied onto the pod it binds (pods/binding, and the older bindings).
+          { ...podRule(['CREATE']), resources: ['pods/binding', 'bindings'] },
+        ],
         ...common,
+        namespaceSelector: settings.annotationNamespaceSelector,
+        matchConditions: [
+          { name: 'pod-eni-annotation-set-or-changed', expression: podEniAnnotationTouched() },
+          { name: 'not-the-operator', expression: operatorExcluded(settings.operatorUsername) },
+        ],
       },
       // One per place the annotation sits: a webhook has one set of matchConditions.
       ...ANNOTATION_PLACES.map((place): Webhook => ({
@@ -169,7 +194,37 @@ export function desiredWebhooks(
           { name: 'security-groups-annotation-set-or-changed', expression: annotationChanged(place.templatePath) },
         ],
       })),
+      policyGrantWebhook(clientConfig(VALIDATE_POLICY_PATH), common),
     ],
+  };
+}
+
+/**
+ * SecurityGroupPolicies against the SecurityGroupGrants, in every namespace. It fails open (Ignore) on
+ * purpose: the SecurityGroupPolicy controller re-checks every policy and never lets a pod get a group no
+ * grant allows, so an outage costs only the early error message. Failing closed would make every policy
+ * write in the cluster depend on the operator, also in clusters with no grant at all, where EKS's behaviour
+ * (no check) is promised.
+ */
+function policyGrantWebhook(
+  clientConfig: WebhookClientConfig,
+  common: Omit<Webhook, 'name' | 'clientConfig' | 'rules'>,
+): Webhook {
+  return {
+    name: 'vsgp-grants.trunking.sgp-operator.io',
+    clientConfig,
+    rules: [
+      {
+        apiGroups: ['vpcresources.k8s.aws'],
+        apiVersions: ['v1beta1'],
+        operations: ['CREATE', 'UPDATE'],
+        resources: ['securitygrouppolicies'],
+        scope: 'Namespaced',
+      },
+    ],
+    ...common,
+    namespaceSelector: {},
+    failurePolicy: 'Ignore',
   };
 }
 
@@ -178,22 +233,62 @@ function withLabel(selector: LabelSelector, key: string, value: string): LabelSe
   return { ...selector, matchLabels: { ...selector.matchLabels, [key]: value } };
 }
 
+/** CEL literal of an annotation key: JSON's escaping, in single quotes. */
+function celKey(annotation: string): string {
+  return JSON.stringify(annotation).replaceAll('"', "'");
+}
+
 /**
- * CEL: the annotation is present on `object` (at `templatePath`) and, on UPDATE, differs from `oldObject`'s.
- * Each step is guarded with has(), since a missing field is an error in CEL, not null.
+ * CEL: `annotation` is present on `root` (at `templatePath`). Each step is guarded with has(), since a missing
+ * field is an error in CEL, not null.
  */
+function celAnnotationPresent(root: string, annotation: string, templatePath: readonly string[] = []): string {
+  const steps = [...templatePath, 'metadata', 'annotations'];
+  const guards = steps.map((_, index) => `has(${[root, ...steps.slice(0, index + 1)].join('.')})`);
+  return [...guards, `${celKey(annotation)} in ${[root, ...steps].join('.')}`].join(' && ');
+}
+
+/** CEL: the value of `annotation` on `root` (at `templatePath`); guard it with celAnnotationPresent. */
+function celAnnotationValue(root: string, annotation: string, templatePath: readonly string[] = []): string {
+  return `${[root, ...templatePath, 'metadata', 'annotations'].join('.')}[${celKey(annotation)}]`;
+}
+
+/** CEL: the security-groups annotation is present on `object` (at `templatePath`) and, on UPDATE, differs from `oldObject`'s. */
 export function annotationChanged(templatePath: readonly string[]): string {
-  const key = JSON.stringify(SECURITY_GROUPS_ANNOTATION).replaceAll('"', "'");
-  const present = (root: string): string => {
-    const steps = [...templatePath, 'metadata', 'annotations'];
-    const guards = steps.map((_, index) => `has(${[root, ...steps.slice(0, index + 1)].join('.')})`);
-    return [...guards, `${key} in ${[root, ...steps].join('.')}`].join(' && ');
-  };
-  const value = (root: string): string => `${[root, ...templatePath, 'metadata', 'annotations'].join('.')}[${key}]`;
+  const present = (root: string): string => celAnnotationPresent(root, SECURITY_GROUPS_ANNOTATION, templatePath);
+  const value = (root: string): string => celAnnotationValue(root, SECURITY_GROUPS_ANNOTATION, templatePath);
   return (
     `(${present('object')}) && (request.operation == 'CREATE' || !(${present('oldObject')}) || ` +
     `${value('oldObject')} != ${value('object')})`
   );
+}
+
+/**
+ * CEL: a CREATE carrying the pod-eni annotation, or an UPDATE where it appears, disappears or changes. An
+ * UPDATE that leaves it as it was (kubectl label, another annotation, the kubelet's status) does not match.
+ */
+export function podEniAnnotationTouched(): string {
+  const present = (root: string): string => celAnnotationPresent(root, POD_ENI_ANNOTATION);
+  const value = (root: string): string => celAnnotationValue(root, POD_ENI_ANNOTATION);
+  return (
+    `request.operation == 'CREATE' ? (${present('object')}) : ` +
+    `((${present('object')}) != (${present('oldObject')}) || ` +
+    `((${present('object')}) && ${value('object')} != ${value('oldObject')}))`
+  );
+}
+
+/**
+ * CEL: the request is not the operator's own. A ServiceAccount username is written as four quoted pieces
+ * (prefix, namespace, ':', name) so that kustomize can set the namespace and the name separately
+ * (config/default/operator_identity_replacements.yaml splits the expression at its quotes: pieces 3 and 7).
+ */
+export function operatorExcluded(username: string): string {
+  const quote = (text: string): string => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  const serviceAccount = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(username);
+  const expected = serviceAccount
+    ? `(${quote('system:serviceaccount:')} + ${quote(serviceAccount[1] ?? '')} + ':' + ${quote(serviceAccount[2] ?? '')})`
+    : quote(username);
+  return `request.userInfo.username != ${expected}`;
 }
 
 /** True when every field `desired` sets has the same value in `actual` (the server adds defaults). */

@@ -8,13 +8,13 @@
  *   const server = setupWebhook(deps, {
  *     address: { host: '0.0.0.0', port: 9443 },
  *     certificates,
- *     configuration: { ...defaultConfigurationSettings, target: { service: { namespace, name, port: 443 } } },
- *     operatorUsernames: [`system:serviceaccount:${namespace}:${serviceAccount}`, ...EKS_CONTROLLER_USERNAMES],
+ *     configuration: { ...defaultConfigurationSettings, operatorUsername, target: { service: { namespace, name, port: 443 } } },
+ *     operatorUsernames: [operatorUsername, ...EKS_CONTROLLER_USERNAMES],
  *     isStrict: options.webhookStrict,
  *   });
  */
 import { Kinds } from '../api/kinds.ts';
-import type { SecurityGroupPolicy } from '../api/types.ts';
+import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
 import type { ControllerDeps } from '../controllers/deps.ts';
 import { SECURITY_GROUP_ANNOTATIONS_OFF, type SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
 import type { KubeObject } from '../framework/types.ts';
@@ -43,12 +43,15 @@ export type { CertificateSource, ServingMaterial, SelfSignedOptions, DirectoryOp
 export {
   createWebhookConfigurationSync,
   desiredWebhooks,
+  operatorExcluded,
+  podEniAnnotationTouched,
   syncWebhookConfigurations,
   DEFAULT_NAMESPACE_SELECTOR,
   MUTATE_POD_PATH,
   MUTATING_CONFIGURATION_NAME,
   VALIDATE_ANNOTATIONS_PATH,
   VALIDATE_POD_PATH,
+  VALIDATE_POLICY_PATH,
   VALIDATING_CONFIGURATION_NAME,
 } from './configuration.ts';
 export type { ClientTarget, WebhookConfigurationSettings } from './configuration.ts';
@@ -62,6 +65,8 @@ export type { PodPolicyMatcher, ServiceAccountLike } from './mutate.ts';
 export { createWebhookServer } from './server.ts';
 export type { WebhookServer, WebhookServerOptions } from './server.ts';
 export { decidePodValidation, EKS_CONTROLLER_USERNAMES } from './validate.ts';
+export { decidePolicyAdmission } from './validate-policy.ts';
+export type { PolicyAdmissionInputs } from './validate-policy.ts';
 export {
   ANNOTATION_PLACES,
   decideSecurityGroupAnnotationAdmission,
@@ -69,13 +74,14 @@ export {
 } from './validate-annotations.ts';
 export type { AnnotatedObject, AnnotationAdmission, AnnotationAdmissionInputs } from './validate-annotations.ts';
 
-/** Settings of the two configurations apart from where they point. */
-export const defaultConfigurationSettings: Omit<WebhookConfigurationSettings, 'target'> = {
+/** Settings of the two configurations apart from where they point and who the operator is. */
+export const defaultConfigurationSettings: Omit<WebhookConfigurationSettings, 'target' | 'operatorUsername'> = {
   mutatingName: MUTATING_CONFIGURATION_NAME,
   validatingName: VALIDATING_CONFIGURATION_NAME,
   namespaceSelector: DEFAULT_NAMESPACE_SELECTOR,
-  // Every namespace: one not opted in is what the annotation webhooks must refuse (matchConditions keep
-  // objects without the annotation from calling the operator at all).
+  // Every namespace: one not opted in is what the annotation webhooks must refuse, and a pod-eni annotation
+  // forged outside the policy namespaces is wired by the CNI all the same (matchConditions keep objects
+  // without the annotation from calling the operator at all).
   annotationNamespaceSelector: {},
   failurePolicy: 'Fail',
   // As config/webhook/manifests.yaml: well under the API server's 30 s ceiling, so a stuck replica fails fast.
@@ -114,6 +120,7 @@ export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): Web
     serviceAccounts: deps.manager.informer<ServiceAccountLike & KubeObject>({ kind: Kinds.ServiceAccount }),
     namespaces: deps.manager.informer<KubeObject>({ kind: Kinds.Namespace }),
     securityGroupAnnotations,
+    grants: deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant }),
     log,
   });
   deps.manager.add(server);

@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SecurityGroupPolicy } from '../api/types.ts';
+import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
 import type { AnnotationScope, SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
 import type { KubeObject, Reader, Runnable } from '../framework/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -28,10 +28,16 @@ import {
   type AdmissionVerdict,
 } from './admission.ts';
 import type { CertificateSource } from './certificates.ts';
-import { MUTATE_POD_PATH, VALIDATE_ANNOTATIONS_PATH, VALIDATE_POD_PATH } from './configuration.ts';
+import {
+  MUTATE_POD_PATH,
+  VALIDATE_ANNOTATIONS_PATH,
+  VALIDATE_POD_PATH,
+  VALIDATE_POLICY_PATH,
+} from './configuration.ts';
 import { decidePodMutation, type PodPolicyMatcher, type ServiceAccountLike } from './mutate.ts';
 import { decidePodValidation } from './validate.ts';
 import { decideSecurityGroupAnnotationAdmission, type AnnotatedObject } from './validate-annotations.ts';
+import { decidePolicyAdmission } from './validate-policy.ts';
 
 /** The API server caps request bodies at 3 MiB; an AdmissionReview carries the object twice on UPDATE. */
 const MAX_BODY_BYTES = 7 * 1024 * 1024;
@@ -49,6 +55,8 @@ export interface WebhookServerOptions {
   namespaces: Reader<KubeObject>;
   /** --enable-security-group-annotations and its allow-list. */
   securityGroupAnnotations: SecurityGroupAnnotationRule;
+  /** SecurityGroupGrants, for the SecurityGroupPolicy webhook; absent: that path allows everything. */
+  grants?: Reader<SecurityGroupGrant>;
   log: Logger;
 }
 
@@ -59,12 +67,14 @@ export interface WebhookServer extends Runnable {
   listening(): Promise<void>;
 }
 
-type WebhookName = 'mutate-pod' | 'validate-pod' | 'validate-security-group-annotations';
+type WebhookName =
+  'mutate-pod' | 'validate-pod' | 'validate-security-group-annotations' | 'validate-security-group-policy';
 
 const WEBHOOK_PATHS: ReadonlyMap<string, WebhookName> = new Map([
   [MUTATE_POD_PATH, 'mutate-pod'],
   [VALIDATE_POD_PATH, 'validate-pod'],
   [VALIDATE_ANNOTATIONS_PATH, 'validate-security-group-annotations'],
+  [VALIDATE_POLICY_PATH, 'validate-security-group-policy'],
 ]);
 
 export function createWebhookServer(options: WebhookServerOptions): WebhookServer {
@@ -98,6 +108,15 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   const decide = (webhook: WebhookName, request: AdmissionRequest): AdmissionVerdict => {
     if (webhook === 'validate-pod') return decidePodValidation(request, options.operatorUsernames);
     if (webhook === 'validate-security-group-annotations') return decideAnnotations(request);
+    if (webhook === 'validate-security-group-policy') {
+      const policyRequest = request as unknown as AdmissionRequest<SecurityGroupPolicy>;
+      const namespace = policyRequest.object?.metadata.namespace || request.namespace || '';
+      return decidePolicyAdmission(policyRequest, {
+        grants: options.grants?.list() ?? [],
+        isGrantsSynced: options.grants?.hasSynced() ?? true,
+        namespaceLabels: options.namespaces.get(namespace)?.metadata.labels,
+      });
+    }
     if (!options.policies.hasSynced() || !options.serviceAccounts.hasSynced() || !options.namespaces.hasSynced()) {
       return {
         kind: 'deny',

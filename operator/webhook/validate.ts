@@ -1,5 +1,5 @@
 /**
- * The validating decision for pods (CREATE and UPDATE): only the operator may write the
+ * The validating decision for pods (CREATE and UPDATE, pods/status, Bindings): only the operator may write the
  * `vpc.amazonaws.com/pod-eni` annotation. The VPC CNI wires a pod into whatever branch ENI and VLAN that
  * annotation names, so anyone able to write it could put a pod behind another pod's security groups
  * (anchor study §2.2, §4.2). EKS denies the same writes; its controller identities are accepted too, so a
@@ -24,6 +24,17 @@ export function decidePodValidation(request: AdmissionRequest, operatorUsernames
     case 'CREATE': {
       const value = request.object?.metadata.annotations?.[POD_ENI_ANNOTATION];
       if (value === undefined || isOperator) return { kind: 'allow', reason: 'annotation-untouched' };
+      if (request.subResource === 'binding' || request.resource?.resource === 'bindings') {
+        // The API server copies a Binding's annotations onto the pod it binds.
+        return {
+          kind: 'deny',
+          code: 403,
+          reason: 'annotation-forged',
+          message:
+            `a Binding may not set the ${POD_ENI_ANNOTATION} annotation of pod ${describePod(request)}: it is ` +
+            `written only by sgp-operator once the pod's branch ENI is attached; bind the pod without it`,
+        };
+      }
       return {
         kind: 'deny',
         code: 403,

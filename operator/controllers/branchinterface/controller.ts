@@ -8,12 +8,16 @@
  * Failure behaviour, by kind:
  * - at capacity (in use + cooling down = the node's branch limit): one event, requeue after the cooldown,
  *   and an earlier wake-up when a sibling on the node is released (see ./index.ts);
- * - EC2 errors: thrown (per-key backoff) with a Warning event on the pod; errors a retry cannot fix
- *   (malformed request, unauthorised) are TerminalErrors and wait for the spec to change;
+ * - EC2 errors: thrown (per-key backoff) with a Warning event on the pod; a malformed request is a
+ *   TerminalError and waits for the spec to change; an IAM denial or account limit is an OutsideFixError,
+ *   retried on the long backoff (./step.ts); groups over the per-ENI quota are recorded in a condition and
+ *   not retried until the policies change (./group-quota.ts);
  * - cooldown: requeueAfterMs until the release is due.
  *
  * Watches (./index.ts): BranchInterfaces (own key; a released sibling wakes the node's waiting branches),
- * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces (the node's branches).
+ * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces and Nodes (the node's branches),
+ * WarmBranches (a node's waiting branches may take a warm ENI). Who may release a branch, and when, is in
+ * docs/lifecycle.md; how a released ENI is kept warm and taken over, in docs/warm-branches.md.
  */
 import type { LeanPod } from '../../api/pod.ts';
 import { BRANCH_NODE_NAME_INDEX } from '../../api/pod.ts';
@@ -23,7 +27,7 @@ import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/type
 import { WARM_BRANCH_NODE_INDEX } from '../../api/warm-branch.ts';
 import { OperatorError } from '../../errors.ts';
 import { ensureFinalizer, keyFor, setCondition } from '../../framework/index.ts';
-import type { Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
+import type { KubeObject, Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
 import {
   branchCapacityWaitsTotal,
   branchOperationsTotal,
@@ -36,6 +40,7 @@ import { annotatePod } from './annotate.ts';
 import { associateBranchEni } from './associate.ts';
 import type { StatusCheckpoints } from './checkpoints.ts';
 import { createBranchEni } from './create.ts';
+import { groupsAppliedConditions } from './group-quota.ts';
 import { modifyBranchGroups } from './modify-groups.ts';
 import type { BranchStep } from './plan.ts';
 import type { ReleaseCause } from './plan.ts';
@@ -61,11 +66,15 @@ export interface BranchReconcilerDeps extends BranchStepDeps {
   branches: Reader<BranchInterface>;
   pods: Reader<LeanPod>;
   trunks: Reader<TrunkInterface>;
+  /**
+   * Nodes by name: only a Node object that is gone lets a running pod's branch go (docs/lifecycle.md); a
+   * cordoned node parks no released ENI (docs/warm-branches.md).
+   */
+  nodes: Reader<NodeLike>;
   checkpoints: StatusCheckpoints;
   reservations: VlanReservations;
-  /** Warm branch ENIs (docs/warm-branches.md): the records, the nodes, the claims in flight, the live limits. */
+  /** Warm branch ENIs (docs/warm-branches.md): the records, the claims in flight, the live limits. */
   warm: Reader<WarmBranch>;
-  nodes: Reader<NodeLike>;
   claims: WarmClaims;
   warmSettings: WarmSettingsSource;
 }
@@ -112,16 +121,18 @@ export class BranchInterfaceReconciler implements Reconciler {
     this.#released.delete(key);
     let branch = deps.checkpoints.effective(key, cached);
     await this.#finishHandover(branch);
+    let liveNode: KubeObject | undefined;
     for (let steps = 0; steps < MAX_STEPS_PER_RECONCILE; steps++) {
       const pod = deps.pods.get(keyFor(branch.metadata.namespace, branch.spec.podName));
       const trunk = deps.trunks.get(branch.spec.nodeName);
-      const step = planBranchStep({
-        branch,
-        pod,
-        trunk,
-        nowMs: deps.clock.now(),
-        cooldownMs: deps.cooldown.currentMs(),
-      });
+      const plan = (node: KubeObject | undefined) =>
+        planBranchStep({ branch, pod, trunk, node, nowMs: deps.clock.now(), cooldownMs: deps.cooldown.currentMs() });
+      let step = plan(deps.nodes.get(branch.spec.nodeName) ?? liveNode);
+      if ('cause' in step && step.cause === 'NodeGone') {
+        // Releasing for a gone node skips the cooldown, so the cache's word is not enough: ask the API server.
+        liveNode = await deps.client.get<KubeObject>(Kinds.Node, branch.spec.nodeName);
+        if (liveNode) step = plan(liveNode);
+      }
       const outcome = await this.#run(step, key, branch, trunk, context);
       if (outcome.next === 'done')
         return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {};
@@ -212,6 +223,18 @@ export class BranchInterfaceReconciler implements Reconciler {
         if (previous.length > 0) branch = await this.#writeStatus(key, branch, { appliedSecurityGroups: [] });
         const applied = await modifyBranchGroups({ ...stepContext, branch }, step.securityGroups, previous);
         return this.#continueWith(key, branch, applied);
+      }
+      case 'wait-spec':
+        context.log.debug('branch waits for its spec to change', { detail: step.message });
+        return { next: 'done' };
+      case 'record-groups-applied': {
+        const conditions = groupsAppliedConditions(
+          branch,
+          step.securityGroups,
+          new Date(deps.clock.now()).toISOString(),
+        );
+        if (!conditions) return { next: 'done' };
+        return this.#continueWith(key, branch, { conditions });
       }
       default: {
         const unknown: never = step;

@@ -11,12 +11,13 @@
  */
 import { BRANCH_ENI_DESCRIPTION } from '../../api/constants.ts';
 import type { TrunkInterface } from '../../api/types.ts';
-import { branchEniTags, clientToken, Ec2LimitError } from '../../aws/index.ts';
+import { branchEniTags, clientToken, Ec2LimitError, isSecurityGroupQuotaExceeded } from '../../aws/index.ts';
 import { OperatorError } from '../../errors.ts';
 import { branchOperationsTotal, branchSubnetFallbacksTotal } from '../../observability/metrics.ts';
 import type { BranchStatus, StepContext } from './step.ts';
 import { podKeyOf, sortedUnique, stepError } from './step.ts';
 import { subnetForBranch } from './subnet.ts';
+import { groupQuotaConditions, groupQuotaMessage, groupsAppliedConditions } from './group-quota.ts';
 
 export async function createBranchEni(
   context: StepContext,
@@ -56,7 +57,11 @@ export async function createBranchEni(
       groups: eni.securityGroupIds,
       subnet: eni.subnetId,
     });
+    const appliedSecurityGroups = sortedUnique(eni.securityGroupIds);
+    const nowIso = new Date(deps.clock.now()).toISOString();
+    const conditions = groupsAppliedConditions(branch, appliedSecurityGroups, nowIso);
     return {
+      ...(conditions ? { conditions } : {}),
       phase: 'Associating',
       eniId: eni.id,
       macAddress: eni.macAddress,
@@ -66,7 +71,7 @@ export async function createBranchEni(
       subnetCidr: branch.status?.subnetCidr ?? trunk.status.subnetCidr ?? '',
       subnetV6Cidr: branch.status?.subnetV6Cidr ?? trunk.status.subnetV6Cidr ?? '',
       trunkEniId: trunk.status.eniId,
-      appliedSecurityGroups: sortedUnique(eni.securityGroupIds),
+      appliedSecurityGroups,
     };
   } catch (error) {
     branchOperationsTotal.inc({ operation: 'create', result: 'error' });
@@ -74,6 +79,7 @@ export async function createBranchEni(
       deps.subnets.reportExhausted(subnetId);
       return moveToAnotherSubnet(context, trunk, subnetId, error);
     }
+    if (isSecurityGroupQuotaExceeded(error)) return refusedForQuota(context, securityGroups, error);
     deps.events.allocationFailed(branch, error);
     throw stepError(`creating branch ENI for pod ${podKeyOf(branch)} on node ${branch.spec.nodeName}`, error);
   }
@@ -102,4 +108,19 @@ function moveToAnotherSubnet(
   }
   context.log.info('moving branch to another subnet', { from, to: next.subnet.subnetId });
   return { phase: 'Creating', ...next.subnet };
+}
+
+/**
+ * EC2 refused the groups for the per-ENI quota: one Warning event and a condition that blocks further calls
+ * until the spec changes (see group-quota.ts). No ENI was made, so the branch stays in Creating.
+ */
+function refusedForQuota(context: StepContext, securityGroups: string[], error: Ec2LimitError): Partial<BranchStatus> {
+  const { branch, deps } = context;
+  const message = groupQuotaMessage(branch, securityGroups, error.message);
+  deps.events.groupQuotaExceeded(branch, message);
+  context.log.warn('security groups over the per-eni quota', {
+    groups: securityGroups,
+    policies: branch.spec.matchedPolicies ?? [],
+  });
+  return { conditions: groupQuotaConditions(branch, message, new Date(deps.clock.now()).toISOString()) };
 }

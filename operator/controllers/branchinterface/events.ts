@@ -95,6 +95,11 @@ export class BranchEvents {
     );
   }
 
+  /** The groups exceed the per-ENI quota; `message` names the policies, the groups and the quota. */
+  groupQuotaExceeded(branch: BranchInterface, message: string): void {
+    this.#emit(branch, 'Warning', Reason.SecurityGroupQuotaExceeded, message);
+  }
+
   #emit(branch: BranchInterface, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const pod: KubeObject = {
       apiVersion: apiVersionOf(Kinds.Pod),

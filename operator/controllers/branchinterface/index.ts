@@ -107,10 +107,10 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
     branches,
     pods,
     trunks,
+    nodes,
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
     warm,
-    nodes,
     claims,
     warmSettings,
   });
@@ -128,6 +128,10 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   controller.watch(pods, (pod) => branches.byIndex(BRANCH_POD_INDEX, keyOf(pod)).map((branch) => keyOf(branch)));
   controller.watch(trunks, (trunk) =>
     branches.byIndex(BRANCH_NODE_NAME_INDEX, trunk.spec.nodeName).map((branch) => keyOf(branch)),
+  );
+  // A deleted Node is what releases its branches at once (plan.ts); a missing TrunkInterface is not.
+  controller.watch(nodes, (node) =>
+    branches.byIndex(BRANCH_NODE_NAME_INDEX, node.metadata.name).map((branch) => keyOf(branch)),
   );
   // A warm ENI appearing (or going) on a node: the branches waiting there may take it, or allocate again.
   controller.watch(warm, (record) =>

@@ -8,24 +8,30 @@
  *   (annotate pod) ──▶ Ready ──(groups drift: ModifyNetworkInterfaceAttribute)──▶ Ready
  *   Pending ──take over a warm ENI (controller, reuse.ts)──▶ Reusing ──(groups differ: modify)──▶ (annotate) ──▶ Ready
  *   any phase ──pod gone / finished──▶ CoolingDown ──cooldown elapsed──▶ Releasing ──▶ (deleted)
- *   any phase ──trunk gone──▶ Releasing (no cooldown: the node and its pods are gone)
+ *   any phase ──Node object gone──▶ Releasing (no cooldown: the node and its pods are gone)
+ *
+ * The safety rule (docs/lifecycle.md): a running pod's branch ENI is released only when the pod is gone or
+ * finished, or its Node object is gone. A missing or deleting TrunkInterface is not a reason: the trunk
+ * controller keeps the trunk ENI in EC2 while the node lives, the node controller re-creates the object and
+ * it adopts the attached trunk again; meanwhile the branch waits (same VLAN, ENI and annotation). Nor is a
+ * deleted BranchInterface: its finalizer keeps it until the pod ends.
  */
 import type { LeanPod } from '../../api/pod.ts';
 import { isPodFinished } from '../../api/pod.ts';
 import { BRANCH_FINALIZER, POD_ENI_ANNOTATION } from '../../api/constants.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { KubeObject } from '../../framework/types.ts';
 import { podEniAnnotationValue } from './annotation.ts';
+import { GROUP_QUOTA_REASON, GROUPS_APPLIED_CONDITION, isBlockedByGroupQuota } from './group-quota.ts';
 import { releasable } from './cooldown.ts';
 
 export type ReleaseCause =
-  /** The node's TrunkInterface is gone: release at once. */
+  /** No Node object of the branch's node name exists (the reconciler confirms it live): release at once. */
   | 'NodeGone'
   /** No pod with the branch's pod UID exists any more (deleted, or replaced by a namesake). */
   | 'PodGone'
   /** The pod is Succeeded or Failed and holds no network. */
-  | 'PodFinished'
-  /** Someone deleted the BranchInterface itself. */
-  | 'BranchDeleted';
+  | 'PodFinished';
 
 export type BranchStep =
   | { step: 'add-finalizer' }
@@ -38,6 +44,10 @@ export type BranchStep =
   | { step: 'associate' }
   | { step: 'annotate'; annotation: string; needsPatch: boolean }
   | { step: 'modify-groups'; securityGroups: string[] }
+  /** EC2 refused this generation's groups for the per-ENI quota: no call until the spec changes. */
+  | { step: 'wait-spec'; message: string }
+  /** The ENI carries the desired groups but a quota refusal is still on record: clear it. */
+  | { step: 'record-groups-applied'; securityGroups: string[] }
   | { step: 'none' };
 
 export interface BranchPlanInput {
@@ -46,6 +56,11 @@ export interface BranchPlanInput {
   /** The pod named spec.podName in the branch's namespace, whatever its UID. */
   pod: LeanPod | undefined;
   trunk: TrunkInterface | undefined;
+  /**
+   * The Node named spec.nodeName. undefined means gone: the reconciler reads it from the cache and confirms
+   * an absence with a live GET before it acts on NodeGone, so a lagging cache never releases a live node's ENIs.
+   */
+  node: KubeObject | undefined;
   nowMs: number;
   cooldownMs: number;
 }
@@ -67,12 +82,22 @@ export function desiredSecurityGroups(branch: BranchInterface, trunk: TrunkInter
 }
 
 function releaseCauseOf(input: BranchPlanInput): ReleaseCause | undefined {
-  const { branch, pod, trunk } = input;
-  if (!trunk || trunk.metadata.deletionTimestamp) return 'NodeGone';
+  const { branch, pod, node } = input;
+  // Only the Node object decides: the TrunkInterface may be missing or deleting while the node lives
+  // (someone deleted it; it is being re-created), and then the branches of running pods stay untouched.
+  if (!node) return 'NodeGone';
   if (!pod || pod.metadata.uid !== branch.spec.podUid) return 'PodGone';
   if (isPodFinished(pod)) return 'PodFinished';
-  if (branch.metadata.deletionTimestamp) return 'BranchDeleted';
+  // A BranchInterface deleted while its pod runs is not a reason either: the ENI is the pod's network. The
+  // finalizer holds the object (and its ENI, VLAN and annotation) until the pod ends, then it is released.
   return undefined;
+}
+
+function waitingForTrunk(branch: BranchInterface, trunk: TrunkInterface | undefined): string {
+  const node = branch.spec.nodeName;
+  if (!trunk) return `node ${node} has no TrunkInterface yet (it is created, or re-created, by the node controller)`;
+  if (trunk.metadata.deletionTimestamp) return `the TrunkInterface of node ${node} is being deleted and re-created`;
+  return `trunk of node ${node} is ${trunk.status?.state ?? 'not initialised'} yet`;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -85,7 +110,7 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
 
   const cause = releaseCauseOf(input);
   if (cause) {
-    // Nothing exists in EC2 yet (or the node is gone with its pods): nothing to cool down.
+    // Nothing exists in EC2 yet (or the Node is gone with its pods): nothing to cool down.
     if (!status.eniId || cause === 'NodeGone') return { step: 'release', cause };
     if (!status.releaseRequestedAt) return { step: 'request-release', cause };
     const verdict = releasable(branch, input.nowMs, input.cooldownMs);
@@ -94,14 +119,16 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
   }
   if (!(branch.metadata.finalizers ?? []).includes(BRANCH_FINALIZER)) return { step: 'add-finalizer' };
   if (!isTrunkUsable(trunk)) {
-    return {
-      step: 'wait-trunk',
-      message: `trunk of node ${branch.spec.nodeName} is ${trunk?.status?.state ?? 'not initialised'} yet`,
-    };
+    return { step: 'wait-trunk', message: waitingForTrunk(branch, trunk) };
   }
   const securityGroups = desiredSecurityGroups(branch, trunk);
+  const isBlocked = isBlockedByGroupQuota(branch);
+  const blocked = {
+    step: 'wait-spec',
+    message: `EC2 refused ${securityGroups.length} security groups for the per-ENI quota; waiting for the policies to change`,
+  } as const;
   if (status.vlanId === undefined) return { step: 'allocate-vlan' };
-  if (!status.eniId) return { step: 'create-eni', securityGroups };
+  if (!status.eniId) return isBlocked ? blocked : { step: 'create-eni', securityGroups };
   if (!status.associationId) return { step: 'associate' };
   const annotation = podEniAnnotationValue(status);
   // Groups before the annotation: a pod is never told about an ENI that does not carry its own groups yet (a
@@ -112,7 +139,8 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
     !sameList(status.appliedSecurityGroups ?? [], securityGroups) &&
     securityGroups.length > 0
   ) {
-    return { step: 'modify-groups', securityGroups };
+    // Over the per-ENI quota: the pod stays unannotated (its ENI does not carry its groups) until the spec changes.
+    return isBlocked ? blocked : { step: 'modify-groups', securityGroups };
   }
   if (
     annotation !== undefined &&
@@ -120,8 +148,13 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
   ) {
     return { step: 'annotate', annotation, needsPatch: pod?.metadata.annotations?.[POD_ENI_ANNOTATION] !== annotation };
   }
-  if (!sameList(status.appliedSecurityGroups ?? [], securityGroups) && securityGroups.length > 0) {
-    return { step: 'modify-groups', securityGroups };
+  const isApplied = sameList(status.appliedSecurityGroups ?? [], securityGroups);
+  if (!isApplied && securityGroups.length > 0) {
+    return isBlocked ? blocked : { step: 'modify-groups', securityGroups };
+  }
+  const applied = status.conditions?.find((c) => c.type === GROUPS_APPLIED_CONDITION);
+  if (isApplied && applied?.status === 'False' && applied.reason === GROUP_QUOTA_REASON) {
+    return { step: 'record-groups-applied', securityGroups };
   }
   return { step: 'none' };
 }

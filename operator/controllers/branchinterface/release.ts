@@ -15,10 +15,9 @@ import type { ReleaseCause } from './plan.ts';
 import type { BranchStatus, StepContext } from './step.ts';
 
 const CAUSE_TEXT: Record<ReleaseCause, string> = {
-  NodeGone: "the node's trunk is gone",
+  NodeGone: 'the node is gone',
   PodGone: 'the pod is gone',
   PodFinished: 'the pod has finished',
-  BranchDeleted: 'the BranchInterface was deleted',
 };
 
 /** Starts the cooldown: recorded in status, so a restarted operator keeps counting from the same instant. */

@@ -3,17 +3,17 @@
  * a pod), asks {@link findLeakedEnis} which are leaked, confirms each branch owner's absence against the
  * API server, and releases what is left: disassociate from the trunk if needed, then delete.
  *
- * One sweep covers the three layers of the anchor study §4.4: ENIs tagged for a node's trunk without a live
- * BranchInterface (in use or not), available unclaimed ENIs on two consecutive sweeps, and the ENIs of
- * instances that no longer exist.
+ * One sweep covers three kinds of leak: ENIs tagged for a pod that has no BranchInterface (in use or not),
+ * unclaimed ENIs available on two consecutive sweeps, and the ENIs of instances that no longer exist. The
+ * rules, and why they never touch a live pod's ENI or an ENI that is not ours, are in docs/failure-model.md.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
 import type { Ec2Api, NetworkInterface } from '../../aws/ec2-api.ts';
 import { isNotFound } from '../../aws/ec2-errors.ts';
 import { clientToken, ownedEnisFilter } from '../../aws/tags.ts';
-import type { KubeClient, Reader } from '../../framework/types.ts';
+import { sleep, systemClock, type TimerClock } from '../../framework/clock.ts';
+import type { KubeClient, KubeObject, Reader } from '../../framework/types.ts';
 import { gcLeakedEnisDeletedTotal, gcLeakedEnisFoundTotal, gcSweepsTotal } from '../../observability/metrics.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { findLeakedEnis, type LeakCandidate } from './leaks.ts';
@@ -24,13 +24,18 @@ export interface LeakSweeperOptions {
   client: KubeClient;
   branches: Reader<BranchInterface>;
   trunks: Reader<TrunkInterface>;
-  /** Warm branch ENIs (docs/warm-branches.md); absent: none are kept. */
-  warm?: Reader<WarmBranch>;
+  /** Warm branch ENIs (docs/warm-branches.md): claimed by their WarmBranch, whatever their tags say. */
+  warm: Reader<WarmBranch>;
   clusterName: string;
   vpcId: string;
   intervalMs: number;
   log: Logger;
+  /** Timers between sweeps; the system clock unless a test drives time. */
+  clock?: TimerClock;
 }
+
+/** A branch ENI's owner as its tags name it; `namespace` is '' when the tag is missing. */
+type Owner = NonNullable<LeakCandidate['owner']>;
 
 export class LeakSweeper {
   readonly #options: LeakSweeperOptions;
@@ -51,11 +56,7 @@ export class LeakSweeper {
         gcSweepsTotal.inc({ result: 'error' });
         this.#options.log.warn('leak sweep failed', { error });
       }
-      try {
-        await delay(this.#options.intervalMs, undefined, { signal });
-      } catch {
-        return; // aborted while waiting: shutting down
-      }
+      await sleep(this.#options.clock ?? systemClock, this.#options.intervalMs, signal);
     }
   }
 
@@ -68,25 +69,35 @@ export class LeakSweeper {
       enis,
       branches: branches.list(),
       trunks: trunks.list(),
-      warmEniIds: new Set(warm?.list().map((record) => record.spec.eniId)),
+      warmEniIds: new Set(warm.list().map((record) => record.spec.eniId)),
       previouslyAvailable: this.#previouslyAvailable,
-      cachesSynced: branches.hasSynced() && trunks.hasSynced() && (warm?.hasSynced() ?? true),
+      cachesSynced: branches.hasSynced() && trunks.hasSynced() && warm.hasSynced(),
     });
     this.#previouslyAvailable = decision.availableNow;
 
     const toRelease: LeakCandidate[] = [];
+    /** ENIs an owner or a record still holds in the API server: never released by this sweep. */
+    const held = new Set<string>();
+    const owners = new OwnerLookup(this.#options.client);
     const liveClaims = new LiveEniClaims(this.#options.client);
     for (const candidate of decision.candidates) {
       gcLeakedEnisFoundTotal.inc({ reason: candidate.reason });
-      if (candidate.owner && (await this.#ownerExists(candidate.owner))) continue;
-      // A reused ENI's tags name the pod it was made for; the API server says who holds it now.
-      if (await liveClaims.isClaimed(candidate.eni.id)) continue;
+      // A reused ENI's tags name the pod it was made for, not its holder: a WarmBranch or another pod's
+      // BranchInterface may hold it now (docs/warm-branches.md), so the records are asked as well as the tags.
+      if (
+        (candidate.owner && (await owners.exists(candidate.owner))) ||
+        (await liveClaims.isClaimed(candidate.eni.id))
+      ) {
+        held.add(candidate.eni.id);
+        continue;
+      }
       toRelease.push(candidate);
     }
     for (const [instanceId, orphans] of decision.instancesToVerify) {
       if (!(await this.#instanceGone(instanceId, signal))) continue;
       for (const eni of orphans) {
-        if (toRelease.some((c) => c.eni.id === eni.id)) continue;
+        if (held.has(eni.id) || toRelease.some((c) => c.eni.id === eni.id)) continue;
+        if (await liveClaims.isClaimed(eni.id)) continue;
         gcLeakedEnisFoundTotal.inc({ reason: 'instance-terminated' });
         toRelease.push({ eni, reason: 'available-twice' });
       }
@@ -104,19 +115,6 @@ export class LeakSweeper {
       }
     }
     return deleted;
-  }
-
-  /**
-   * Live read: the cache said the owner is gone; the API server has the last word (issue #412 in the anchor
-   * study). Matched by pod UID over the namespace, not by name: a pod recreated while its predecessor's
-   * branch cools down gets a suffixed BranchInterface name, so a lookup by name could find the predecessor.
-   */
-  async #ownerExists(owner: { namespace: string; name: string; podUid: string }): Promise<boolean> {
-    if (owner.namespace === '') return false;
-    const branches = await this.#options.client.list<BranchInterface>(Kinds.BranchInterface, {
-      namespace: owner.namespace,
-    });
-    return branches.some((branch) => branch.spec.podUid === owner.podUid);
   }
 
   async #instanceGone(instanceId: string, signal?: AbortSignal): Promise<boolean> {
@@ -157,5 +155,50 @@ export class LeakSweeper {
         if (!isNotFound(error)) throw error;
       }
     }
+  }
+}
+
+/**
+ * Live reads, once per namespace per sweep: the cache said the owner is gone; the API server has the last
+ * word (EKS's controller once deleted live pods' ENIs after starting with a partial pod cache). The owner is
+ * there when a BranchInterface records its pod UID or a pod with that UID exists; both are matched by UID,
+ * never by name, because a pod recreated under its predecessor's name is another owner. An ENI whose
+ * namespace tag is missing (edited by hand, or written by another tool) is looked up across all namespaces:
+ * a missing tag never counts as a missing owner.
+ */
+class OwnerLookup {
+  readonly #client: KubeClient;
+  readonly #uidsByNamespace = new Map<string, Promise<Set<string>>>();
+
+  constructor(client: KubeClient) {
+    this.#client = client;
+  }
+
+  async exists(owner: Owner): Promise<boolean> {
+    // An empty pod-UID tag names no owner to look up: keep the ENI rather than guess.
+    if (owner.podUid === '') return true;
+    return (await this.#ownerUids(owner.namespace)).has(owner.podUid);
+  }
+
+  /** Pod UIDs of the BranchInterfaces and pods in `namespace` ('' = every namespace). */
+  #ownerUids(namespace: string): Promise<Set<string>> {
+    let uids = this.#uidsByNamespace.get(namespace);
+    if (uids === undefined) {
+      uids = this.#read(namespace);
+      this.#uidsByNamespace.set(namespace, uids);
+    }
+    return uids;
+  }
+
+  async #read(namespace: string): Promise<Set<string>> {
+    const scope = namespace === '' ? {} : { namespace };
+    const [branches, pods] = await Promise.all([
+      this.#client.list<BranchInterface>(Kinds.BranchInterface, scope),
+      this.#client.list<KubeObject>(Kinds.Pod, scope),
+    ]);
+    const uids = new Set<string>();
+    for (const branch of branches) uids.add(branch.spec.podUid);
+    for (const pod of pods) if (pod.metadata.uid) uids.add(pod.metadata.uid);
+    return uids;
   }
 }

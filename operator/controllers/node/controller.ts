@@ -2,7 +2,8 @@
  * NodeReconciler (key: node name). For every Node it keeps a CNINode (./cninode.ts); for nodes that are
  * eligible (./eligibility.ts) it keeps a TrunkInterface, and once that trunk is Ready it advertises the
  * `vpc.amazonaws.com/pod-eni` capacity (./capacity.ts). When the Node is gone, the CNINode finalizer runs
- * the node termination cleanup (./termination.ts).
+ * the node termination cleanup (./termination.ts). A node that stops asking for a trunk loses only its
+ * capacity: its TrunkInterface, trunk and running pods' branch ENIs stay (docs/lifecycle.md).
  *
  * Watches (declared in registerNodeController): Nodes (own key), CNINodes (same name: the VPC CNI patching
  * in its feature, or a user deleting it), TrunkInterfaces (by spec.nodeName: a trunk turning Ready is when

@@ -8,18 +8,22 @@
  * webhook may have been down, and the namespace label or the allow-list may have changed since. Only allowed
  * groups reach the BranchInterface; refused ones get a Warning event on the pod, once per distinct message.
  *
+ * The pod-eni annotation is re-checked here too (pod-eni-annotation.ts): an annotation the operator did not
+ * write (no BranchInterface of the pod, or another ENI than it records) is removed, with a Warning event and
+ * a metric, so a forgery that got past admission does not stay on the pod.
+ *
  * Watches (declared in ./index.ts): Pods (own key); SecurityGroupPolicies (a policy change re-evaluates the
  * pod-eni pods of its namespace); ServiceAccounts (pods running as it: labels and annotation); Namespaces
  * (the annotation opt-in label); TrunkInterfaces (a node becoming managed enqueues its pods);
  * BranchInterfaces (the pod a branch serves, e.g. after its predecessor's branch is released).
  */
 import type { LeanPod } from '../../api/pod.ts';
-import { BRANCH_POD_INDEX, serviceAccountNameOf } from '../../api/pod.ts';
-import { BRANCH_FINALIZER } from '../../api/constants.ts';
+import { BRANCH_POD_INDEX, serviceAccountNameOf, toLeanPod } from '../../api/pod.ts';
+import { BRANCH_FINALIZER, POD_ENI_ANNOTATION } from '../../api/constants.ts';
 import { apiVersionOf, Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
-import { OperatorError } from '../../errors.ts';
-import { isConflict, keyFor } from '../../framework/index.ts';
+import type { BranchInterface, SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
+import { OperatorError, withContext } from '../../errors.ts';
+import { isConflict, isNotFound, KubeApiError, keyFor } from '../../framework/index.ts';
 import type {
   EventRecorder,
   KubeClient,
@@ -29,12 +33,17 @@ import type {
   ReconcileResult,
   Reconciler,
 } from '../../framework/types.ts';
-import { securityGroupAnnotationRefusalsTotal } from '../../observability/metrics.ts';
+import { podEniAnnotationsForgedTotal, securityGroupAnnotationRefusalsTotal } from '../../observability/metrics.ts';
 import type { SecurityGroupAnnotationRule } from './annotation-groups.ts';
-import type { PodBranchPlan, PodEvent } from './decision.ts';
+import type { PodBranchInput, PodBranchPlan, PodEvent } from './decision.ts';
 import { annotationRefusalEvent, branchNameForPod, planPodBranch } from './decision.ts';
 import type { PodMatch } from './matching.ts';
 import { securityGroupsForPod } from './matching.ts';
+import { forgedAnnotationEvent, forgeryMetricReason, judgePodEniAnnotation } from './pod-eni-annotation.ts';
+import { judgeGroupsForNamespace } from '../securitygroupgrant/index.ts';
+
+/** JSON pointer (RFC 6901) of the pod-eni annotation: '/' in the key is escaped as '~1'. */
+const POD_ENI_ANNOTATION_POINTER = `/metadata/annotations/${POD_ENI_ANNOTATION.replaceAll('~', '~0').replaceAll('/', '~1')}`;
 
 export interface PodReconcilerDeps {
   client: KubeClient;
@@ -47,6 +56,8 @@ export interface PodReconcilerDeps {
   branches: Reader<BranchInterface>;
   /** --enable-security-group-annotations and its allow-list. */
   securityGroupAnnotations: SecurityGroupAnnotationRule;
+  /** SecurityGroupGrants; absent: none (every group allowed, as on EKS). */
+  grants?: Reader<SecurityGroupGrant>;
 }
 
 export class PodReconciler implements Reconciler {
@@ -79,6 +90,7 @@ export class PodReconciler implements Reconciler {
     }
     const namespace = pod.metadata.namespace ?? '';
     const branch = this.#branchOf(key, uid);
+    await this.#removeForgedPodEniAnnotation(key, pod, branch, context);
     const policies = deps.policies.list(namespace);
     const serviceAccount = deps.serviceAccounts.get(keyFor(namespace, serviceAccountNameOf(pod)));
     const match = securityGroupsForPod(pod, serviceAccount, policies, {
@@ -93,6 +105,7 @@ export class PodReconciler implements Reconciler {
       match,
       policies,
       branch,
+      ungranted: this.#ungranted(namespace, policies, match.matchedPolicies),
     });
     await this.#apply(plan, key, pod, branch, context);
     return {};
@@ -158,6 +171,29 @@ export class PodReconciler implements Reconciler {
     }
   }
 
+  /** The matched policies whose groups the SecurityGroupGrants do not allow in the namespace now. */
+  #ungranted(
+    namespace: string,
+    policies: readonly SecurityGroupPolicy[],
+    matchedPolicies: readonly string[],
+  ): NonNullable<PodBranchInput['ungranted']>[number][] {
+    const grants = this.#deps.grants?.list() ?? [];
+    if (grants.length === 0) return [];
+    const namespaceLabels = this.#deps.namespaces.get(namespace)?.metadata.labels;
+    return policies
+      .filter((policy) => matchedPolicies.includes(policy.metadata.name))
+      .flatMap((policy) => {
+        const verdict = judgeGroupsForNamespace(
+          policy.spec.securityGroups.groupIds,
+          { grants, namespace, namespaceLabels },
+          { kind: 'SecurityGroupPolicy', namespace, name: policy.metadata.name },
+        );
+        return verdict.allowed
+          ? []
+          : [{ policy: policy.metadata.name, reason: verdict.reason, message: verdict.message }];
+      });
+  }
+
   /** A Warning (and the refusals metric) the first time a pod's annotation refusals read this way. */
   #reportRefusals(key: string, pod: LeanPod, match: PodMatch, context: ReconcileContext): void {
     const uid = pod.metadata.uid ?? '';
@@ -176,6 +212,63 @@ export class PodReconciler implements Reconciler {
     context.log.info('refused security group annotation', {
       reasons: match.refusals.map((refusal) => refusal.reason),
       refused: match.refusals.flatMap((refusal) => refusal.refused),
+    });
+  }
+
+  /**
+   * Removes a vpc.amazonaws.com/pod-eni annotation the operator did not write. The caches alone never condemn
+   * one: the pod cache may show an annotation the branch controller just wrote (on this replica, or on the
+   * leader before a handover) while the BranchInterface cache still lacks the status it was written from. So a
+   * "forged" verdict is taken again from live reads, the pod first and then its BranchInterfaces: the operator
+   * records a branch's ENI in status before it annotates, so BranchInterfaces read after the pod show every ENI
+   * an annotation the operator wrote could name. The removal tests the UID and the exact value it judged, so an
+   * annotation the operator writes in between is never removed.
+   */
+  async #removeForgedPodEniAnnotation(
+    key: string,
+    pod: LeanPod,
+    branch: BranchInterface | undefined,
+    context: ReconcileContext,
+  ): Promise<void> {
+    const deps = this.#deps;
+    const isNodeManaged = (subject: LeanPod): boolean => {
+      const nodeName = subject.spec?.nodeName;
+      return nodeName === undefined || deps.trunks.get(nodeName) !== undefined;
+    };
+    if (judgePodEniAnnotation({ pod, branch, isNodeManaged: isNodeManaged(pod) }).verdict !== 'forged') return;
+    const uid = pod.metadata.uid ?? '';
+    const fetched = await deps.client.get<LeanPod>(Kinds.Pod, key);
+    if (!fetched || fetched.metadata.uid !== uid) return;
+    const live = toLeanPod(fetched);
+    // Only when something looks forged: a live list of the namespace's BranchInterfaces (their names may carry
+    // a UID suffix, see branchNameForPod, so the pod's cannot be fetched by name).
+    const liveBranches = await deps.client.list<BranchInterface>(Kinds.BranchInterface, {
+      namespace: pod.metadata.namespace ?? '',
+    });
+    const liveBranch = liveBranches.find((candidate) => candidate.spec.podUid === uid);
+    const verdict = judgePodEniAnnotation({ pod: live, branch: liveBranch, isNodeManaged: isNodeManaged(live) });
+    if (verdict.verdict !== 'forged') return;
+    try {
+      await deps.client.jsonPatch(Kinds.Pod, key, [
+        { op: 'test', path: '/metadata/uid', value: uid },
+        { op: 'test', path: POD_ENI_ANNOTATION_POINTER, value: live.metadata.annotations?.[POD_ENI_ANNOTATION] },
+        { op: 'remove', path: POD_ENI_ANNOTATION_POINTER },
+      ]);
+    } catch (error) {
+      // The pod went, or it or its annotation changed since the live read: its watch event brings a new look.
+      if (isNotFound(error) || isConflict(error) || (error instanceof KubeApiError && error.statusCode === 422)) {
+        context.log.debug('pod-eni annotation changed before its removal', { error });
+        return;
+      }
+      throw withContext(`removing the forged ${POD_ENI_ANNOTATION} annotation of pod ${key}`, error);
+    }
+    podEniAnnotationsForgedTotal.inc({ reason: forgeryMetricReason(verdict.reason) });
+    const event = forgedAnnotationEvent(live, verdict);
+    deps.recorder.event(live, event.type, event.reason, event.message);
+    context.log.warn('removed forged pod-eni annotation', {
+      reason: verdict.reason,
+      found: verdict.found,
+      expected: verdict.expected,
     });
   }
 

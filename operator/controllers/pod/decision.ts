@@ -9,6 +9,12 @@
  * giving it the node's groups would silently drop its isolation. A policy not yet validated (just created
  * or edited) holds the pod silently until the SecurityGroupPolicy controller rules on it; its status change
  * re-enqueues the pod. Pods that do not match the invalid policy are not affected at all.
+ *
+ * SecurityGroupGrants. A matched policy naming a group no grant allows in the namespace holds the pod the same
+ * way (the SecurityGroupPolicy controller also marks such a policy invalid; judging here too closes the window
+ * before it has). A running pod therefore keeps its branch ENI and the groups it has when a grant is tightened:
+ * taking the ENI away, or switching it to the node's groups or to the other policies' groups alone, would
+ * change a running workload's network to a set nobody declared. Recreating the pod applies the grant.
  */
 import type { LeanPod } from '../../api/pod.ts';
 import { isPodFinished, requestsPodEni } from '../../api/pod.ts';
@@ -34,6 +40,17 @@ export interface PodBranchInput {
   policies: readonly SecurityGroupPolicy[];
   /** The BranchInterface serving this pod's UID, if any. */
   branch: BranchInterface | undefined;
+  /**
+   * Matched policies whose groups the SecurityGroupGrants do not allow now, with the judgement's message.
+   * Treated as invalid policies are: the SecurityGroupPolicy controller marks them so too, this only closes
+   * the window before it has.
+   */
+  ungranted?: readonly {
+    policy: string;
+    /** GrantNotResolved: a covering grant's tag rules are not resolved yet; the pod waits silently. */
+    reason: 'GroupsNotGranted' | 'GrantNotResolved';
+    message: string;
+  }[];
 }
 
 export type PodBranchPlan =
@@ -41,8 +58,8 @@ export type PodBranchPlan =
       action: 'none';
       reason: 'NotScheduled' | 'HostNetwork' | 'Terminating' | 'Finished' | 'NotRequested' | 'InSync';
     }
-  | { action: 'wait'; reason: 'NodeNotManaged' | 'PolicyNotValidated'; message: string }
-  | { action: 'hold'; reason: 'PolicyInvalid'; message: string; event: PodEvent }
+  | { action: 'wait'; reason: 'NodeNotManaged' | 'PolicyNotValidated' | 'GrantNotResolved'; message: string }
+  | { action: 'hold'; reason: 'PolicyInvalid' | 'GroupsNotGranted'; message: string; event: PodEvent }
   | {
       action: 'create' | 'update';
       reason: 'NewBranch' | 'GroupsChanged' | 'PoliciesChanged';
@@ -87,6 +104,25 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
       message,
       event: { type: 'Warning', reason: POLICY_INVALID, message },
     };
+  }
+  const ungranted = (input.ungranted ?? []).filter((u) => u.reason === 'GroupsNotGranted');
+  if (ungranted.length > 0) {
+    const message =
+      `Pod matches SecurityGroupPolicy ${ungranted.map((u) => u.policy).join(', ')}, which SecurityGroupGrants do not ` +
+      `allow; its branch ENI ${branch ? 'keeps its current security groups' : 'is not created'} until they do: ` +
+      ungranted.map((u) => u.message).join('; ');
+    return {
+      action: 'hold',
+      reason: 'GroupsNotGranted',
+      message,
+      event: { type: 'Warning', reason: POLICY_INVALID, message },
+    };
+  }
+  const unresolved = (input.ungranted ?? []).filter((u) => u.reason === 'GrantNotResolved');
+  if (unresolved.length > 0) {
+    // Seconds, usually (one DescribeSecurityGroups after a grant is created or edited): like a policy not yet
+    // validated, the pod waits without an event; the grant's status change re-enqueues it via its policy.
+    return { action: 'wait', reason: 'GrantNotResolved', message: unresolved.map((u) => u.message).join('; ') };
   }
   const pending = matched.filter((policy) => policyValidity(policy) === 'unvalidated');
   if (pending.length > 0) {

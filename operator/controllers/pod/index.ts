@@ -12,7 +12,7 @@ import {
   serviceAccountNameOf,
 } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
+import type { SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
 import { keyOf, keyFor } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
@@ -35,6 +35,8 @@ export type { PodBranchPlan, PodBranchInput } from './decision.ts';
 export { judgeSecurityGroupsAnnotation, SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
 export type { AnnotationRefusal, AnnotationScope, SecurityGroupAnnotationRule } from './annotation-groups.ts';
 export { PolicyCondition, policyValidity } from './policy-state.ts';
+export { judgePodEniAnnotation, forgedAnnotationEvent, forgeryMetricReason } from './pod-eni-annotation.ts';
+export type { ForgeryReason, PodEniAnnotationInput, PodEniAnnotationVerdict } from './pod-eni-annotation.ts';
 export type { PolicyValidity } from './policy-state.ts';
 
 /** Default workers (--pod-workers): pod reconciles only write to the API server, so a few keep up with bursts. */
@@ -66,6 +68,9 @@ export function registerPodController(deps: ControllerDeps): Controller {
     trunks,
     branches,
     securityGroupAnnotations: deps.settings?.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF,
+    // Read only: a grant change reaches pods through their policies' status (the SecurityGroupPolicy
+    // controller re-checks them), so grants need no watch here.
+    grants: deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant }),
   });
   const controller = deps.manager.controller({
     name: 'pod',

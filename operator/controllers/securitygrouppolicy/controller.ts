@@ -13,7 +13,7 @@
 import type { LeanPod } from '../../api/pod.ts';
 import { isPodFinished, serviceAccountNameOf } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { SecurityGroupPolicy } from '../../api/types.ts';
+import type { SecurityGroupGrant, SecurityGroupPolicy } from '../../api/types.ts';
 import {
   findCondition,
   isNotFound as isKubeNotFound,
@@ -35,11 +35,12 @@ import { policyValidationsTotal } from '../../observability/metrics.ts';
 import { Reason } from '../../observability/reasons.ts';
 import type { ClusterSettings } from '../deps.ts';
 import { PolicyCondition, policySelectsPod } from '../pod/index.ts';
+import { judgeGroupsForNamespace } from '../securitygroupgrant/index.ts';
 import type { SecurityGroupLookup } from './group-lookup.ts';
 import { namespaceLabelPatch } from './namespace-label.ts';
 import { desiredPolicyStatus } from './status.ts';
 import type { PolicyValidation } from './validation.ts';
-import { validatePolicyGroups, validatePolicySpec } from './validation.ts';
+import { validatePolicyGrants, validatePolicyGroups, validatePolicySpec } from './validation.ts';
 
 /** A valid policy's groups are re-checked this often (someone may delete a group in EC2). */
 export const REVALIDATE_VALID_MS = 10 * 60_000;
@@ -56,6 +57,8 @@ export interface PolicyReconcilerDeps {
   pods: Reader<LeanPod>;
   serviceAccounts: Reader<KubeObject>;
   namespaces: Reader<KubeObject>;
+  /** Cluster admins' SecurityGroupGrants (none: every group allowed, as on EKS). */
+  grants: Reader<SecurityGroupGrant>;
 }
 
 interface Verdict {
@@ -84,7 +87,9 @@ export class SecurityGroupPolicyReconciler implements Reconciler {
     }
     if (policy.metadata.deletionTimestamp) return {};
 
-    const verdict = await this.#verdict(policy, context);
+    // Grants first, at every reconcile: they are read from the cache (no EC2 call), and a grant change or a
+    // namespace label change re-queues the policy, so the verdict is never older than the grants.
+    const verdict = this.#grantVerdict(policy) ?? (await this.#verdict(policy, context));
     const nowIso = new Date(deps.clock.now()).toISOString();
     const status = desiredPolicyStatus(policy, verdict.validation, this.#countMatchedPods(policy), nowIso);
     const before = findCondition(policy.status?.conditions, PolicyCondition.Valid);
@@ -97,6 +102,23 @@ export class SecurityGroupPolicyReconciler implements Reconciler {
     }
     const intervalMs = verdict.validation.valid ? REVALIDATE_VALID_MS : REVALIDATE_INVALID_MS;
     return { requeueAfterMs: Math.max(1, verdict.atMs + intervalMs - deps.clock.now()) };
+  }
+
+  /** A refusal by the SecurityGroupGrants, or undefined when they allow the groups (or the spec is broken). */
+  #grantVerdict(policy: SecurityGroupPolicy): Verdict | undefined {
+    const deps = this.#deps;
+    if (validatePolicySpec(policy)) return undefined; // spec problems are reported first, by #verdict
+    const namespace = policy.metadata.namespace ?? '';
+    const validation = validatePolicyGrants(
+      judgeGroupsForNamespace(
+        policy.spec.securityGroups.groupIds,
+        { grants: deps.grants.list(), namespace, namespaceLabels: deps.namespaces.get(namespace)?.metadata.labels },
+        { kind: 'SecurityGroupPolicy', namespace, name: policy.metadata.name },
+      ),
+    );
+    if (!validation) return undefined;
+    policyValidationsTotal.inc({ result: 'invalid' });
+    return { generation: policy.metadata.generation, atMs: deps.clock.now(), validation };
   }
 
   async #verdict(policy: SecurityGroupPolicy, context: ReconcileContext): Promise<Verdict> {
@@ -134,8 +156,16 @@ export class SecurityGroupPolicyReconciler implements Reconciler {
   ): void {
     const deps = this.#deps;
     const object = { ...policy, apiVersion: 'vpcresources.k8s.aws/v1beta1', kind: 'SecurityGroupPolicy' };
-    if (!validation.valid && (beforeStatus !== 'False' || beforeMessage !== validation.message)) {
-      deps.recorder.event(object, 'Warning', Reason.SecurityGroupPolicyInvalid, validation.message);
+    if (validation.reason === 'GrantNotResolved') {
+      // Valid=Unknown while a grant's tag rules are resolved: the condition says so; no event for a wait.
+      context.log.info('policy waits for a grant to resolve', { detail: validation.message });
+    } else if (!validation.valid && (beforeStatus !== 'False' || beforeMessage !== validation.message)) {
+      deps.recorder.event(
+        object,
+        'Warning',
+        validation.reason === 'GroupsNotGranted' ? Reason.SecurityGroupNotGranted : Reason.SecurityGroupPolicyInvalid,
+        validation.message,
+      );
       context.log.info('policy invalid', { reason: validation.reason, detail: validation.message });
     } else if (validation.valid && beforeStatus === 'False') {
       deps.recorder.event(object, 'Normal', Reason.SecurityGroupPolicyValid, validation.message);

@@ -3,7 +3,7 @@ import type { LeanPod } from '../../api/pod.ts';
 import { POLICY_NAMESPACE_LABEL } from '../../api/constants.ts';
 import { podInformerOptions } from '../../api/pod.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { SecurityGroupPolicy } from '../../api/types.ts';
+import type { SecurityGroupGrant, SecurityGroupPolicy } from '../../api/types.ts';
 import { keyOf } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
@@ -13,7 +13,7 @@ import { SecurityGroupLookup } from './group-lookup.ts';
 export { SecurityGroupPolicyReconciler, REVALIDATE_VALID_MS, REVALIDATE_INVALID_MS } from './controller.ts';
 export type { PolicyReconcilerDeps } from './controller.ts';
 export { SecurityGroupLookup, GROUP_CACHE_TTL_MS } from './group-lookup.ts';
-export { validatePolicySpec, validatePolicyGroups } from './validation.ts';
+export { validatePolicySpec, validatePolicyGroups, validatePolicyGrants } from './validation.ts';
 export type { PolicyValidation, PolicyInvalidReason } from './validation.ts';
 export { desiredPolicyStatus } from './status.ts';
 export { namespaceLabelPatch } from './namespace-label.ts';
@@ -32,6 +32,7 @@ export function registerSecurityGroupPolicyController(deps: ControllerDeps): Con
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const serviceAccounts = deps.manager.informer<KubeObject>({ kind: Kinds.ServiceAccount });
   const namespaces = deps.manager.informer<KubeObject>({ kind: Kinds.Namespace });
+  const grants = deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant });
 
   const reconciler = new SecurityGroupPolicyReconciler({
     client: deps.client,
@@ -43,6 +44,7 @@ export function registerSecurityGroupPolicyController(deps: ControllerDeps): Con
     pods,
     serviceAccounts,
     namespaces,
+    grants,
   });
   const controller = deps.manager.controller({ name: 'securitygrouppolicy', reconciler, workers: POLICY_WORKERS });
   controller.watch(policies);
@@ -52,7 +54,12 @@ export function registerSecurityGroupPolicyController(deps: ControllerDeps): Con
     const name = namespace.metadata.name;
     const labelled = namespace.metadata.labels?.[POLICY_NAMESPACE_LABEL] !== undefined;
     const hasPolicies = policies.list(name).length > 0;
+    // With grants, a namespace's labels decide which grants cover it: re-check its policies on any change.
+    if (grants.list().length > 0) return policies.list(name).map((policy) => keyOf(policy));
     return labelled !== hasPolicies ? policyKeysOf(policies, name) : [];
   });
+  // Any grant change (spec, resolved tag groups, creation of the first, deletion of the last) can change the
+  // verdict on any policy; grants are few and change rarely, and a policy reconcile reads EC2 from a cache.
+  controller.watch(grants, () => policies.list().map((policy) => keyOf(policy)));
   return controller;
 }

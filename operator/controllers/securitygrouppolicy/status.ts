@@ -21,7 +21,10 @@ export function desiredPolicyStatus(
     policy.status?.conditions,
     {
       type: PolicyCondition.Valid,
-      status: validation.valid ? 'True' : 'False',
+      // GrantNotResolved: whether the grants allow the groups is not known yet (a tag rule being resolved).
+      // Unknown, not False: pods wait silently as for a policy not yet validated, and no Warning is raised
+      // for what is usually a matter of one DescribeSecurityGroups.
+      status: validation.valid ? 'True' : validation.reason === 'GrantNotResolved' ? 'Unknown' : 'False',
       reason: validation.reason,
       message: validation.message,
       observedGeneration: generation,

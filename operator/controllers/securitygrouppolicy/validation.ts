@@ -7,6 +7,7 @@
 import type { SecurityGroupPolicy } from '../../api/types.ts';
 import type { SecurityGroup } from '../../aws/index.ts';
 import { labelSelectorProblems } from '../pod/index.ts';
+import type { GroupGrantVerdict } from '../securitygroupgrant/index.ts';
 
 export type PolicyInvalidReason =
   | 'NoSelector'
@@ -15,7 +16,11 @@ export type PolicyInvalidReason =
   /** A group id does not exist in EC2. */
   | 'GroupsNotFound'
   /** A group exists but in another VPC: branch ENIs cannot carry it. */
-  | 'GroupsInOtherVpc';
+  | 'GroupsInOtherVpc'
+  /** SecurityGroupGrants exist and none allows a group in the policy's namespace. */
+  | 'GroupsNotGranted'
+  /** As GroupsNotGranted, but a covering grant's tag rules are not resolved yet (it may allow the group). */
+  | 'GrantNotResolved';
 
 export type PolicyValidation =
   | { valid: true; reason: 'GroupsFound'; message: string; resolvedGroupIds: string[] }
@@ -98,4 +103,10 @@ export function validatePolicyGroups(
     message: `${nameOf(policy)} names ${problems.join(', and ')}; fix spec.securityGroups.groupIds or create the group`,
     resolvedGroupIds,
   };
+}
+
+/** The policy's verdict from the SecurityGroupGrants, or undefined when they allow every group it names. */
+export function validatePolicyGrants(verdict: GroupGrantVerdict): PolicyValidation | undefined {
+  if (verdict.allowed) return undefined;
+  return { valid: false, reason: verdict.reason, message: verdict.message, resolvedGroupIds: [] };
 }

@@ -139,7 +139,8 @@ export class TrunkInterfaceReconciler implements Reconciler {
 
   /**
    * The node is gone (or the object is being deleted). A live GET guards the destructive part: a stale cache
-   * must never make us release the branches of a node that still exists.
+   * must never make us release the branches of a node that still exists. A TrunkInterface deleted while its
+   * node lives releases nothing: running pods keep their branch ENIs (the safety rule, docs/lifecycle.md).
    */
   async #finalize(trunk: TrunkInterface, context: ReconcileContext): Promise<void> {
     const deps = this.#deps;

@@ -6,7 +6,8 @@
  * BranchInterface objects of those pods are released by their own controller, and a branch released
  * twice is simply not found the second time. The trunk ENI itself is never deleted here: EC2 deletes it
  * with the instance (DeleteOnTermination), and a Node object deleted while its instance keeps running must
- * not lose its trunk.
+ * not lose its trunk. This runs only once a live GET shows the Node gone; see docs/lifecycle.md for who else
+ * may release a branch, and when.
  */
 import { TAG } from '../../api/constants.ts';
 import type { TrunkInterface } from '../../api/types.ts';

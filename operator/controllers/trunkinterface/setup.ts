@@ -19,7 +19,7 @@ import { clientToken, trunkEniTags, trunkEnisFilter } from '../../aws/index.ts';
 import type { ClusterSettings } from '../deps.ts';
 import type { KubeClient, ReconcileContext } from '../../framework/types.ts';
 import type { InstanceTypeLimits } from '../../limits/index.ts';
-import { withContext } from '../../errors.ts';
+import { OutsideFixError, withContext } from '../../errors.ts';
 import { attachedTrunkId, nextTrunkStep, type TrunkFacts } from './plan.ts';
 import { withoutEni, withProgress, type TrunkStatus } from './status.ts';
 import type { TrunkEvents } from './events.ts';
@@ -30,9 +30,8 @@ export const CREATE_ATTEMPT_ANNOTATION = 'trunking.sgp-operator.io/trunk-create-
 /** Polling while EC2 attaches: 1 s doubling to 30 s (EKS polls 1 s ×2 for 7 steps). */
 export const ATTACH_POLL_BASE_MS = 1_000;
 export const ATTACH_POLL_MAX_MS = 30_000;
-/** Waiting for an instance to run, or for a slot / quota / permission the user must fix. */
+/** Waiting for an instance to run. (A slot, quota or permission the user must fix: OutsideFixError.) */
 export const INSTANCE_WAIT_MS = 15_000;
-export const USER_FIX_WAIT_MS = 5 * 60_000;
 /** Upper bound on steps in one reconcile (create, attach, DoT, re-describe, subnet, ready, strays). */
 const MAX_STEPS = 12;
 
@@ -79,7 +78,8 @@ export async function setUpTrunk(
       },
       deps.nowIso(),
     );
-    return { trunk, status, requeueAfterMs: USER_FIX_WAIT_MS };
+    const error = new OutsideFixError(`instance ${trunk.spec.instanceId} of node ${nodeName} does not exist in EC2`);
+    return { trunk, status, error };
   }
   let redescribed = false;
 
@@ -194,7 +194,8 @@ export async function setUpTrunk(
           { state: 'Failed', reason: 'NoFreeENISlot', message: step.message },
           deps.nowIso(),
         );
-        return { trunk, status, requeueAfterMs: USER_FIX_WAIT_MS };
+        // A slot frees up in EC2 (another ENI detached), which no watch reports: the long backoff.
+        return { trunk, status, error: new OutsideFixError(`node ${nodeName}: ${step.message}`) };
       }
 
       case 'set-delete-on-termination':
@@ -375,7 +376,9 @@ function attachedLocally(
 
 /**
  * A failed EC2 step: Failed state, the EKS events, and how to come back. Throttling and server faults are
- * thrown (back-off); everything else needs the user (IAM, quota, subnet) and is retried every few minutes.
+ * thrown (back-off); every other EC2 refusal needs a fix outside the cluster (IAM, the trunking allow-list,
+ * a quota, the subnet's addresses) and is an OutsideFixError, retried on the long backoff so the fix takes
+ * effect without anyone touching the node.
  */
 function failed(
   deps: SetupDeps,
@@ -399,5 +402,12 @@ function failed(
   const wrapped = withContext(`${doing} for node ${trunk.spec.nodeName}`, error);
   return isRetryable(error) || !(error instanceof Ec2Error)
     ? { trunk, status: next, error: wrapped }
-    : { trunk, status: next, requeueAfterMs: USER_FIX_WAIT_MS };
+    : {
+        trunk,
+        status: next,
+        // The code goes in the message: it is what the user searches for (UnauthorizedOperation, …).
+        error: new OutsideFixError(`${doing} for node ${trunk.spec.nodeName}: ${code}: ${error.message}`, {
+          cause: error,
+        }),
+      };
 }

@@ -8,6 +8,7 @@
  * associates), so the test still proves zero RequestLimitExceeded, in ~20 s instead of ~110 s.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+
 import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import {
   branchEniTags,
@@ -22,6 +23,7 @@ import {
   type Ec2Api,
 } from '../../../operator/aws/index.ts';
 import { TAG } from '../../../operator/api/constants.ts';
+import { escapeFilterValue } from '../../../operator/controllers/securitygroupgrant/index.ts';
 import { uniqueName } from '../harness/index.ts';
 
 const BUCKET_SCALE = 4;
@@ -288,6 +290,30 @@ describe('describes and endpoint', () => {
     const ec2 = api(emulator);
     const groups = await ec2.describeSecurityGroups([topology.securityGroupId, 'sg-0000000000000dead']);
     expect(groups.map((g) => g.id)).toEqual([topology.securityGroupId]);
+  });
+
+  test('groups by tag: tag:<key> with values, tag-key without, in one VPC only, values matched exactly', async () => {
+    const ec2 = api(emulator);
+    const team = uniqueName('team');
+    const [vpcId] = emulator.control.seed({
+      vpcs: [
+        {
+          cidrBlocks: ['10.50.0.0/16'],
+          subnets: [],
+          securityGroups: [
+            { name: 'tagged', tags: { team } },
+            { name: 'wildcard-lookalike', tags: { team: `${team}*` } },
+          ],
+        },
+        { cidrBlocks: ['10.51.0.0/16'], subnets: [], securityGroups: [{ name: 'other-vpc', tags: { team } }] },
+      ],
+    }).vpcIds;
+    const groupsOf = async (filter: { key: string; values?: string[] }) =>
+      (await ec2.describeSecurityGroupsByTag({ vpcId: vpcId ?? '', ...filter })).map((g) => g.name).sort();
+    expect(await groupsOf({ key: 'team', values: [team] })).toEqual(['tagged']);
+    expect(await groupsOf({ key: 'team' })).toEqual(['tagged', 'wildcard-lookalike']);
+    expect(await groupsOf({ key: 'team', values: [escapeFilterValue(`${team}*`)] })).toEqual(['wildcard-lookalike']);
+    expect(await groupsOf({ key: 'no-such-key' })).toEqual([]);
   });
 
   test('the SDK honours AWS_ENDPOINT_URL_EC2 when no endpoint is given', async () => {

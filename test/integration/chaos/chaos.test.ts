@@ -1,9 +1,13 @@
 /**
  * Chaos: pods come and go across nodes while the operator replicas are SIGKILLed at random moments and the
- * leader is made to hand over, against a private kube-apiserver and an EC2 emulator that fails 10% of calls
- * with 5xx (half of them after doing the work: lost responses), throttles in bursts and shows new objects
- * late. Afterwards the operator must converge to: no ENI without a live owner, every pod's ENI carrying
- * exactly its policies' groups, never two ENIs for one pod, unique VLANs per trunk, every pod annotated.
+ * leader is made to hand over, nodes' TrunkInterfaces are deleted (the node alive) and nodes stop and start
+ * again asking for a trunk (CNINode feature or legacy label, a flap of a few seconds), against a private
+ * kube-apiserver and an EC2 emulator that fails 10% of calls with 5xx (half of them after doing the work: lost
+ * responses), throttles in bursts and shows new objects late. Over the whole run no branch ENI of a live pod
+ * is ever deleted (the emulator's mutation log against the pods' lifetimes: liveEniDeletions). Afterwards the
+ * operator must converge to: no ENI without a live owner, every pod's ENI carrying exactly its policies'
+ * groups, never two ENIs for one pod, unique VLANs per trunk, every pod annotated, every node's trunk Ready
+ * on the trunk ENI it had at the start.
  *
  * Small by default (inside `make test`); SGP_CHAOS_FULL=1 (`make chaos`) runs the full size. Every random
  * choice comes from one printed seed: SGP_CHAOS_SEED=<seed> replays a run.
@@ -13,18 +17,55 @@ import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernete
 import { freePorts, startControlPlane, type ControlPlane } from '../../../hack/control-plane/control-plane.ts';
 import { installCrds } from '../../../hack/control-plane/crds.ts';
 import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
-import { HAS_TRUNK_ATTACHED_LABEL, POD_ENI_RESOURCE } from '../../../operator/api/constants.ts';
+import {
+  HAS_TRUNK_ATTACHED_LABEL,
+  POD_ENI_RESOURCE,
+  SECURITY_GROUPS_FOR_PODS_FEATURE,
+} from '../../../operator/api/constants.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
-import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
-import { createKubeClient, type KubeClient } from '../../../operator/framework/index.ts';
+import type { BranchInterface, CNINode, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
+import {
+  createKubeClient,
+  isConflict,
+  isNotFound,
+  type KubeClient,
+  type KubeObject,
+} from '../../../operator/framework/index.ts';
 import { eventually } from '../harness/index.ts';
-import { clusterBranchEnis, duplicateEnis, duplicateVlans, violations } from './invariants.ts';
+import {
+  clusterBranchEnis,
+  duplicateEnis,
+  duplicateVlans,
+  liveEniDeletions,
+  violations,
+  type PodLifetime,
+} from './invariants.ts';
 import { Replicas } from './replicas.ts';
 
 const FULL = process.env.SGP_CHAOS_FULL === '1';
 const SIZE = FULL
-  ? { nodes: 10, cycles: 500, kills: 12, handovers: 4, podsPerNode: 12, paceMs: 150, convergeMs: 600_000 }
-  : { nodes: 3, cycles: 40, kills: 3, handovers: 1, podsPerNode: 5, paceMs: 300, convergeMs: 150_000 };
+  ? {
+      nodes: 10,
+      cycles: 500,
+      kills: 12,
+      handovers: 4,
+      trunkDeletions: 12,
+      optInFlaps: 12,
+      podsPerNode: 12,
+      paceMs: 150,
+      convergeMs: 600_000,
+    }
+  : {
+      nodes: 3,
+      cycles: 40,
+      kills: 3,
+      handovers: 1,
+      trunkDeletions: 3,
+      optInFlaps: 3,
+      podsPerNode: 5,
+      paceMs: 300,
+      convergeMs: 150_000,
+    };
 const SEED = Number(process.env.SGP_CHAOS_SEED) || Math.floor(Math.random() * 2 ** 31);
 const CLUSTER = 'chaos';
 const NAMESPACE = 'chaos';
@@ -54,6 +95,13 @@ let core: CoreV1Api;
 let leases: CoordinationV1Api;
 const groups: Record<'a' | 'b' | 'c', string> = { a: '', b: '', c: '' };
 const instances = new Map<string, string>();
+/** How each node asks for a trunk: even nodes by the legacy label, odd ones by their CNINode's feature. */
+const optIns = new Map<string, 'legacy-label' | 'cninode-feature'>();
+/** Each node's trunk ENI once set up: it must be the same one at the end, whatever was deleted meanwhile. */
+const trunkEnis = new Map<string, string>();
+/** Every pod the test created, by UID, and when it asked for its deletion. */
+const lifetimes = new Map<string, PodLifetime>();
+const uids = new Map<string, string>();
 
 /** The policies: role=web → a; role=db → b; tier present → c and a. Every chaos pod has a role. */
 function policies(): SecurityGroupPolicy[] {
@@ -118,6 +166,8 @@ beforeAll(async () => {
       securityGroups: [groupId('node-group')],
     });
     instances.set(name, instance.id);
+    const optIn = i % 2 === 0 ? 'legacy-label' : 'cninode-feature';
+    optIns.set(name, optIn);
     await client.create(Kinds.Node, {
       apiVersion: 'v1',
       kind: 'Node',
@@ -126,11 +176,20 @@ beforeAll(async () => {
         labels: {
           'kubernetes.io/os': 'linux',
           'node.kubernetes.io/instance-type': INSTANCE_TYPE,
-          [HAS_TRUNK_ATTACHED_LABEL]: 'false',
+          ...(optIn === 'legacy-label' ? { [HAS_TRUNK_ATTACHED_LABEL]: 'false' } : {}),
         },
       },
       spec: { providerID: `aws:///${AZ}/${instance.id}` },
     });
+    // As ipamd would with ENABLE_POD_ENI=true (made before the operator starts: it keeps the feature).
+    if (optIn === 'cninode-feature') {
+      await client.create<CNINode>(Kinds.CNINode, {
+        apiVersion: 'vpcresources.k8s.aws/v1alpha1',
+        kind: 'CNINode',
+        metadata: { name },
+        spec: { features: [{ name: SECURITY_GROUPS_FOR_PODS_FEATURE }] },
+      });
+    }
   }
 
   const ports = await freePorts(4);
@@ -149,8 +208,9 @@ beforeAll(async () => {
   await eventually(
     async () => {
       const trunks = await client.list<TrunkInterface>(Kinds.TrunkInterface);
-      const ready = trunks.filter((trunk) => trunk.status?.state === 'Ready').length;
-      if (ready < SIZE.nodes) throw new Error(`${ready}/${SIZE.nodes} trunks Ready`);
+      const ready = trunks.filter((trunk) => trunk.status?.state === 'Ready');
+      if (ready.length < SIZE.nodes) throw new Error(`${ready.length}/${SIZE.nodes} trunks Ready`);
+      for (const trunk of ready) trunkEnis.set(trunk.spec.nodeName, trunk.status?.eniId ?? '');
     },
     { timeoutMs: 90_000, intervalMs: 500, waitingFor: 'every node to get a Ready TrunkInterface' },
   );
@@ -168,7 +228,7 @@ afterAll(async () => {
 async function createPod(index: number): Promise<void> {
   const labels: Record<string, string> = { role: pick(['web', 'db']) };
   if (random() < 0.3) labels.tier = 'gold';
-  await core.createNamespacedPod({
+  const created = await core.createNamespacedPod({
     namespace: NAMESPACE,
     body: {
       metadata: { name: `pod-${index}`, labels },
@@ -185,11 +245,69 @@ async function createPod(index: number): Promise<void> {
       },
     },
   });
+  const uid = created.metadata?.uid ?? '';
+  lifetimes.set(uid, { name: `pod-${index}` });
+  uids.set(`pod-${index}`, uid);
 }
 
 async function deletePod(name: string): Promise<void> {
+  const life = lifetimes.get(uids.get(name) ?? '');
+  // Stamped before the request: the operator cannot see the deletion before the API server has it.
+  if (life) life.deleteRequestedAtMs = Date.now();
   // No kubelet here: a bound pod only goes away when forced.
   await core.deleteNamespacedPod({ name, namespace: NAMESPACE, gracePeriodSeconds: 0 });
+}
+
+/** Deletes the node's TrunkInterface (the node lives on); false when it is already going. */
+async function deleteTrunkInterface(node: string): Promise<boolean> {
+  const trunk = await client.get<TrunkInterface>(Kinds.TrunkInterface, node);
+  if (!trunk?.metadata.uid || trunk.metadata.deletionTimestamp) return false;
+  try {
+    await client.delete(Kinds.TrunkInterface, node, { uid: trunk.metadata.uid });
+    return true;
+  } catch (error) {
+    // Finalized and re-created between the read and the delete: try again on a later cycle.
+    if (isConflict(error) || isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/** The node stops asking for a trunk (its CNINode loses the feature, or its legacy label goes). */
+async function setOptIn(node: string, asking: boolean): Promise<void> {
+  if (optIns.get(node) === 'legacy-label') {
+    await client.mergePatch(Kinds.Node, node, {
+      metadata: { labels: { [HAS_TRUNK_ATTACHED_LABEL]: asking ? 'false' : null } },
+    });
+  } else {
+    await client.mergePatch(Kinds.CNINode, node, {
+      spec: { features: asking ? [{ name: SECURITY_GROUPS_FOR_PODS_FEATURE }] : null },
+    });
+  }
+}
+
+/** Every node back on its first trunk ENI, Ready, with pod-eni capacity advertised. */
+async function trunkProblems(): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [node, eniId] of trunkEnis) {
+    const trunk = await client.get<TrunkInterface>(Kinds.TrunkInterface, node);
+    if (trunk?.status?.state !== 'Ready' || trunk.status.eniId !== eniId) {
+      problems.push(
+        `node ${node}: TrunkInterface ${trunk?.status?.state ?? 'missing'} on ${trunk?.status?.eniId}, expected Ready on ${eniId}`,
+      );
+    }
+    const object = await client.get<KubeObject & { status?: { capacity?: Record<string, string> } }>(Kinds.Node, node);
+    if (object?.status?.capacity?.[POD_ENI_RESOURCE] === undefined) problems.push(`node ${node}: no pod-eni capacity`);
+  }
+  const trunksByInstance = new Map<string, string[]>();
+  for (const eni of emulator.control.dump().networkInterfaces) {
+    if (eni.interfaceType !== 'trunk') continue;
+    const instance = eni.attachment?.instanceId ?? '(unattached)';
+    trunksByInstance.set(instance, [...(trunksByInstance.get(instance) ?? []), eni.id]);
+  }
+  for (const [instance, ids] of trunksByInstance) {
+    if (ids.length !== 1) problems.push(`instance ${instance} has trunk ENIs ${ids.join(', ')}`);
+  }
+  return problems;
 }
 
 async function worldState() {
@@ -202,7 +320,28 @@ test(
   `${FULL ? 'full' : 'small'} chaos: pods churn under SIGKILLs, leader handovers and EC2 faults; nothing leaks`,
   async () => {
     const operators = replicas as Replicas;
-    const figures = { cycles: 0, created: 0, deleted: 0, kills: 0, handovers: 0, throttleBursts: 0 };
+    const figures = {
+      cycles: 0,
+      created: 0,
+      deleted: 0,
+      kills: 0,
+      handovers: 0,
+      trunkDeletions: 0,
+      gapKills: 0,
+      optInFlaps: 0,
+      throttleBursts: 0,
+    };
+    // The replica holding the Lease (a kill just before may have left none yet: wait for one).
+    const leaderIndex = () =>
+      eventually(
+        async () => {
+          const lease = await leases.readNamespacedLease({ name: 'sgp-operator', namespace: 'default' });
+          const index = operators.indexOf(lease.spec?.holderIdentity ?? '');
+          if (index === undefined) throw new Error(`lease held by ${lease.spec?.holderIdentity}, no running replica`);
+          return index;
+        },
+        { timeoutMs: 30_000, intervalMs: 250, waitingFor: 'a running replica to hold the Lease' },
+      );
     const seenEnis = new Set<string>();
     const transient: string[] = [];
     const sample = () => {
@@ -226,6 +365,15 @@ test(
       const at = 1 + Math.floor(random() * (SIZE.cycles - 2));
       if (!killAt.has(at)) handoverAt.add(at);
     }
+    // TrunkInterface deletions and opt-in flaps: cycles of their own (they may meet a kill: a crash mid-gap).
+    const cyclesFor = (count: number) => {
+      const at = new Set<number>();
+      while (at.size < count) at.add(1 + Math.floor(random() * (SIZE.cycles - 2)));
+      return at;
+    };
+    const trunkDeletionAt = cyclesFor(SIZE.trunkDeletions);
+    const flapAt = cyclesFor(SIZE.optInFlaps);
+    const flaps: Promise<void>[] = [];
     const restarts: Promise<void>[] = [];
     const restartLater = (index: number) =>
       restarts.push(pause(200 + Math.floor(random() * 2_500)).then(() => operators.start(index)));
@@ -264,19 +412,33 @@ test(
         if (handoverAt.has(cycle)) {
           // A kill just before may have left no leader yet: wait for one, then stop it gracefully (it
           // releases the Lease, so the other replica takes over at once).
-          const leader = await eventually(
-            async () => {
-              const lease = await leases.readNamespacedLease({ name: 'sgp-operator', namespace: 'default' });
-              const index = operators.indexOf(lease.spec?.holderIdentity ?? '');
-              if (index === undefined)
-                throw new Error(`lease held by ${lease.spec?.holderIdentity}, no running replica`);
-              return index;
-            },
-            { timeoutMs: 30_000, intervalMs: 250, waitingFor: 'a running replica to hold the Lease' },
-          );
+          const leader = await leaderIndex();
           await operators.stop(leader, 'SIGTERM');
           figures.handovers++;
           restartLater(leader);
+        }
+        if (trunkDeletionAt.has(cycle)) {
+          const node = pick([...instances.keys()]);
+          if (await deleteTrunkInterface(node)) {
+            figures.trunkDeletions++;
+            if (figures.gapKills === 0) {
+              // Once for sure: the leader dies in the gap (finalizer, re-creation or adoption still to come).
+              const leader = await leaderIndex();
+              await operators.stop(leader, 'SIGKILL');
+              figures.gapKills++;
+              restartLater(leader);
+            }
+          } else trunkDeletionAt.add(cycle + 1 < SIZE.cycles - 1 ? cycle + 1 : cycle); // already going: next cycle
+        }
+        if (flapAt.has(cycle)) {
+          const node = pick([...instances.keys()]);
+          const offMs = 500 + Math.floor(random() * 2_500);
+          figures.optInFlaps++;
+          flaps.push(
+            setOptIn(node, false)
+              .then(() => pause(offMs))
+              .then(() => setOptIn(node, true)),
+          );
         }
         if (random() < 0.05) {
           figures.throttleBursts++;
@@ -286,6 +448,7 @@ test(
         await pause(SIZE.paceMs * (0.5 + random())); // load shaping, not synchronisation
       }
       await Promise.all(restarts);
+      await Promise.all(flaps);
 
       // Chaos over: EC2 healthy again, both replicas up; the operator must converge on its own.
       emulator.control.setFaults([]);
@@ -293,7 +456,7 @@ test(
       for (const index of [0, 1]) operators.start(index);
       await eventually(
         async () => {
-          const problems = violations(await worldState());
+          const problems = [...violations(await worldState()), ...(await trunkProblems())];
           if (problems.length > 0) throw new Error(`${problems.length} problems:\n${problems.slice(0, 15).join('\n')}`);
         },
         { timeoutMs: SIZE.convergeMs, intervalMs: 1_000, waitingFor: 'the operator to converge after the chaos' },
@@ -308,6 +471,7 @@ test(
     const sum = (field: 'calls' | 'errors' | 'throttled') => counters.reduce((total, c) => total + c[field], 0);
     const created = emulator.control.counters().CreateNetworkInterface;
     const remaining = clusterBranchEnis(state).length;
+    const liveDeletions = liveEniDeletions(emulator.control.mutations(), lifetimes);
     const report = {
       seed: SEED,
       size: FULL ? 'full' : 'small',
@@ -328,14 +492,31 @@ test(
       branchEnisRemaining: remaining,
       leaked: violations(state).filter((p) => p.startsWith('leaked')).length,
       transientDuplicates: transient.length,
+      trunkDeletions: figures.trunkDeletions,
+      gapKills: figures.gapKills,
+      optInFlaps: figures.optInFlaps,
+      liveEniDeletions: liveDeletions.length,
     };
     process.stdout.write(`chaos figures: ${JSON.stringify(report)}\n`);
 
+    // Nothing here forges a pod-eni annotation: such an event would be the operator taking its own annotation for
+    // a forgery across the kills, handovers and lagging caches above.
+    const forgeries = await client.list<KubeObject & { reason?: string; message?: string }>(Kinds.Event, {
+      namespace: NAMESPACE,
+    });
+    expect(
+      forgeries.filter((event) => event.reason === 'PodENIAnnotationForged').map((event) => event.message),
+    ).toEqual([]);
+    expect(liveDeletions).toEqual([]);
     expect(transient).toEqual([]);
     expect(violations(state)).toEqual([]);
+    expect(await trunkProblems()).toEqual([]);
     expect(remaining).toBe(state.pods.length);
     expect(figures.kills).toBe(SIZE.kills);
     expect(figures.handovers).toBe(SIZE.handovers);
+    expect(figures.optInFlaps).toBe(SIZE.optInFlaps);
+    expect(figures.trunkDeletions).toBeGreaterThan(0);
+    expect(figures.gapKills).toBe(1);
   },
   FULL ? 1_800_000 : 420_000,
 );

@@ -4,7 +4,7 @@
  * pod, ENI or trunk, so a failure says exactly what leaked or diverged.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { EmulatorDump } from '../../../hack/ec2-emulator/index.ts';
+import type { EmulatorDump, MutationRecord } from '../../../hack/ec2-emulator/index.ts';
 import { BRANCH_ENI_DESCRIPTION, POD_ENI_ANNOTATION, TAG } from '../../../operator/api/constants.ts';
 import type { BranchInterface, PodEniAnnotationEntry } from '../../../operator/api/types.ts';
 
@@ -131,5 +131,42 @@ export function violations(state: WorldState): string[] {
     }
   }
   for (const [uid, count] of branchesByPod) if (count > 1) problems.push(`pod ${uid} has ${count} BranchInterfaces`);
+  return problems;
+}
+
+/** What the test knows of a pod it created: live from its creation until the test asked for its deletion. */
+export interface PodLifetime {
+  name: string;
+  /** Date.now() just before the test sent the delete; undefined while the pod lives. */
+  deleteRequestedAtMs?: number;
+}
+
+/**
+ * Branch ENIs deleted while their pod was live: a DeleteNetworkInterface that took effect (emulator
+ * mutation log, stamped by the same process clock) on an ENI tagged for a pod the test had not yet asked to
+ * delete. The operator can only learn of a pod's deletion after the test sends it, so a delete stamped
+ * earlier is a live pod's ENI taken away, whatever the scheduling. Chaos pods never finish (no kubelet) and
+ * chaos never deletes a Node, so no other end applies. ENIs of pods the test does not know are not judged.
+ */
+export function liveEniDeletions(
+  mutations: readonly MutationRecord[],
+  lifetimes: ReadonlyMap<string, PodLifetime>,
+): string[] {
+  const problems: string[] = [];
+  for (const call of mutations) {
+    if (call.action !== 'DeleteNetworkInterface') continue;
+    const uid = call.tags?.[TAG.podUid];
+    const life = uid === undefined ? undefined : lifetimes.get(uid);
+    if (life === undefined) continue;
+    if (life.deleteRequestedAtMs === undefined || call.atMs < life.deleteRequestedAtMs) {
+      const when =
+        life.deleteRequestedAtMs === undefined
+          ? 'which was never deleted'
+          : `${life.deleteRequestedAtMs - call.atMs} ms before the pod's deletion was requested`;
+      problems.push(
+        `ENI ${call.networkInterfaceId} of live pod ${life.name} (${uid}) deleted (call ${call.seq}), ${when}`,
+      );
+    }
+  }
   return problems;
 }

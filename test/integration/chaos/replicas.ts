@@ -58,6 +58,9 @@ export class Replicas {
         ...['--region', 'us-west-2', '--leader-elect', '--leader-election-namespace', 'default'],
         ...['--lease-duration-seconds', '4', '--renew-deadline-seconds', '3', '--retry-period-seconds', '1'],
         ...['--branch-cooldown-seconds', '30', '--enable-webhooks', 'false', '--log-level', 'info'],
+        // The leak sweeper runs every 2 s, so its second-sweep paths (a candidate seen twice, then confirmed by
+        // pod UID) run many times amid the kills; liveEniDeletions would catch it deleting a live pod's ENI.
+        ...['--leak-sweep-interval-seconds', '2'],
         ...['--metrics-bind-address', `127.0.0.1:${metricsPort}`],
         ...['--health-probe-bind-address', `127.0.0.1:${healthPort}`],
       ],

@@ -31,6 +31,7 @@ describe('config/ against the real apiserver', () => {
     expect(dryRunResults(stdout)).toEqual([
       'branchinterface.trunking.sgp-operator.io/payments-7d9c5b6f4-x2x8q created (server dry run)',
       'cninode.vpcresources.k8s.aws/ip-192-168-0-10.us-west-2.compute.internal created (server dry run)',
+      'securitygroupgrant.trunking.sgp-operator.io/payments-data created (server dry run)',
       'securitygrouppolicy.vpcresources.k8s.aws/my-security-group-policy created (server dry run)',
       'securitygrouppolicy.vpcresources.k8s.aws/payments-database-access created (server dry run)',
       'trunkinterface.trunking.sgp-operator.io/ip-192-168-0-10.us-west-2.compute.internal created (server dry run)',
@@ -62,6 +63,8 @@ describe('config/ against the real apiserver', () => {
         'deployment.apps',
         'mutatingwebhookconfiguration.admissionregistration.k8s.io',
         'validatingwebhookconfiguration.admissionregistration.k8s.io',
+        'validatingadmissionpolicy.admissionregistration.k8s.io',
+        'validatingadmissionpolicybinding.admissionregistration.k8s.io',
       ]),
     );
     expect(stdout).toContain('mutatingwebhookconfiguration.admissionregistration.k8s.io/sgp-operator-mutating-webhook');

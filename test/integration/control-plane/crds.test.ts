@@ -3,6 +3,7 @@
  * unchanged, and invalid policies are rejected with a message that names the field and the rule.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 import { describe, expect, test } from '@jest/globals';
@@ -59,6 +60,7 @@ describe('CRDs on the real apiserver', () => {
     expect(names.sort()).toEqual([
       'branchinterfaces.trunking.sgp-operator.io',
       'cninodes.vpcresources.k8s.aws',
+      'securitygroupgrants.trunking.sgp-operator.io',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
       'warmbranches.trunking.sgp-operator.io',
@@ -136,5 +138,31 @@ describe('CRDs on the real apiserver', () => {
     expect(result.message).toContain(
       'spec.nodeName: Invalid value: a TrunkInterface is named as its node (metadata.name must equal spec.nodeName)',
     );
+  });
+
+  // Dry runs only: a stored grant would restrict the policies of every other test sharing this apiserver.
+  const createGrant = (body: object) => () =>
+    kubeConfig().makeApiClient(CustomObjectsApi).createClusterCustomObject({
+      group: 'trunking.sgp-operator.io',
+      version: 'v1alpha1',
+      plural: 'securitygroupgrants',
+      body,
+      dryRun: 'All',
+    });
+
+  test('the sample SecurityGroupGrant applies; one without namespaces or groups is rejected naming the fields', async () => {
+    const [sample] = loadAllYaml(readFileSync('config/samples/trunking_v1alpha1_securitygroupgrant.yaml', 'utf8'));
+    await createGrant(sample as object)();
+    const empty = {
+      apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+      kind: 'SecurityGroupGrant',
+      metadata: { name: uniqueName('grant') },
+      spec: { namespaces: {}, securityGroups: { groupIds: ['sg-xyz'] } },
+    };
+    const { code, message } = await rejection(createGrant(empty));
+    expect(code).toBe(422);
+    expect(message).toContain('spec.namespaces: Invalid value');
+    expect(message).toContain('set spec.namespaces.names, spec.namespaces.selector, or both');
+    expect(message).toContain('spec.securityGroups.groupIds[0]: Invalid value: "sg-xyz"');
   });
 });

@@ -8,6 +8,7 @@ import {
   DescribeTrunkInterfaceAssociationsCommand,
   DisassociateTrunkInterfaceCommand,
   type EC2Client,
+  ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import {
@@ -244,6 +245,26 @@ describe('limits', () => {
     fx.emulator.control.setQuotas({ securityGroupsPerInterface: 16 });
     const out = await fx.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: SUBNET_A, Groups: six }));
     expect(out.NetworkInterface?.Groups?.map((g) => g.GroupId)).toEqual(six);
+  });
+
+  test('groups per ENI on ModifyNetworkInterfaceAttribute: 6 refused and the ENI keeps its groups; 5 accepted', async () => {
+    const extra = ['e', 'f', 'g', 'h'].map((name) => fx.emulator.control.addSecurityGroup({ vpcId: VPC, name }).id);
+    const eni = await createEni(fx.ec2, SUBNET_A, { groups: [NODE_SG] });
+    const groupsOf = async () =>
+      (
+        await fx.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }))
+      ).NetworkInterfaces?.[0]?.Groups?.map((g) => g.GroupId);
+    expect(
+      await ec2Error(
+        fx.ec2.send(
+          new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [NODE_SG, RDS_SG, ...extra] }),
+        ),
+      ),
+    ).toMatchObject({ name: 'SecurityGroupsPerInterfaceLimitExceeded', status: 400, attempts: 1 });
+    expect(await groupsOf()).toEqual([NODE_SG]);
+    const five = [NODE_SG, RDS_SG, ...extra.slice(0, 3)];
+    await fx.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: five }));
+    expect(await groupsOf()).toEqual(five);
   });
 
   test("groups must exist in the subnet's VPC", async () => {

@@ -15,7 +15,7 @@ import {
   type HttpEndpoint,
 } from '../../../operator/observability/http-server.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
-import { registry } from '../../../operator/observability/metrics.ts';
+import { isStandardRuntimeMetric, registry } from '../../../operator/observability/metrics.ts';
 import { startTestOperator, type TestOperator } from '../harness/operator.ts';
 
 const VPC_ID = 'vpc-0123456789abcdef0';
@@ -73,13 +73,16 @@ describe('operator HTTP endpoints', () => {
     },
   );
 
-  test('/metrics serves the Prometheus text format, every family under the sgp_ prefix', async () => {
+  test('/metrics serves the Prometheus text format: our families under sgp_, runtime ones under their standard names', async () => {
     const response = await fetch(`${metrics.url}/metrics`);
     const body = await response.text();
     const families = [...body.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] ?? '');
     expect(response.headers.get('content-type')).toBe(registry.contentType);
     expect(families.length).toBeGreaterThan(0);
-    expect(families.filter((name) => !name.startsWith('sgp_'))).toEqual([]);
+    expect(families.filter((name) => !name.startsWith('sgp_') && !isStandardRuntimeMetric(name))).toEqual([]);
+    expect(families).toEqual(
+      expect.arrayContaining(['sgp_build_info', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes']),
+    );
   });
 
   test('/healthz and /readyz answer 200 once the caches have synced; other paths 404', async () => {

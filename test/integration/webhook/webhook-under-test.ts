@@ -88,6 +88,7 @@ export async function startWebhookUnderTest(
     target: { baseUrl: `https://127.0.0.1:${server.address()?.port}` },
     namespaceSelector: { matchLabels: { [POLICY_NAMESPACE_LABEL]: 'true', [SCOPE_LABEL]: scope } },
     annotationNamespaceSelector: { matchLabels: { [SCOPE_LABEL]: scope } },
+    operatorUsername: OPERATOR_USERNAME,
     failurePolicy: 'Fail',
     timeoutSeconds: 5,
   };

@@ -15,6 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import type {
   BranchInterface,
   CNINode,
+  SecurityGroupGrant,
   SecurityGroupPolicy,
   TrunkInterface,
   WarmBranch,
@@ -242,6 +243,20 @@ const warm: WarmBranch = {
   },
 };
 
+const grant: SecurityGroupGrant = {
+  apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+  kind: 'SecurityGroupGrant',
+  metadata: { name: 'payments-data' },
+  spec: {
+    namespaces: { names: ['payments'], selector },
+    securityGroups: {
+      groupIds: ['sg-0123456789abcdef0'],
+      tags: [{ key: 'team', values: ['payments'] }],
+    },
+  },
+  status: { observedGeneration: 1, resolvedGroupIds: ['sg-12345678'], conditions: [condition] },
+};
+
 const samples = [
   {
     kind: 'SecurityGroupPolicy',
@@ -252,6 +267,7 @@ const samples = [
   { kind: 'TrunkInterface', object: trunk, maps: [] },
   { kind: 'BranchInterface', object: branch, maps: [] },
   { kind: 'WarmBranch', object: warm, maps: [] },
+  { kind: 'SecurityGroupGrant', object: grant, maps: ['.spec.namespaces.selector.matchLabels'] },
 ];
 
 describe('CRD schemas and operator/api/types.ts', () => {
@@ -259,6 +275,7 @@ describe('CRD schemas and operator/api/types.ts', () => {
     expect(crds.map((c) => c.metadata.name).sort()).toEqual([
       'branchinterfaces.trunking.sgp-operator.io',
       'cninodes.vpcresources.k8s.aws',
+      'securitygroupgrants.trunking.sgp-operator.io',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
       'warmbranches.trunking.sgp-operator.io',

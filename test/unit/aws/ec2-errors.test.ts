@@ -12,9 +12,11 @@ import {
   ignoreNotFound,
   isNotFound,
   isRetryable,
+  isSecurityGroupQuotaExceeded,
+  needsOutsideFix,
 } from '../../../operator/aws/ec2-errors.ts';
 
-/** What the SDK throws for an EC2 error response (spec §1.3): name and Code equal the EC2 code. */
+/** What the SDK throws for an EC2 error response: name and Code equal the EC2 code. */
 function sdkError(
   code: string,
   message: string,
@@ -207,5 +209,77 @@ describe('codeLabel keeps the metric label set bounded', () => {
     ['SomeBrandNewCode', 'other'],
   ])('%s → %s', (code, label) => {
     expect(codeLabel(code)).toBe(label);
+  });
+});
+
+describe('which errors wait for a fix outside the cluster', () => {
+  // Each row: what EC2 answered, as the SDK throws it, and how the controllers treat it.
+  test.each<[string, string, string, number, { outsideFix: boolean; groupQuota: boolean }]>([
+    [
+      'IAM denial',
+      'UnauthorizedOperation',
+      'You are not authorized to perform this operation.',
+      403,
+      { outsideFix: true, groupQuota: false },
+    ],
+    [
+      'bad credentials',
+      'AuthFailure',
+      'AWS was not able to validate the provided access credentials',
+      401,
+      { outsideFix: true, groupQuota: false },
+    ],
+    [
+      'regional ENI quota',
+      'NetworkInterfaceLimitExceeded',
+      'limit exceeded',
+      400,
+      { outsideFix: true, groupQuota: false },
+    ],
+    [
+      'instance ENI slots',
+      'AttachmentLimitExceeded',
+      'Interface count 4 exceeds the limit',
+      400,
+      { outsideFix: true, groupQuota: false },
+    ],
+    [
+      'groups per ENI',
+      'SecurityGroupsPerInterfaceLimitExceeded',
+      'The maximum number of security groups per interface has been reached.',
+      400,
+      { outsideFix: false, groupQuota: true },
+    ],
+    [
+      'subnet full (the branch moves)',
+      'InsufficientFreeAddressesInSubnet',
+      'no free addresses',
+      400,
+      { outsideFix: false, groupQuota: false },
+    ],
+    [
+      'malformed request (terminal)',
+      'InvalidParameterValue',
+      'bad value',
+      400,
+      { outsideFix: false, groupQuota: false },
+    ],
+    [
+      'throttled (usual backoff)',
+      'RequestLimitExceeded',
+      'Request limit exceeded.',
+      503,
+      { outsideFix: false, groupQuota: false },
+    ],
+    [
+      'not yet visible (usual backoff)',
+      'InvalidNetworkInterfaceID.NotFound',
+      'does not exist',
+      400,
+      { outsideFix: false, groupQuota: false },
+    ],
+  ])('%s', (_name, code, message, status, expected) => {
+    const err = classifyEc2Error(sdkError(code, message, status), 'CreateNetworkInterface');
+    expect({ outsideFix: needsOutsideFix(err), groupQuota: isSecurityGroupQuotaExceeded(err) }).toEqual(expected);
   });
 });

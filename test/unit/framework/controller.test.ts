@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { TerminalError } from '../../../operator/errors.ts';
+import { OutsideFixError, TerminalError } from '../../../operator/errors.ts';
 import { FakeClock } from '../../../operator/framework/clock.ts';
 import { ControllerRunner, classifyOutcome } from '../../../operator/framework/controller.ts';
 import type { ReconcileContext, ReconcileResult } from '../../../operator/framework/types.ts';
@@ -8,6 +8,7 @@ import { silentLogger } from '../../../operator/observability/logger.ts';
 describe('classifyOutcome', () => {
   const transient = new Error('EC2 throttled');
   const terminal = new TerminalError('policy names a group that does not exist');
+  const outsideFix = new OutsideFixError('UnauthorizedOperation: check the IAM policy');
   test.each([
     ['void result is success', { result: undefined }, { type: 'success' }],
     ['empty result is success', { result: {} }, { type: 'success' }],
@@ -20,6 +21,7 @@ describe('classifyOutcome', () => {
     ['a thrown error is retried', { error: transient }, { type: 'error', error: transient }],
     ['a thrown non-Error is an error too', { error: 'boom' }, { type: 'error', error: 'boom' }],
     ['a TerminalError is terminal', { error: terminal }, { type: 'terminal', error: terminal }],
+    ['an OutsideFixError waits for a fix', { error: outsideFix }, { type: 'outsideFix', error: outsideFix }],
   ] as const)('%s', (_name, settled, expected) => {
     expect(classifyOutcome(settled as { result: ReconcileResult } | { error: unknown })).toEqual(expected);
   });
@@ -77,6 +79,27 @@ describe('ControllerRunner outcome switch', () => {
     expect(outcome.type).toBe('terminal');
     clock.advance(10_000_000);
     expect(controller.queue.length + controller.queue.delayedCount).toBe(0);
+  });
+
+  test('an OutsideFixError comes back on the long backoff (1 min doubling to 10 min), not at once and not never', async () => {
+    let failuresLeft = 6;
+    const { controller, clock, signal } = runner(async () => {
+      if (failuresLeft-- > 0) throw new OutsideFixError('UnauthorizedOperation on CreateNetworkInterface');
+    });
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await expect(controller.reconcileKey('ns/a', signal)).resolves.toMatchObject({ type: 'outsideFix' });
+      const before = clock.now();
+      while (controller.queue.length === 0) clock.advance(1000);
+      delays.push(clock.now() - before);
+      const key = await controller.queue.get();
+      controller.queue.done(key as string);
+    }
+    expect(delays).toEqual([60_000, 120_000, 240_000, 480_000, 600_000, 600_000]);
+    // The fix landed: the retry succeeds and the key's failure history is gone.
+    await expect(controller.reconcileKey('ns/a', signal)).resolves.toEqual({ type: 'success' });
+    expect(controller.queue.failures('ns/a')).toBe(0);
+    expect(controller.queue.delayedCount).toBe(0);
   });
 
   test('requeueAfterMs brings the key back after exactly that delay', async () => {

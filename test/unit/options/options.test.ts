@@ -79,6 +79,7 @@ describe('parseOptions', () => {
       strictPodEniResource: false,
       podSubnetTagKey: 'kubernetes.io/role/cni',
       vpcRefreshIntervalSeconds: 60,
+      leakSweepIntervalSeconds: 300,
       enableSecurityGroupAnnotations: false,
       securityGroupAnnotationAllowList: [],
       logLevel: 'info',
@@ -354,6 +355,11 @@ describe('flag forms and cross-checks', () => {
 
   test('--help wins over bad values', () => {
     expect(parseOptions(['--pod-workers=0', '--help'], {})).toEqual({ kind: 'help' });
+  });
+
+  test('--version needs no other option and wins over bad values', () => {
+    expect(parseOptions(['--version'], {})).toEqual({ kind: 'version' });
+    expect(parseOptions(['--pod-workers=0', '--version'], {})).toEqual({ kind: 'version' });
   });
 });
 

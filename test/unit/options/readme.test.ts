@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { configurationTable } from '../../../operator/option-help.ts';
-import { registry } from '../../../operator/observability/metrics.ts';
+import { isStandardRuntimeMetric, registry } from '../../../operator/observability/metrics.ts';
 
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 
@@ -20,7 +20,7 @@ describe('README', () => {
     const registered = registry
       .getMetricsAsArray()
       .map((metric) => metric.name)
-      .filter((name) => !name.startsWith('sgp_process_'))
+      .filter((name) => !isStandardRuntimeMetric(name))
       .sort();
     const documented = [...readme.matchAll(/^\| `(sgp_[a-z0-9_]+)` \| (?:counter|gauge|histogram|summary) \|/gm)]
       .map((row) => row[1] ?? '')

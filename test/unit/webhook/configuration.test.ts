@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
-import { defaultConfigurationSettings, desiredWebhooks } from '../../../operator/webhook/index.ts';
+import { defaultConfigurationSettings, desiredWebhooks, operatorExcluded } from '../../../operator/webhook/index.ts';
 
 interface ManifestWebhook {
   name: string;
@@ -28,7 +28,12 @@ function comparable(webhooks: ReadonlyArray<{ clientConfig: { service?: { path: 
 
 describe('config/webhook/manifests.yaml', () => {
   const desired = desiredWebhooks(
-    { ...defaultConfigurationSettings, target: { service: { namespace: 'sgp-system', name: 'webhook', port: 443 } } },
+    {
+      ...defaultConfigurationSettings,
+      // config/default's ServiceAccount, as SelfSubjectReview reports it to the operator.
+      operatorUsername: 'system:serviceaccount:sgp-system:sgp-operator-controller-manager',
+      target: { service: { namespace: 'sgp-system', name: 'webhook', port: 443 } },
+    },
     undefined,
   );
 
@@ -38,5 +43,33 @@ describe('config/webhook/manifests.yaml', () => {
   ] as const)('%s declares the webhooks the operator writes', (kind, webhooks) => {
     const manifest = manifests.find((document) => document.kind === kind);
     expect(comparable(manifest?.webhooks ?? [])).toEqual(comparable(webhooks));
+  });
+});
+
+describe('operatorExcluded', () => {
+  test.each([
+    {
+      name: 'a ServiceAccount, in pieces kustomize can set one by one',
+      username: 'system:serviceaccount:sgp-system:sgp-operator-controller-manager',
+      expression:
+        "request.userInfo.username != ('system:serviceaccount:' + 'sgp-system' + ':' + 'sgp-operator-controller-manager')",
+    },
+    {
+      name: 'any other user, whole',
+      username: 'kubernetes-admin',
+      expression: "request.userInfo.username != 'kubernetes-admin'",
+    },
+    {
+      name: 'a quote in a username, escaped',
+      username: "o'brien",
+      expression: "request.userInfo.username != 'o\\'brien'",
+    },
+  ])('$name', ({ username, expression }) => {
+    expect(operatorExcluded(username)).toBe(expression);
+  });
+
+  test('splitting the ServiceAccount form at its quotes gives the namespace at 3 and the name at 7', () => {
+    const pieces = operatorExcluded('system:serviceaccount:netsec:sgp-operator-controller-manager').split("'");
+    expect([pieces[3], pieces[7]]).toEqual(['netsec', 'sgp-operator-controller-manager']);
   });
 });

@@ -205,6 +205,7 @@ describe('annotation webhooks in the configurations', () => {
       target: { baseUrl: 'https://127.0.0.1:9443' },
       namespaceSelector: { matchLabels: { 'trunking.sgp-operator.io/has-policies': 'true' } },
       annotationNamespaceSelector: {},
+      operatorUsername: 'system:serviceaccount:sgp-system:sgp-operator-controller-manager',
       failurePolicy: 'Fail',
       timeoutSeconds: 5,
     },

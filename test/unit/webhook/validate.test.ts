@@ -70,6 +70,13 @@ describe('decidePodValidation', () => {
         "once the pod's branch ENI is attached; remove the annotation from pod shop/web",
     },
     {
+      name: 'a Binding carrying it (its annotations are copied onto the pod)',
+      req: { ...request('CREATE', 'system:kube-scheduler', ANNOTATION), subResource: 'binding' },
+      message:
+        'a Binding may not set the vpc.amazonaws.com/pod-eni annotation of pod shop/web: it is written only by ' +
+        "sgp-operator once the pod's branch ENI is attached; bind the pod without it",
+    },
+    {
       name: 'UPDATE adding it',
       req: request('UPDATE', 'alice', ANNOTATION, undefined),
       message: forgedUpdate('alice', 'add'),

@@ -3,7 +3,12 @@ import type { LeanPod } from '../../../../operator/api/pod.ts';
 import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
-import { Ec2InvalidInputError, Ec2LimitError, Ec2RetryableError } from '../../../../operator/aws/index.ts';
+import {
+  Ec2InvalidInputError,
+  Ec2LimitError,
+  Ec2RetryableError,
+  Ec2UnauthorizedError,
+} from '../../../../operator/aws/index.ts';
 import {
   BranchEvents,
   BranchInterfaceReconciler,
@@ -14,8 +19,8 @@ import {
 import type { NodeLike } from '../../../../operator/controllers/branchinterface/index.ts';
 import type { WarmBranch } from '../../../../operator/api/types.ts';
 import { warmBranchInformerOptions } from '../../../../operator/api/warm-branch.ts';
-import { TerminalError } from '../../../../operator/errors.ts';
-import { FakeClock } from '../../../../operator/framework/index.ts';
+import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
+import { FakeClock, type KubeObject } from '../../../../operator/framework/index.ts';
 import { FakeSubnetDirectory } from '../fakes/subnets.ts';
 import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
 import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
@@ -47,6 +52,8 @@ function trunk(capacity = 9): TrunkInterface {
     },
   };
 }
+
+const NODE: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } };
 
 function pod(name: string, uid: string): LeanPod {
   return {
@@ -86,10 +93,10 @@ function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
     pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
+    nodes: kube.reader<NodeLike>(Kinds.Node),
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
     warm: kube.reader<WarmBranch>(Kinds.WarmBranch, warmBranchInformerOptions.indexers),
-    nodes: kube.reader<NodeLike>(Kinds.Node),
     claims: new WarmClaims(),
     // Reuse off: these tests pin the lifecycle without warm ENIs (test/unit/.../warm-reuse.test.ts has it on).
     warmSettings: { current: () => ({ limitPerNode: 0, maxIdleMs: 600_000 }) },
@@ -103,6 +110,7 @@ beforeEach(() => {
   recorder = new PodsFakeRecorder();
   clock = new FakeClock();
   kube.seed(Kinds.TrunkInterface, trunk());
+  kube.seed(Kinds.Node, NODE);
   reconciler = build();
 });
 
@@ -392,7 +400,7 @@ describe('release', () => {
   test('where EC2 refuses to delete an associated branch, the release disassociates and deletes again', async () => {
     const eniId = await readyBranch();
     const [association] = ec2.associations.values();
-    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.remove(Kinds.Node, 'node-a');
     ec2.reset();
     ec2.failNext(
       'deleteNetworkInterface',
@@ -416,7 +424,7 @@ describe('release', () => {
 
   test('reconciles while the cache still shows the released branch call EC2 no more', async () => {
     const eniId = await readyBranch();
-    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.remove(Kinds.Node, 'node-a');
     kube.freezeCache(); // the cache lags: it shows the branch as before the release
     await reconciler.reconcile('catalog/web-0', podsReconcileContext());
     expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
@@ -439,8 +447,9 @@ describe('release', () => {
     expect(ec2.enis.has(eniId)).toBe(false);
   });
 
-  test('trunk gone: released at once, no cooldown; EC2 not-found counts as done', async () => {
+  test('node gone: released at once, no cooldown; EC2 not-found counts as done', async () => {
     const eniId = await readyBranch();
+    kube.remove(Kinds.Node, 'node-a');
     kube.remove(Kinds.TrunkInterface, 'node-a');
     ec2.enis.delete(eniId); // the trunk controller got there first
     await reconciler.reconcile('catalog/web-0', podsReconcileContext());
@@ -468,5 +477,201 @@ describe('group drift', () => {
       }),
     ]);
     expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+  });
+});
+
+describe('errors a retry cannot fix today', () => {
+  const overQuota = (action: string) =>
+    new Ec2LimitError('The maximum number of security groups per interface (5) has been reached.', {
+      code: 'SecurityGroupsPerInterfaceLimitExceeded',
+      action,
+    });
+  const sixGroups = ['sg-1', 'sg-2', 'sg-3', 'sg-4', 'sg-5', 'sg-6'];
+  /** The API server bumps generation on every spec change; the fake does not, so the test does. */
+  const changeSpec = (spec: Partial<BranchInterface['spec']>, generation: number) =>
+    kube.mergePatch(Kinds.BranchInterface, 'catalog/web-0', { metadata: { generation }, spec });
+
+  test('UnauthorizedOperation on create waits on the long backoff with the IAM hint, and the retry after the fix succeeds', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    ec2.failNext(
+      'createNetworkInterface',
+      new Ec2UnauthorizedError(
+        "EC2 CreateNetworkInterface failed: UnauthorizedOperation: You are not authorized to perform this operation.. Check the operator's AWS credentials and the IAM permissions in config/iam/ec2-policy.json",
+        { code: 'UnauthorizedOperation', action: 'CreateNetworkInterface' },
+      ),
+    );
+    const failure = reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await expect(failure).rejects.toBeInstanceOf(OutsideFixError);
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'BranchAllocationFailed',
+        message: expect.stringContaining('IAM permissions in config/iam/ec2-policy.json'),
+      }),
+    ]);
+    // The policy is fixed in IAM; nothing in the cluster changes. The backoff's retry creates the ENI.
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(storedBranch('catalog/web-0')?.status?.phase).toBe('Ready');
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(2);
+  });
+
+  test('groups over the per-ENI quota: a condition and an event naming the policies and the quota, no retry until the policies change', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, {
+      ...branch('web-0', 'pod-uid-1', sixGroups),
+      spec: { ...branch('web-0', 'pod-uid-1', sixGroups).spec, matchedPolicies: ['db-access', 'web-defaults'] },
+    });
+    ec2.failNext('createNetworkInterface', overQuota('CreateNetworkInterface'));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    const message =
+      "6 security groups [sg-1 sg-2 sg-3 sg-4 sg-5 sg-6] from policies [db-access web-defaults] exceed the account's " +
+      'quota of 5 security groups per network interface; EC2 refused them, so the pod has no branch ENI yet. ' +
+      'Narrow the policies that select the pod, or raise the quota (Service Quotas, Amazon ' +
+      'VPC, code L-2AFB9258, at most 16) and then change a policy or recreate the pod; the operator does not retry ' +
+      "until the pod's policies change";
+    expect(recorder.events).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'SecurityGroupQuotaExceeded', message }),
+    ]);
+    expect(storedBranch('catalog/web-0')?.status?.conditions).toEqual([
+      expect.objectContaining({
+        type: 'SecurityGroupsApplied',
+        status: 'False',
+        reason: 'SecurityGroupQuotaExceeded',
+        message,
+        observedGeneration: 1,
+      }),
+    ]);
+
+    // Pod and trunk events bring more reconciles; none of them calls EC2 again.
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+
+    // A policy is narrowed: the pod controller rewrites the spec, the block lifts, the ENI is made.
+    await changeSpec({ securityGroups: ['sg-1', 'sg-2'], matchedPolicies: ['db-access'] }, 2);
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(2);
+    const status = storedBranch('catalog/web-0')?.status;
+    expect(status?.phase).toBe('Ready');
+    expect(status?.appliedSecurityGroups).toEqual(['sg-1', 'sg-2']);
+    expect(status?.conditions?.find((c) => c.type === 'SecurityGroupsApplied')).toMatchObject({
+      status: 'True',
+      reason: 'Applied',
+      observedGeneration: 2,
+    });
+  });
+
+  test('a running pod whose policies grow over the quota keeps its groups; narrowing them back clears the condition', async () => {
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1', ['sg-rds']));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    const eniId = storedBranch('catalog/web-0')?.status?.eniId ?? '';
+    recorder.events.length = 0;
+
+    await changeSpec({ securityGroups: sixGroups, matchedPolicies: ['rds', 'wide'] }, 2);
+    ec2.failNext('setSecurityGroups', overQuota('ModifyNetworkInterfaceAttribute'));
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.callsOf('setSecurityGroups')).toHaveLength(1);
+    expect(ec2.enis.get(eniId)?.securityGroupIds).toEqual(['sg-rds']);
+    expect(recorder.reasons()).toEqual(['SecurityGroupQuotaExceeded']);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({
+      phase: 'Ready',
+      appliedSecurityGroups: ['sg-rds'],
+    });
+    expect(
+      storedBranch('catalog/web-0')?.status?.conditions?.find((c) => c.type === 'SecurityGroupsApplied'),
+    ).toMatchObject({
+      status: 'False',
+      reason: 'SecurityGroupQuotaExceeded',
+      message: expect.stringContaining("policies [rds wide] exceed the account's quota of 5"),
+    });
+
+    // The wide policy is deleted: the spec is back to the groups the ENI carries; no EC2 call is needed.
+    await changeSpec({ securityGroups: ['sg-rds'], matchedPolicies: ['rds'] }, 3);
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(ec2.callsOf('setSecurityGroups')).toHaveLength(1);
+    expect(
+      storedBranch('catalog/web-0')?.status?.conditions?.find((c) => c.type === 'SecurityGroupsApplied'),
+    ).toMatchObject({
+      status: 'True',
+      reason: 'Applied',
+      observedGeneration: 3,
+    });
+  });
+});
+
+describe('TrunkInterface deleted while the node lives', () => {
+  async function readyPod(name: string, uid: string): Promise<{ eniId: string; annotation: string | undefined }> {
+    kube.seed(Kinds.Pod, pod(name, uid));
+    kube.seed(Kinds.BranchInterface, branch(name, uid));
+    await reconciler.reconcile(`catalog/${name}`, podsReconcileContext());
+    return {
+      eniId: storedBranch(`catalog/${name}`)?.status?.eniId ?? '',
+      annotation: kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.[
+        'vpc.amazonaws.com/pod-eni'
+      ],
+    };
+  }
+
+  test('running pods keep their ENI, VLAN and annotation, with no EC2 call, through the gap and after', async () => {
+    const a = await readyPod('a', 'uid-a');
+    const b = await readyPod('b', 'uid-b');
+    const before = [storedBranch('catalog/a')?.status, storedBranch('catalog/b')?.status];
+    ec2.reset();
+
+    // Deleted (finalizer running), then gone, then re-created and not Ready yet, then Ready again (adopted).
+    kube.seed(Kinds.TrunkInterface, {
+      ...trunk(),
+      metadata: { name: 'node-a', deletionTimestamp: '2026-01-01T00:00:00Z' },
+    });
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    kube.seed(Kinds.TrunkInterface, { ...trunk(), status: { state: 'Attaching' } });
+    for (const key of ['catalog/a', 'catalog/b']) await reconciler.reconcile(key, podsReconcileContext());
+    // A restarted operator (a new leader) reads the same status and does nothing either.
+    const restarted = build();
+    for (const key of ['catalog/a', 'catalog/b']) await restarted.reconcile(key, podsReconcileContext());
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.seed(Kinds.TrunkInterface, trunk());
+    for (const key of ['catalog/a', 'catalog/b']) await restarted.reconcile(key, podsReconcileContext());
+
+    expect(ec2.calls).toEqual([]);
+    expect([storedBranch('catalog/a')?.status, storedBranch('catalog/b')?.status]).toEqual(before);
+    const annotationOf = (name: string) =>
+      kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.['vpc.amazonaws.com/pod-eni'];
+    expect([annotationOf('a'), annotationOf('b')]).toEqual([a.annotation, b.annotation]);
+    expect([...ec2.enis.keys()].sort()).toEqual([a.eniId, b.eniId].sort());
+  });
+
+  test('a pod created in the gap waits, then gets the next free VLAN once the trunk is back', async () => {
+    await readyPod('a', 'uid-a');
+    kube.remove(Kinds.TrunkInterface, 'node-a');
+    kube.seed(Kinds.Pod, pod('c', 'uid-c'));
+    kube.seed(Kinds.BranchInterface, branch('c', 'uid-c'));
+    expect(await reconciler.reconcile('catalog/c', podsReconcileContext())).toEqual({});
+    expect(storedBranch('catalog/c')?.status?.vlanId).toBeUndefined();
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1); // pod a's only
+    expect(recorder.events.filter((event) => event.type === 'Warning')).toEqual([]);
+
+    kube.seed(Kinds.TrunkInterface, trunk());
+    await reconciler.reconcile('catalog/c', podsReconcileContext());
+    expect(storedBranch('catalog/c')?.status).toMatchObject({ phase: 'Ready', vlanId: 2 });
+  });
+
+  test('a cache that has lost the Node is checked against the API server before anything is released', async () => {
+    const { eniId } = await readyPod('a', 'uid-a');
+    kube.remove(Kinds.Node, 'node-a');
+    kube.freezeCache(); // the cache shows no Node…
+    kube.seed(Kinds.Node, NODE); // …but the API server has it
+    ec2.reset();
+    expect(await reconciler.reconcile('catalog/a', podsReconcileContext())).toEqual({});
+    expect(ec2.calls).toEqual([]);
+    expect(storedBranch('catalog/a')?.status).toMatchObject({ phase: 'Ready', eniId });
   });
 });

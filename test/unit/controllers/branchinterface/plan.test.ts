@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { LeanPod } from '../../../../operator/api/pod.ts';
 import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
+import type { KubeObject } from '../../../../operator/framework/types.ts';
 import { podEniAnnotationValue } from '../../../../operator/controllers/branchinterface/annotation.ts';
 import { planBranchStep } from '../../../../operator/controllers/branchinterface/plan.ts';
 import type { BranchPlanInput, BranchStep } from '../../../../operator/controllers/branchinterface/plan.ts';
@@ -59,9 +60,16 @@ function pod(extra: { uid?: string; phase?: string; annotation?: string } = {}):
   };
 }
 
-/** `t` null means no TrunkInterface (undefined would pick the default). */
-function given(b: BranchInterface, p: LeanPod | undefined, t: TrunkInterface | null = trunk): BranchPlanInput {
-  return { branch: b, pod: p, trunk: t ?? undefined, nowMs: NOW, cooldownMs: COOLDOWN };
+const node: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', uid: 'n-uid' } };
+
+/** `t` null means no TrunkInterface (undefined would pick the default); `n` null means the Node is gone. */
+function given(
+  b: BranchInterface,
+  p: LeanPod | undefined,
+  t: TrunkInterface | null = trunk,
+  n: KubeObject | null = node,
+): BranchPlanInput {
+  return { branch: b, pod: p, trunk: t ?? undefined, node: n ?? undefined, nowMs: NOW, cooldownMs: COOLDOWN };
 }
 
 const requestedAt = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -125,9 +133,14 @@ describe('planBranchStep', () => {
       { step: 'request-release', cause: 'PodFinished' },
     ],
     [
-      'branch deleted by hand',
-      given(branch(associated, { deleting: true }), pod()),
-      { step: 'request-release', cause: 'BranchDeleted' },
+      'branch deleted by hand while its pod runs: kept (finalizer) until the pod ends',
+      given(branch({ ...associated, phase: 'Ready' }, { deleting: true }), pod({ annotation })),
+      { step: 'none' },
+    ],
+    [
+      'branch deleted by hand, then the pod goes: the cooldown starts',
+      given(branch({ ...associated, phase: 'Ready' }, { deleting: true }), undefined),
+      { step: 'request-release', cause: 'PodGone' },
     ],
     [
       'cooling down, 1 ms left',
@@ -144,16 +157,146 @@ describe('planBranchStep', () => {
       given(branch({ vlanId: 4 }), undefined),
       { step: 'release', cause: 'PodGone' },
     ],
-    ['trunk gone: release at once', given(branch(associated), pod(), null), { step: 'release', cause: 'NodeGone' }],
     [
-      'trunk gone during the cooldown: release at once',
-      given(branch({ ...associated, releaseRequestedAt: requestedAt(1) }), undefined, null),
+      'node gone: release at once, pod or not',
+      given(branch(associated), pod({ annotation }), trunk, null),
       { step: 'release', cause: 'NodeGone' },
     ],
     [
-      'trunk being deleted',
-      given(branch(associated), pod(), { ...trunk, metadata: { name: 'node-a', deletionTimestamp: requestedAt(0) } }),
+      'node gone during the cooldown: release at once',
+      given(branch({ ...associated, releaseRequestedAt: requestedAt(1) }), undefined, null, null),
       { step: 'release', cause: 'NodeGone' },
+    ],
+    [
+      'node and TrunkInterface gone, nothing in EC2 yet',
+      given(branch({ vlanId: 2 }), pod(), null, null),
+      { step: 'release', cause: 'NodeGone' },
+    ],
+  ])('%s', (_name, input, expected) => {
+    expect(planBranchStep(input)).toEqual(expected);
+  });
+});
+
+describe('planBranchStep and the per-ENI group quota', () => {
+  /** A branch at `generation` whose SecurityGroupsApplied condition was written at `observed`. */
+  function refused(
+    status: NonNullable<BranchInterface['status']>,
+    generation: number,
+    observed: number,
+    groups = ['sg-1', 'sg-2'],
+  ): BranchInterface {
+    const b = branch(
+      {
+        ...status,
+        conditions: [
+          {
+            type: 'SecurityGroupsApplied',
+            status: 'False',
+            reason: 'SecurityGroupQuotaExceeded',
+            message: 'over the quota',
+            lastTransitionTime: requestedAt(0),
+            observedGeneration: observed,
+          },
+        ],
+      },
+      { groups },
+    );
+    return { ...b, metadata: { ...b.metadata, generation } };
+  }
+  const blocked: BranchStep = {
+    step: 'wait-spec',
+    message: 'EC2 refused 2 security groups for the per-ENI quota; waiting for the policies to change',
+  };
+  const annotated = pod({ annotation });
+
+  test.each<[string, BranchPlanInput, BranchStep]>([
+    [
+      'new pod refused, spec unchanged: no create',
+      given(refused({ phase: 'Creating', vlanId: 1 }, 1, 1), pod()),
+      blocked,
+    ],
+    [
+      'new pod refused, spec changed since: create again',
+      given(refused({ phase: 'Creating', vlanId: 1 }, 2, 1), pod()),
+      { step: 'create-eni', securityGroups: ['sg-1', 'sg-2'] },
+    ],
+    [
+      'running pod refused, spec unchanged: no modify',
+      given(refused({ ...associated, phase: 'Ready' }, 3, 3), annotated),
+      blocked,
+    ],
+    [
+      'running pod refused, spec changed since: modify again',
+      given(refused({ ...associated, phase: 'Ready' }, 4, 3), annotated),
+      { step: 'modify-groups', securityGroups: ['sg-1', 'sg-2'] },
+    ],
+    [
+      'taken-over warm ENI refused, not yet announced: no modify, and no annotation either',
+      given(refused({ ...associated, phase: 'Reusing', reusedFrom: 'eni-b' }, 2, 2), pod()),
+      blocked,
+    ],
+    [
+      'spec back to the groups the ENI carries: clear the refusal, no EC2 call',
+      given(refused({ ...associated, phase: 'Ready' }, 4, 3, ['sg-1']), annotated),
+      { step: 'record-groups-applied', securityGroups: ['sg-1'] },
+    ],
+    [
+      'a branch without a generation is never blocked',
+      given(
+        {
+          ...refused({ phase: 'Creating', vlanId: 1 }, 1, 1),
+          metadata: { name: 'web-0', namespace: 'catalog', finalizers: [FINALIZER] },
+        },
+        pod(),
+      ),
+      { step: 'create-eni', securityGroups: ['sg-1', 'sg-2'] },
+    ],
+  ])('%s', (_name, input, expected) => {
+    expect(planBranchStep(input)).toEqual(expected);
+  });
+});
+
+/**
+ * The safety rule: a running pod's branch is never released because its TrunkInterface is missing or being
+ * deleted while the Node lives (the object is re-created and adopts the attached trunk). The branch waits,
+ * keeping its VLAN, ENI and annotation; nothing in EC2 is touched.
+ */
+describe('planBranchStep while the TrunkInterface is missing and the node lives', () => {
+  const ready = branch({ ...associated, phase: 'Ready' });
+  const deleting: TrunkInterface = { ...trunk, metadata: { name: 'node-a', deletionTimestamp: requestedAt(0) } };
+  const recreated: TrunkInterface = { ...trunk, metadata: { name: 'node-a', uid: 't-uid-2' }, status: {} };
+  const noTrunk = 'node node-a has no TrunkInterface yet (it is created, or re-created, by the node controller)';
+
+  test.each<[string, BranchPlanInput, BranchStep]>([
+    ['TrunkInterface missing', given(ready, pod({ annotation }), null), { step: 'wait-trunk', message: noTrunk }],
+    [
+      'TrunkInterface being deleted (status still Ready)',
+      given(ready, pod({ annotation }), { ...deleting, status: {} }),
+      {
+        step: 'wait-trunk',
+        message: 'the TrunkInterface of node node-a is being deleted and re-created',
+      },
+    ],
+    [
+      'TrunkInterface re-created, not Ready yet',
+      given(ready, pod({ annotation }), recreated),
+      { step: 'wait-trunk', message: 'trunk of node node-a is not initialised yet' },
+    ],
+    ['trunk adopted again: nothing to do', given(ready, pod({ annotation }), trunk), { step: 'none' }],
+    [
+      'a new pod on the node waits for the trunk, it does not fail',
+      given(branch({}), pod(), null),
+      { step: 'wait-trunk', message: noTrunk },
+    ],
+    [
+      'a pod ending in the gap still cools down first',
+      given(ready, undefined, null),
+      { step: 'request-release', cause: 'PodGone' },
+    ],
+    [
+      'a pod finishing in the gap still cools down first',
+      given(ready, pod({ phase: 'Succeeded', annotation }), deleting),
+      { step: 'request-release', cause: 'PodFinished' },
     ],
   ])('%s', (_name, input, expected) => {
     expect(planBranchStep(input)).toEqual(expected);

@@ -215,6 +215,9 @@ export class NodeFakeEc2 implements Ec2Api {
   async describeSecurityGroups(): Promise<never> {
     throw new Error('describeSecurityGroups is not used by these tests');
   }
+  async describeSecurityGroupsByTag(): Promise<never> {
+    throw new Error('describeSecurityGroupsByTag is not used by these tests');
+  }
   async detachNetworkInterface(): Promise<never> {
     throw new Error('detachNetworkInterface must never be called on a trunk');
   }

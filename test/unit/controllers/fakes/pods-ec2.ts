@@ -17,13 +17,16 @@ export class PodsFakeEc2 implements Ec2Api {
   readonly enis = new Map<string, NetworkInterface>();
   readonly associations = new Map<string, TrunkAssociation>();
   readonly groups = new Map<string, SecurityGroup>();
+  /** Group id → its EC2 tags (for describeSecurityGroupsByTag). */
+  readonly groupTags = new Map<string, Record<string, string>>();
   readonly calls: { method: Method; input: unknown }[] = [];
   readonly #failures = new Map<Method, Error[]>();
   readonly #tokens = new Map<string, string>();
   #next = 1;
 
-  addGroup(id: string, vpcId = 'vpc-1'): void {
+  addGroup(id: string, vpcId = 'vpc-1', tags: Record<string, string> = {}): void {
     this.groups.set(id, { id, vpcId, name: id });
+    this.groupTags.set(id, tags);
   }
 
   failNext(method: Method, error: Error, times = 1): void {
@@ -132,6 +135,21 @@ export class PodsFakeEc2 implements Ec2Api {
       const group = this.groups.get(id);
       return group && (vpcId === undefined || group.vpcId === vpcId) ? [{ ...group }] : [];
     });
+  }
+
+  async describeSecurityGroupsByTag(filter: {
+    vpcId: string;
+    key: string;
+    values?: string[];
+  }): Promise<SecurityGroup[]> {
+    this.#enter('describeSecurityGroupsByTag', filter);
+    return [...this.groups.values()]
+      .filter((group) => group.vpcId === filter.vpcId)
+      .filter((group) => {
+        const value = this.groupTags.get(group.id)?.[filter.key];
+        return value !== undefined && (!filter.values?.length || filter.values.includes(value));
+      })
+      .map((group) => ({ ...group }));
   }
 
   async createNetworkInterfacePermission(input: { networkInterfaceId: string; awsAccountId: string }): Promise<void> {

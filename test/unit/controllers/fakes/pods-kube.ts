@@ -143,8 +143,12 @@ export class PodsFakeKube implements KubeClient {
     return this.stored<T>(kind, key);
   }
 
+  /** Live, like get: a frozen cache does not hold it back. */
   async list<T extends KubeObject>(kind: ResourceKind, options: { namespace?: string } = {}): Promise<T[]> {
-    return this.reader<T>(kind).list(options.namespace) as T[];
+    return [...this.objects.entries()]
+      .filter(([id]) => id.startsWith(`${kind.kind}/`))
+      .map(([, object]) => structuredClone(object) as T)
+      .filter((object) => options.namespace === undefined || object.metadata.namespace === options.namespace);
   }
 
   async create<T extends KubeObject>(kind: ResourceKind, object: T): Promise<T> {

@@ -103,6 +103,48 @@ describe('NodeReconciler', () => {
     expect(recorder.reasons()).toEqual(['NodeTrunkUnmanaged']);
   });
 
+  test('CNINode feature flap: capacity withdrawn then advertised again, on the same TrunkInterface', async () => {
+    seedNode();
+    await reconciler.reconcile(NODE, reconcileContext());
+    await kube.mergePatch(Kinds.CNINode, NODE, { spec: { features: [{ name: 'SecurityGroupsForPods' }] } });
+    await reconciler.reconcile(NODE, reconcileContext());
+    await kube.mergePatchStatus(Kinds.TrunkInterface, NODE, { state: 'Ready' });
+    await reconciler.reconcile(NODE, reconcileContext());
+    const trunkUid = (await get<TrunkInterface>(Kinds.TrunkInterface))?.metadata.uid;
+
+    await kube.mergePatch(Kinds.CNINode, NODE, { spec: { features: null } });
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect((await get<NodeObject>(Kinds.Node))?.status?.capacity?.[R]).toBeUndefined();
+    expect((await get<TrunkInterface>(Kinds.TrunkInterface))?.metadata.uid).toBe(trunkUid);
+
+    await kube.mergePatch(Kinds.CNINode, NODE, { spec: { features: [{ name: 'SecurityGroupsForPods' }] } });
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect((await get<NodeObject>(Kinds.Node))?.status?.capacity?.[R]).toBe('9');
+    expect((await get<TrunkInterface>(Kinds.TrunkInterface))?.metadata.uid).toBe(trunkUid);
+    expect(recorder.reasons()).toEqual(['NodeTrunkUnmanaged']);
+    expect(ec2.calls.filter((call) => !call.method.startsWith('describe'))).toEqual([]);
+  });
+
+  test('a TrunkInterface deleted while its node lives is re-created; capacity stays advertised meanwhile', async () => {
+    seedNode({ 'vpc.amazonaws.com/has-trunk-attached': 'false' });
+    await reconciler.reconcile(NODE, reconcileContext());
+    await kube.mergePatchStatus(Kinds.TrunkInterface, NODE, { state: 'Ready' });
+    await reconciler.reconcile(NODE, reconcileContext());
+    const first = await get<TrunkInterface>(Kinds.TrunkInterface);
+
+    await kube.delete(Kinds.TrunkInterface, NODE);
+    await reconciler.reconcile(NODE, reconcileContext()); // waits: the trunk controller finalizes it first
+    expect((await get<TrunkInterface>(Kinds.TrunkInterface))?.metadata.uid).toBe(first?.metadata.uid);
+    kube.objects.delete(`TrunkInterface/${NODE}`); // finalized: gone
+    await reconciler.reconcile(NODE, reconcileContext());
+    const second = await get<TrunkInterface>(Kinds.TrunkInterface);
+    expect(second?.metadata.uid).not.toBe(first?.metadata.uid);
+    expect(second?.spec).toEqual(first?.spec);
+    expect(second?.metadata.finalizers).toEqual(['trunking.sgp-operator.io/trunk-cleanup']);
+    expect((await get<NodeObject>(Kinds.Node))?.status?.capacity?.[R]).toBe('9');
+    expect(recorder.reasons()).toEqual([]);
+  });
+
   test('a t3 node that opted in: one Unsupported event however often it reconciles, nothing created', async () => {
     seedNode({ 'vpc.amazonaws.com/has-trunk-attached': 'false' }, 't3.medium');
     await reconciler.reconcile(NODE, reconcileContext());

@@ -118,6 +118,27 @@ describe('planPodBranch', () => {
       'PolicyNotValidated',
     ],
     ['matched policy invalid', input(pod(), [rds, policy('bad', ['sg-missing'], 'invalid')]), 'hold', 'PolicyInvalid'],
+    [
+      'matched policy no grant allows: no branch',
+      input(pod(), [rds], { ungranted: [{ policy: 'rds', reason: 'GroupsNotGranted', message: 'not granted' }] }),
+      'hold',
+      'GroupsNotGranted',
+    ],
+    [
+      'grant tightened on a running pod: its branch is held, not updated',
+      input(pod(), [rds], {
+        branch: branch(['sg-a', 'sg-rds'], ['rds']),
+        ungranted: [{ policy: 'rds', reason: 'GroupsNotGranted', message: 'not granted' }],
+      }),
+      'hold',
+      'GroupsNotGranted',
+    ],
+    [
+      "a covering grant's tags not resolved yet: the pod waits (silently)",
+      input(pod(), [rds], { ungranted: [{ policy: 'rds', reason: 'GrantNotResolved', message: 'not resolved' }] }),
+      'wait',
+      'GrantNotResolved',
+    ],
     ['new branch', input(pod(), [rds]), 'create', 'NewBranch'],
     ['requests pod-eni, matches nothing: branch with node groups', input(pod(), []), 'create', 'NewBranch'],
     ['in sync', input(pod(), [rds], { branch: branch(['sg-a', 'sg-rds'], ['rds']) }), 'none', 'InSync'],
@@ -194,5 +215,29 @@ describe('branchNameForPod', () => {
   });
   test('a maximal name stays within 253 characters', () => {
     expect(branchNameForPod('a'.repeat(253), 'abcdef12-3456', occupant('old'))).toHaveLength(253);
+  });
+
+  test('a grant tightened while the pod runs: it keeps its ENI and groups, and the Warning says why', () => {
+    const plan = planPodBranch(
+      input(pod(), [rds], {
+        branch: branch(['sg-a', 'sg-rds'], ['rds']),
+        ungranted: [
+          {
+            policy: 'rds',
+            reason: 'GroupsNotGranted',
+            message: 'SecurityGroupPolicy catalog/rds names security group sg-rds, …',
+          },
+        ],
+      }),
+    );
+    const message =
+      'Pod matches SecurityGroupPolicy rds, which SecurityGroupGrants do not allow; its branch ENI keeps its ' +
+      'current security groups until they do: SecurityGroupPolicy catalog/rds names security group sg-rds, …';
+    expect(plan).toEqual({
+      action: 'hold',
+      reason: 'GroupsNotGranted',
+      message,
+      event: { type: 'Warning', reason: 'SecurityGroupPolicyInvalid', message },
+    });
   });
 });

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import type { LeanPod } from '../../../../operator/api/pod.ts';
 import { toLeanPod } from '../../../../operator/api/pod.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
-import type { SecurityGroupPolicy } from '../../../../operator/api/types.ts';
+import type { SecurityGroupGrant, SecurityGroupPolicy } from '../../../../operator/api/types.ts';
 import {
   REVALIDATE_INVALID_MS,
   SecurityGroupLookup,
@@ -62,8 +62,22 @@ beforeEach(() => {
     pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
     serviceAccounts: kube.reader<KubeObject>(Kinds.ServiceAccount),
     namespaces: kube.reader<KubeObject>(Kinds.Namespace),
+    grants: kube.reader<SecurityGroupGrant>(Kinds.SecurityGroupGrant),
   });
 });
+
+function grant(
+  name: string,
+  namespaces: SecurityGroupGrant['spec']['namespaces'],
+  groupIds: string[],
+): SecurityGroupGrant {
+  return {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'SecurityGroupGrant',
+    metadata: { name, generation: 1 },
+    spec: { namespaces, securityGroups: { groupIds } },
+  };
+}
 
 describe('SecurityGroupPolicyReconciler', () => {
   test('a valid policy: conditions, resolved groups, matched pods, namespace label', async () => {
@@ -122,5 +136,87 @@ describe('SecurityGroupPolicyReconciler', () => {
     kube.remove(Kinds.SecurityGroupPolicy, 'payments/db');
     await reconciler.reconcile('payments/db', podsReconcileContext());
     expect(kube.stored<KubeObject>(Kinds.Namespace, 'payments')?.metadata.labels).toEqual({});
+  });
+
+  test('a group no grant allows: Valid=False GroupsNotGranted, a SecurityGroupNotGranted Warning, no EC2 call', async () => {
+    ec2.addGroup('sg-0000000b');
+    kube.seed(Kinds.SecurityGroupGrant, grant('payments-db', { names: ['payments'] }, ['sg-0000000a']));
+    kube.seed(Kinds.SecurityGroupGrant, grant('shared-cache', { names: ['orders'] }, ['sg-0000000b']));
+    kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a', 'sg-0000000b']));
+    const result = await reconciler.reconcile('payments/db', podsReconcileContext());
+
+    const message =
+      'SecurityGroupPolicy payments/db names security group sg-0000000b, which no SecurityGroupGrant allows in ' +
+      'namespace payments; SecurityGroupGrant shared-cache allows sg-0000000b but not in namespace payments: ask a ' +
+      'cluster admin to add payments to its spec.namespaces.names (or label the namespace to match its ' +
+      'spec.namespaces.selector), or remove it from the SecurityGroupPolicy';
+    expect(stored('db')?.status?.conditions?.find((c) => c.type === 'Valid')).toMatchObject({
+      status: 'False',
+      reason: 'GroupsNotGranted',
+      message,
+    });
+    expect(result).toEqual({});
+    expect(recorder.events).toEqual([
+      expect.objectContaining({
+        kind: 'SecurityGroupPolicy',
+        type: 'Warning',
+        reason: 'SecurityGroupNotGranted',
+        message,
+      }),
+    ]);
+    expect(ec2.callsOf('describeSecurityGroups')).toEqual([]);
+
+    // The admin widens the grant: the next reconcile (a grant change re-queues it) finds the policy valid.
+    kube.seed(Kinds.SecurityGroupGrant, grant('shared-cache', { names: ['orders', 'payments'] }, ['sg-0000000b']));
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
+    expect(recorder.reasons()).toEqual(['SecurityGroupNotGranted', 'SecurityGroupPolicyValid']);
+  });
+
+  test('a grant covering the namespace by label allows the group; without grants every group is allowed', async () => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
+
+    kube.seed(
+      Kinds.SecurityGroupGrant,
+      grant('tier-data', { selector: { matchLabels: { tier: 'data' } } }, ['sg-0000000a']),
+    );
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db')?.status?.conditions?.find((c) => c.type === 'Valid')?.reason).toBe('GroupsNotGranted');
+
+    kube.seed(Kinds.Namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'payments', labels: { tier: 'data', [LABEL]: 'true' } },
+    });
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
+  });
+
+  test("a covering grant's tags not resolved yet: Valid=Unknown GrantNotResolved, no event; resolved, Valid=True", async () => {
+    const tagGrant: SecurityGroupGrant = {
+      apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+      kind: 'SecurityGroupGrant',
+      metadata: { name: 'team-tags', generation: 1 },
+      spec: { namespaces: { names: ['payments'] }, securityGroups: { tags: [{ key: 'team' }] } },
+    };
+    kube.seed(Kinds.SecurityGroupGrant, tagGrant);
+    kube.seed(Kinds.SecurityGroupPolicy, policy('db', ['sg-0000000a']));
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db')?.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Valid', 'Unknown', 'GrantNotResolved'],
+      ['Ready', 'False', 'GrantNotResolved'],
+    ]);
+    expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('unvalidated');
+    expect(recorder.events).toEqual([]);
+
+    kube.seed(Kinds.SecurityGroupGrant, {
+      ...tagGrant,
+      status: { observedGeneration: 1, resolvedGroupIds: ['sg-0000000a'] },
+    });
+    await reconciler.reconcile('payments/db', podsReconcileContext());
+    expect(stored('db') && policyValidity(stored('db') as SecurityGroupPolicy)).toBe('valid');
+    expect(recorder.events).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
 import { Ec2RetryableError, Ec2UnauthorizedError } from '../../../../operator/aws/index.ts';
+import { OutsideFixError } from '../../../../operator/errors.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import { FakeSubnetDirectory } from '../fakes/subnets.ts';
@@ -155,7 +156,7 @@ describe('TrunkInterfaceReconciler', () => {
     expect([...ec2.enis.values()].map((eni) => eni.id)).toEqual([(await trunk())?.status?.eniId]);
   });
 
-  test('unauthorized: the event carries the IAM and allow-list hint, and the reconcile waits instead of hammering EC2', async () => {
+  test('unauthorized: the event carries the IAM and allow-list hint, and the reconcile waits on the long backoff for the IAM fix', async () => {
     ec2.failNext(
       'createNetworkInterface',
       new Ec2UnauthorizedError('You are not authorized', {
@@ -163,8 +164,9 @@ describe('TrunkInterfaceReconciler', () => {
         action: 'CreateNetworkInterface',
       }),
     );
-    const result = await reconciler.reconcile(NODE, reconcileContext());
-    expect(result).toEqual({ requeueAfterMs: 5 * 60_000 });
+    const failure = reconciler.reconcile(NODE, reconcileContext());
+    await expect(failure).rejects.toBeInstanceOf(OutsideFixError);
+    await expect(failure).rejects.toThrow(/UnauthorizedOperation/);
     expect(recorder.events[0]).toMatchObject({
       kind: 'Node',
       name: NODE,
@@ -178,6 +180,9 @@ describe('TrunkInterfaceReconciler', () => {
       status: 'False',
       reason: 'TrunkENICreationFailed',
     });
+    // The IAM fix happens in AWS and no watch reports it; the long-backoff retry finds it.
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect((await trunk())?.status?.state).toBe('Ready');
   });
 
   test('node gone: every branch ENI on the trunk is disassociated and deleted, then the TrunkInterface goes; the trunk stays', async () => {
@@ -220,5 +225,39 @@ describe('TrunkInterfaceReconciler', () => {
     await reconciler.reconcile(NODE, reconcileContext());
     expect(ec2.calls).toEqual([]);
     expect(await trunk()).toBeUndefined();
+  });
+
+  test('the TrunkInterface re-created for a live node adopts the attached trunk: same ENI, no mutating call', async () => {
+    await reconciler.reconcile(NODE, reconcileContext());
+    const first = await trunk();
+    await kube.delete(Kinds.TrunkInterface, NODE);
+    await reconciler.reconcile(NODE, reconcileContext()); // finalizer goes, nothing else
+    // The node controller re-creates it (a new object, a new UID, so a new ClientToken for any create).
+    kube.seed<TrunkInterface>(Kinds.TrunkInterface, {
+      apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+      kind: 'TrunkInterface',
+      metadata: {
+        name: NODE,
+        creationTimestamp: '2026-03-01T00:05:00Z',
+        ownerReferences: first?.metadata.ownerReferences ?? [],
+        finalizers: ['trunking.sgp-operator.io/trunk-cleanup'],
+      },
+      spec: { nodeName: NODE, instanceId: INSTANCE, instanceType: 'm5.large' },
+    });
+    ec2.calls.length = 0;
+
+    await reconciler.reconcile(NODE, reconcileContext());
+    expect(mutations()).toEqual([]);
+    const second = await trunk();
+    expect(second?.metadata.uid).not.toBe(first?.metadata.uid);
+    expect(second?.status).toMatchObject({
+      state: 'Ready',
+      eniId: first?.status?.eniId,
+      subnetId: first?.status?.subnetId,
+      securityGroups: first?.status?.securityGroups,
+    });
+    expect([...ec2.enis.values()].filter((eni) => eni.interfaceType === 'trunk').map((eni) => eni.id)).toEqual([
+      first?.status?.eniId,
+    ]);
   });
 });
