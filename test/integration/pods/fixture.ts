@@ -47,6 +47,13 @@ export interface PodWorld {
    * runs here, so tests do what kubelet would end with: remove the object (grace period 0).
    */
   deletePod(namespace: string, name: string): Promise<void>;
+  /**
+   * Stops the operator as a crash would leave things for its successor: nothing of its memory (caches,
+   * claims, checkpoints) survives; only what it wrote to the API server and to EC2 does.
+   */
+  stopOperator(): Promise<void>;
+  /** Starts a fresh operator (new identity, empty memory) with the same options; waits for its caches. */
+  startOperator(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -110,21 +117,32 @@ export async function startPodWorld(
     region: 'us-west-2',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  const operator: Operator = await createOperator(operatorOptions, {
-    kubeConfig,
-    ec2,
-    log: silentLogger,
-    cooldown: { currentMs: () => TEST_COOLDOWN_MS },
-    identity: uniqueName('pods-operator'),
-  });
-  const running = operator.start(new AbortController().signal);
-  running.catch(() => undefined);
-  await eventually(
-    () => {
-      if (!operator.manager.isReady()) throw new Error('caches not synced');
-    },
-    { waitingFor: 'operator caches synced', timeoutMs: 60_000 },
-  );
+  let current: { operator: Operator; running: Promise<void> } | undefined;
+  const startOperator = async () => {
+    const operator = await createOperator(operatorOptions, {
+      kubeConfig,
+      ec2,
+      log: silentLogger,
+      cooldown: { currentMs: () => TEST_COOLDOWN_MS },
+      identity: uniqueName('pods-operator'),
+    });
+    const running = operator.start(new AbortController().signal);
+    running.catch(() => undefined);
+    current = { operator, running };
+    await eventually(
+      () => {
+        if (!operator.manager.isReady()) throw new Error('caches not synced');
+      },
+      { waitingFor: 'operator caches synced', timeoutMs: 60_000 },
+    );
+  };
+  const stopOperator = async () => {
+    if (!current) return;
+    await current.operator.stop();
+    await current.running.catch(() => undefined);
+    current = undefined;
+  };
+  await startOperator();
 
   return {
     kubeConfig,
@@ -176,9 +194,10 @@ export async function startPodWorld(
     async deletePod(namespace, name) {
       await kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
     },
+    stopOperator,
+    startOperator,
     async stop() {
-      await operator.stop();
-      await running.catch(() => undefined);
+      await stopOperator();
       await emulator.stop();
       await plane.stop();
     },
