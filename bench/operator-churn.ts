@@ -18,7 +18,8 @@
  * now), throttled responses, new-pod latency, and how many new pods were annotated with an ENI whose groups in
  * EC2 were not exactly their policies' (must be 0). Buckets refill before each rollout.
  *
- *   node bench/operator-churn.ts [--pods 100] [--window 25] [--cooldown-seconds 5] [--warm-limit 4] [--full]
+ *   node bench/operator-churn.ts [--pods 100] [--window 25] [--cooldown-seconds 5] [--warm-limit 4]
+ *     [--branch-workers N (default: the product's)] [--full]
  */
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
@@ -26,7 +27,12 @@ import type { BranchInterface, SecurityGroupPolicy, WarmBranch } from '../operat
 import { RECOMMENDED_WARM_BRANCH_ENIS_PER_NODE } from '../operator/controllers/branchinterface/index.ts';
 import type { WarmSettings } from '../operator/controllers/branchinterface/index.ts';
 import type { KubeObject } from '../operator/framework/types.ts';
-import { branchCapacityWaitsTotal, warmBranchReuseTotal } from '../operator/observability/metrics.ts';
+import {
+  branchCapacityWaitsTotal,
+  warmBranchReuseTotal,
+  workqueueQueueDurationSeconds,
+} from '../operator/observability/metrics.ts';
+import { watchBranches, type BranchWatch } from './lib/branch-watch.ts';
 import { startOperator } from './lib/operator.ts';
 import { watchAnnotations, type AnnotationWatch } from './lib/pod-watch.ts';
 import { emit, progress } from './lib/report.ts';
@@ -40,6 +46,7 @@ const { values } = parseArgs({
     window: { type: 'string', default: '25' },
     'cooldown-seconds': { type: 'string', default: '5' },
     'warm-limit': { type: 'string', default: String(RECOMMENDED_WARM_BRANCH_ENIS_PER_NODE) },
+    'branch-workers': { type: 'string' },
     full: { type: 'boolean', default: false },
   },
 });
@@ -57,6 +64,7 @@ const settings: WarmSettings = { limitPerNode: 0, maxIdleMs: 600_000 };
 
 const world = await startWorld();
 const operator = await startOperator(world, {
+  ...(values['branch-workers'] ? { branchWorkers: Number(values['branch-workers']) } : {}),
   cooldownMs: cooldownSeconds * 1000,
   warmSettings: { current: () => settings },
 });
@@ -69,6 +77,8 @@ interface Rollout {
   warmLimit: number;
 }
 
+// Stopped before the world goes, also on a failure: a watch resuming after that would hide the error.
+let watches: { stop(): void }[] = [];
 try {
   const nodeNames = await world.addNodes(nodes);
   await waitTrunksReady(world.client, nodes, 120_000 + nodes * 1_000);
@@ -81,6 +91,8 @@ try {
   };
   await world.client.create(Kinds.SecurityGroupPolicy, v2Policy);
   const watch = await watchAnnotations(world.kubeConfig, NS);
+  const branchWatch = await watchBranches(world.kubeConfig, NS);
+  watches = [watch, branchWatch];
   const names = (generation: string) =>
     Array.from({ length: pods }, (_, i) => `${generation}-${String(i).padStart(5, '0')}`);
   const nodeOf = (i: number) => nodeNames[i % nodes] ?? '';
@@ -136,6 +148,7 @@ try {
       watch,
       newNames,
       groupMismatches: await groupMismatches(world, newNames, expectedGroups.sort()),
+      breakdown: latencyBreakdown(watch, branchWatch, newNames),
       operatorCounts: Object.fromEntries(
         Object.entries(metricsAfter).map(([name, value]) => [name, value - (metricsBefore[name] ?? 0)]),
       ),
@@ -143,6 +156,7 @@ try {
     await refill(calls.byAction);
   }
   watch.stop();
+  branchWatch.stop();
 
   const cold = results.cold;
   const warm = results.warm;
@@ -156,6 +170,7 @@ try {
     window,
     cooldownSeconds,
     warmLimit,
+    branchWorkers: values['branch-workers'] ? Number(values['branch-workers']) : 'product default',
     rollouts: results,
     ratios: {
       warmVsColdReplacedPodsPerSecond: ratio(warm?.replacedPodsPerSecond, cold?.replacedPodsPerSecond),
@@ -181,17 +196,34 @@ try {
     'other groups / cold pods/s': result.ratios.otherGroupsVsColdReplacedPodsPerSecond,
   });
 } finally {
+  for (const watch of watches) watch.stop();
   await operator.stop();
   await world.stop();
 }
 
-/** The operator's own counts (in-process metrics): reuse hits and misses, capacity waits. */
+/**
+ * The operator's own counts (in-process metrics): reuse hits and misses, capacity waits, and per controller the
+ * keys taken from its work queue, the seconds they waited there in total, and how many waited over 0.5 s.
+ */
 async function operatorCounts(): Promise<Record<string, number>> {
+  // Controllers whose work-queue waits are reported (a key waiting for a free worker).
+  const queuedControllers = ['pod', 'branchinterface', 'warmbranch'];
   const counts: Record<string, number> = {};
   for (const sample of (await warmBranchReuseTotal.get()).values) {
     counts[`reuse_${String(sample.labels.result)}`] = sample.value;
   }
   counts.capacity_waits = (await branchCapacityWaitsTotal.get()).values[0]?.value ?? 0;
+  for (const sample of (await workqueueQueueDurationSeconds.get()).values) {
+    const controller = String(sample.labels.controller);
+    if (!queuedControllers.includes(controller)) continue;
+    if (sample.metricName?.endsWith('_count')) counts[`${controller}_queued`] = sample.value;
+    if (sample.metricName?.endsWith('_sum')) counts[`${controller}_queue_wait_seconds`] = sample.value;
+    // Bucket samples carry the `le` label besides the histogram's own.
+    const le = (sample.labels as Record<string, string | number | undefined>).le;
+    if (sample.metricName?.endsWith('_bucket') && Number(le) === 0.5) {
+      counts[`${controller}_queued_within_0_5s`] = sample.value;
+    }
+  }
   return counts;
 }
 
@@ -226,6 +258,36 @@ async function groupMismatches(bench: BenchWorld, podNames: readonly string[], e
   return mismatches;
 }
 
+/**
+ * Where the new pods' time went, per path (a warm ENI taken over, or an ENI created and associated): pod
+ * created → its BranchInterface seen (the pod controller), → an ENI recorded in its status (the takeover, or
+ * create + associate, including any wait for the EC2 buckets), → the annotation seen (groups, the pod patch).
+ */
+function latencyBreakdown(watch: AnnotationWatch, branches: BranchWatch, podNames: readonly string[]) {
+  const paths = { warmTakeover: [] as string[], created: [] as string[] };
+  for (const name of podNames) (branches.times(name)?.reused ? paths.warmTakeover : paths.created).push(name);
+  const stage = (names: readonly string[], from: (name: string) => number | undefined, to: typeof from) =>
+    latencySummary(
+      names.flatMap((name) => {
+        const start = from(name);
+        const end = to(name);
+        return start === undefined || end === undefined ? [] : [end - start];
+      }),
+    );
+  const byPath = (names: readonly string[]) => ({
+    pods: names.length,
+    total: latencySummary(watch.latencies(names)),
+    podToBranch: stage(names, watch.createdAt, (name) => branches.times(name)?.createdAt),
+    branchToEni: stage(
+      names,
+      (name) => branches.times(name)?.createdAt,
+      (name) => branches.times(name)?.eniRecordedAt,
+    ),
+    eniToAnnotation: stage(names, (name) => branches.times(name)?.eniRecordedAt, watch.annotatedAt),
+  });
+  return { warmTakeover: byPath(paths.warmTakeover), created: byPath(paths.created) };
+}
+
 function summary(input: {
   rolloutSeconds: number;
   releasedSeconds: number;
@@ -234,6 +296,7 @@ function summary(input: {
   watch: AnnotationWatch;
   newNames: readonly string[];
   groupMismatches: number;
+  breakdown: ReturnType<typeof latencyBreakdown>;
   operatorCounts: Record<string, number>;
 }) {
   const { calls } = input;
@@ -242,6 +305,7 @@ function summary(input: {
     replacedPodsPerSecond: round(pods / input.rolloutSeconds),
     secondsUntilOldBranchesGone: round(input.releasedSeconds),
     newPodLatency: latencySummary(input.watch.latencies(input.newNames)),
+    latencyByPath: input.breakdown,
     warmEnisLeft: input.warmLeft,
     groupMismatches: input.groupMismatches,
     operatorCounts: input.operatorCounts,

@@ -47,7 +47,7 @@ import type { ReleaseCause } from './plan.ts';
 import { desiredSecurityGroups, isTrunkUsable, planBranchStep } from './plan.ts';
 import { parkBranchEni } from './park.ts';
 import { releaseBranch, removeBranchInterface, requestRelease } from './release.ts';
-import { dropWarmRecord, reuseStatus } from './reuse.ts';
+import { reuseStatus } from './reuse.ts';
 import { subnetForBranch } from './subnet.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
@@ -120,7 +120,6 @@ export class BranchInterfaceReconciler implements Reconciler {
     if (releasedUid !== undefined && releasedUid === cached.metadata.uid) return {};
     this.#released.delete(key);
     let branch = deps.checkpoints.effective(key, cached);
-    await this.#finishHandover(branch);
     let liveNode: KubeObject | undefined;
     for (let steps = 0; steps < MAX_STEPS_PER_RECONCILE; steps++) {
       const pod = deps.pods.get(keyFor(branch.metadata.namespace, branch.spec.podName));
@@ -334,7 +333,9 @@ export class BranchInterfaceReconciler implements Reconciler {
 
   /**
    * Takes over a warm ENI on the node, if one is free (docs/warm-branches.md): claim in memory, record the ENI
-   * in status (the branch owns it from here), drop the warm record. Groups and annotation follow in the plan.
+   * in status (the branch owns it from here). Groups and annotation follow in the plan; the WarmBranch
+   * reconciler drops the warm record, off this pod's path (a record whose ENI a branch records is never handed
+   * out or released, so it may linger for a moment).
    */
   async #takeOverWarm(
     key: string,
@@ -368,7 +369,8 @@ export class BranchInterfaceReconciler implements Reconciler {
     let updated: BranchInterface;
     try {
       deps.reservations.reserve(uid, branch.spec.nodeName, warm.spec.vlanId, deps.clock.now());
-      updated = await this.#writeStatus(key, branch, reuseStatus(warm));
+      updated = await this.#writeStatus(key, branch, reuseStatus(warm, securityGroups));
+      deps.claims.markRecorded(warm.spec.eniId, uid);
     } catch (error) {
       deps.claims.unclaim(warm.spec.eniId, uid);
       deps.reservations.release(uid);
@@ -387,21 +389,7 @@ export class BranchInterfaceReconciler implements Reconciler {
       groups: warm.spec.securityGroups,
       wanted: securityGroups,
     });
-    await dropWarmRecord(deps.client, warm);
-    deps.claims.markRecordDropped(warm.spec.eniId, warm.metadata.uid ?? '');
     return { next: 'continue', branch: updated };
-  }
-
-  /** A takeover recorded in status whose warm record is still there (a crash between the two): drop it now. */
-  async #finishHandover(branch: BranchInterface): Promise<void> {
-    const deps = this.#deps;
-    const name = branch.status?.reusedFrom;
-    if (name === undefined || name !== branch.status?.eniId) return;
-    const warm = deps.warm.get(name);
-    if (warm === undefined || warm.spec.previousBranchUid === branch.metadata.uid) return;
-    if (deps.claims.isRecordDropped(name, warm.metadata.uid ?? '')) return;
-    await dropWarmRecord(deps.client, warm);
-    deps.claims.markRecordDropped(name, warm.metadata.uid ?? '');
   }
 
   /** Park, forget or delete the ENI of a branch being released (pure decision in warm.ts). */

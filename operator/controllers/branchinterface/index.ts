@@ -68,6 +68,24 @@ export const DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS = 600;
  */
 export const BRANCH_WORKERS = 16;
 
+/**
+ * Whether a TrunkInterface update changes anything its node's branches (or warm ENIs) read: its deletion, its
+ * status other than the count of branches in use and the conditions, which change with every branch on the
+ * node and would otherwise re-enqueue all of them each time.
+ */
+export function isTrunkChangeForBranches(oldTrunk: TrunkInterface, newTrunk: TrunkInterface): boolean {
+  const read = (trunk: TrunkInterface) => {
+    const {
+      branchesUsed: _used,
+      conditions: _conditions,
+      observedGeneration: _generation,
+      ...status
+    } = trunk.status ?? {};
+    return JSON.stringify([trunk.metadata.uid, trunk.metadata.deletionTimestamp, trunk.spec, status]);
+  };
+  return read(oldTrunk) !== read(newTrunk);
+}
+
 /** Branches waiting on a node (no VLAN yet): a released sibling wakes them instead of the cooldown timer. */
 function waitingSiblings(branches: Reader<BranchInterface>, branch: BranchInterface): string[] {
   return branches
@@ -126,8 +144,10 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
       : []),
   ]);
   controller.watch(pods, (pod) => branches.byIndex(BRANCH_POD_INDEX, keyOf(pod)).map((branch) => keyOf(branch)));
-  controller.watch(trunks, (trunk) =>
-    branches.byIndex(BRANCH_NODE_NAME_INDEX, trunk.spec.nodeName).map((branch) => keyOf(branch)),
+  controller.watch(
+    trunks,
+    (trunk) => branches.byIndex(BRANCH_NODE_NAME_INDEX, trunk.spec.nodeName).map((branch) => keyOf(branch)),
+    { isRelevantUpdate: isTrunkChangeForBranches },
   );
   // A deleted Node is what releases its branches at once (plan.ts); a missing TrunkInterface is not.
   controller.watch(nodes, (node) =>
@@ -162,6 +182,8 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   warmController.watch(warm, (record) => poolOf(record.spec.nodeName));
   warmController.watch(branches, (branch) => (branch.status?.eniId ? [branch.status.eniId] : []));
   warmController.watch(nodes, (node) => poolOf(node.metadata.name));
-  warmController.watch(trunks, (trunk) => poolOf(trunk.spec.nodeName));
+  warmController.watch(trunks, (trunk) => poolOf(trunk.spec.nodeName), {
+    isRelevantUpdate: isTrunkChangeForBranches,
+  });
   return controller;
 }

@@ -48,14 +48,19 @@ export async function parkBranchEni(context: StepContext, trunk: TrunkInterface)
       warm = await deps.client.create<WarmBranch>(Kinds.WarmBranch, desired);
     } catch (error) {
       if (!isConflict(error)) throw error;
-      // A record for this ENI exists: left by this branch's own earlier attempt, or by the handover that gave
-      // the ENI to this branch and did not finish deleting it. Either way this branch holds the ENI now, so the
-      // record is brought up to date with what it knows (groups may have changed since).
+      // A record for this ENI exists: left by this branch's own earlier attempt (brought up to date with what
+      // the branch knows now), or the record of the handover that gave the ENI to this branch, which the
+      // WarmBranch reconciler is about to drop (patching it would race that drop: park again once it is gone).
       const existing = await deps.client.get<WarmBranch>(Kinds.WarmBranch, spec.eniId);
-      if (existing === undefined || existing.metadata.deletionTimestamp) {
-        throw new OperatorError(`warm branch record ${spec.eniId} is being deleted; parking again once it is gone`, {
-          cause: error,
-        });
+      if (
+        existing === undefined ||
+        existing.metadata.deletionTimestamp ||
+        existing.spec.previousBranchUid !== spec.previousBranchUid
+      ) {
+        throw new OperatorError(
+          `warm branch record ${spec.eniId} is still the previous holder's; parking again once it is gone`,
+          { cause: error },
+        );
       }
       warm = await deps.client.mergePatch<WarmBranch>(
         Kinds.WarmBranch,

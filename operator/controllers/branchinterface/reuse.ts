@@ -5,10 +5,13 @@
  * 1. the claim is marked in this process (WarmClaims: never two claimants, never claimed while being retired);
  * 2. the branch's status records the ENI, its VLAN and `reusedFrom` — from here the branch owns the ENI, and
  *    every other reader (another branch, the WarmBranch reconciler, the leak sweeper after a restart) sees a
- *    BranchInterface recording it;
- * 3. the WarmBranch record is deleted (finalizer first, so the deletion never reads as "release the ENI").
- * Then the usual plan runs: ModifyNetworkInterfaceAttribute when the groups differ, and only then the pod's
- * annotation. A crash after 2 resumes at 3 (the reconciler finishes any unfinished handover first).
+ *    BranchInterface recording it; the claim is marked recorded;
+ * 3. the WarmBranch reconciler, woken by that status, deletes the WarmBranch record (finalizer first, so the
+ *    deletion never reads as "release the ENI"). It does so off the pod's path: until then the record names an
+ *    ENI a branch records, which no reader hands out or releases.
+ * Meanwhile the usual plan runs: ModifyNetworkInterfaceAttribute when the groups differ, and only then the
+ * pod's annotation. A crash after 2 leaves the record for the next process's WarmBranch reconciler, which
+ * finds the branch recording the ENI in its cache and drops it.
  */
 import { WARM_BRANCH_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
@@ -18,8 +21,12 @@ import { isNotFound, removeFinalizer } from '../../framework/index.ts';
 import type { KubeClient } from '../../framework/types.ts';
 import type { BranchStatus } from './step.ts';
 
-/** The status that records the takeover: every fact the annotation needs, plus where it came from. */
-export function reuseStatus(warm: WarmBranch): Partial<BranchStatus> {
+/**
+ * The status that records the takeover: every fact the annotation needs, plus where it came from. When the
+ * pod wants other groups, the groups are recorded as unknown (`[]`) at once: the modify that follows then
+ * needs no status write of its own first, and a crash before it leaves nothing that claims the old groups.
+ */
+export function reuseStatus(warm: WarmBranch, securityGroups: readonly string[]): Partial<BranchStatus> {
   const spec = warm.spec;
   return {
     phase: 'Reusing',
@@ -34,8 +41,12 @@ export function reuseStatus(warm: WarmBranch): Partial<BranchStatus> {
     ...(spec.subnetId ? { subnetId: spec.subnetId } : {}),
     ...(spec.subnetCidr !== undefined ? { subnetCidr: spec.subnetCidr } : {}),
     ...(spec.subnetV6Cidr !== undefined ? { subnetV6Cidr: spec.subnetV6Cidr } : {}),
-    appliedSecurityGroups: [...spec.securityGroups],
+    appliedSecurityGroups: sameList([...spec.securityGroups].sort(), securityGroups) ? [...spec.securityGroups] : [],
   };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
 /**

@@ -9,6 +9,8 @@
 export class WarmClaims {
   /** ENI id → UID of the BranchInterface taking it over. */
   readonly #claimedBy = new Map<string, string>();
+  /** Claimed ENIs whose claimant's status already records them (the takeover's step 2 is done). */
+  readonly #recorded = new Set<string>();
   readonly #retiring = new Set<string>();
   /** ENI id → UID of its WarmBranch record this process already dropped (the cache may still show it). */
   readonly #dropped = new Map<string, string>();
@@ -24,7 +26,19 @@ export class WarmClaims {
 
   /** Undoes a claim whose status write failed (nothing recorded: the ENI is still warm). */
   unclaim(eniId: string, branchUid: string): void {
-    if (this.#claimedBy.get(eniId) === branchUid) this.#claimedBy.delete(eniId);
+    if (this.#claimedBy.get(eniId) !== branchUid) return;
+    this.#claimedBy.delete(eniId);
+    this.#recorded.delete(eniId);
+  }
+
+  /** The claimant's status write succeeded: the ENI is the branch's now, and its warm record may go. */
+  markRecorded(eniId: string, branchUid: string): void {
+    if (this.#claimedBy.get(eniId) === branchUid) this.#recorded.add(eniId);
+  }
+
+  /** Claimed and recorded by the claimant's status (not merely claimed: that status write may still fail). */
+  isRecorded(eniId: string): boolean {
+    return this.#recorded.has(eniId);
   }
 
   claimantOf(eniId: string): string | undefined {
@@ -53,6 +67,7 @@ export class WarmClaims {
   /** Called when the cache no longer shows the WarmBranch (handed over or released): nothing left to guard. */
   forget(eniId: string): void {
     this.#claimedBy.delete(eniId);
+    this.#recorded.delete(eniId);
     this.#retiring.delete(eniId);
     this.#dropped.delete(eniId);
   }

@@ -1,8 +1,9 @@
 /**
  * WarmBranchReconciler (key: the WarmBranch name, which is its ENI id). Keeps a node's pool of warm branch ENIs
  * within bounds and finishes handovers (docs/warm-branches.md):
- * - a warm ENI that a BranchInterface has taken over (or that this process is handing over) only loses its
- *   record — its ENI is never touched from here;
+ * - a warm ENI that a BranchInterface has taken over (its status records the ENI) only loses its record — its
+ *   ENI is never touched from here; this is how every takeover's record goes (reuse.ts), off the pod's path;
+ * - a warm ENI claimed by a takeover whose status write is in flight is left alone until that write is done;
  * - while the branch that parked it still exists, nothing is decided (that branch may yet drop itself);
  * - otherwise warmVerdict decides: idle too long, over the per-node limit (oldest first), node cordoned or gone,
  *   trunk replaced → release. The intent is recorded first by deleting the WarmBranch (a record being deleted
@@ -41,6 +42,8 @@ import { warmVerdict } from './warm.ts';
 
 /** Re-check of a warm ENI whose parking branch still exists (it goes within one reconcile of it). */
 const PARKER_RECHECK_MS = 5_000;
+/** Re-check of a warm ENI claimed by a takeover whose status write is in flight. */
+const CLAIM_RECHECK_MS = 1_000;
 
 export interface NodeLike extends KubeObject {
   spec?: { unschedulable?: boolean };
@@ -81,13 +84,18 @@ export class WarmBranchReconciler implements Reconciler {
     }
     const eniId = warm.spec.eniId;
     const branchesOnNode = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, warm.spec.nodeName);
-    const holder =
-      deps.claims.claimantOf(eniId) ??
-      branchesOnNode.find(
+    const isRecordedByBranch =
+      deps.claims.isRecorded(eniId) ||
+      branchesOnNode.some(
         (branch) => branch.status?.eniId === eniId && branch.metadata.uid !== warm.spec.previousBranchUid,
-      )?.metadata.uid;
-    if (holder !== undefined) {
-      // Handed over: the branch finishes this itself; doing it here too covers a crash in between.
+      );
+    if (!isRecordedByBranch && deps.claims.claimantOf(eniId) !== undefined) {
+      // A takeover between its claim and its status write: the ENI is neither released nor given up yet (the
+      // write may fail, and then the ENI is warm again). The status write brings this key back.
+      return { requeueAfterMs: CLAIM_RECHECK_MS };
+    }
+    if (isRecordedByBranch) {
+      // Handed over: the record goes, the ENI is the branch's (also after a crash between the two).
       if (!deps.claims.isRecordDropped(eniId, warm.metadata.uid ?? '')) {
         await dropWarmRecord(deps.client, warm);
         deps.claims.markRecordDropped(eniId, warm.metadata.uid ?? '');

@@ -258,8 +258,13 @@ describe('taking over a warm ENI', () => {
       vlanId: 1,
       appliedSecurityGroups: ['sg-rds'],
     });
-    expect(warmRecords()).toEqual([]);
     expect(recorder.reasons()).toContain('WarmBranchENIReused');
+    // The warm record goes off the pod's path: the WarmBranch reconciler, woken by the branch's status, drops it
+    // (the ENI stays: it is the new branch's).
+    expect(warmRecords().map((warm) => warm.spec.eniId)).toEqual([eniId]);
+    expect(await warmReconciler.reconcile(eniId, ctx())).toEqual({});
+    expect(warmRecords()).toEqual([]);
+    expect(ec2.calls).toEqual([]);
   });
 
   test('other groups: one ModifyNetworkInterfaceAttribute, and it succeeds before the annotation is written', async () => {
@@ -300,25 +305,65 @@ describe('taking over a warm ENI', () => {
     expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(rds);
   });
 
-  test('a crash between recording the takeover and dropping the warm record: the next reconcile drops it', async () => {
+  test('a crash after recording the takeover, before its warm record went: the next process drops the record only', async () => {
     const eniId = await parkedEniOf('old', ['sg-rds']);
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
     kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
-    kube.failNext('mergePatch', new Error('killed')); // the finalizer removal of the warm record
+    kube.failNext('jsonPatch', new Error('killed')); // the pod's annotation: the takeover is recorded, no more
     await expect(branches.reconcile('catalog/new', ctx())).rejects.toThrow('killed');
+    expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/new')?.status?.eniId).toBe(eniId);
     expect(warmRecords().map((warm) => warm.metadata.name)).toEqual([eniId]);
 
     // A restarted operator: no memory of the claim. The warm record must not be handed to anyone else.
     claims = new WarmClaims();
     build();
+    ec2.reset();
     kube.seed(Kinds.Pod, pod('other', 'uid-other'));
     kube.seed(Kinds.BranchInterface, branch('other', 'uid-other', ['sg-rds']));
     await branches.reconcile('catalog/other', ctx());
     expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/other')?.status?.eniId).not.toBe(eniId);
-    await branches.reconcile('catalog/new', ctx());
+    // Nor released, however old: its ENI is recorded by a branch, so the WarmBranch reconciler drops the record.
+    clock.advance(3_600_000);
+    expect(await warmReconciler.reconcile(eniId, ctx())).toEqual({});
     expect(warmRecords()).toEqual([]);
+    await branches.reconcile('catalog/new', ctx());
     expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
     expect(ec2.enis.has(eniId)).toBe(true);
+    expect(ec2.callsOf('deleteNetworkInterface')).not.toContain(eniId);
+  });
+
+  test('a takeover whose status write fails leaves the ENI warm, to be taken by the next pod', async () => {
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    kube.failNext('mergePatchStatus', new Error('apiserver unavailable'));
+    await expect(branches.reconcile('catalog/new', ctx())).rejects.toThrow('apiserver unavailable');
+    expect(claims.claimantOf(eniId)).toBeUndefined();
+    expect(await warmReconciler.reconcile(eniId, ctx())).toEqual({ requeueAfterMs: 600_000 });
+    expect(warmRecords().map((warm) => warm.spec.eniId)).toEqual([eniId]);
+
+    await branches.reconcile('catalog/new', ctx());
+    expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
+  });
+
+  test('a branch released while the record of its own takeover lingers parks once that record is gone', async () => {
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    await branches.reconcile('catalog/new', ctx());
+    kube.remove(Kinds.Pod, 'catalog/new');
+    await branches.reconcile('catalog/new', ctx()); // CoolingDown
+    clock.advance(COOLDOWN_MS);
+    // Not patched into the previous holder's record (the WarmBranch reconciler may be dropping it right now).
+    await expect(branches.reconcile('catalog/new', ctx())).rejects.toThrow("still the previous holder's");
+    expect(warmRecords().map((warm) => warm.spec.previousPod)).toEqual(['catalog/old']);
+
+    await warmReconciler.reconcile(eniId, ctx());
+    expect(warmRecords()).toEqual([]);
+    ec2.reset();
+    await branches.reconcile('catalog/new', ctx());
+    expect(ec2.calls).toEqual([]);
+    expect(warmRecords().map((warm) => [warm.spec.eniId, warm.spec.previousPod])).toEqual([[eniId, 'catalog/new']]);
   });
 
   test('a crash after parking but before the old BranchInterface went: the repeat only drops it', async () => {
@@ -380,13 +425,18 @@ describe('the pool', () => {
     expect(warmRecords()).toEqual([]);
   });
 
-  test('a warm ENI a branch has taken over is never released from the pool, only its record dropped', async () => {
+  test('a warm ENI a branch is taking over is never released; its record goes once the branch records it', async () => {
     settings = { limitPerNode: 2, maxIdleMs: 60_000 };
     const eniId = await parkedEniOf('old', ['sg-rds']);
     claims.tryClaim(eniId, 'uid-of-a-branch-being-written');
     clock.advance(120_000);
+    // Claimed, status write in flight: neither released nor dropped (that write may still fail).
+    expect(await warmReconciler.reconcile(eniId, ctx())).toEqual({ requeueAfterMs: 1_000 });
+    expect(warmRecords().map((warm) => warm.spec.eniId)).toEqual([eniId]);
+    claims.markRecorded(eniId, 'uid-of-a-branch-being-written');
     await warmReconciler.reconcile(eniId, ctx());
     expect(ec2.enis.has(eniId)).toBe(true);
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([]);
     expect(warmRecords()).toEqual([]);
   });
 
