@@ -24,7 +24,7 @@
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
 import type { BranchInterface, SecurityGroupPolicy, WarmBranch } from '../operator/api/types.ts';
-import { RECOMMENDED_WARM_BRANCH_ENIS_PER_NODE } from '../operator/controllers/branchinterface/index.ts';
+import { DEFAULT_WARM_BRANCH_ENIS_PER_NODE } from '../operator/api/constants.ts';
 import type { WarmSettings } from '../operator/controllers/branchinterface/index.ts';
 import type { KubeObject } from '../operator/framework/types.ts';
 import {
@@ -45,7 +45,7 @@ const { values } = parseArgs({
     pods: { type: 'string' },
     window: { type: 'string', default: '25' },
     'cooldown-seconds': { type: 'string', default: '5' },
-    'warm-limit': { type: 'string', default: String(RECOMMENDED_WARM_BRANCH_ENIS_PER_NODE) },
+    'warm-limit': { type: 'string', default: String(DEFAULT_WARM_BRANCH_ENIS_PER_NODE) },
     'branch-workers': { type: 'string' },
     full: { type: 'boolean', default: false },
   },

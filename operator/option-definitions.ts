@@ -2,7 +2,11 @@
  * The operator's options as data: flag, environment twin, default, bounds and help text of each. This table
  * is the single source of the parser (./options.ts), of `--help` and of the README's configuration table.
  */
-import { DEFAULT_POD_SUBNET_TAG_KEY } from './api/constants.ts';
+import {
+  DEFAULT_POD_SUBNET_TAG_KEY,
+  DEFAULT_WARM_BRANCH_ENIS_PER_NODE,
+  DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS,
+} from './api/constants.ts';
 
 /**
  * EC2 rate-limit buckets: the same names as operator/aws/rate-limiter.ts BUCKET_NAMES (one per EC2 action,
@@ -233,23 +237,22 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     flag: 'warm-branch-enis-per-node',
     env: 'SGP_WARM_BRANCH_ENIS_PER_NODE',
     type: 'integer',
-    default: 0,
+    default: DEFAULT_WARM_BRANCH_ENIS_PER_NODE,
     min: 0,
     max: 120,
     section: 'Concurrency',
     help:
       'Branch ENIs kept warm per node after their pod’s cooldown: still associated with the trunk, so the ' +
       'node’s next pod takes one with no EC2 call (same groups) or one ModifyNetworkInterfaceAttribute instead ' +
-      'of create + associate + delete. Warm ENIs hold node capacity and a subnet address each. 0 deletes every ' +
-      'released ENI, as EKS does (the default until reuse has passed the chaos suite; 4 is what the churn ' +
-      'benchmark recommends). The ConfigMap kube-system/amazon-vpc-cni key warm-branch-eni-limit sets the live ' +
-      'value; 0..120.',
+      'of create + associate + delete. Warm ENIs hold node capacity and a subnet address each. Fewer turn more ' +
+      'of a rollout into creates; more hold capacity and addresses longer. 0 deletes every released ENI, as ' +
+      'EKS does. The ConfigMap kube-system/amazon-vpc-cni key warm-branch-eni-limit sets the live value; 0..120.',
   },
   {
     flag: 'warm-branch-max-idle-seconds',
     env: 'SGP_WARM_BRANCH_MAX_IDLE_SECONDS',
     type: 'integer',
-    default: 600,
+    default: DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS,
     min: 10,
     max: 86400,
     section: 'Concurrency',

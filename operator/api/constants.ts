@@ -44,6 +44,12 @@ export const BRANCH_ENI_COOLDOWN_KEY = 'branch-eni-cooldown';
  */
 export const WARM_BRANCH_ENI_LIMIT_KEY = 'warm-branch-eni-limit';
 export const WARM_BRANCH_ENI_MAX_IDLE_KEY = 'warm-branch-eni-max-idle';
+/**
+ * Their defaults (the options' and the ConfigMap's when a key is absent). Why 4 warm ENIs per node: README.md,
+ * "Warm branch ENIs", from the churn benchmark (bench/README.md); 0 would be EKS's behaviour.
+ */
+export const DEFAULT_WARM_BRANCH_ENIS_PER_NODE = 4;
+export const DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS = 600;
 
 /** ENI descriptions EKS uses; the VPC CNI and humans recognise ENIs by them. */
 export const TRUNK_ENI_DESCRIPTION = 'aws-k8s-trunk-eni';

@@ -6,6 +6,7 @@ import {
   branchInterfaceInformerOptions,
   podInformerOptions,
 } from '../../api/pod.ts';
+import { DEFAULT_WARM_BRANCH_ENIS_PER_NODE, DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
 import { WARM_BRANCH_NODE_INDEX, warmBranchInformerOptions } from '../../api/warm-branch.ts';
@@ -52,15 +53,6 @@ export { ConfigMapWarmSettings, createWarmSettingsSource, parseWholeSetting } fr
 export type { WarmSettingsSource } from './warm-settings.ts';
 export { chooseWarmBranch, decideHandover, warmVerdict, warmBranchSpecOf, eniIdsHeldByBranches } from './warm.ts';
 export type { HandoverDecision, HandoverInput, WarmChoice, WarmSettings, WarmVerdict, NodeState } from './warm.ts';
-
-/**
- * Default warm branch ENIs per node (--warm-branch-enis-per-node) and their longest idle time, and the limit the
- * churn benchmark recommends. The choice is explained with the benchmark's figures in README.md ("Warm branch
- * ENIs"): 0 (EKS's behaviour) until reuse has passed the chaos suite with kills during handovers.
- */
-export const DEFAULT_WARM_BRANCH_ENIS_PER_NODE = 0;
-export const RECOMMENDED_WARM_BRANCH_ENIS_PER_NODE = 4;
-export const DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS = 600;
 
 /**
  * Default workers (--branch-workers). Branch reconciles wait on EC2 (create, associate) while holding nothing else, so more workers mean more

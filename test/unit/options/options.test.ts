@@ -61,7 +61,7 @@ describe('parseOptions', () => {
       branchWorkers: 30,
       nodeWorkers: 10,
       branchCooldownSeconds: 60,
-      warmBranchEnisPerNode: 0,
+      warmBranchEnisPerNode: 4,
       warmBranchMaxIdleSeconds: 600,
       leaderElect: false,
       leaderElectionNamespace: 'kube-system',

@@ -440,6 +440,23 @@ describe('the pool', () => {
     expect(warmRecords()).toEqual([]);
   });
 
+  test('a node full of running pods and a warm ENI: the next pod takes the warm ENI instead of waiting', async () => {
+    for (let i = 0; i < 8; i++) {
+      kube.seed(Kinds.Pod, pod(`run-${i}`, `uid-run-${i}`));
+      kube.seed(Kinds.BranchInterface, branch(`run-${i}`, `uid-run-${i}`, ['sg-rds']));
+      await branches.reconcile(`catalog/run-${i}`, ctx());
+    }
+    const eniId = await parkedEniOf('old', ['sg-rds']);
+    // 8 in use + 1 warm = the m5.large's 9 branch ENIs.
+    ec2.reset();
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-api']));
+    await branches.reconcile('catalog/new', ctx());
+    expect(ec2.calls.map((call) => call.method)).toEqual(['setSecurityGroups']);
+    expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
+    expect(recorder.reasons()).not.toContain('BranchENICapacityReached');
+  });
+
   test('a record being retired is not handed to a pod', async () => {
     settings = { limitPerNode: 2, maxIdleMs: 60_000 };
     const eniId = await parkedEniOf('old', ['sg-rds']);
