@@ -13,17 +13,21 @@
  * Ratios (warm / cold) are taken within the run.
  *
  * Figures per rollout: replaced pods/s (first new pod created → last new pod annotated), mutating EC2 calls per
- * replaced pod from the rollout's start until every old pod's BranchInterface is gone, the warm ENIs left in the
+ * replaced pod from the rollout's start until every old pod's ENI is deleted or warm, the warm ENIs left in the
  * pools then (each costs one DeleteNetworkInterface later if no pod takes it: `…IncludingPoolDrain` charges it
  * now), throttled responses, new-pod latency, and how many new pods were annotated with an ENI whose groups in
  * EC2 were not exactly their policies' (must be 0). Buckets refill before each rollout.
  *
  *   node bench/operator-churn.ts [--pods 100] [--window 25] [--cooldown-seconds 5] [--warm-limit 4]
- *     [--branch-workers N (default: the product's)] [--full]
+ *     [--branch-workers N (default: the product's)] [--full]   (--full: 500 pods)
+ *     [--controller sgp-operator|eks --eks-controller-bin PATH]
+ * EKS's controller has no warm branch ENIs, so it runs the `cold` rollout only; it never takes a cooldown
+ * below 30 s (it raises the ConfigMap's value), so a side-by-side run gives both 30 s. "Released" is read from
+ * EC2 (the emulator): no branch ENI left but the new pods' and the warm ones.
  */
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
-import type { BranchInterface, SecurityGroupPolicy, WarmBranch } from '../operator/api/types.ts';
+import type { SecurityGroupPolicy, WarmBranch } from '../operator/api/types.ts';
 import { DEFAULT_WARM_BRANCH_ENIS_PER_NODE } from '../operator/api/constants.ts';
 import type { WarmSettings } from '../operator/controllers/branchinterface/index.ts';
 import type { KubeObject } from '../operator/framework/types.ts';
@@ -33,11 +37,11 @@ import {
   workqueueQueueDurationSeconds,
 } from '../operator/observability/metrics.ts';
 import { watchBranches, type BranchWatch } from './lib/branch-watch.ts';
-import { startOperator } from './lib/operator.ts';
+import { CONTROLLER_OPTIONS, controllerArgs, startController } from './lib/controller.ts';
 import { watchAnnotations, type AnnotationWatch } from './lib/pod-watch.ts';
 import { emit, progress } from './lib/report.ts';
 import { latencySummary, mapBounded, round } from './lib/stats.ts';
-import { M5_XLARGE_BRANCHES, waitTrunksReady } from './lib/trunks.ts';
+import { M5_XLARGE_BRANCHES } from './lib/trunks.ts';
 import { counterDelta, podObject, POD_LABEL, startWorld, waitFor, type BenchWorld } from './lib/world.ts';
 
 const { values } = parseArgs({
@@ -48,8 +52,10 @@ const { values } = parseArgs({
     'warm-limit': { type: 'string', default: String(DEFAULT_WARM_BRANCH_ENIS_PER_NODE) },
     'branch-workers': { type: 'string' },
     full: { type: 'boolean', default: false },
+    ...CONTROLLER_OPTIONS,
   },
 });
+const which = controllerArgs(values);
 const pods = Number(values.pods ?? (values.full ? 500 : 100));
 const window = Number(values.window);
 const cooldownSeconds = Number(values['cooldown-seconds']);
@@ -63,11 +69,15 @@ const V2_LABEL = { 'bench.sgp-operator.io/version': 'v2' };
 const settings: WarmSettings = { limitPerNode: 0, maxIdleMs: 600_000 };
 
 const world = await startWorld();
-const operator = await startOperator(world, {
-  ...(values['branch-workers'] ? { branchWorkers: Number(values['branch-workers']) } : {}),
-  cooldownMs: cooldownSeconds * 1000,
-  warmSettings: { current: () => settings },
+const operator = await startController(world, which, {
+  cooldownSeconds,
+  operatorOverrides: {
+    ...(values['branch-workers'] ? { branchWorkers: Number(values['branch-workers']) } : {}),
+    warmSettings: { current: () => settings },
+  },
 });
+const branchEnisInEc2 = () =>
+  world.emulator.control.dump().networkInterfaces.filter((eni) => eni.description === 'aws-k8s-branch-eni').length;
 
 interface Rollout {
   label: string;
@@ -81,8 +91,8 @@ interface Rollout {
 let watches: { stop(): void }[] = [];
 try {
   const nodeNames = await world.addNodes(nodes);
-  await waitTrunksReady(world.client, nodes, 120_000 + nodes * 1_000);
-  await world.createPolicyNamespace(NS);
+  await operator.waitNodesReady(nodes, 120_000 + nodes * 1_000);
+  await world.createPolicyNamespace(NS, { waitValid: operator.writesPolicyStatus });
   const v2Policy: SecurityGroupPolicy = {
     apiVersion: 'vpcresources.k8s.aws/v1beta1',
     kind: 'SecurityGroupPolicy',
@@ -107,8 +117,12 @@ try {
 
   const rollouts: Rollout[] = [
     { label: 'cold', from: 'g0', to: 'g1', labels: POD_LABEL, warmLimit: 0 },
-    { label: 'warm', from: 'g1', to: 'g2', labels: POD_LABEL, warmLimit },
-    { label: 'warm-other-groups', from: 'g2', to: 'g3', labels: { ...POD_LABEL, ...V2_LABEL }, warmLimit },
+    ...(operator.name === 'sgp-operator'
+      ? [
+          { label: 'warm', from: 'g1', to: 'g2', labels: POD_LABEL, warmLimit },
+          { label: 'warm-other-groups', from: 'g2', to: 'g3', labels: { ...POD_LABEL, ...V2_LABEL }, warmLimit },
+        ]
+      : []),
   ];
   const results: Record<string, ReturnType<typeof summary>> = {};
   for (const rollout of rollouts) {
@@ -127,13 +141,11 @@ try {
     });
     const lastAnnotated = Math.max(...newNames.map((name) => watch.annotatedAt(name) ?? 0));
     const rolloutSeconds = (lastAnnotated - started) / 1000;
+    // Every old pod's ENI deleted or kept warm: only the new pods' and the warm ones are left in EC2.
     await waitFor(
-      async () => {
-        const branches = await world.client.list<BranchInterface>(Kinds.BranchInterface, { namespace: NS });
-        return !branches.some((branch) => branch.spec.podName.startsWith(`${rollout.from}-`));
-      },
+      async () => branchEnisInEc2() - (await world.client.list<WarmBranch>(Kinds.WarmBranch)).length <= pods,
       300_000 + pods * 1_000,
-      'old BranchInterfaces gone',
+      'old branch ENIs deleted from EC2 or kept warm',
     );
     const releasedSeconds = (performance.now() - started) / 1000;
     const calls = counterDelta(before, world.counters());
@@ -165,6 +177,8 @@ try {
     a !== undefined && b !== undefined && b !== 0 ? round(a / b, 2) : null;
   const result = {
     benchmark: 'operator-churn',
+    controller: operator.name,
+    controllerSettings: operator.settings,
     pods,
     nodes,
     window,
@@ -188,7 +202,8 @@ try {
         `(${r.ec2.mutatingCallsPerReplacedPodIncludingPoolDrain} with pool drain), p95 ${r.newPodLatency.p95Ms} ms, ` +
         `${r.ec2.throttledResponses} throttled, ${r.groupMismatches} wrong-group annotations`;
   emit(result, {
-    replaced: `${pods} pods x 3 rollouts (window ${window}, cooldown ${cooldownSeconds} s, warm limit ${warmLimit}) on ${nodes} nodes`,
+    controller: operator.name,
+    replaced: `${pods} pods x ${rollouts.length} rollouts (window ${window}, cooldown ${cooldownSeconds} s, warm limit ${warmLimit}) on ${nodes} nodes`,
     cold: row(cold),
     warm: row(warm),
     'warm, other groups': row(other),
@@ -303,7 +318,7 @@ function summary(input: {
   return {
     rolloutSeconds: round(input.rolloutSeconds),
     replacedPodsPerSecond: round(pods / input.rolloutSeconds),
-    secondsUntilOldBranchesGone: round(input.releasedSeconds),
+    secondsUntilOldEnisReleased: round(input.releasedSeconds),
     newPodLatency: latencySummary(input.watch.latencies(input.newNames)),
     latencyByPath: input.breakdown,
     warmEnisLeft: input.warmLeft,

@@ -19,15 +19,14 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-export async function startOperator(
-  world: BenchWorld,
-  overrides: Partial<Omit<Options, 'ec2RateLimits'>> & {
-    cooldownMs?: number;
-    bucketScale?: number;
-    /** Live warm-branch limits the benchmark switches between phases (default: the options'). */
-    warmSettings?: WarmSettingsSource;
-  } = {},
-): Promise<RunningOperator> {
+export type OperatorOverrides = Partial<Omit<Options, 'ec2RateLimits'>> & {
+  cooldownMs?: number;
+  bucketScale?: number;
+  /** Live warm-branch limits the benchmark switches between phases (default: the options'). */
+  warmSettings?: WarmSettingsSource;
+};
+
+export async function startOperator(world: BenchWorld, overrides: OperatorOverrides = {}): Promise<RunningOperator> {
   const { cooldownMs = 30_000, bucketScale = 1, warmSettings, ...optionOverrides } = overrides;
   const parsed = parseOptions(['--cluster-name', CLUSTER, '--region', REGION], {});
   if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');

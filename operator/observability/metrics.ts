@@ -441,6 +441,7 @@ export const warmBranchReleasedTotal = new Counter({
 });
 for (const reason of WARM_RELEASE_REASON_LABELS) warmBranchReleasedTotal.inc({ reason }, 0);
 export const BRANCH_OPERATIONS = [
+  'adopt',
   'allocate_vlan',
   'create',
   'associate',

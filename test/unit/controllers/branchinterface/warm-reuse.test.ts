@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import type { LeanPod } from '../../../../operator/api/pod.ts';
-import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
+import { branchInterfaceInformerOptions, podInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, TrunkInterface, WarmBranch } from '../../../../operator/api/types.ts';
 import { warmBranchInformerOptions } from '../../../../operator/api/warm-branch.ts';
@@ -94,7 +94,7 @@ function build(): void {
     subnets: new FakeSubnetDirectory(),
     cooldown: { currentMs: () => COOLDOWN_MS },
     branches: branchReader,
-    pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
+    pods: kube.reader<LeanPod>(Kinds.Pod, podInformerOptions.indexers, toLeanPod),
     trunks,
     checkpoints: new StatusCheckpoints(),
     reservations: new VlanReservations(),
