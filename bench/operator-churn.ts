@@ -28,9 +28,9 @@
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
 import type { SecurityGroupPolicy, WarmBranch } from '../operator/api/types.ts';
-import { DEFAULT_WARM_BRANCH_ENIS_PER_NODE } from '../operator/api/constants.ts';
 import type { WarmSettings } from '../operator/controllers/branchinterface/index.ts';
 import type { KubeObject } from '../operator/framework/types.ts';
+import { optionDefinition } from '../operator/option-definitions.ts';
 import {
   branchCapacityWaitsTotal,
   warmBranchReuseTotal,
@@ -49,7 +49,7 @@ const { values } = parseArgs({
     pods: { type: 'string' },
     window: { type: 'string', default: '25' },
     'cooldown-seconds': { type: 'string', default: '5' },
-    'warm-limit': { type: 'string', default: String(DEFAULT_WARM_BRANCH_ENIS_PER_NODE) },
+    'warm-limit': { type: 'string', default: String(optionDefinition('warm-branch-enis-per-node').default) },
     'branch-workers': { type: 'string' },
     full: { type: 'boolean', default: false },
     ...CONTROLLER_OPTIONS,

@@ -16,10 +16,14 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from './api/kinds.ts';
 import { REPORTING_COMPONENT } from './api/constants.ts';
 import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
-import type { ControllerDeps, CooldownSource } from './controllers/deps.ts';
-import { createCooldownSource } from './controllers/branchinterface/index.ts';
-import type { WarmSettingsSource } from './controllers/branchinterface/index.ts';
+import { controllerSettings, type ControllerDeps, type CooldownSource } from './controllers/deps.ts';
+import {
+  createCooldownSource,
+  createWarmSettingsSource,
+  type WarmSettingsSource,
+} from './controllers/branchinterface/index.ts';
 import { registerControllers } from './controllers/index.ts';
+import { detectPodNetwork } from './controllers/podnetwork/index.ts';
 import { OperatorError } from './errors.ts';
 import {
   createEventRecorder,
@@ -106,16 +110,22 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
   });
 
   const vpcId = options.vpcId ?? (await discoverVpcId(client, ec2, log));
+  // IPv6, dual-stack, custom networking: the options, and for `auto` the VPC CNI's aws-node DaemonSet.
+  const podNetwork = await detectPodNetwork(client, options, log);
   // The ConfigMap kube-system/amazon-vpc-cni (key branch-eni-cooldown) sets the live value, as on EKS.
   const cooldown =
     overrides.cooldown ??
     createCooldownSource({ manager, recorder, log, defaultMs: options.branchCooldownSeconds * 1000 });
 
-  // Security groups by annotation: off unless enabled, and then limited to opted-in namespaces and the allow-list.
-  const securityGroupAnnotations = {
-    isEnabled: options.enableSecurityGroupAnnotations,
-    allowList: options.securityGroupAnnotationAllowList,
-  };
+  const settings = controllerSettings(options);
+  // The same ConfigMap's keys warm-branch-eni-limit and warm-branch-eni-max-idle override the flags live.
+  const warmSettings =
+    overrides.warmSettings ??
+    createWarmSettingsSource(
+      manager,
+      { limitPerNode: settings.warmBranchEnisPerNode, maxIdleMs: settings.warmBranchMaxIdleMs },
+      log,
+    );
   const deps: ControllerDeps = {
     manager,
     client,
@@ -130,21 +140,11 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       ...(options.trunkAssociationAccountId === undefined
         ? {}
         : { trunkAssociationAccountId: options.trunkAssociationAccountId }),
+      podNetwork,
     },
     cooldown,
-    settings: {
-      podWorkers: options.podWorkers,
-      branchWorkers: options.branchWorkers,
-      nodeWorkers: options.nodeWorkers,
-      strictPodEniResource: options.strictPodEniResource,
-      podSubnetTagKey: options.podSubnetTagKey,
-      vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
-      leakSweepIntervalMs: options.leakSweepIntervalSeconds * 1000,
-      securityGroupAnnotations,
-      warmBranchEnisPerNode: options.warmBranchEnisPerNode,
-      warmBranchMaxIdleMs: options.warmBranchMaxIdleSeconds * 1000,
-    },
-    ...(overrides.warmSettings ? { warmSettings: overrides.warmSettings } : {}),
+    warmSettings,
+    settings,
   };
   registerControllers(deps);
   if (options.enableWebhooks) {
@@ -164,14 +164,15 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
             }
           : undefined,
       operatorUsernames: [operatorUsername, ...EKS_CONTROLLER_USERNAMES],
-      isStrict: options.strictPodEniResource,
-      securityGroupAnnotations,
     });
   }
   log.info('operator built', {
     cluster: options.clusterName,
     vpc: vpcId,
     region: options.region,
+    ipFamily: podNetwork.ipFamily,
+    dualStack: podNetwork.isDualStack,
+    customNetworking: podNetwork.customNetworking.mode,
     leaderElection: options.leaderElect,
     webhooks: options.enableWebhooks,
     identity,

@@ -50,7 +50,8 @@ import { desiredSecurityGroups, isTrunkUsable, planBranchStep } from './plan.ts'
 import { parkBranchEni } from './park.ts';
 import { releaseBranch, removeBranchInterface, requestRelease } from './release.ts';
 import { reuseStatus } from './reuse.ts';
-import { subnetForBranch } from './subnet.ts';
+import { noSubnetError, subnetForBranch } from './subnet.ts';
+import { needsIpv6 } from '../podnetwork/settings.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
 import type { WarmClaims } from './warm-claims.ts';
@@ -70,7 +71,7 @@ export interface BranchReconcilerDeps extends BranchStepDeps {
   trunks: Reader<TrunkInterface>;
   /**
    * Nodes by name: only a Node object that is gone lets a running pod's branch go (docs/lifecycle.md); a
-   * cordoned node parks no released ENI (docs/warm-branches.md).
+   * cordoned node parks no released ENI (docs/warm-branches.md#the-pools-bounds).
    */
   nodes: Reader<NodeLike>;
   checkpoints: StatusCheckpoints;
@@ -295,10 +296,10 @@ export class BranchInterfaceReconciler implements Reconciler {
       case 'allocated': {
         // The subnet is decided with the VLAN and checkpointed with it: the create that follows (and any
         // retry of it after a crash) asks EC2 for the ENI in this subnet.
-        const subnet = subnetForBranch(trunk, deps.subnets);
-        if (subnet.outcome === 'exhausted') {
+        const subnet = subnetForBranch(trunk, deps.subnets, needsIpv6(deps.cluster.podNetwork));
+        if (subnet.outcome === 'exhausted' || subnet.outcome === 'no-ipv6-block') {
           deps.reservations.release(branch.metadata.uid ?? '');
-          const error = new OperatorError(subnet.message);
+          const error = noSubnetError(subnet);
           deps.events.allocationFailed(branch, error);
           throw error;
         }
@@ -363,7 +364,7 @@ export class BranchInterfaceReconciler implements Reconciler {
   }
 
   /**
-   * Takes over a warm ENI on the node, if one is free (docs/warm-branches.md): claim in memory, record the ENI
+   * Takes over a warm ENI on the node, if one is free (docs/warm-branches.md#who-owns-the-eni-at-each-instant): claim in memory, record the ENI
    * in status (the branch owns it from here). Groups and annotation follow in the plan; the WarmBranch
    * reconciler drops the warm record, off this pod's path (a record whose ENI a branch records is never handed
    * out or released, so it may linger for a moment).

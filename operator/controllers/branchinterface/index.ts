@@ -6,7 +6,6 @@ import {
   branchInterfaceInformerOptions,
   podInformerOptions,
 } from '../../api/pod.ts';
-import { DEFAULT_WARM_BRANCH_ENIS_PER_NODE, DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
 import { WARM_BRANCH_NODE_INDEX, warmBranchInformerOptions } from '../../api/warm-branch.ts';
@@ -23,21 +22,16 @@ import { WarmBranchGauges } from './warm-gauges.ts';
 import { WarmClaims } from './warm-claims.ts';
 import type { NodeLike } from './warm-controller.ts';
 import { WarmBranchReconciler } from './warm-controller.ts';
-import { createWarmSettingsSource } from './warm-settings.ts';
 
 export { BranchInterfaceReconciler, MAX_STEPS_PER_RECONCILE } from './controller.ts';
 export type { BranchReconcilerDeps } from './controller.ts';
 export { createCooldownSource, ConfigMapCooldown, COOLDOWN_CONFIGMAP_KEY } from './cooldown-source.ts';
 export type { CooldownSourceOptions } from './cooldown-source.ts';
 export { chooseVlan, allocateVlan } from './vlan.ts';
+export { branchUsage, isCoolingDown } from './usage.ts';
+export type { BranchUsage } from './usage.ts';
 export type { VlanAllocation } from './vlan.ts';
-export {
-  releasable,
-  parseCooldownSetting,
-  formatDuration,
-  DEFAULT_COOLDOWN_MS,
-  MINIMUM_COOLDOWN_MS,
-} from './cooldown.ts';
+export { releasable, parseCooldownSetting, formatDuration, MINIMUM_COOLDOWN_MS } from './cooldown.ts';
 export { planBranchStep, desiredSecurityGroups, isTrunkUsable } from './plan.ts';
 export type { BranchStep, BranchPlanInput, ReleaseCause } from './plan.ts';
 export { podEniAnnotationEntry, podEniAnnotationValue } from './annotation.ts';
@@ -53,12 +47,6 @@ export { ConfigMapWarmSettings, createWarmSettingsSource, parseWholeSetting } fr
 export type { WarmSettingsSource } from './warm-settings.ts';
 export { chooseWarmBranch, decideHandover, warmVerdict, warmBranchSpecOf, eniIdsHeldByBranches } from './warm.ts';
 export type { HandoverDecision, HandoverInput, WarmChoice, WarmSettings, WarmVerdict, NodeState } from './warm.ts';
-
-/**
- * Default workers (--branch-workers). Branch reconciles wait on EC2 (create, associate) while holding nothing else, so more workers mean more
- * pods served in parallel; EC2 throttling (operator/aws) bounds the actual call rate. EKS uses 30.
- */
-export const BRANCH_WORKERS = 16;
 
 /**
  * Whether a TrunkInterface update changes anything its node's branches (or warm ENIs) read: its deletion, its
@@ -95,16 +83,6 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   new BranchGauges().observe(branches);
   new WarmBranchGauges().observe(warm);
   const claims = new WarmClaims();
-  const warmSettings =
-    deps.warmSettings ??
-    createWarmSettingsSource(
-      deps.manager,
-      {
-        limitPerNode: deps.settings?.warmBranchEnisPerNode ?? DEFAULT_WARM_BRANCH_ENIS_PER_NODE,
-        maxIdleMs: deps.settings?.warmBranchMaxIdleMs ?? DEFAULT_WARM_BRANCH_MAX_IDLE_SECONDS * 1000,
-      },
-      deps.log,
-    );
 
   const reconciler = new BranchInterfaceReconciler({
     client: deps.client,
@@ -122,12 +100,12 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
     reservations: new VlanReservations(),
     warm,
     claims,
-    warmSettings,
+    warmSettings: deps.warmSettings,
   });
   const controller = deps.manager.controller({
     name: 'branchinterface',
     reconciler,
-    workers: deps.settings?.branchWorkers ?? BRANCH_WORKERS,
+    workers: deps.settings.branchWorkers,
   });
   controller.watch(branches, (branch) => [
     keyOf(branch),
@@ -165,7 +143,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
       trunks,
       nodes,
       claims,
-      settings: warmSettings,
+      settings: deps.warmSettings,
     }),
     workers: 4,
   });

@@ -2,7 +2,7 @@
  * Ready → Ready with new groups: ModifyNetworkInterfaceAttribute replaces the branch ENI's security groups
  * in place. The pod keeps its IP and connections; only the rules change. EKS never does this — a policy
  * edit there needs the pod recreated. The same call gives a warm ENI taken over by a new pod that pod's groups
- * before its annotation is written (docs/warm-branches.md). Groups over the per-ENI quota are recorded, not
+ * before its annotation is written (docs/warm-branches.md#who-owns-the-eni-at-each-instant). Groups over the per-ENI quota are recorded, not
  * retried (group-quota.ts).
  */
 import { isSecurityGroupQuotaExceeded } from '../../aws/index.ts';

@@ -4,7 +4,7 @@
  * from the create's answer on, the WarmBranch holds the ENI; until then the BranchInterface did. A crash in
  * between leaves both records, and the repeated release step finds the WarmBranch it wrote and only drops the
  * BranchInterface (decideHandover: 'forget'). No EC2 call is made: the ENI's tags still prove it is ours, and
- * who holds it now is what the API server says (docs/warm-branches.md).
+ * who holds it now is what the API server says (docs/warm-branches.md#the-records).
  */
 import { WARM_BRANCH_FINALIZER, WARM_BRANCH_NODE_LABEL } from '../../api/constants.ts';
 import { apiVersionOf, Kinds } from '../../api/kinds.ts';

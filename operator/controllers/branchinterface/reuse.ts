@@ -1,5 +1,5 @@
 /**
- * Pending → Reusing: a new branch takes over a warm ENI on its node (docs/warm-branches.md).
+ * Pending → Reusing: a new branch takes over a warm ENI on its node (docs/warm-branches.md#who-owns-the-eni-at-each-instant).
  *
  * The handover, in the order that keeps one owner at every instant:
  * 1. the claim is marked in this process (WarmClaims: never two claimants, never claimed while being retired);

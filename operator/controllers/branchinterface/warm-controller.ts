@@ -1,6 +1,6 @@
 /**
  * WarmBranchReconciler (key: the WarmBranch name, which is its ENI id). Keeps a node's pool of warm branch ENIs
- * within bounds and finishes handovers (docs/warm-branches.md):
+ * within bounds and finishes handovers (docs/warm-branches.md#who-owns-the-eni-at-each-instant):
  * - a warm ENI that a BranchInterface has taken over (its status records the ENI) only loses its record — its
  *   ENI is never touched from here; this is how every takeover's record goes (reuse.ts), off the pod's path;
  * - a warm ENI claimed by a takeover whose status write is in flight is left alone until that write is done;

@@ -13,13 +13,13 @@ import {
 import { Kinds } from '../../api/kinds.ts';
 import type { KubeObject, Manager, Reader } from '../../framework/types.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { optionDefinition } from '../../option-definitions.ts';
 import { COOLDOWN_CONFIGMAP_KEY } from './cooldown-source.ts';
 import type { WarmSettings } from './warm.ts';
 
-/** Bounds of the settings (the option definitions use the same). */
-export const MAX_WARM_BRANCH_ENIS_PER_NODE = 120;
-export const MIN_WARM_MAX_IDLE_SECONDS = 10;
-export const MAX_WARM_MAX_IDLE_SECONDS = 86_400;
+/** The ConfigMap's values are bounded as the flags they override are (their option definitions). */
+const LIMIT_OPTION = optionDefinition('warm-branch-enis-per-node');
+const MAX_IDLE_OPTION = optionDefinition('warm-branch-max-idle-seconds');
 
 export interface WarmSettingsSource {
   current(): WarmSettings;
@@ -62,14 +62,14 @@ export class ConfigMapWarmSettings implements WarmSettingsSource {
     const limit = parseWholeSetting(
       data?.[WARM_BRANCH_ENI_LIMIT_KEY],
       WARM_BRANCH_ENI_LIMIT_KEY,
-      0,
-      MAX_WARM_BRANCH_ENIS_PER_NODE,
+      LIMIT_OPTION.min ?? 0,
+      LIMIT_OPTION.max ?? Number.MAX_SAFE_INTEGER,
     );
     const idle = parseWholeSetting(
       data?.[WARM_BRANCH_ENI_MAX_IDLE_KEY],
       WARM_BRANCH_ENI_MAX_IDLE_KEY,
-      MIN_WARM_MAX_IDLE_SECONDS,
-      MAX_WARM_MAX_IDLE_SECONDS,
+      MAX_IDLE_OPTION.min ?? 0,
+      MAX_IDLE_OPTION.max ?? Number.MAX_SAFE_INTEGER,
     );
     for (const parsed of [limit, idle]) {
       if (parsed.outcome === 'keep' && parsed.warning && !this.#warned.has(parsed.warning)) {

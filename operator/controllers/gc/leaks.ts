@@ -6,7 +6,7 @@
  * - Nothing is decided while the caches are not synced.
  * - An ENI's owner is read from its tags, not inferred: a branch ENI names its pod (namespace, name, UID)
  *   and a trunk ENI its instance. An ENI is kept while a cached BranchInterface, WarmBranch or TrunkInterface
- *   claims it: with warm reuse (docs/warm-branches.md) a branch ENI's tags name the pod it was created for,
+ *   claims it: with warm reuse (docs/warm-branches.md#the-leak-sweeper) a branch ENI's tags name the pod it was created for,
  *   and the record that holds it now may be a WarmBranch or another pod's BranchInterface.
  * - A branch ENI whose owner is missing from the cache is only a *candidate*: the sweeper confirms, by pod
  *   UID, that neither a BranchInterface nor a pod with that UID exists in the API server before deleting

@@ -1,6 +1,6 @@
 /**
  * Claims on ENIs read live from the API server, once per sweep and only when a sweep has candidates. A branch
- * ENI's tags name the pod it was created for; with warm reuse (docs/warm-branches.md) it may since have been
+ * ENI's tags name the pod it was created for; with warm reuse (docs/warm-branches.md#the-leak-sweeper) it may since have been
  * parked as a WarmBranch or taken over by another pod's BranchInterface, and during a handover the informer
  * caches of the two kinds may each show the older side. Before deleting an ENI whose tagged owner is gone, the
  * sweeper asks the API server itself whether any record holds that ENI id.

@@ -24,7 +24,7 @@ export interface LeakSweeperOptions {
   client: KubeClient;
   branches: Reader<BranchInterface>;
   trunks: Reader<TrunkInterface>;
-  /** Warm branch ENIs (docs/warm-branches.md): claimed by their WarmBranch, whatever their tags say. */
+  /** Warm branch ENIs (docs/warm-branches.md#the-leak-sweeper): claimed by their WarmBranch, whatever their tags say. */
   warm: Reader<WarmBranch>;
   clusterName: string;
   vpcId: string;
@@ -83,7 +83,7 @@ export class LeakSweeper {
     for (const candidate of decision.candidates) {
       gcLeakedEnisFoundTotal.inc({ reason: candidate.reason });
       // A reused ENI's tags name the pod it was made for, not its holder: a WarmBranch or another pod's
-      // BranchInterface may hold it now (docs/warm-branches.md), so the records are asked as well as the tags.
+      // BranchInterface may hold it now (docs/warm-branches.md#the-leak-sweeper), so the records are asked as well as the tags.
       if (
         (candidate.owner && (await owners.exists(candidate.owner))) ||
         (await liveClaims.isClaimed(candidate.eni.id))

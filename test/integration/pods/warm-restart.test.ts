@@ -1,6 +1,6 @@
 /**
  * An operator restart with warm branch ENIs parked and a pod in the middle of taking one over
- * (docs/warm-branches.md, "Who owns the ENI, at each instant"). The first operator is stopped while EC2 refuses
+ * (docs/warm-branches.md#who-owns-the-eni-at-each-instant). The first operator is stopped while EC2 refuses
  * the ModifyNetworkInterfaceAttribute of a takeover, so the pod's BranchInterface already records the warm ENI
  * (phase Reusing), its WarmBranch is gone, and the pod is not announced yet. A fresh operator, with nothing of
  * the first one's memory, must adopt what was recorded: it finishes the takeover with exactly that one modify

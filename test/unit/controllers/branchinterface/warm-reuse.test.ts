@@ -18,18 +18,24 @@ import {
   WarmClaims,
 } from '../../../../operator/controllers/branchinterface/index.ts';
 import type { NodeLike, WarmSettings } from '../../../../operator/controllers/branchinterface/index.ts';
+import { DEFAULT_POD_NETWORK } from '../../../../operator/controllers/podnetwork/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
-import { FakeSubnetDirectory } from '../fakes/subnets.ts';
-import { PodsFakeEc2 } from '../fakes/pods-ec2.ts';
-import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
+import { FakeSubnetDirectory } from '../../../kit/subnets.ts';
 
 const COOLDOWN_MS = 30_000;
 const FINALIZER = 'trunking.sgp-operator.io/branch-cleanup';
-const ctx = podsReconcileContext;
+const ctx = reconcileContext;
 
-let kube: PodsFakeKube;
-let ec2: PodsFakeEc2;
-let recorder: PodsFakeRecorder;
+let kube: FakeKube;
+let ec2: EmulatedEc2;
+let vpc: TestVpc;
+/** Security group ids by name: `rds` and `api` for pods, `node` for the trunk. */
+let G: Record<string, string>;
+let instanceId: string;
+let trunkEniId: string;
+let recorder: FakeRecorder;
 let clock: FakeClock;
 let claims: WarmClaims;
 let settings: WarmSettings;
@@ -41,14 +47,16 @@ function trunk(): TrunkInterface {
     apiVersion: 'trunking.sgp-operator.io/v1alpha1',
     kind: 'TrunkInterface',
     metadata: { name: 'node-a', uid: 'trunk-uid' },
-    spec: { nodeName: 'node-a', instanceId: 'i-0123', instanceType: 'm5.large' },
+    spec: { nodeName: 'node-a', instanceId, instanceType: 'm5.large' },
     status: {
       state: 'Ready',
-      eniId: 'eni-trunk',
-      subnetId: 'subnet-1',
-      subnetCidr: '10.0.0.0/24',
-      securityGroups: ['sg-node'],
+      eniId: trunkEniId,
+      subnetId: vpc.subnetId,
+      subnetCidr: vpc.subnetCidr,
+      availabilityZone: vpc.availabilityZone,
+      securityGroups: [vpc.nodeGroupId],
       branchCapacity: 9,
+      primaryInterface: { securityGroups: [vpc.nodeGroupId] },
     },
   };
 }
@@ -89,7 +97,7 @@ function build(): void {
     client: kube,
     ec2,
     clock,
-    cluster: { clusterName: 'test', vpcId: 'vpc-1' },
+    cluster: { clusterName: 'test', vpcId: vpc.vpcId, podNetwork: DEFAULT_POD_NETWORK },
     events: new BranchEvents(recorder),
     subnets: new FakeSubnetDirectory(),
     cooldown: { currentMs: () => COOLDOWN_MS },
@@ -117,17 +125,24 @@ function build(): void {
   });
 }
 
-beforeEach(() => {
-  kube = new PodsFakeKube();
-  ec2 = new PodsFakeEc2();
-  recorder = new PodsFakeRecorder();
+beforeEach(async () => {
+  kube = new FakeKube();
+  recorder = new FakeRecorder();
   clock = new FakeClock();
+  ec2 = new EmulatedEc2({ clock });
+  vpc = ec2.seedVpc({ podGroups: ['rds', 'api'] });
+  G = vpc.groups;
+  instanceId = ec2.launchNode(vpc);
+  trunkEniId = await ec2.addTrunk(vpc, instanceId);
   claims = new WarmClaims();
   settings = { limitPerNode: 2, maxIdleMs: 600_000 };
   kube.seed(Kinds.TrunkInterface, trunk());
   kube.seed(Kinds.Node, node());
   build();
 });
+
+const rdsGroup = () => G.rds ?? '';
+const apiGroup = () => G.api ?? '';
 
 function annotationOf(name: string): string | undefined {
   return kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.['vpc.amazonaws.com/pod-eni'];
@@ -168,7 +183,7 @@ async function parkedEniOf(name: string, groups: string[]): Promise<string> {
 describe('parking', () => {
   test('after the cooldown the ENI is recorded warm, stays associated, and the BranchInterface goes: no EC2 call', async () => {
     kube.seed(Kinds.Pod, pod('old', 'uid-old'));
-    kube.seed(Kinds.BranchInterface, branch('old', 'uid-old', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('old', 'uid-old', [rdsGroup()]));
     await branches.reconcile('catalog/old', ctx());
     const status = kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/old')?.status;
     kube.remove(Kinds.Pod, 'catalog/old');
@@ -194,48 +209,54 @@ describe('parking', () => {
         spec: {
           nodeName: 'node-a',
           eniId: status?.eniId,
-          trunkEniId: 'eni-trunk',
+          trunkEniId,
           vlanId: 1,
           associationId: status?.associationId,
           macAddress: status?.macAddress,
           privateIp: status?.privateIp,
-          subnetId: 'subnet-1',
-          subnetCidr: '10.0.0.0/24',
-          securityGroups: ['sg-rds'],
+          subnetId: vpc.subnetId,
+          subnetCidr: vpc.subnetCidr,
+          securityGroups: [rdsGroup()],
           warmSince: new Date(clock.now()).toISOString(),
           previousPod: 'catalog/old',
           previousBranchUid: expect.any(String),
         },
       },
     ]);
-    expect(ec2.associations.size).toBe(1);
+    // Still associated on its VLAN, and still carrying its groups.
+    expect(ec2.associations().map((association) => [association.branchInterfaceId, association.vlanId])).toEqual([
+      [status?.eniId, 1],
+    ]);
+    expect(ec2.eni(status?.eniId ?? '')?.securityGroupIds).toEqual([rdsGroup()]);
   });
 
   test('with the limit at 0 the release is EKS’s: one DeleteNetworkInterface, no warm record', async () => {
     settings = { limitPerNode: 0, maxIdleMs: 600_000 };
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
+    expect(ec2.eni(eniId)).toBeUndefined();
     expect(warmRecords()).toEqual([]);
   });
 
   test('a full pool deletes the ENI instead', async () => {
     settings = { limitPerNode: 1, maxIdleMs: 600_000 };
     const [, second] = await parkedEnis([
-      { name: 'a', groups: ['sg-rds'] },
-      { name: 'b', groups: ['sg-rds'] },
+      { name: 'a', groups: [rdsGroup()] },
+      { name: 'b', groups: [rdsGroup()] },
     ]);
     expect(ec2.callsOf('deleteNetworkInterface')).toEqual([second]);
+    expect(ec2.eni(second ?? '')).toBeUndefined();
     expect(warmRecords()).toHaveLength(1);
   });
 });
 
 describe('taking over a warm ENI', () => {
   test('same groups: the new pod is annotated with the warm ENI, its VLAN and IP, and EC2 sees no call', async () => {
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     const parked = warmRecords()[0];
     ec2.reset();
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
-    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [rdsGroup()]));
     await branches.reconcile('catalog/new', ctx());
 
     expect(ec2.calls).toEqual([]);
@@ -246,7 +267,7 @@ describe('taking over a warm ENI', () => {
         privateIp: parked?.spec.privateIp,
         ipv6Addr: '',
         vlanId: 1,
-        subnetCidr: '10.0.0.0/24',
+        subnetCidr: vpc.subnetCidr,
         subnetV6Cidr: '',
         associationID: parked?.spec.associationId,
       },
@@ -256,7 +277,7 @@ describe('taking over a warm ENI', () => {
       reusedFrom: eniId,
       eniId,
       vlanId: 1,
-      appliedSecurityGroups: ['sg-rds'],
+      appliedSecurityGroups: [rdsGroup()],
     });
     expect(recorder.reasons()).toContain('WarmBranchENIReused');
     // The warm record goes off the pod's path: the WarmBranch reconciler, woken by the branch's status, drops it
@@ -268,10 +289,10 @@ describe('taking over a warm ENI', () => {
   });
 
   test('other groups: one ModifyNetworkInterfaceAttribute, and it succeeds before the annotation is written', async () => {
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     ec2.reset();
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
-    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-api']));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [apiGroup()]));
     ec2.failNext('setSecurityGroups', new Error('EC2 unavailable'));
 
     await expect(branches.reconcile('catalog/new', ctx())).rejects.toThrow('EC2 unavailable');
@@ -285,30 +306,30 @@ describe('taking over a warm ENI', () => {
 
     await branches.reconcile('catalog/new', ctx());
     expect(ec2.calls.map((call) => call.method)).toEqual(['setSecurityGroups', 'setSecurityGroups']);
-    expect(ec2.enis.get(eniId)?.securityGroupIds).toEqual(['sg-api']);
+    expect(ec2.eni(eniId)?.securityGroupIds).toEqual([apiGroup()]);
     expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
   });
 
   test('the same-group ENI is preferred over an older one with other groups', async () => {
     const [, rds] = await parkedEnis(
       [
-        { name: 'a', groups: ['sg-api'] },
-        { name: 'b', groups: ['sg-rds'] },
+        { name: 'a', groups: [apiGroup()] },
+        { name: 'b', groups: [rdsGroup()] },
       ],
       1_000,
     );
     ec2.reset();
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
-    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [rdsGroup()]));
     await branches.reconcile('catalog/new', ctx());
     expect(ec2.calls).toEqual([]);
     expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(rds);
   });
 
   test('a crash after recording the takeover, before its warm record went: the next process drops the record only', async () => {
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
-    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [rdsGroup()]));
     kube.failNext('jsonPatch', new Error('killed')); // the pod's annotation: the takeover is recorded, no more
     await expect(branches.reconcile('catalog/new', ctx())).rejects.toThrow('killed');
     expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/new')?.status?.eniId).toBe(eniId);
@@ -319,7 +340,7 @@ describe('taking over a warm ENI', () => {
     build();
     ec2.reset();
     kube.seed(Kinds.Pod, pod('other', 'uid-other'));
-    kube.seed(Kinds.BranchInterface, branch('other', 'uid-other', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('other', 'uid-other', [rdsGroup()]));
     await branches.reconcile('catalog/other', ctx());
     expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/other')?.status?.eniId).not.toBe(eniId);
     // Nor released, however old: its ENI is recorded by a branch, so the WarmBranch reconciler drops the record.
@@ -328,14 +349,14 @@ describe('taking over a warm ENI', () => {
     expect(warmRecords()).toEqual([]);
     await branches.reconcile('catalog/new', ctx());
     expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
-    expect(ec2.enis.has(eniId)).toBe(true);
+    expect(ec2.eni(eniId)).toBeDefined();
     expect(ec2.callsOf('deleteNetworkInterface')).not.toContain(eniId);
   });
 
   test('a takeover whose status write fails leaves the ENI warm, to be taken by the next pod', async () => {
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
-    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [rdsGroup()]));
     kube.failNext('mergePatchStatus', new Error('apiserver unavailable'));
     await expect(branches.reconcile('catalog/new', ctx())).rejects.toThrow('apiserver unavailable');
     expect(claims.claimantOf(eniId)).toBeUndefined();
@@ -347,9 +368,9 @@ describe('taking over a warm ENI', () => {
   });
 
   test('a branch released while the record of its own takeover lingers parks once that record is gone', async () => {
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
-    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [rdsGroup()]));
     await branches.reconcile('catalog/new', ctx());
     kube.remove(Kinds.Pod, 'catalog/new');
     await branches.reconcile('catalog/new', ctx()); // CoolingDown
@@ -368,7 +389,7 @@ describe('taking over a warm ENI', () => {
 
   test('a crash after parking but before the old BranchInterface went: the repeat only drops it', async () => {
     kube.seed(Kinds.Pod, pod('old', 'uid-old'));
-    kube.seed(Kinds.BranchInterface, branch('old', 'uid-old', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('old', 'uid-old', [rdsGroup()]));
     await branches.reconcile('catalog/old', ctx());
     const eniId = kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/old')?.status?.eniId ?? '';
     kube.remove(Kinds.Pod, 'catalog/old');
@@ -391,12 +412,13 @@ describe('taking over a warm ENI', () => {
 describe('the pool', () => {
   test('an ENI idle past the maximum is deleted, then its record', async () => {
     settings = { limitPerNode: 2, maxIdleMs: 60_000 };
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     expect(await warmReconciler.reconcile(eniId, ctx())).toEqual({ requeueAfterMs: 60_000 });
     clock.advance(60_000);
     ec2.reset();
     await warmReconciler.reconcile(eniId, ctx());
     expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
+    expect(ec2.eni(eniId)).toBeUndefined();
     expect(warmRecords()).toEqual([]);
     expect(recorder.reasons()).toContain('WarmBranchENIReleased');
   });
@@ -404,8 +426,8 @@ describe('the pool', () => {
   test('lowering the limit releases the oldest first', async () => {
     const [first = '', second = ''] = await parkedEnis(
       [
-        { name: 'a', groups: ['sg-rds'] },
-        { name: 'b', groups: ['sg-rds'] },
+        { name: 'a', groups: [rdsGroup()] },
+        { name: 'b', groups: [rdsGroup()] },
       ],
       1_000,
     );
@@ -418,16 +440,16 @@ describe('the pool', () => {
   });
 
   test('a cordoned node releases its warm ENIs', async () => {
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     kube.seed(Kinds.Node, node(true));
     await warmReconciler.reconcile(eniId, ctx());
-    expect(ec2.enis.has(eniId)).toBe(false);
+    expect(ec2.eni(eniId)).toBeUndefined();
     expect(warmRecords()).toEqual([]);
   });
 
   test('a warm ENI a branch is taking over is never released; its record goes once the branch records it', async () => {
     settings = { limitPerNode: 2, maxIdleMs: 60_000 };
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     claims.tryClaim(eniId, 'uid-of-a-branch-being-written');
     clock.advance(120_000);
     // Claimed, status write in flight: neither released nor dropped (that write may still fail).
@@ -435,7 +457,7 @@ describe('the pool', () => {
     expect(warmRecords().map((warm) => warm.spec.eniId)).toEqual([eniId]);
     claims.markRecorded(eniId, 'uid-of-a-branch-being-written');
     await warmReconciler.reconcile(eniId, ctx());
-    expect(ec2.enis.has(eniId)).toBe(true);
+    expect(ec2.eni(eniId)).toBeDefined();
     expect(ec2.callsOf('deleteNetworkInterface')).toEqual([]);
     expect(warmRecords()).toEqual([]);
   });
@@ -443,14 +465,14 @@ describe('the pool', () => {
   test('a node full of running pods and a warm ENI: the next pod takes the warm ENI instead of waiting', async () => {
     for (let i = 0; i < 8; i++) {
       kube.seed(Kinds.Pod, pod(`run-${i}`, `uid-run-${i}`));
-      kube.seed(Kinds.BranchInterface, branch(`run-${i}`, `uid-run-${i}`, ['sg-rds']));
+      kube.seed(Kinds.BranchInterface, branch(`run-${i}`, `uid-run-${i}`, [rdsGroup()]));
       await branches.reconcile(`catalog/run-${i}`, ctx());
     }
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     // 8 in use + 1 warm = the m5.large's 9 branch ENIs.
     ec2.reset();
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
-    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-api']));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [apiGroup()]));
     await branches.reconcile('catalog/new', ctx());
     expect(ec2.calls.map((call) => call.method)).toEqual(['setSecurityGroups']);
     expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
@@ -459,10 +481,10 @@ describe('the pool', () => {
 
   test('a record being retired is not handed to a pod', async () => {
     settings = { limitPerNode: 2, maxIdleMs: 60_000 };
-    const eniId = await parkedEniOf('old', ['sg-rds']);
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
     expect(claims.tryRetire(eniId)).toBe(true);
     kube.seed(Kinds.Pod, pod('new', 'uid-new'));
-    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', ['sg-rds']));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [rdsGroup()]));
     await branches.reconcile('catalog/new', ctx());
     const status = kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/new')?.status;
     expect(status?.eniId).not.toBe(eniId);
