@@ -425,17 +425,19 @@ export const warmBranchParkedTotal = new Counter({
   registers: [registry],
 });
 warmBranchParkedTotal.inc(0);
+/** Why a warm ENI was released (branchinterface/warm.ts warmVerdict), or `deleted`: its record was deleted. */
 export const WARM_RELEASE_REASON_LABELS = [
   'idle',
   'over-limit',
   'node-draining',
   'node-gone',
   'trunk-changed',
+  'network-changed',
   'deleted',
 ] as const;
 export const warmBranchReleasedTotal = new Counter({
   name: 'sgp_warm_branch_released_total',
-  help: 'Warm branch ENIs deleted, by reason (idle too long, over the per-node limit, node drained or gone, …).',
+  help: 'Warm branch ENIs deleted, by reason (idle too long, over the per-node limit, node drained or gone, no longer where the node’s new branch ENIs go, …).',
   labelNames: ['reason'] as const,
   registers: [registry],
 });

@@ -50,7 +50,7 @@ import { desiredSecurityGroups, isTrunkUsable, planBranchStep } from './plan.ts'
 import { parkBranchEni } from './park.ts';
 import { releaseBranch, removeBranchInterface, requestRelease } from './release.ts';
 import { reuseStatus } from './reuse.ts';
-import { noSubnetError, subnetForBranch } from './subnet.ts';
+import { branchSubnetIds, nodeBranchSubnet, noSubnetError, subnetForBranch } from './subnet.ts';
 import { needsIpv6 } from '../podnetwork/settings.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
@@ -58,7 +58,7 @@ import type { WarmClaims } from './warm-claims.ts';
 import type { NodeLike } from './warm-controller.ts';
 import { nodeStateOf } from './warm-controller.ts';
 import type { WarmSettingsSource } from './warm-settings.ts';
-import type { HandoverDecision } from './warm.ts';
+import type { HandoverDecision, NodeBranchNetwork } from './warm.ts';
 import { chooseWarmBranch, decideHandover, eniIdsHeldByBranches } from './warm.ts';
 
 /** Steps one reconcile may take (a fresh branch needs five: VLAN, create, associate, annotate, groups). */
@@ -372,7 +372,7 @@ export class BranchInterfaceReconciler implements Reconciler {
   async #takeOverWarm(
     key: string,
     branch: BranchInterface,
-    trunk: TrunkInterface & { status: { eniId: string } },
+    trunk: TrunkInterface & { status: { eniId: string; subnetId: string } },
     siblings: readonly BranchInterface[],
     warmOnNode: readonly WarmBranch[],
     context: ReconcileContext,
@@ -392,6 +392,11 @@ export class BranchInterfaceReconciler implements Reconciler {
       retiringEniIds: deps.claims.retiringEniIds(),
       securityGroups,
       trunkEniId: trunk.status.eniId,
+      // Until the tagged subnets are read, only the node's branch subnet, where a new ENI would go first.
+      network: this.#nodeNetwork(trunk) ?? {
+        subnetIds: new Set([nodeBranchSubnet(trunk).subnetId]),
+        needsIpv6: needsIpv6(deps.cluster.podNetwork),
+      },
     });
     if (choice.outcome === 'none' || !deps.claims.tryClaim(choice.warm.spec.eniId, uid)) {
       warmBranchReuseTotal.inc({ result: 'miss' });
@@ -447,8 +452,15 @@ export class BranchInterfaceReconciler implements Reconciler {
       node: nodeStateOf(deps.nodes.get(branch.spec.nodeName)),
       warmOnNode,
       isHeldByAnotherBranch,
+      network: isTrunkUsable(trunk) ? this.#nodeNetwork(trunk) : undefined,
       settings: deps.warmSettings.current(),
     });
+  }
+
+  /** Where the node's new branch ENIs may go (subnets, IP family); undefined while the tagged subnets are unread. */
+  #nodeNetwork(trunk: TrunkInterface & { status: { subnetId: string } }): NodeBranchNetwork | undefined {
+    const subnetIds = branchSubnetIds(trunk, this.#deps.subnets);
+    return subnetIds === undefined ? undefined : { subnetIds, needsIpv6: needsIpv6(this.#deps.cluster.podNetwork) };
   }
 
   async #continueWith(key: string, branch: BranchInterface, patch: Partial<BranchStatus>): Promise<StepOutcome> {

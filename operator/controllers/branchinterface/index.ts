@@ -12,6 +12,7 @@ import { WARM_BRANCH_NODE_INDEX, warmBranchInformerOptions } from '../../api/war
 import { keyOf } from '../../framework/index.ts';
 import type { Controller, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { needsIpv6 } from '../podnetwork/index.ts';
 import type { SubnetDirectory } from '../vpcnetwork/index.ts';
 import { BranchGauges } from './branch-gauges.ts';
 import { StatusCheckpoints } from './checkpoints.ts';
@@ -35,7 +36,7 @@ export { releasable, parseCooldownSetting, formatDuration, MINIMUM_COOLDOWN_MS }
 export { planBranchStep, desiredSecurityGroups, isTrunkUsable } from './plan.ts';
 export type { BranchStep, BranchPlanInput, ReleaseCause } from './plan.ts';
 export { podEniAnnotationEntry, podEniAnnotationValue } from './annotation.ts';
-export { chooseBranchSubnet, subnetForBranch } from './subnet.ts';
+export { branchSubnetIds, chooseBranchSubnet, subnetForBranch } from './subnet.ts';
 export type { BranchSubnet, SubnetChoice, SubnetChoiceInput } from './subnet.ts';
 export { BranchEvents } from './events.ts';
 export { StatusCheckpoints } from './checkpoints.ts';
@@ -45,8 +46,23 @@ export { WarmBranchReconciler, nodeStateOf } from './warm-controller.ts';
 export type { WarmReconcilerDeps, NodeLike } from './warm-controller.ts';
 export { ConfigMapWarmSettings, createWarmSettingsSource, parseWholeSetting } from './warm-settings.ts';
 export type { WarmSettingsSource } from './warm-settings.ts';
-export { chooseWarmBranch, decideHandover, warmVerdict, warmBranchSpecOf, eniIdsHeldByBranches } from './warm.ts';
-export type { HandoverDecision, HandoverInput, WarmChoice, WarmSettings, WarmVerdict, NodeState } from './warm.ts';
+export {
+  chooseWarmBranch,
+  decideHandover,
+  warmVerdict,
+  warmBranchSpecOf,
+  warmNetworkMismatch,
+  eniIdsHeldByBranches,
+} from './warm.ts';
+export type {
+  HandoverDecision,
+  HandoverInput,
+  NodeBranchNetwork,
+  WarmChoice,
+  WarmSettings,
+  WarmVerdict,
+  NodeState,
+} from './warm.ts';
 
 /**
  * Whether a TrunkInterface update changes anything its node's branches (or warm ENIs) read: its deletion, its
@@ -144,6 +160,8 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
       nodes,
       claims,
       settings: deps.warmSettings,
+      subnets,
+      needsIpv6: needsIpv6(deps.cluster.podNetwork),
     }),
     workers: 4,
   });

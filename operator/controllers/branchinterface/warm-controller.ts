@@ -6,9 +6,10 @@
  * - a warm ENI claimed by a takeover whose status write is in flight is left alone until that write is done;
  * - while the branch that parked it still exists, nothing is decided (that branch may yet drop itself);
  * - otherwise warmVerdict decides: idle too long, over the per-node limit (oldest first), node cordoned or gone,
- *   trunk replaced → release. The intent is recorded first by deleting the WarmBranch (a record being deleted
- *   is never handed to a pod, after a restart too), then DeleteNetworkInterface (which drops the association;
- *   the association is removed first only where EC2 answers "in use"), then the finalizer goes.
+ *   trunk replaced, no longer where the node's new branch ENIs go (an ENIConfig edit) → release. The intent is
+ *   recorded first by deleting the WarmBranch (a record being deleted is never handed to a pod, after a restart
+ *   too), then DeleteNetworkInterface (which drops the association; the association is removed first only where
+ *   EC2 answers "in use"), then the finalizer goes.
  *
  * Watches (./index.ts): WarmBranches (own key), BranchInterfaces (the record of the ENI a branch records),
  * Nodes and TrunkInterfaces (a node's pool), the settings ConfigMap (every pool).
@@ -34,7 +35,10 @@ import type {
 } from '../../framework/types.ts';
 import { warmBranchReleasedTotal } from '../../observability/metrics.ts';
 import { Reason } from '../../observability/reasons.ts';
+import type { SubnetDirectory } from '../vpcnetwork/index.ts';
+import { isTrunkUsable } from './plan.ts';
 import { dropWarmRecord } from './reuse.ts';
+import { branchSubnetIds } from './subnet.ts';
 import type { WarmClaims } from './warm-claims.ts';
 import type { WarmSettingsSource } from './warm-settings.ts';
 import type { NodeState } from './warm.ts';
@@ -60,6 +64,10 @@ export interface WarmReconcilerDeps {
   nodes: Reader<NodeLike>;
   claims: WarmClaims;
   settings: WarmSettingsSource;
+  /** The VPC's subnets tagged for pods: with the trunk, where the node's new branch ENIs may go. */
+  subnets: SubnetDirectory;
+  /** New branch ENIs get an IPv6 address (IPv6 cluster or dual-stack). */
+  needsIpv6: boolean;
 }
 
 /** The node's state for the warm decisions: gone, cordoned (a drain starts with it), or schedulable. */
@@ -112,11 +120,14 @@ export class WarmBranchReconciler implements Reconciler {
       const pool = deps.warm
         .byIndex(WARM_BRANCH_NODE_INDEX, warm.spec.nodeName)
         .filter((other) => other.metadata.deletionTimestamp === undefined);
+      const trunk = deps.trunks.get(warm.spec.nodeName);
+      const subnetIds = isTrunkUsable(trunk) ? branchSubnetIds(trunk, deps.subnets) : undefined;
       const verdict = warmVerdict({
         warm,
         poolOnNode: pool,
         node: nodeStateOf(deps.nodes.get(warm.spec.nodeName)),
-        trunk: deps.trunks.get(warm.spec.nodeName),
+        trunk,
+        network: subnetIds === undefined ? undefined : { subnetIds, needsIpv6: deps.needsIpv6 },
         nowMs: deps.clock.now(),
         settings: deps.settings.current(),
       });

@@ -6,6 +6,7 @@
  * warm ENI a new branch takes, and when a warm ENI is released; the reconcilers carry the decisions out.
  */
 import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
+import type { WARM_RELEASE_REASON_LABELS } from '../../observability/metrics.ts';
 import type { ReleaseCause } from './plan.ts';
 import { isTrunkUsable } from './plan.ts';
 
@@ -29,7 +30,14 @@ export type HandoverDecision =
   | { outcome: 'delete'; reason: DeleteReason };
 
 export type DeleteReason =
-  'reuse-off' | 'not-pod-gone' | 'no-eni' | 'trunk-not-usable' | 'trunk-changed' | 'node-not-schedulable' | 'pool-full';
+  | 'reuse-off'
+  | 'not-pod-gone'
+  | 'no-eni'
+  | 'trunk-not-usable'
+  | 'trunk-changed'
+  | 'node-not-schedulable'
+  | 'network-changed'
+  | 'pool-full';
 
 export interface HandoverInput {
   branch: BranchInterface;
@@ -43,6 +51,8 @@ export interface HandoverInput {
   warmOnNode: readonly WarmBranch[];
   /** Whether a BranchInterface other than this one records (or this process is handing it) the same ENI. */
   isHeldByAnotherBranch: boolean;
+  /** Where the node's new branch ENIs go; undefined while not known (then the ENI parks, to be judged later). */
+  network: NodeBranchNetwork | undefined;
   settings: WarmSettings;
 }
 
@@ -71,6 +81,10 @@ export function decideHandover(input: HandoverInput): HandoverDecision {
     return { outcome: 'delete', reason: 'trunk-not-usable' };
   if (status.trunkEniId !== trunk.status.eniId) return { outcome: 'delete', reason: 'trunk-changed' };
   if (input.node !== 'schedulable') return { outcome: 'delete', reason: 'node-not-schedulable' };
+  // An ENI no new pod may take (an ENIConfig edited since it was made) is not kept for one.
+  if (input.network !== undefined && warmNetworkMismatch(warmBranchSpecOf(branch, ''), input.network) !== undefined) {
+    return { outcome: 'delete', reason: 'network-changed' };
+  }
   const pool = input.warmOnNode.filter((warm) => !warm.metadata.deletionTimestamp && warm.spec.eniId !== status.eniId);
   if (pool.length >= input.settings.limitPerNode) return { outcome: 'delete', reason: 'pool-full' };
   return { outcome: 'park' };
@@ -107,6 +121,35 @@ export type WarmChoice =
   | { outcome: 'other-groups'; warm: WarmBranch }
   | { outcome: 'none' };
 
+/**
+ * Where the node's new branch ENIs may go now, and whether they get an IPv6 address. A warm ENI is given to a pod
+ * only if a new ENI could have been made like it: after an ENIConfig edit new pods follow the edit
+ * (docs/networks.md#custom-networking-eniconfig), not the subnet a released pod had.
+ */
+export interface NodeBranchNetwork {
+  /** The node's branch subnet (its ENIConfig's with custom networking) and the subnets tagged for pods in its zone. */
+  subnetIds: ReadonlySet<string>;
+  /** IPv6 cluster or dual-stack branch ENIs. */
+  needsIpv6: boolean;
+}
+
+/** Why a (warm) branch ENI does not fit where the node's new branch ENIs go; undefined when it does. */
+export function warmNetworkMismatch(
+  spec: Pick<WarmBranch['spec'], 'eniId' | 'nodeName' | 'subnetId' | 'ipv6Address'>,
+  network: NodeBranchNetwork,
+): string | undefined {
+  const { eniId, nodeName, subnetId, ipv6Address } = spec;
+  if (subnetId === undefined || !network.subnetIds.has(subnetId)) {
+    return `warm branch ENI ${eniId} is in subnet ${subnetId ?? '(not recorded)'}, where node ${nodeName}'s new branch ENIs no longer go`;
+  }
+  if (Boolean(ipv6Address) !== network.needsIpv6) {
+    return network.needsIpv6
+      ? `warm branch ENI ${eniId} has no IPv6 address, and node ${nodeName}'s new branch ENIs get one`
+      : `warm branch ENI ${eniId} has an IPv6 address, and node ${nodeName}'s new branch ENIs get none`;
+  }
+  return undefined;
+}
+
 export interface WarmChoiceInput {
   /** WarmBranches on the node. */
   warmOnNode: readonly WarmBranch[];
@@ -118,6 +161,8 @@ export interface WarmChoiceInput {
   securityGroups: readonly string[];
   /** The node's current trunk ENI: a warm ENI on another trunk (replaced trunk) is never taken. */
   trunkEniId: string;
+  /** A warm ENI elsewhere, or of another IP family, is never taken. */
+  network: NodeBranchNetwork;
 }
 
 function sameGroups(a: readonly string[], b: readonly string[]): boolean {
@@ -136,7 +181,8 @@ export function chooseWarmBranch(input: WarmChoiceInput): WarmChoice {
       !warm.metadata.deletionTimestamp &&
       warm.spec.trunkEniId === input.trunkEniId &&
       !input.claimedEniIds.has(warm.spec.eniId) &&
-      !input.retiringEniIds.has(warm.spec.eniId),
+      !input.retiringEniIds.has(warm.spec.eniId) &&
+      warmNetworkMismatch(warm.spec, input.network) === undefined,
   );
   const byAge = [...usable].sort((a, b) => warmSinceMs(a) - warmSinceMs(b) || a.spec.eniId.localeCompare(b.spec.eniId));
   const same = byAge.filter((warm) => sameGroups(warm.spec.securityGroups, input.securityGroups)).at(-1);
@@ -148,16 +194,8 @@ export function chooseWarmBranch(input: WarmChoiceInput): WarmChoice {
 export type WarmVerdict =
   { outcome: 'keep'; recheckAfterMs: number } | { outcome: 'release'; reason: WarmReleaseReason; message: string };
 
-export type WarmReleaseReason = 'idle' | 'over-limit' | 'node-draining' | 'node-gone' | 'trunk-changed';
-
-/** The released-reason values, for the metric's bounded label set. */
-export const WARM_RELEASE_REASONS: readonly WarmReleaseReason[] = [
-  'idle',
-  'over-limit',
-  'node-draining',
-  'node-gone',
-  'trunk-changed',
-];
+/** Why the WarmBranch reconciler releases a warm ENI (the metric's reasons, but for a record deleted by hand). */
+export type WarmReleaseReason = Exclude<(typeof WARM_RELEASE_REASON_LABELS)[number], 'deleted'>;
 
 export interface WarmVerdictInput {
   warm: WarmBranch;
@@ -165,13 +203,15 @@ export interface WarmVerdictInput {
   poolOnNode: readonly WarmBranch[];
   node: NodeState;
   trunk: TrunkInterface | undefined;
+  /** Where the node's new branch ENIs go; undefined while that is not known (trunk or pod subnets not read yet). */
+  network: NodeBranchNetwork | undefined;
   nowMs: number;
   settings: WarmSettings;
 }
 
 /**
  * Whether a warm ENI stays. Released: when its node is gone or cordoned (drain), when its trunk is not the node's
- * trunk any more, when it is idle for longer than the maximum, or when the pool holds more than the limit (the
+ * trunk any more, when no new pod may take it (its subnet or IP family is not the node's new branches'), when it is idle for longer than the maximum, or when the pool holds more than the limit (the
  * oldest go first, so lowering the limit — to 0 as well — shrinks every pool to it).
  */
 export function warmVerdict(input: WarmVerdictInput): WarmVerdict {
@@ -194,6 +234,8 @@ export function warmVerdict(input: WarmVerdictInput): WarmVerdict {
       message: `warm branch ENI ${eni} is on trunk ${warm.spec.trunkEniId}, not on the node's trunk ${trunkEniId}`,
     };
   }
+  const mismatch = input.network === undefined ? undefined : warmNetworkMismatch(warm.spec, input.network);
+  if (mismatch !== undefined) return { outcome: 'release', reason: 'network-changed', message: mismatch };
   const newestFirst = [...input.poolOnNode].sort(
     (a, b) => warmSinceMs(b) - warmSinceMs(a) || b.spec.eniId.localeCompare(a.spec.eniId),
   );

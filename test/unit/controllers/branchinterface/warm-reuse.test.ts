@@ -39,6 +39,7 @@ let recorder: FakeRecorder;
 let clock: FakeClock;
 let claims: WarmClaims;
 let settings: WarmSettings;
+let subnets: FakeSubnetDirectory;
 let branches: BranchInterfaceReconciler;
 let warmReconciler: WarmBranchReconciler;
 
@@ -99,7 +100,7 @@ function build(): void {
     clock,
     cluster: { clusterName: 'test', vpcId: vpc.vpcId, podNetwork: DEFAULT_POD_NETWORK },
     events: new BranchEvents(recorder),
-    subnets: new FakeSubnetDirectory(),
+    subnets,
     cooldown: { currentMs: () => COOLDOWN_MS },
     branches: branchReader,
     pods: kube.reader<LeanPod>(Kinds.Pod, podInformerOptions.indexers, toLeanPod),
@@ -122,6 +123,8 @@ function build(): void {
     nodes,
     claims,
     settings: warmSettings,
+    subnets,
+    needsIpv6: false,
   });
 }
 
@@ -136,6 +139,8 @@ beforeEach(async () => {
   trunkEniId = await ec2.addTrunk(vpc, instanceId);
   claims = new WarmClaims();
   settings = { limitPerNode: 2, maxIdleMs: 600_000 };
+  // The VPC as read: no subnet tagged for pods, so the node's new branch ENIs go to its branch subnet only.
+  subnets = new FakeSubnetDirectory({ vpcId: vpc.vpcId, cidrBlocks: ['10.0.0.0/16'], podSubnets: [] });
   kube.seed(Kinds.TrunkInterface, trunk());
   kube.seed(Kinds.Node, node());
   build();
@@ -477,6 +482,39 @@ describe('the pool', () => {
     expect(ec2.calls.map((call) => call.method)).toEqual(['setSecurityGroups']);
     expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.eniId).toBe(eniId);
     expect(recorder.reasons()).not.toContain('BranchENICapacityReached');
+  });
+
+  test('after an ENIConfig edit a warm ENI in the old subnet is not given to a pod, and is released', async () => {
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
+    // What the trunk controller records when the node's ENIConfig names another subnet (docs/networks.md).
+    const edited = ec2.control.addSubnet({
+      vpcId: vpc.vpcId,
+      cidrBlock: '10.0.1.0/24',
+      availabilityZone: 'us-west-2a',
+    });
+    const moved = trunk();
+    kube.seed(Kinds.TrunkInterface, {
+      ...moved,
+      status: { ...moved.status, branchSubnet: { subnetId: edited.id, cidrBlock: '10.0.1.0/24' } },
+    });
+    kube.seed(Kinds.Pod, pod('new', 'uid-new'));
+    kube.seed(Kinds.BranchInterface, branch('new', 'uid-new', [rdsGroup()]));
+    await branches.reconcile('catalog/new', ctx());
+    const status = kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/new')?.status;
+    expect(status?.eniId).not.toBe(eniId);
+    expect(status?.reusedFrom).toBeUndefined();
+    expect(ec2.eni(status?.eniId ?? '')?.subnetId).toBe(edited.id);
+    expect(JSON.parse(annotationOf('new') ?? '[]')[0]?.subnetCidr).toBe('10.0.1.0/24');
+
+    ec2.reset();
+    await warmReconciler.reconcile(eniId, ctx());
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
+    expect(ec2.eni(eniId)).toBeUndefined();
+    expect(warmRecords()).toEqual([]);
+    expect(recorder.events.map((event) => [event.reason, event.message])).toContainEqual([
+      'WarmBranchENIReleased',
+      expect.stringContaining(`is in subnet ${vpc.subnetId}, where node node-a's new branch ENIs no longer go`),
+    ]);
   });
 
   test('a record being retired is not handed to a pod', async () => {

@@ -5,9 +5,14 @@ import {
   chooseWarmBranch,
   decideHandover,
   eniIdsHeldByBranches,
+  warmNetworkMismatch,
   warmVerdict,
 } from '../../../../operator/controllers/branchinterface/index.ts';
-import type { HandoverInput, NodeState } from '../../../../operator/controllers/branchinterface/index.ts';
+import type {
+  HandoverInput,
+  NodeBranchNetwork,
+  NodeState,
+} from '../../../../operator/controllers/branchinterface/index.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -29,8 +34,12 @@ function branch(uid: string, status: BranchInterface['status'] = {}): BranchInte
   };
 }
 
+/** Where node-a's new branch ENIs go: its own subnet, and a subnet tagged for pods in its zone; IPv4 only. */
+const NETWORK: NodeBranchNetwork = { subnetIds: new Set(['subnet-1', 'subnet-tagged']), needsIpv6: false };
+
 const associated = {
   eniId: 'eni-1',
+  subnetId: 'subnet-1',
   vlanId: 3,
   trunkEniId: 'eni-trunk',
   associationId: 'trunk-assoc-1',
@@ -51,6 +60,7 @@ function warm(eniId: string, options: Partial<WarmBranch['spec']> & { deleting?:
       vlanId: 1,
       associationId: `assoc-${eniId}`,
       macAddress: '02:00:00:00:00:02',
+      subnetId: 'subnet-1',
       securityGroups: ['sg-a'],
       warmSince: new Date(T0).toISOString(),
       previousPod: 'ns/old',
@@ -68,6 +78,7 @@ function handover(overrides: Partial<HandoverInput>): ReturnType<typeof decideHa
     node: 'schedulable',
     warmOnNode: [],
     isHeldByAnotherBranch: false,
+    network: NETWORK,
     settings: { limitPerNode: 2, maxIdleMs: 60_000 },
     ...overrides,
   });
@@ -108,6 +119,21 @@ describe('decideHandover', () => {
       expected: { outcome: 'delete', reason: 'node-not-schedulable' },
     },
     {
+      name: 'in a subnet new ENIs no longer go to (ENIConfig edited)',
+      input: { branch: branch('b-1', { ...associated, subnetId: 'subnet-before-edit' }) },
+      expected: { outcome: 'delete', reason: 'network-changed' },
+    },
+    {
+      name: 'IPv4 only, on a node whose new ENIs get IPv6',
+      input: { network: { ...NETWORK, needsIpv6: true } },
+      expected: { outcome: 'delete', reason: 'network-changed' },
+    },
+    {
+      name: 'where new ENIs go is not known yet: parked, judged once it is',
+      input: { branch: branch('b-1', { ...associated, subnetId: 'subnet-before-edit' }), network: undefined },
+      expected: { outcome: 'park' },
+    },
+    {
       name: 'pool full',
       input: { warmOnNode: [warm('eni-8'), warm('eni-9')] },
       expected: { outcome: 'delete', reason: 'pool-full' },
@@ -137,8 +163,53 @@ describe('decideHandover', () => {
   });
 });
 
+describe('warmNetworkMismatch', () => {
+  test.each([
+    { name: 'the node subnet', spec: {}, network: NETWORK, expected: undefined },
+    { name: 'a subnet tagged for pods', spec: { subnetId: 'subnet-tagged' }, network: NETWORK, expected: undefined },
+    {
+      name: 'the subnet of an edited ENIConfig',
+      spec: { subnetId: 'subnet-before-edit' },
+      network: NETWORK,
+      expected:
+        "warm branch ENI eni-w is in subnet subnet-before-edit, where node node-a's new branch ENIs no longer go",
+    },
+    {
+      name: 'no subnet recorded',
+      spec: { subnetId: undefined },
+      network: NETWORK,
+      expected: "warm branch ENI eni-w is in subnet (not recorded), where node node-a's new branch ENIs no longer go",
+    },
+    {
+      name: 'IPv4 only where new ENIs get IPv6',
+      spec: {},
+      network: { ...NETWORK, needsIpv6: true },
+      expected: "warm branch ENI eni-w has no IPv6 address, and node node-a's new branch ENIs get one",
+    },
+    {
+      name: 'an IPv6 address where new ENIs get none',
+      spec: { ipv6Address: '2600:1f14::5' },
+      network: NETWORK,
+      expected: "warm branch ENI eni-w has an IPv6 address, and node node-a's new branch ENIs get none",
+    },
+    {
+      name: 'an IPv6 address where new ENIs get one',
+      spec: { ipv6Address: '2600:1f14::5' },
+      network: { ...NETWORK, needsIpv6: true },
+      expected: undefined,
+    },
+  ])('$name', ({ spec, network, expected }) => {
+    expect(warmNetworkMismatch(warm('eni-w', spec).spec, network)).toBe(expected);
+  });
+});
+
 describe('chooseWarmBranch', () => {
-  const base = { claimedEniIds: new Set<string>(), retiringEniIds: new Set<string>(), trunkEniId: 'eni-trunk' };
+  const base = {
+    claimedEniIds: new Set<string>(),
+    retiringEniIds: new Set<string>(),
+    trunkEniId: 'eni-trunk',
+    network: NETWORK,
+  };
   const older = warm('eni-old', { securityGroups: ['sg-b'], warmSince: new Date(T0).toISOString() });
   const sameA = warm('eni-a1', { warmSince: new Date(T0 + 1_000).toISOString() });
   const sameNewer = warm('eni-a2', { warmSince: new Date(T0 + 2_000).toISOString() });
@@ -158,6 +229,18 @@ describe('chooseWarmBranch', () => {
       pool: [warm('eni-t', { trunkEniId: 'eni-old-trunk' })],
       groups: ['sg-a'],
       expected: 'none',
+    },
+    {
+      name: 'in a subnet new ENIs no longer go to (ENIConfig edited), even with the same groups',
+      pool: [warm('eni-s', { subnetId: 'subnet-before-edit' })],
+      groups: ['sg-a'],
+      expected: 'none',
+    },
+    {
+      name: 'the one where new ENIs go, though an older one elsewhere has the groups',
+      pool: [older, warm('eni-s', { subnetId: 'subnet-before-edit', warmSince: new Date(T0 + 5_000).toISOString() })],
+      groups: ['sg-a'],
+      expected: 'eni-old (other-groups)',
     },
   ])('$name', ({ pool, groups, expected }) => {
     const choice = chooseWarmBranch({ ...base, warmOnNode: pool, securityGroups: groups });
@@ -224,8 +307,28 @@ describe('warmVerdict', () => {
     { name: 'node cordoned', w: a, pool: [a], node: 'unschedulable', nowMs: T0, expected: 'node-draining' },
     { name: 'node gone', w: a, pool: [a], node: 'gone', nowMs: T0, expected: 'node-gone' },
   ])('$name', ({ w, pool, node, nowMs, expected }) => {
-    const verdict = warmVerdict({ warm: w, poolOnNode: pool, node: node as NodeState, trunk, nowMs, settings });
+    const verdict = warmVerdict({
+      warm: w,
+      poolOnNode: pool,
+      node: node as NodeState,
+      trunk,
+      network: NETWORK,
+      nowMs,
+      settings,
+    });
     expect(verdict.outcome === 'keep' ? `keep ${verdict.recheckAfterMs}` : verdict.reason).toBe(expected);
+  });
+
+  test('no longer where new ENIs go: released at once; while that is not known yet: kept', () => {
+    const edited = warm('eni-e', { subnetId: 'subnet-before-edit', warmSince: new Date(T0).toISOString() });
+    const input = { warm: edited, poolOnNode: [edited], node: 'schedulable' as const, trunk, nowMs: T0, settings };
+    expect(warmVerdict({ ...input, network: NETWORK })).toEqual({
+      outcome: 'release',
+      reason: 'network-changed',
+      message:
+        "warm branch ENI eni-e is in subnet subnet-before-edit, where node node-a's new branch ENIs no longer go",
+    });
+    expect(warmVerdict({ ...input, network: undefined })).toEqual({ outcome: 'keep', recheckAfterMs: 60_000 });
   });
 
   test('limit 0 releases every warm ENI', () => {
@@ -234,6 +337,7 @@ describe('warmVerdict', () => {
       poolOnNode: [c],
       node: 'schedulable',
       trunk,
+      network: NETWORK,
       nowMs: T0 + 2_000,
       settings: { limitPerNode: 0, maxIdleMs: 60_000 },
     });
