@@ -87,9 +87,11 @@ demo: deps ## Local demo: control plane + EC2 emulator + operator + workshop sce
 bench: deps ## Benchmarks at reduced scale (< 10 min); figures as JSON plus a table
 	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" node bench/run.ts $(BENCH_ARGS)
 
+# `make chaos CHAOS_TESTS=chaos-warm` runs one variant (chaos.test.ts: reuse off; chaos-warm.test.ts: reuse on).
+CHAOS_TESTS ?= chaos
 .PHONY: chaos
-chaos: deps ## Full chaos suite (500 pod cycles, 10 nodes, SIGKILLs, leader handovers)
-	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" SGP_CHAOS_FULL=1 $(JEST) --selectProjects integration --testPathPatterns chaos
+chaos: deps ## Full chaos suite, warm reuse off and on (500 pod cycles each, 10 nodes, SIGKILLs, leader handovers)
+	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" SGP_CHAOS_FULL=1 $(JEST) --selectProjects integration --testPathPatterns $(CHAOS_TESTS)
 
 .PHONY: clean
 clean: ## Remove build output (keeps the control-plane cache)

@@ -43,12 +43,17 @@ const COLD_BURST_FIGURES: Figure[] = [
   { label: 'throttled EC2 responses', path: 'ec2.throttledResponses', better: 'lower' },
   { label: 'achieved / EC2 ceiling', path: 'ceiling.ratio', better: 'higher' },
 ];
+// The cold rollout: EKS's controller runs only that one (it has no warm branch ENIs; operator-churn.ts).
 const CHURN_FIGURES: Figure[] = [
-  { label: 'replaced pods/s', path: 'replacedPodsPerSecond', better: 'higher' },
-  { label: 'new-pod latency p95 ms', path: 'newPodLatency.p95Ms', better: 'lower' },
-  { label: 'mutating EC2 calls per replaced pod', path: 'ec2.mutatingCallsPerReplacedPod', better: 'lower' },
-  { label: 'throttled EC2 responses', path: 'ec2.throttledResponses', better: 'lower' },
-  { label: 'seconds until old ENIs deleted', path: 'secondsUntilOldEnisReleased', better: 'lower' },
+  { label: 'replaced pods/s', path: 'rollouts.cold.replacedPodsPerSecond', better: 'higher' },
+  { label: 'new-pod latency p95 ms', path: 'rollouts.cold.newPodLatency.p95Ms', better: 'lower' },
+  {
+    label: 'mutating EC2 calls per replaced pod',
+    path: 'rollouts.cold.ec2.mutatingCallsPerReplacedPod',
+    better: 'lower',
+  },
+  { label: 'throttled EC2 responses', path: 'rollouts.cold.ec2.throttledResponses', better: 'lower' },
+  { label: 'seconds until old ENIs deleted', path: 'rollouts.cold.secondsUntilOldEnisReleased', better: 'lower' },
 ];
 const RESTART_FIGURES: Figure[] = [
   { label: 'new pod served after restart, s', path: 'newPodServedSeconds', better: 'lower' },

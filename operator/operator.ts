@@ -21,7 +21,11 @@ import {
   type CertificateSource,
 } from './certificates/index.ts';
 import { controllerSettings, type ControllerDeps, type CooldownSource } from './controllers/deps.ts';
-import { createCooldownSource } from './controllers/branchinterface/index.ts';
+import {
+  createCooldownSource,
+  createWarmSettingsSource,
+  type WarmSettingsSource,
+} from './controllers/branchinterface/index.ts';
 import { registerControllers } from './controllers/index.ts';
 import { detectPodNetwork } from './controllers/podnetwork/index.ts';
 import { OperatorError } from './errors.ts';
@@ -53,6 +57,8 @@ export interface OperatorOverrides {
   log?: Logger;
   /** The live branch ENI cooldown; tests pass a short fixed one (below the 30 s the options allow). */
   cooldown?: CooldownSource;
+  /** Fixed warm-branch limits instead of the flags and the ConfigMap (tests and benchmarks switch them live). */
+  warmSettings?: WarmSettingsSource;
   /** Leader-election identity and event reporting instance; default hostname (the pod name) + random suffix. */
   identity?: string;
   /**
@@ -121,6 +127,14 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
     createCooldownSource({ manager, recorder, log, defaultMs: options.branchCooldownSeconds * 1000 });
 
   const settings = controllerSettings(options);
+  // The same ConfigMap's keys warm-branch-eni-limit and warm-branch-eni-max-idle override the flags live.
+  const warmSettings =
+    overrides.warmSettings ??
+    createWarmSettingsSource(
+      manager,
+      { limitPerNode: settings.warmBranchEnisPerNode, maxIdleMs: settings.warmBranchMaxIdleMs },
+      log,
+    );
   const deps: ControllerDeps = {
     manager,
     client,
@@ -138,6 +152,7 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       podNetwork,
     },
     cooldown,
+    warmSettings,
     settings,
   };
   registerControllers(deps);

@@ -4,7 +4,7 @@
  * once and run against either (`--controller sgp-operator|eks --eks-controller-bin PATH`).
  */
 import { EKS_DEFAULTS, startEksController, waitNodesAdvertisePodEni } from './eks-controller.ts';
-import { CLUSTER, startOperator } from './operator.ts';
+import { CLUSTER, startOperator, type OperatorOverrides } from './operator.ts';
 import { waitTrunksReady } from './trunks.ts';
 import type { BenchWorld } from './world.ts';
 
@@ -49,11 +49,18 @@ export function controllerArgs(values: { controller?: string; 'eks-controller-bi
 export async function startController(
   world: BenchWorld,
   args: ControllerArgs,
-  options: { cooldownSeconds: number; eksArgs?: readonly string[]; bucketScale?: number },
+  options: {
+    cooldownSeconds: number;
+    eksArgs?: readonly string[];
+    bucketScale?: number;
+    /** sgp-operator only: options and live settings besides the product's defaults (e.g. warm limits). */
+    operatorOverrides?: Omit<OperatorOverrides, 'cooldownMs' | 'bucketScale'>;
+  },
 ): Promise<ControllerUnderTest> {
   switch (args.controller) {
     case 'sgp-operator': {
       const running = await startOperator(world, {
+        ...options.operatorOverrides,
         cooldownMs: options.cooldownSeconds * 1000,
         bucketScale: options.bucketScale,
       });

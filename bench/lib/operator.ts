@@ -3,6 +3,7 @@
  * product's option defaults, pointed at the benchmark world's control plane and EC2 emulator. Webhooks are
  * off (pods are created already carrying the pod-eni request the webhook would add).
  */
+import type { WarmSettingsSource } from '../../operator/controllers/branchinterface/index.ts';
 import type { Operator } from '../../operator/operator.ts';
 import type { Options } from '../../operator/options/options.ts';
 import { startOperatorOn } from '../../test/kit/world.ts';
@@ -17,13 +18,22 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-export function startOperator(
-  world: BenchWorld,
-  overrides: Partial<Omit<Options, 'ec2RateLimits'>> & { cooldownMs?: number; bucketScale?: number } = {},
-): Promise<RunningOperator> {
-  const { cooldownMs = 30_000, bucketScale = 1, ...optionOverrides } = overrides;
+export type OperatorOverrides = Partial<Omit<Options, 'ec2RateLimits'>> & {
+  cooldownMs?: number;
+  bucketScale?: number;
+  /** Live warm-branch limits the benchmark switches between phases (default: the options'). */
+  warmSettings?: WarmSettingsSource;
+};
+
+export function startOperator(world: BenchWorld, overrides: OperatorOverrides = {}): Promise<RunningOperator> {
+  const { cooldownMs = 30_000, bucketScale = 1, warmSettings, ...optionOverrides } = overrides;
   return startOperatorOn(
     { clusterAccess: world.clusterAccess, vpcId: world.vpcId, endpoint: world.emulator.endpoint },
-    { options: { clusterName: CLUSTER, ...optionOverrides }, cooldownMs, ec2: { buckets: { scale: bucketScale } } },
+    {
+      options: { clusterName: CLUSTER, ...optionOverrides },
+      cooldownMs,
+      ...(warmSettings === undefined ? {} : { warmSettings }),
+      ec2: { buckets: { scale: bucketScale } },
+    },
   );
 }

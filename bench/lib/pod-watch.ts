@@ -21,6 +21,8 @@ export interface AnnotationWatch {
   latencies(names: readonly string[]): number[];
   /** performance.now() when `name` was first seen annotated. */
   annotatedAt(name: string): number | undefined;
+  /** performance.now() when the benchmark recorded `name` as created. */
+  createdAt(name: string): number | undefined;
   stop(): void;
 }
 
@@ -47,6 +49,7 @@ export async function watchAnnotations(kubeConfig: KubeConfig, namespace: string
     created: (name, atMs = performance.now()) => void createdAt.set(name, atMs),
     annotatedCount: () => annotatedAt.size,
     annotatedAt: (name) => annotatedAt.get(name),
+    createdAt: (name) => createdAt.get(name),
     async waitAll(names, timeoutMs) {
       const deadline = performance.now() + timeoutMs;
       while (!names.every((name) => annotatedAt.has(name))) {

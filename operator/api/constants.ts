@@ -38,6 +38,12 @@ export const ALLOW_SECURITY_GROUP_ANNOTATIONS_LABEL = 'trunking.sgp-operator.io/
 export const VPC_CNI_CONFIGMAP_NAMESPACE = 'kube-system';
 export const VPC_CNI_CONFIGMAP_NAME = 'amazon-vpc-cni';
 export const BRANCH_ENI_COOLDOWN_KEY = 'branch-eni-cooldown';
+/**
+ * Our keys in the same ConfigMap (not EKS's): warm branch ENIs kept per node, and how long one may stay idle
+ * (seconds). They set the live values of --warm-branch-enis-per-node and --warm-branch-max-idle-seconds.
+ */
+export const WARM_BRANCH_ENI_LIMIT_KEY = 'warm-branch-eni-limit';
+export const WARM_BRANCH_ENI_MAX_IDLE_KEY = 'warm-branch-eni-max-idle';
 
 /** ENI descriptions EKS uses; the VPC CNI and humans recognise ENIs by them. */
 export const TRUNK_ENI_DESCRIPTION = 'aws-k8s-trunk-eni';
@@ -51,6 +57,9 @@ export const MAX_VLAN_ID = 120;
 export const CNINODE_FINALIZER = 'trunking.sgp-operator.io/resource-cleanup';
 export const TRUNK_FINALIZER = 'trunking.sgp-operator.io/trunk-cleanup';
 export const BRANCH_FINALIZER = 'trunking.sgp-operator.io/branch-cleanup';
+export const WARM_BRANCH_FINALIZER = 'trunking.sgp-operator.io/warm-branch-cleanup';
+/** Label on every WarmBranch: its node, so `kubectl get warmbranches -l` shows one node's pool. */
+export const WARM_BRANCH_NODE_LABEL = 'trunking.sgp-operator.io/node-name';
 
 /**
  * Subnets carrying this tag key (any value) in the node's VPC and zone take branch ENIs when the node's subnet

@@ -62,6 +62,13 @@ export const Kinds = {
     plural: 'branchinterfaces',
     namespaced: true,
   },
+  WarmBranch: {
+    group: TRUNKING_GROUP,
+    version: TRUNKING_VERSION,
+    kind: 'WarmBranch',
+    plural: 'warmbranches',
+    namespaced: false,
+  },
   SecurityGroupGrant: {
     group: TRUNKING_GROUP,
     version: TRUNKING_VERSION,

@@ -33,9 +33,12 @@ export function internValues(map: Record<string, string>): Record<string, string
   return map;
 }
 
-/** A Node: labels (instance type, OS, opt-in), providerID (instance id), and the pod-eni capacity fields. */
+/**
+ * A Node: labels (instance type, OS, opt-in), providerID (instance id), whether it is cordoned (a cordoned node
+ * parks no warm branch ENI, docs/warm-branches.md), and the pod-eni capacity fields.
+ */
 export interface LeanNode extends KubeObject {
-  spec?: { providerID?: string };
+  spec?: { providerID?: string; unschedulable?: boolean };
   status?: { capacity?: Record<string, string>; allocatable?: Record<string, string> };
 }
 
@@ -50,7 +53,10 @@ export function toLeanNode(node: LeanNode, keptAnnotations: readonly string[] = 
       ...leanMetadata(node.metadata),
       ...(annotations.length === 0 ? {} : { annotations: internValues(Object.fromEntries(annotations)) }),
     },
-    spec: { ...(node.spec?.providerID === undefined ? {} : { providerID: node.spec.providerID }) },
+    spec: {
+      ...(node.spec?.providerID === undefined ? {} : { providerID: node.spec.providerID }),
+      ...(node.spec?.unschedulable === true ? { unschedulable: true } : {}),
+    },
     status: {
       ...(status?.capacity === undefined ? {} : { capacity: internValues(status.capacity) }),
       ...(status?.allocatable === undefined ? {} : { allocatable: internValues(status.allocatable) }),

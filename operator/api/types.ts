@@ -156,7 +156,7 @@ export interface TrunkInterface {
   };
 }
 
-export type BranchPhase = 'Pending' | 'Creating' | 'Associating' | 'Ready' | 'CoolingDown' | 'Releasing';
+export type BranchPhase = 'Pending' | 'Creating' | 'Associating' | 'Reusing' | 'Ready' | 'CoolingDown' | 'Releasing';
 
 /**
  * trunking.sgp-operator.io/v1alpha1 BranchInterface: one per pod that gets a branch ENI (same namespace and
@@ -193,7 +193,45 @@ export interface BranchInterface {
     appliedSecurityGroups?: string[];
     /** When the pod went away or finished (RFC 3339); the ENI is released after the cooldown from here. */
     releaseRequestedAt?: string;
+    /**
+     * Name of the WarmBranch whose ENI this branch took over. Written together with the ENI's facts, before any
+     * EC2 call for this branch: from then on this branch owns the ENI (docs/warm-branches.md#who-owns-the-eni-at-each-instant).
+     */
+    reusedFrom?: string;
     conditions?: Condition[];
+  };
+}
+
+/**
+ * trunking.sgp-operator.io/v1alpha1 WarmBranch: a branch ENI whose pod is gone and whose cooldown has ended,
+ * kept associated with its node's trunk (on its VLAN) for the node's next pod instead of being deleted.
+ * Cluster-scoped, named as the ENI, owned by the node's TrunkInterface. Everything is in spec and written in
+ * one create, so the record exists whole or not at all (docs/warm-branches.md#the-records).
+ */
+export interface WarmBranch {
+  apiVersion: 'trunking.sgp-operator.io/v1alpha1';
+  kind: 'WarmBranch';
+  metadata: ObjectMeta;
+  spec: {
+    nodeName: string;
+    eniId: string;
+    trunkEniId: string;
+    vlanId: number;
+    associationId: string;
+    macAddress: string;
+    privateIp?: string;
+    ipv6Address?: string;
+    subnetId?: string;
+    subnetCidr?: string;
+    subnetV6Cidr?: string;
+    /** Groups on the ENI in EC2, sorted; empty when they are not known for certain (the next pod sets its own). */
+    securityGroups: string[];
+    /** When the ENI became warm (RFC 3339): its idle age counts from here. */
+    warmSince: string;
+    /** The pod that used the ENI last ("namespace/name"), for humans. */
+    previousPod: string;
+    /** UID of that pod's BranchInterface, which parked the ENI here. */
+    previousBranchUid: string;
   };
 }
 

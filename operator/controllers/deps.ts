@@ -8,6 +8,7 @@ import type { EventRecorder, KubeClient, Manager } from '../framework/types.ts';
 import type { LimitsProvider } from '../limits/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Options } from '../options/options.ts';
+import type { WarmSettingsSource } from './branchinterface/warm-settings.ts';
 import type { SecurityGroupAnnotationRule } from './pod/annotation-groups.ts';
 import type { PodNetwork } from './podnetwork/settings.ts';
 
@@ -50,6 +51,10 @@ export interface ControllerSettings {
   leakSweepInitialDelayMs: number;
   /** Security groups by annotation (--enable-security-group-annotations, its allow-list). */
   securityGroupAnnotations: SecurityGroupAnnotationRule;
+  /** Warm branch ENIs kept per node (--warm-branch-enis-per-node) until the ConfigMap says otherwise. */
+  warmBranchEnisPerNode: number;
+  /** Longest a warm branch ENI stays idle (--warm-branch-max-idle-seconds), until the ConfigMap says otherwise. */
+  warmBranchMaxIdleMs: number;
 }
 
 /** The controllers' share of the options, in the units the controllers count in. */
@@ -67,6 +72,8 @@ export function controllerSettings(options: Readonly<Options>): ControllerSettin
       isEnabled: options.enableSecurityGroupAnnotations,
       allowList: options.securityGroupAnnotationAllowList,
     },
+    warmBranchEnisPerNode: options.warmBranchEnisPerNode,
+    warmBranchMaxIdleMs: options.warmBranchMaxIdleSeconds * 1000,
   };
 }
 
@@ -81,6 +88,11 @@ export interface ControllerDeps {
   log: Logger;
   cluster: ClusterSettings;
   cooldown: CooldownSource;
+  /**
+   * The live warm-branch limits: the settings' warm values overridden by the ConfigMap kube-system/amazon-vpc-cni
+   * (branchinterface/warm-settings.ts).
+   */
+  warmSettings: WarmSettingsSource;
   /** Worker counts and switches from the options. */
   settings: ControllerSettings;
 }

@@ -37,6 +37,7 @@ import type {
   ObjectKey,
   ReconcileResult,
   Reconciler,
+  WatchOptions,
 } from './types.ts';
 
 export type ReconcileOutcome =
@@ -135,9 +136,15 @@ export class ControllerRunner implements Controller {
     activeWorkers.set(labels, 0);
   }
 
-  watch<T extends KubeObject>(informer: Informer<T>, map?: (object: T) => ObjectKey[]): void {
+  watch<T extends KubeObject>(
+    informer: Informer<T>,
+    map?: (object: T) => ObjectKey[],
+    options: WatchOptions<T> = {},
+  ): void {
     const keysOf = map ?? ((object: T) => [keyOf(object)]);
+    const isRelevantUpdate = options.isRelevantUpdate ?? (() => true);
     informer.onEvent((event) => {
+      if (event.type === 'update' && !isRelevantUpdate(event.oldObject, event.object)) return;
       for (const key of keysOf(event.object)) this.queue.add(key);
       if (event.type === 'update') for (const key of keysOf(event.oldObject)) this.queue.add(key);
     });

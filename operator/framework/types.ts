@@ -83,13 +83,22 @@ export interface ControllerOptions {
   backoffMaxMs?: number;
 }
 
+export interface WatchOptions<T extends KubeObject> {
+  /**
+   * Whether an update can matter to this controller (adds and deletes always do). Use it when an update that
+   * touches only fields the controller never reads would enqueue many keys: a policy's matched-pod count
+   * changes with every pod, and each change would re-enqueue every pod of its namespace.
+   */
+  isRelevantUpdate?: (oldObject: T, newObject: T) => boolean;
+}
+
 export interface Controller {
   readonly name: string;
   /**
    * Enqueue keys from an informer's events. Without `map` the object's own key is enqueued. On update,
    * `map` runs on both old and new objects so a moved label is not missed.
    */
-  watch<T extends KubeObject>(informer: Informer<T>, map?: (object: T) => ObjectKey[]): void;
+  watch<T extends KubeObject>(informer: Informer<T>, map?: (object: T) => ObjectKey[], options?: WatchOptions<T>): void;
   enqueue(key: ObjectKey): void;
   enqueueAfter(key: ObjectKey, delayMs: number): void;
 }

@@ -358,7 +358,15 @@ export const branchAllocationDurationSeconds = new Histogram({
   buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
   registers: [registry],
 });
-export const BRANCH_PHASES = ['Pending', 'Creating', 'Associating', 'Ready', 'CoolingDown', 'Releasing'] as const;
+export const BRANCH_PHASES = [
+  'Pending',
+  'Creating',
+  'Associating',
+  'Reusing',
+  'Ready',
+  'CoolingDown',
+  'Releasing',
+] as const;
 export const branchInterfaces = new Gauge({
   name: 'sgp_branch_interfaces',
   help: 'BranchInterface objects (one per pod with a branch ENI) by status.phase.',
@@ -389,6 +397,51 @@ export const branchCooldownSeconds = new Gauge({
   help: 'Current branch ENI cooldown (ConfigMap kube-system/amazon-vpc-cni key branch-eni-cooldown).',
   registers: [registry],
 });
+export const warmBranchEnis = new Gauge({
+  name: 'sgp_warm_branch_enis',
+  help: 'Warm branch ENIs (pod gone, kept associated for the next pod on the node), summed over all nodes.',
+  registers: [registry],
+});
+warmBranchEnis.set(0);
+export const warmBranchEnisMaxPerNode = new Gauge({
+  name: 'sgp_warm_branch_enis_max_per_node',
+  help: 'Warm branch ENIs on the node holding the most (compare with --warm-branch-enis-per-node).',
+  registers: [registry],
+});
+warmBranchEnisMaxPerNode.set(0);
+export const WARM_REUSE_RESULTS = ['same_groups', 'other_groups', 'miss'] as const;
+export const warmBranchReuseTotal = new Counter({
+  name: 'sgp_warm_branch_reuse_total',
+  help:
+    'New branches by how they got their ENI: a warm one with the same groups (no EC2 call), a warm one with ' +
+    'other groups (one ModifyNetworkInterfaceAttribute), or none warm on the node (miss: created).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+for (const result of WARM_REUSE_RESULTS) warmBranchReuseTotal.inc({ result }, 0);
+export const warmBranchParkedTotal = new Counter({
+  name: 'sgp_warm_branch_parked_total',
+  help: 'Branch ENIs kept warm after their cooldown instead of being deleted.',
+  registers: [registry],
+});
+warmBranchParkedTotal.inc(0);
+/** Why a warm ENI was released (branchinterface/warm.ts warmVerdict), or `deleted`: its record was deleted. */
+export const WARM_RELEASE_REASON_LABELS = [
+  'idle',
+  'over-limit',
+  'node-draining',
+  'node-gone',
+  'trunk-changed',
+  'network-changed',
+  'deleted',
+] as const;
+export const warmBranchReleasedTotal = new Counter({
+  name: 'sgp_warm_branch_released_total',
+  help: 'Warm branch ENIs deleted, by reason (idle too long, over the per-node limit, node drained or gone, no longer where the node’s new branch ENIs go, …).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+for (const reason of WARM_RELEASE_REASON_LABELS) warmBranchReleasedTotal.inc({ reason }, 0);
 export const BRANCH_OPERATIONS = [
   'adopt',
   'allocate_vlan',

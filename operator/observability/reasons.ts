@@ -57,6 +57,10 @@ export const Reason = {
   BranchENICapacityReached: 'BranchENICapacityReached',
   /** Normal: the node's subnet has no free address; the pod's branch ENI goes to a subnet tagged for pods. */
   BranchENISubnetFallback: 'BranchENISubnetFallback',
+  /** Normal, on the pod: it took over a warm branch ENI on its node (groups kept, or set before the annotation). */
+  WarmBranchENIReused: 'WarmBranchENIReused',
+  /** Normal, on the Node: a warm branch ENI was released (idle too long, over the limit, node drained). */
+  WarmBranchENIReleased: 'WarmBranchENIReleased',
   /**
    * Warning, on SecurityGroupPolicies: the policy names a security group no SecurityGroupGrant allows in its
    * namespace (or a grant that might is not resolved yet); its pods get no new branch ENI until it is fixed.

@@ -236,6 +236,35 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       'value (as on EKS). Longer is safer but holds node capacity; 30..86400.',
   },
   {
+    flag: 'warm-branch-enis-per-node',
+    env: 'SGP_WARM_BRANCH_ENIS_PER_NODE',
+    type: 'integer',
+    // Why 4: docs/warm-branches.md#why-4-per-node (the churn benchmark); 0 is EKS's behaviour.
+    default: 4,
+    min: 0,
+    max: 120,
+    section: 'Concurrency',
+    help:
+      'Branch ENIs kept warm per node after their pod’s cooldown: still associated with the trunk, so the ' +
+      'node’s next pod takes one with no EC2 call (same groups) or one ModifyNetworkInterfaceAttribute instead ' +
+      'of create + associate + delete. Warm ENIs hold node capacity and a subnet address each. Fewer turn more ' +
+      'of a rollout into creates; more hold capacity and addresses longer. 0 deletes every released ENI, as ' +
+      'EKS does. The ConfigMap kube-system/amazon-vpc-cni key warm-branch-eni-limit sets the live value; 0..120.',
+  },
+  {
+    flag: 'warm-branch-max-idle-seconds',
+    env: 'SGP_WARM_BRANCH_MAX_IDLE_SECONDS',
+    type: 'integer',
+    default: 600,
+    min: 10,
+    max: 86400,
+    section: 'Concurrency',
+    help:
+      'Longest a warm branch ENI waits for a pod before it is deleted. Longer serves rarer rollouts, shorter ' +
+      'gives addresses back sooner. The ConfigMap key warm-branch-eni-max-idle (seconds) sets the live value; ' +
+      '10..86400.',
+  },
+  {
     flag: 'leader-elect',
     env: 'SGP_LEADER_ELECT',
     type: 'boolean',

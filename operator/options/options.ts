@@ -48,6 +48,8 @@ export interface Options {
   branchWorkers: number;
   nodeWorkers: number;
   branchCooldownSeconds: number;
+  warmBranchEnisPerNode: number;
+  warmBranchMaxIdleSeconds: number;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -411,6 +413,8 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     branchWorkers: count('branch-workers'),
     nodeWorkers: count('node-workers'),
     branchCooldownSeconds: count('branch-cooldown-seconds'),
+    warmBranchEnisPerNode: count('warm-branch-enis-per-node'),
+    warmBranchMaxIdleSeconds: count('warm-branch-max-idle-seconds'),
     leaderElect: bool('leader-elect'),
     leaderElectionNamespace: defaulted('leader-election-namespace'),
     leaderElectionId: defaulted('leader-election-id'),

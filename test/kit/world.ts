@@ -20,6 +20,7 @@ import { HAS_TRUNK_ATTACHED_LABEL, SECURITY_GROUPS_FOR_PODS_FEATURE } from '../.
 import { Kinds } from '../../operator/api/kinds.ts';
 import type { CNINode } from '../../operator/api/types.ts';
 import { createEc2Api, type CreateEc2ApiOptions, type ThrottledEc2Api } from '../../operator/aws/index.ts';
+import type { WarmSettingsSource } from '../../operator/controllers/branchinterface/index.ts';
 import {
   createKubeClient,
   loadKubeconfigFiles,
@@ -79,6 +80,8 @@ export interface WorldOperatorOptions {
   options?: Partial<Options>;
   /** The live branch ENI cooldown, which may go below the 30 s the binary allows; default 1 s. */
   cooldownMs?: number;
+  /** Live warm-branch limits the caller switches at will; default: the options', overridden by the ConfigMap. */
+  warmSettings?: WarmSettingsSource;
   /** SDK attempts and rate-limiter knobs of the operator's EC2 client. */
   ec2?: Omit<CreateEc2ApiOptions, 'endpoint' | 'region' | 'credentials'>;
   log?: Logger;
@@ -253,6 +256,7 @@ export async function startOperatorOn(
   {
     options: overrides = {},
     cooldownMs = 1_000,
+    warmSettings,
     ec2: ec2Options = {},
     log = silentLogger,
     clock,
@@ -283,6 +287,7 @@ export async function startOperatorOn(
     ...(clock === undefined ? {} : { clock }),
     ...(webhookBaseUrl === undefined ? {} : { webhookBaseUrl }),
     cooldown: { currentMs: () => cooldownMs },
+    ...(warmSettings === undefined ? {} : { warmSettings }),
     identity: uniqueName('operator'),
   });
   const stopping = new AbortController();

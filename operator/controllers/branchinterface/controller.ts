@@ -15,14 +15,16 @@
  * - cooldown: requeueAfterMs until the release is due.
  *
  * Watches (./index.ts): BranchInterfaces (own key; a released sibling wakes the node's waiting branches),
- * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces and Nodes (the node's branches).
- * Who may release a branch, and when, is in docs/lifecycle.md.
+ * Pods (a pod's branches: deleted, finished, annotated), TrunkInterfaces and Nodes (the node's branches),
+ * WarmBranches (a node's waiting branches may take a warm ENI). Who may release a branch, and when, is in
+ * docs/lifecycle.md; how a released ENI is kept warm and taken over, in docs/warm-branches.md.
  */
 import type { LeanPod } from '../../api/pod.ts';
 import { BRANCH_NODE_NAME_INDEX, POD_NODE_NAME_INDEX } from '../../api/pod.ts';
 import { BRANCH_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
+import { WARM_BRANCH_NODE_INDEX } from '../../api/warm-branch.ts';
 import { OperatorError } from '../../errors.ts';
 import { ensureFinalizer, keyFor, setCondition } from '../../framework/index.ts';
 import type { KubeObject, Reader, ReconcileContext, ReconcileResult, Reconciler } from '../../framework/types.ts';
@@ -30,6 +32,7 @@ import {
   branchCapacityWaitsTotal,
   branchOperationsTotal,
   branchSubnetFallbacksTotal,
+  warmBranchReuseTotal,
 } from '../../observability/metrics.ts';
 import type { CooldownSource } from '../deps.ts';
 import { adoptBranchEni } from './adopt.ts';
@@ -43,12 +46,21 @@ import { createBranchEni } from './create.ts';
 import { groupsAppliedConditions } from './group-quota.ts';
 import { modifyBranchGroups } from './modify-groups.ts';
 import type { BranchStep } from './plan.ts';
-import { isTrunkUsable, planBranchStep } from './plan.ts';
-import { releaseBranch, requestRelease } from './release.ts';
-import { noSubnetError, subnetForBranch } from './subnet.ts';
+import type { ReleaseCause } from './plan.ts';
+import { desiredSecurityGroups, isTrunkUsable, planBranchStep } from './plan.ts';
+import { parkBranchEni } from './park.ts';
+import { releaseBranch, removeBranchInterface, requestRelease } from './release.ts';
+import { reuseStatus } from './reuse.ts';
+import { branchSubnetIds, nodeBranchSubnet, noSubnetError, subnetForBranch } from './subnet.ts';
 import { needsIpv6 } from '../podnetwork/settings.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
+import type { WarmClaims } from './warm-claims.ts';
+import type { NodeLike } from './warm-controller.ts';
+import { nodeStateOf } from './warm-controller.ts';
+import type { WarmSettingsSource } from './warm-settings.ts';
+import type { HandoverDecision, NodeBranchNetwork } from './warm.ts';
+import { chooseWarmBranch, decideHandover, eniIdsHeldByBranches } from './warm.ts';
 
 /** Steps one reconcile may take (a fresh branch needs five: VLAN, create, associate, annotate, groups). */
 export const MAX_STEPS_PER_RECONCILE = 8;
@@ -58,10 +70,17 @@ export interface BranchReconcilerDeps extends BranchStepDeps {
   branches: Reader<BranchInterface>;
   pods: Reader<LeanPod>;
   trunks: Reader<TrunkInterface>;
-  /** Nodes by name: only a Node object that is gone lets a running pod's branch go (docs/lifecycle.md). */
-  nodes: Reader<KubeObject>;
+  /**
+   * Nodes by name: only a Node object that is gone lets a running pod's branch go (docs/lifecycle.md); a
+   * cordoned node parks no released ENI (docs/warm-branches.md#the-pools-bounds).
+   */
+  nodes: Reader<NodeLike>;
   checkpoints: StatusCheckpoints<BranchInterface>;
   reservations: VlanReservations;
+  /** Warm branch ENIs (docs/warm-branches.md): the records, the claims in flight, the live limits. */
+  warm: Reader<WarmBranch>;
+  claims: WarmClaims;
+  warmSettings: WarmSettingsSource;
 }
 
 /** What running one step means for the reconcile loop. */
@@ -70,6 +89,17 @@ type StepOutcome =
   | { next: 'done'; requeueAfterMs?: number }
   /** adopt.ts refused the pod's annotated ENI: plan again, allocating a new one. */
   | { next: 'adoption-refused' };
+
+/** A warm ENI as a VLAN holder for the allocation (it keeps its VLAN on the trunk). */
+function warmAsVlanHolder(warm: WarmBranch): BranchInterface {
+  return {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'BranchInterface',
+    metadata: { name: warm.metadata.name, ...(warm.metadata.uid ? { uid: warm.metadata.uid } : {}) },
+    spec: { podName: '', podUid: '', nodeName: warm.spec.nodeName, securityGroups: [] },
+    status: { vlanId: warm.spec.vlanId },
+  };
+}
 
 export class BranchInterfaceReconciler implements Reconciler {
   readonly #deps: BranchReconcilerDeps;
@@ -157,15 +187,36 @@ export class BranchInterfaceReconciler implements Reconciler {
       }
       case 'request-release':
         return this.#continueWith(key, branch, requestRelease(stepContext, step.cause, deps.cooldown.currentMs()));
-      case 'release':
-        if (branch.status?.phase !== 'Releasing' && branch.status?.eniId) {
-          branch = await this.#writeStatus(key, branch, { phase: 'Releasing' });
+      case 'release': {
+        const handover = this.#handover(branch, step.cause, trunk);
+        if (handover.outcome === 'delete') {
+          if (branch.status?.phase !== 'Releasing' && branch.status?.eniId) {
+            branch = await this.#writeStatus(key, branch, { phase: 'Releasing' });
+          }
+          await releaseBranch({ ...stepContext, branch }, step.cause);
+        } else {
+          // The ENI stays: recorded as warm now (park), or already recorded elsewhere (forget).
+          if (handover.outcome === 'park' && trunk) {
+            const warm = await parkBranchEni(stepContext, trunk);
+            // Hold the VLAN for the record until the cache shows it (the branch that held it is about to go).
+            deps.reservations.reserve(
+              warm.metadata.uid ?? '',
+              branch.spec.nodeName,
+              warm.spec.vlanId,
+              deps.clock.now(),
+            );
+          }
+          await removeBranchInterface({ ...stepContext, branch });
+          context.log.info('dropped branch record, eni kept', {
+            eni: branch.status?.eniId,
+            handover: handover.outcome,
+          });
         }
-        await releaseBranch({ ...stepContext, branch }, step.cause);
         deps.reservations.release(branch.metadata.uid ?? '');
         deps.checkpoints.forget(key);
         if (branch.metadata.uid && branch.status?.eniId) this.#released.set(key, branch.metadata.uid);
         return { next: 'done' };
+      }
       case 'adopt': {
         if (!isTrunkUsable(trunk)) return { next: 'done' };
         const siblings = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName);
@@ -192,8 +243,14 @@ export class BranchInterfaceReconciler implements Reconciler {
         // again. The pod's update event brings the next reconcile (group drift, if any).
         return { next: 'done' };
       }
-      case 'modify-groups':
-        return this.#continueWith(key, branch, await modifyBranchGroups(stepContext, step.securityGroups));
+      case 'modify-groups': {
+        // What EC2 holds is unknown from the call on: a crash after it must not leave status (and a warm
+        // record made from it) naming groups the ENI may no longer carry. [] means "unknown" (see warm.ts).
+        const previous = branch.status?.appliedSecurityGroups ?? [];
+        if (previous.length > 0) branch = await this.#writeStatus(key, branch, { appliedSecurityGroups: [] });
+        const applied = await modifyBranchGroups({ ...stepContext, branch }, step.securityGroups, previous);
+        return this.#continueWith(key, branch, applied);
+      }
       case 'wait-spec':
         context.log.debug('branch waits for its spec to change', { detail: step.message });
         return { next: 'done' };
@@ -222,13 +279,18 @@ export class BranchInterfaceReconciler implements Reconciler {
     const deps = this.#deps;
     if (!isTrunkUsable(trunk)) return { next: 'done' };
     const siblings = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName);
+    const warmOnNode = deps.warm.byIndex(WARM_BRANCH_NODE_INDEX, branch.spec.nodeName);
+    const reused = await this.#takeOverWarm(key, branch, trunk, siblings, warmOnNode, context);
+    if (reused !== undefined) return reused;
     const capacity = trunk.status.branchCapacity;
     // VLANs of pods another controller wired that are not adopted yet (after a switch from EKS's controller).
     const otherPods = deps.pods
       .byIndex(POD_NODE_NAME_INDEX, branch.spec.nodeName)
       .filter((pod) => pod.metadata.name !== branch.spec.podName);
     const foreign = foreignVlans(otherPods, siblings);
-    const allocation = allocateVlanForBranch(branch, siblings, capacity, deps.reservations, deps.clock.now(), foreign);
+    // Warm ENIs hold their VLANs (and node capacity) until a pod takes them or they are released.
+    const holders = [...siblings, ...warmOnNode.map(warmAsVlanHolder)];
+    const allocation = allocateVlanForBranch(branch, holders, capacity, deps.reservations, deps.clock.now(), foreign);
     const cooldownMs = deps.cooldown.currentMs();
     const nowIso = new Date(deps.clock.now()).toISOString();
     switch (allocation.outcome) {
@@ -300,6 +362,106 @@ export class BranchInterfaceReconciler implements Reconciler {
         throw new OperatorError(`unhandled allocation ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /**
+   * Takes over a warm ENI on the node, if one is free (docs/warm-branches.md#who-owns-the-eni-at-each-instant): claim in memory, record the ENI
+   * in status (the branch owns it from here). Groups and annotation follow in the plan; the WarmBranch
+   * reconciler drops the warm record, off this pod's path (a record whose ENI a branch records is never handed
+   * out or released, so it may linger for a moment).
+   */
+  async #takeOverWarm(
+    key: string,
+    branch: BranchInterface,
+    trunk: TrunkInterface & { status: { eniId: string; subnetId: string } },
+    siblings: readonly BranchInterface[],
+    warmOnNode: readonly WarmBranch[],
+    context: ReconcileContext,
+  ): Promise<StepOutcome | undefined> {
+    const deps = this.#deps;
+    const uid = branch.metadata.uid ?? '';
+    if (warmOnNode.length === 0) {
+      if (deps.warmSettings.current().limitPerNode > 0) warmBranchReuseTotal.inc({ result: 'miss' });
+      return undefined;
+    }
+    const claimed = eniIdsHeldByBranches(siblings, warmOnNode);
+    for (const eniId of deps.claims.claimedEniIds()) claimed.add(eniId);
+    const securityGroups = desiredSecurityGroups(branch, trunk);
+    const choice = chooseWarmBranch({
+      warmOnNode,
+      claimedEniIds: claimed,
+      retiringEniIds: deps.claims.retiringEniIds(),
+      securityGroups,
+      trunkEniId: trunk.status.eniId,
+      // Until the tagged subnets are read, only the node's branch subnet, where a new ENI would go first.
+      network: this.#nodeNetwork(trunk) ?? {
+        subnetIds: new Set([nodeBranchSubnet(trunk).subnetId]),
+        needsIpv6: needsIpv6(deps.cluster.podNetwork),
+      },
+    });
+    if (choice.outcome === 'none' || !deps.claims.tryClaim(choice.warm.spec.eniId, uid)) {
+      warmBranchReuseTotal.inc({ result: 'miss' });
+      return undefined;
+    }
+    const warm = choice.warm;
+    let updated: BranchInterface;
+    try {
+      deps.reservations.reserve(uid, branch.spec.nodeName, warm.spec.vlanId, deps.clock.now());
+      updated = await this.#writeStatus(key, branch, reuseStatus(warm, securityGroups));
+      deps.claims.markRecorded(warm.spec.eniId, uid);
+    } catch (error) {
+      deps.claims.unclaim(warm.spec.eniId, uid);
+      deps.reservations.release(uid);
+      throw error;
+    }
+    warmBranchReuseTotal.inc({ result: choice.outcome === 'same-groups' ? 'same_groups' : 'other_groups' });
+    deps.events.warmReused(
+      branch,
+      warm.spec.eniId,
+      warm.spec.vlanId,
+      choice.outcome === 'same-groups' ? 'kept' : 'set',
+    );
+    context.log.info('took over warm branch eni', {
+      eni: warm.spec.eniId,
+      vlan: warm.spec.vlanId,
+      groups: warm.spec.securityGroups,
+      wanted: securityGroups,
+    });
+    return { next: 'continue', branch: updated };
+  }
+
+  /** Park, forget or delete the ENI of a branch being released (pure decision in warm.ts). */
+  #handover(branch: BranchInterface, cause: ReleaseCause, trunk: TrunkInterface | undefined): HandoverDecision {
+    const deps = this.#deps;
+    const eniId = branch.status?.eniId;
+    const uid = branch.metadata.uid;
+    const claimant = eniId !== undefined ? deps.claims.claimantOf(eniId) : undefined;
+    const isHeldByAnotherBranch =
+      eniId !== undefined &&
+      ((claimant !== undefined && claimant !== uid) ||
+        deps.branches
+          .byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName)
+          .some((other) => other.metadata.uid !== uid && other.status?.eniId === eniId));
+    // The record of this branch's own takeover (if a crash left it) is being dropped: it does not count.
+    const warmOnNode = deps.warm
+      .byIndex(WARM_BRANCH_NODE_INDEX, branch.spec.nodeName)
+      .filter((warm) => !(warm.metadata.name === branch.status?.reusedFrom && warm.spec.previousBranchUid !== uid));
+    return decideHandover({
+      branch,
+      cause,
+      trunk,
+      node: nodeStateOf(deps.nodes.get(branch.spec.nodeName)),
+      warmOnNode,
+      isHeldByAnotherBranch,
+      network: isTrunkUsable(trunk) ? this.#nodeNetwork(trunk) : undefined,
+      settings: deps.warmSettings.current(),
+    });
+  }
+
+  /** Where the node's new branch ENIs may go (subnets, IP family); undefined while the tagged subnets are unread. */
+  #nodeNetwork(trunk: TrunkInterface & { status: { subnetId: string } }): NodeBranchNetwork | undefined {
+    const subnetIds = branchSubnetIds(trunk, this.#deps.subnets);
+    return subnetIds === undefined ? undefined : { subnetIds, needsIpv6: needsIpv6(this.#deps.cluster.podNetwork) };
   }
 
   async #continueWith(key: string, branch: BranchInterface, patch: Partial<BranchStatus>): Promise<StepOutcome> {

@@ -83,6 +83,18 @@ export class BranchEvents {
     );
   }
 
+  /** The pod took over a warm branch ENI (docs/warm-branches.md). */
+  warmReused(branch: BranchInterface, eniId: string, vlanId: number, groupsChange: 'kept' | 'set'): void {
+    this.#emit(
+      branch,
+      'Normal',
+      Reason.WarmBranchENIReused,
+      groupsChange === 'kept'
+        ? `took over warm branch ENI ${eniId} (VLAN ${vlanId}) on node ${branch.spec.nodeName}; it already carries the pod's security groups`
+        : `took over warm branch ENI ${eniId} (VLAN ${vlanId}) on node ${branch.spec.nodeName}; its security groups are set to the pod's before the pod is told about it`,
+    );
+  }
+
   /** The groups exceed the per-ENI quota; `message` names the policies, the groups and the quota. */
   groupQuotaExceeded(branch: BranchInterface, message: string): void {
     this.#emit(branch, 'Warning', Reason.SecurityGroupQuotaExceeded, message);

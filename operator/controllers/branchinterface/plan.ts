@@ -7,6 +7,7 @@
  *   Pending ──(the pod already wired by another controller: adopt its ENI)──▶ Associating
  *   Pending ──allocate VLAN──▶ Creating ──CreateNetworkInterface──▶ Associating ──AssociateTrunkInterface──▶
  *   (annotate pod) ──▶ Ready ──(groups drift: ModifyNetworkInterfaceAttribute)──▶ Ready
+ *   Pending ──take over a warm ENI (controller, reuse.ts)──▶ Reusing ──(groups differ: modify)──▶ (annotate) ──▶ Ready
  *   any phase ──pod gone / finished──▶ CoolingDown ──cooldown elapsed──▶ Releasing ──▶ (deleted)
  *   any phase ──Node object gone──▶ Releasing (no cooldown: the node and its pods are gone)
  *
@@ -152,6 +153,17 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
   if (!status.eniId) return isBlocked ? blocked : { step: 'create-eni', securityGroups };
   if (!status.associationId) return { step: 'associate' };
   const annotation = podEniAnnotationValue(status);
+  // Groups before the annotation: a pod is never told about an ENI that does not carry its own groups yet (a
+  // warm ENI taken over carries its previous pod's; a policy may change between create and annotate).
+  const podAnnotation = pod?.metadata.annotations?.[POD_ENI_ANNOTATION];
+  if (
+    podAnnotation !== annotation &&
+    !sameList(status.appliedSecurityGroups ?? [], securityGroups) &&
+    securityGroups.length > 0
+  ) {
+    // Over the per-ENI quota: the pod stays unannotated (its ENI does not carry its groups) until the spec changes.
+    return isBlocked ? blocked : { step: 'modify-groups', securityGroups };
+  }
   if (
     annotation !== undefined &&
     (status.phase !== 'Ready' || pod?.metadata.annotations?.[POD_ENI_ANNOTATION] !== annotation)

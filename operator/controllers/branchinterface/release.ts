@@ -66,6 +66,13 @@ export async function releaseBranch(context: StepContext, cause: ReleaseCause): 
     );
   }
   branchOperationsTotal.inc({ operation: 'release', result: 'success' });
+  await removeBranchInterface(context);
+  context.log.info('released branch eni', { eni: eniId, vlan: branch.status?.vlanId, cause });
+}
+
+/** Deletes the BranchInterface once its ENI is released or recorded elsewhere (a WarmBranch, another branch). */
+export async function removeBranchInterface(context: StepContext): Promise<void> {
+  const { branch, deps } = context;
   const key = keyOf(branch);
   // Delete first, finalizer last: until the finalizer goes the object (and the VLAN it records) stays
   // visible, so a crash in between repeats the release instead of losing track of it.
@@ -75,7 +82,6 @@ export async function releaseBranch(context: StepContext, cause: ReleaseCause): 
   } catch (error) {
     if (!isKubeNotFound(error)) throw error;
   }
-  context.log.info('released branch eni', { eni: eniId, vlan: branch.status?.vlanId, cause });
 }
 
 /**

@@ -114,6 +114,22 @@ export function nodeBranchSubnet(trunk: TrunkInterface & { status: { subnetId: s
   };
 }
 
+/**
+ * Every subnet a new branch ENI of the node may be made in: its branch subnet and, with a pod subnet tag key, the
+ * tagged subnets of its zone. Undefined while the tagged subnets are not read yet.
+ */
+export function branchSubnetIds(
+  trunk: TrunkInterface & { status: { subnetId: string } },
+  directory: SubnetDirectory,
+): ReadonlySet<string> | undefined {
+  const nodeSubnetId = nodeBranchSubnet(trunk).subnetId;
+  if (directory.tagKey === '') return new Set([nodeSubnetId]);
+  const snapshot = directory.snapshot();
+  if (snapshot === undefined) return undefined;
+  const tagged = podSubnetsInZone(snapshot, trunk.status.availabilityZone ?? '').map((subnet) => subnet.id);
+  return new Set([nodeSubnetId, ...tagged]);
+}
+
 /** The choice for a branch on `trunk`, from what the directory knows now. */
 export function subnetForBranch(
   trunk: TrunkInterface & { status: { subnetId: string } },

@@ -1,6 +1,7 @@
 /** Garbage collection of leaked ENIs (leader only). */
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import { warmBranchInformerOptions } from '../../api/warm-branch.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { LeakSweeper } from './sweeper.ts';
 
@@ -21,6 +22,7 @@ export function registerGarbageCollection(deps: ControllerDeps, options: Garbage
     client: deps.client,
     branches: deps.manager.informer<BranchInterface>({ kind: Kinds.BranchInterface }),
     trunks: deps.manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface }),
+    warm: deps.manager.informer(warmBranchInformerOptions),
     clusterName: deps.cluster.clusterName,
     vpcId: deps.cluster.vpcId,
     intervalMs: options.intervalMs,

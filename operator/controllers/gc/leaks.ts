@@ -5,10 +5,13 @@
  * starting with a partial pod cache; docs/failure-model.md has the whole argument):
  * - Nothing is decided while the caches are not synced.
  * - An ENI's owner is read from its tags, not inferred: a branch ENI names its pod (namespace, name, UID)
- *   and a trunk ENI its instance. An ENI is kept while a cached BranchInterface or TrunkInterface claims it.
+ *   and a trunk ENI its instance. An ENI is kept while a cached BranchInterface, WarmBranch or TrunkInterface
+ *   claims it: with warm reuse (docs/warm-branches.md#the-leak-sweeper) a branch ENI's tags name the pod it was created for,
+ *   and the record that holds it now may be a WarmBranch or another pod's BranchInterface.
  * - A branch ENI whose owner is missing from the cache is only a *candidate*: the sweeper confirms, by pod
  *   UID, that neither a BranchInterface nor a pod with that UID exists in the API server before deleting
- *   anything (across all namespaces when the ENI's namespace tag is missing).
+ *   anything (across all namespaces when the ENI's namespace tag is missing), and that no WarmBranch or
+ *   BranchInterface there records the ENI itself.
  * - An ENI that nothing claims and that is `available` (not attached, not associated) is deleted only when
  *   it was also available on the previous sweep (two strikes), so an ENI between its create and its attach
  *   or association survives.
@@ -41,6 +44,11 @@ export interface LeakSweepInput {
   enis: readonly NetworkInterface[];
   branches: readonly BranchInterface[];
   trunks: readonly TrunkInterface[];
+  /**
+   * ENIs recorded as warm (WarmBranch objects): kept associated for the node's next pod, never leaks. Like a
+   * BranchInterface's status.eniId, the record says who holds the ENI; its tags name the pod it was made for.
+   */
+  warmEniIds: ReadonlySet<string>;
   /** ENI ids that were `available` and unclaimed on the previous sweep. */
   previouslyAvailable: ReadonlySet<string>;
   cachesSynced: boolean;
@@ -67,6 +75,7 @@ export function findLeakedEnis(input: LeakSweepInput): LeakSweepDecision {
     branchByPodUid.set(branch.spec.podUid, branch);
     if (branch.status?.eniId) claimedEniIds.add(branch.status.eniId);
   }
+  for (const eniId of input.warmEniIds) claimedEniIds.add(eniId);
   const managedInstanceIds = new Set<string>();
   for (const trunk of input.trunks) {
     if (trunk.status?.eniId) claimedEniIds.add(trunk.status.eniId);

@@ -10,7 +10,7 @@
  * rules, and why they never touch a live pod's ENI or an ENI that is not ours, are in docs/failure-model.md.
  */
 import { Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, TrunkInterface, WarmBranch } from '../../api/types.ts';
 import type { Ec2Api, NetworkInterface } from '../../aws/ec2-api.ts';
 import { isNotFound } from '../../aws/ec2-errors.ts';
 import { clientToken, ownedEnisFilter } from '../../aws/tags.ts';
@@ -19,12 +19,15 @@ import type { KubeClient, KubeObject, Reader } from '../../framework/types.ts';
 import { gcLeakedEnisDeletedTotal, gcLeakedEnisFoundTotal, gcSweepsTotal } from '../../observability/metrics.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { findLeakedEnis, type LeakCandidate } from './leaks.ts';
+import { LiveEniClaims } from './live-claims.ts';
 
 export interface LeakSweeperOptions {
   ec2: Ec2Api;
   client: KubeClient;
   branches: Reader<BranchInterface>;
   trunks: Reader<TrunkInterface>;
+  /** Warm branch ENIs (docs/warm-branches.md#the-leak-sweeper): claimed by their WarmBranch, whatever their tags say. */
+  warm: Reader<WarmBranch>;
   clusterName: string;
   vpcId: string;
   intervalMs: number;
@@ -68,26 +71,33 @@ export class LeakSweeper {
 
   /** One sweep; returns the ids of the ENIs it deleted. */
   async sweepOnce(signal?: AbortSignal): Promise<string[]> {
-    const { ec2, branches, trunks, clusterName, vpcId, log } = this.#options;
+    const { ec2, branches, trunks, warm, clusterName, vpcId, log } = this.#options;
     const call = { signal, priority: 'background' as const };
     const enis = await ec2.describeNetworkInterfaces({ ...ownedEnisFilter(clusterName), vpcId }, call);
     const decision = findLeakedEnis({
       enis,
       branches: branches.list(),
       trunks: trunks.list(),
+      warmEniIds: new Set(warm.list().map((record) => record.spec.eniId)),
       previouslyAvailable: this.#previouslyAvailable,
-      cachesSynced: branches.hasSynced() && trunks.hasSynced(),
+      cachesSynced: branches.hasSynced() && trunks.hasSynced() && warm.hasSynced(),
     });
     this.#previouslyAvailable = decision.availableNow;
 
     const toRelease: LeakCandidate[] = [];
-    /** ENIs whose owner the API server still has: never released by this sweep, whatever else holds. */
-    const ownerAlive = new Set<string>();
+    /** ENIs an owner or a record still holds in the API server: never released by this sweep. */
+    const held = new Set<string>();
     const owners = new OwnerLookup(this.#options.client);
+    const liveClaims = new LiveEniClaims(this.#options.client);
     for (const candidate of decision.candidates) {
       gcLeakedEnisFoundTotal.inc({ reason: candidate.reason });
-      if (candidate.owner && (await owners.exists(candidate.owner))) {
-        ownerAlive.add(candidate.eni.id);
+      // A reused ENI's tags name the pod it was made for, not its holder: a WarmBranch or another pod's
+      // BranchInterface may hold it now (docs/warm-branches.md#the-leak-sweeper), so the records are asked as well as the tags.
+      if (
+        (candidate.owner && (await owners.exists(candidate.owner))) ||
+        (await liveClaims.isClaimed(candidate.eni.id))
+      ) {
+        held.add(candidate.eni.id);
         continue;
       }
       toRelease.push(candidate);
@@ -95,7 +105,8 @@ export class LeakSweeper {
     for (const [instanceId, orphans] of decision.instancesToVerify) {
       if (!(await this.#instanceGone(instanceId, signal))) continue;
       for (const eni of orphans) {
-        if (ownerAlive.has(eni.id) || toRelease.some((c) => c.eni.id === eni.id)) continue;
+        if (held.has(eni.id) || toRelease.some((c) => c.eni.id === eni.id)) continue;
+        if (await liveClaims.isClaimed(eni.id)) continue;
         gcLeakedEnisFoundTotal.inc({ reason: 'instance-terminated' });
         toRelease.push({ eni, reason: 'available-twice' });
       }

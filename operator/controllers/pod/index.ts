@@ -18,6 +18,7 @@ import { keyOf, keyFor } from '../../framework/index.ts';
 import type { Controller, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { PodReconciler } from './controller.ts';
+import { policyInvalidMessage, policyValidity } from './policy-state.ts';
 
 export { PodReconciler } from './controller.ts';
 export type { PodReconcilerDeps } from './controller.ts';
@@ -67,6 +68,19 @@ function podEniPodKeys(pods: Reader<LeanPod>, namespace: string, filter: (pod: L
     .map((pod) => keyOf(pod));
 }
 
+/**
+ * Whether a policy update changes anything a pod's decision reads (decision.ts): the spec (its generation, and
+ * the spec itself where a client does not bump it) and the validation verdict with its message.
+ */
+export function isPolicyChangeForPods(oldPolicy: SecurityGroupPolicy, newPolicy: SecurityGroupPolicy): boolean {
+  return (
+    oldPolicy.metadata.generation !== newPolicy.metadata.generation ||
+    policyValidity(oldPolicy) !== policyValidity(newPolicy) ||
+    policyInvalidMessage(oldPolicy) !== policyInvalidMessage(newPolicy) ||
+    JSON.stringify(oldPolicy.spec) !== JSON.stringify(newPolicy.spec)
+  );
+}
+
 export function registerPodController(deps: ControllerDeps): Controller {
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const policies = deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy });
@@ -95,17 +109,25 @@ export function registerPodController(deps: ControllerDeps): Controller {
     workers: deps.settings.podWorkers,
   });
   controller.watch(pods);
-  controller.watch(policies, (policy) => podEniPodKeys(pods, policy.metadata.namespace ?? ''));
+  controller.watch(policies, (policy) => podEniPodKeys(pods, policy.metadata.namespace ?? ''), {
+    // The policy's status also counts its pods, so it changes with every pod: only what pods read re-enqueues.
+    isRelevantUpdate: isPolicyChangeForPods,
+  });
   controller.watch(serviceAccounts, (sa) =>
     podEniPodKeys(pods, sa.metadata.namespace ?? '', (pod) => serviceAccountNameOf(pod) === sa.metadata.name),
   );
   // The annotation opt-in label: adding or removing it changes the groups of the namespace's pod-eni pods.
   controller.watch(namespaces, (namespace) => podEniPodKeys(pods, namespace.metadata.name));
-  controller.watch(trunks, (trunk) =>
-    pods
-      .byIndex(POD_NODE_NAME_INDEX, trunk.spec.nodeName)
-      .filter(requestsPodEni)
-      .map((pod) => keyOf(pod)),
+  controller.watch(
+    trunks,
+    (trunk) =>
+      pods
+        .byIndex(POD_NODE_NAME_INDEX, trunk.spec.nodeName)
+        .filter(requestsPodEni)
+        .map((pod) => keyOf(pod)),
+    // Pods read only whether the node has a TrunkInterface: its status (which counts branches, and so changes
+    // with every pod on the node) never matters to them.
+    { isRelevantUpdate: () => false },
   );
   controller.watch(branches, (branch) => [keyFor(branch.metadata.namespace, branch.spec.podName)]);
   return controller;

@@ -17,6 +17,8 @@ export interface ReplicaSettings {
   ec2Endpoint: string;
   /** One [metrics, health] port pair per replica slot. */
   ports: [number, number][];
+  /** Flags of the variant under test (e.g. the warm branch ENI limit), after the common ones. */
+  extraArgs: readonly string[];
 }
 
 interface Slot {
@@ -63,6 +65,7 @@ export class Replicas {
         ...['--leak-sweep-interval-seconds', '2', '--leak-sweep-initial-delay-seconds', '0'],
         ...['--metrics-bind-address', `127.0.0.1:${metricsPort}`],
         ...['--health-probe-bind-address', `127.0.0.1:${healthPort}`],
+        ...s.extraArgs,
       ],
       {
         cwd: REPO,

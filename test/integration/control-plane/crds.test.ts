@@ -66,6 +66,7 @@ describe('CRDs on the real apiserver', () => {
       'securitygroupgrants.trunking.sgp-operator.io',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
+      'warmbranches.trunking.sgp-operator.io',
     ]);
     const api = kubeConfig().makeApiClient(ApiextensionsV1Api);
     for (const name of names) {

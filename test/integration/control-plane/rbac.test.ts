@@ -304,6 +304,27 @@ describe('the shipped RBAC, as the operator ServiceAccount', () => {
         true,
       ],
       [
+        'create warmbranches (a released ENI kept warm)',
+        { verb: 'create', group: 'trunking.sgp-operator.io', resource: 'warmbranches' },
+        true,
+      ],
+      [
+        'delete warmbranches',
+        { verb: 'delete', group: 'trunking.sgp-operator.io', resource: 'warmbranches', name: 'eni-1' },
+        true,
+      ],
+      [
+        'remove a warmbranch finalizer',
+        {
+          verb: 'update',
+          group: 'trunking.sgp-operator.io',
+          resource: 'warmbranches',
+          subresource: 'finalizers',
+          name: 'eni-1',
+        },
+        true,
+      ],
+      [
         'patch trunkinterface status',
         {
           verb: 'patch',

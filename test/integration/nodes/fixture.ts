@@ -64,6 +64,7 @@ export async function startNodeWorld(): Promise<NodeWorld> {
     async startOperator() {
       manager = createManager({ client, log: silentLogger });
       recorder = createEventRecorder({ client, log: silentLogger });
+      const settings = controllerSettings(defaultOptions({ clusterName: CLUSTER, region: REGION }));
       const deps: ControllerDeps = {
         manager,
         client,
@@ -74,7 +75,11 @@ export async function startNodeWorld(): Promise<NodeWorld> {
         log: silentLogger,
         cluster: { clusterName: CLUSTER, vpcId, podNetwork: DEFAULT_POD_NETWORK },
         cooldown: { currentMs: () => 30_000 },
-        settings: controllerSettings(defaultOptions({ clusterName: CLUSTER, region: REGION })),
+        // The flags' values; no branch controller runs here to read them.
+        warmSettings: {
+          current: () => ({ limitPerNode: settings.warmBranchEnisPerNode, maxIdleMs: settings.warmBranchMaxIdleMs }),
+        },
+        settings,
       };
       registerNodeController(deps);
       registerTrunkInterfaceController(deps, registerVpcNetwork(deps));

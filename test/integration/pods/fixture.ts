@@ -10,7 +10,7 @@ import { Kinds } from '../../../operator/api/kinds.ts';
 import type { PodEniAnnotationEntry, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
 import type { KubeClient, KubeObject, TransportClient } from '../../../operator/framework/index.ts';
 import type { Options } from '../../../operator/options/options.ts';
-import { AZ, startWorld, type AddNodeOptions } from '../../kit/world.ts';
+import { AZ, startWorld, type AddNodeOptions, type WorldOperator } from '../../kit/world.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 
 export { AZ };
@@ -37,6 +37,13 @@ export interface PodWorld {
    * runs here, so tests do what kubelet would end with: remove the object (grace period 0).
    */
   deletePod(namespace: string, name: string): Promise<void>;
+  /**
+   * Stops the operator as a crash would leave things for its successor: nothing of its memory (caches,
+   * claims, checkpoints) survives; only what it wrote to the API server and to EC2 does.
+   */
+  stopOperator(): Promise<void>;
+  /** Starts a fresh operator (new identity, empty memory) with the same options; waits for its caches. */
+  startOperator(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,11 +84,21 @@ export async function startPodWorld(
     },
   });
   const { client, groups } = world;
+  // Every operator of this world gets the same options (the cluster name above all: it is in the ENIs' tags).
+  const operatorOptions = {
+    options: { clusterName: uniqueName('pods-it'), ...options(groups) },
+    cooldownMs: TEST_COOLDOWN_MS,
+  };
+  let current: WorldOperator | undefined;
+  const startOperator = async () => {
+    current = await world.startOperator(operatorOptions);
+  };
+  const stopOperator = async () => {
+    await current?.stop();
+    current = undefined;
+  };
   try {
-    await world.startOperator({
-      options: { clusterName: uniqueName('pods-it'), ...options(groups) },
-      cooldownMs: TEST_COOLDOWN_MS,
-    });
+    await startOperator();
   } catch (error) {
     await world.stop();
     throw error;
@@ -116,6 +133,8 @@ export async function startPodWorld(
     },
     namespace: (prefix) => world.namespace(prefix),
     deletePod: (namespace, name) => world.deletePod(namespace, name),
+    stopOperator,
+    startOperator,
     stop: () => world.stop(),
   };
 }

@@ -187,6 +187,8 @@ describe('security groups by name and tag selector', () => {
     );
     await createTestPod(world.client, ns, 'api-0', { nodeName: node, labels: APP });
     const entry = await waitAnnotated(world.client, ns, 'api-0');
+    // From here on (the ENI may be a warm one an earlier test's pod left, with calls of its own before).
+    const annotatedAt = world.emulator.control.mutations().length;
     // A group an ENI carries cannot be deleted in EC2; what can happen to it is losing the tag that names it.
     await ec2.send(new DeleteTagsCommand({ Resources: [groupId], Tags: [{ Key: 'role' }] }));
 
@@ -204,9 +206,10 @@ describe('security groups by name and tag selector', () => {
     expect(await annotationOf(ns, 'api-0')).toBe(JSON.stringify([entry]));
     const touched = world.emulator.control
       .mutations()
+      .slice(annotatedAt)
       .filter((mutation) => mutation.networkInterfaceId === entry.eniId)
       .map((mutation) => mutation.action);
-    expect(touched).toEqual(['CreateNetworkInterface', 'AssociateTrunkInterface']); // made and associated; nothing after
+    expect(touched).toEqual([]);
     expect(await annotationOf(ns, 'api-1')).toBeUndefined();
     expect(await world.client.get(Kinds.BranchInterface, `${ns}/api-1`)).toBeUndefined();
     await world.deletePod(ns, 'api-0');

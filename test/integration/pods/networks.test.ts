@@ -7,12 +7,13 @@
  *   connection tracking is copied to trunk and branch ENIs.
  * - Dual-stack (IPv4 cluster, --dual-stack-branch-enis): both addresses on one branch ENI and in the annotation.
  * - Custom networking: trunk and branches in the node's ENIConfig subnet with its groups; an ENIConfig edit is
- *   followed without touching running pods (the emulator's mutation log proves it); a missing ENIConfig waits.
+ *   followed without touching running pods (the emulator's mutation log proves it), and a warm ENI in the old
+ *   subnet is released instead of given to a new pod; a missing ENIConfig waits.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 
 import { Kinds } from '../../../operator/api/kinds.ts';
-import type { CNINode, ENIConfig, TrunkInterface } from '../../../operator/api/types.ts';
+import type { CNINode, ENIConfig, TrunkInterface, WarmBranch } from '../../../operator/api/types.ts';
 import type { KubeObject } from '../../../operator/framework/index.ts';
 import type { DumpNetworkInterface } from '../../../hack/ec2-emulator/index.ts';
 import { eventually } from '../harness/index.ts';
@@ -272,6 +273,52 @@ describe('custom networking (ENIConfig)', () => {
     expect(trunk?.status).toMatchObject({ eniConfig: name, branchSubnet: { subnetId: podSubnetA2 } });
     const trunkEni = eniById(world, trunk?.status?.eniId ?? '');
     expect([trunkEni?.subnetId, trunkEni?.securityGroupIds]).toEqual([podSubnetA2, [podGroups2]]);
+  });
+
+  test('after an ENIConfig edit a warm ENI in the old subnet goes to no pod and is released; the next pod gets one in the new subnet', async () => {
+    const control = world.emulator.control;
+    const before = control.addSubnet({ vpcId: world.vpcId, cidrBlock: '100.64.3.0/24', availabilityZone: AZ }).id;
+    const after = control.addSubnet({ vpcId: world.vpcId, cidrBlock: '100.64.4.0/24', availabilityZone: AZ }).id;
+    const name = 'cn-warm';
+    await world.client.create(Kinds.ENIConfig, eniConfig(name, before, [podGroups]));
+    const node = await world.addManagedNode('cn-warm', 'm5.large', undefined, {
+      features: [{ name: 'CustomNetworking', value: name }],
+    });
+    const ns = await policyNamespace(world, 'cn-warm', world.groups['rds-access'] ?? '');
+
+    // A pod's ENI, kept warm (docs/warm-branches.md) once the pod is gone and its cooldown over.
+    await createTestPod(world.client, ns, 'web-0', { nodeName: node, labels: { app: 'web' } });
+    const gone = await waitAnnotated(world.client, ns, 'web-0');
+    expect(eniById(world, gone.eniId)?.subnetId).toBe(before);
+    await world.deletePod(ns, 'web-0');
+    await eventually(
+      async () => expect(await world.client.get<WarmBranch>(Kinds.WarmBranch, gone.eniId)).toBeDefined(),
+      { waitingFor: `branch ENI ${gone.eniId} kept warm`, ...TIMEOUTS },
+    );
+
+    await world.client.mergePatch(Kinds.ENIConfig, name, { spec: { subnet: after } });
+    await eventually(async () => expect((await trunkOf(world, node))?.status?.branchSubnet?.subnetId).toBe(after), {
+      waitingFor: `TrunkInterface ${node} to follow the ENIConfig edit`,
+      ...TIMEOUTS,
+    });
+    await createTestPod(world.client, ns, 'web-1', { nodeName: node, labels: { app: 'web' } });
+    const next = await waitAnnotated(world.client, ns, 'web-1');
+    expect(next.eniId).not.toBe(gone.eniId);
+    expect([eniById(world, next.eniId)?.subnetId, next.subnetCidr]).toEqual([after, '100.64.4.0/24']);
+
+    await eventually(
+      async () => {
+        expect(await world.client.get<WarmBranch>(Kinds.WarmBranch, gone.eniId)).toBeUndefined();
+        expect(eniById(world, gone.eniId)).toBeUndefined();
+        const released = (await eventsOf(world.client, 'default', node)).filter(
+          (event) => event.reason === 'WarmBranchENIReleased',
+        );
+        expect(released.map((event) => event.message)).toEqual([
+          expect.stringContaining(`is in subnet ${before}, where node ${node}'s new branch ENIs no longer go`),
+        ]);
+      },
+      { waitingFor: `warm branch ENI ${gone.eniId} released after the edit`, ...TIMEOUTS },
+    );
   });
 
   test('a node whose ENIConfig does not exist gets no trunk and a Warning naming it; creating the ENIConfig lets it through', async () => {

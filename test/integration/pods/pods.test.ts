@@ -1,7 +1,8 @@
 /**
  * Security groups for pods end to end: a real kube-apiserver + etcd, the EC2 emulator over HTTP through the
  * real SDK, and the whole operator from its composition root. Each test makes its own namespace and its own
- * node(s), so tests do not share VLANs or capacity.
+ * node(s), so tests do not share VLANs or capacity. Warm reuse is off here (`--warm-branch-enis-per-node=0`):
+ * these tests pin EKS's lifecycle exactly, every released ENI deleted; warm-reuse.test.ts has it on.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 
@@ -23,7 +24,7 @@ import {
 let world: PodWorld;
 
 beforeAll(async () => {
-  world = await startPodWorld();
+  world = await startPodWorld(() => ({ warmBranchEnisPerNode: 0 }));
 }, 120_000);
 
 afterAll(async () => {

@@ -18,6 +18,7 @@ import type {
   SecurityGroupGrant,
   SecurityGroupPolicy,
   TrunkInterface,
+  WarmBranch,
 } from '../../../operator/api/types.ts';
 
 interface Schema {
@@ -263,7 +264,30 @@ const branch: BranchInterface = {
     subnetV6Cidr: '2600:1f14::/64',
     appliedSecurityGroups: ['sg-0123456789abcdef0'],
     releaseRequestedAt: '2026-01-01T00:00:00Z',
+    reusedFrom: 'eni-0aaaabbbbccccdddd',
     conditions: [condition],
+  },
+};
+const warm: WarmBranch = {
+  apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+  kind: 'WarmBranch',
+  metadata: { name: 'eni-0fedcba9876543210' },
+  spec: {
+    nodeName: 'node-a',
+    eniId: 'eni-0fedcba9876543210',
+    trunkEniId: 'eni-0123456789abcdef0',
+    vlanId: 1,
+    associationId: 'trunk-assoc-0123456789abcdef0',
+    macAddress: '02:42:ac:11:00:02',
+    privateIp: '192.168.1.10',
+    ipv6Address: '2600:1f14::10',
+    subnetId: 'subnet-0123456789abcdef0',
+    subnetCidr: '192.168.0.0/19',
+    subnetV6Cidr: '2600:1f14::/64',
+    securityGroups: ['sg-0123456789abcdef0'],
+    warmSince: '2026-01-01T00:01:00Z',
+    previousPod: 'payments/pod-a',
+    previousBranchUid: '9d0c5f3e-1b2a-4c3d-8e7f-6a5b4c3d2e1f',
   },
 };
 
@@ -295,6 +319,7 @@ const samples = [
   { kind: 'CNINode', object: cninode, maps: ['.spec.tags'] },
   { kind: 'TrunkInterface', object: trunk, maps: [] },
   { kind: 'BranchInterface', object: branch, maps: [] },
+  { kind: 'WarmBranch', object: warm, maps: [] },
   { kind: 'SecurityGroupGrant', object: grant, maps: ['.spec.namespaces.selector.matchLabels'] },
 ];
 
@@ -307,6 +332,7 @@ describe('CRD schemas and operator/api/types.ts', () => {
       'securitygroupgrants.trunking.sgp-operator.io',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
+      'warmbranches.trunking.sgp-operator.io',
     ]);
   });
 
@@ -351,7 +377,7 @@ describe('CRD schemas and operator/api/types.ts', () => {
   test('a VLAN id outside 1..120 and an unknown phase are invalid', () => {
     const invalid = { ...branch, status: { ...branch.status, vlanId: 121, phase: 'Attached' } };
     expect(validate(schemaOf('BranchInterface'), invalid)).toEqual([
-      '.status.phase: not one of Pending, Creating, Associating, Ready, CoolingDown, Releasing',
+      '.status.phase: not one of Pending, Creating, Associating, Reusing, Ready, CoolingDown, Releasing',
       '.status.vlanId: above 120',
     ]);
   });

@@ -60,6 +60,12 @@ describe('lean projections', () => {
     });
   });
 
+  test('a cordoned Node keeps spec.unschedulable (a cordoned node parks no warm branch ENI)', () => {
+    const node = kubeletNode();
+    node.spec = { ...node.spec, unschedulable: true };
+    expect(toLeanNode(node).spec).toEqual({ providerID: 'aws:///us-west-2a/i-0123456789abcdef0', unschedulable: true });
+  });
+
   test('a Node keeps the annotations asked for (custom networking names the ENIConfig there), no others', () => {
     const node = kubeletNode();
     node.metadata.annotations = { ...node.metadata.annotations, 'k8s.amazonaws.com/eniConfig': 'us-west-2a' };

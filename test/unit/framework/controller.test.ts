@@ -2,7 +2,13 @@ import { describe, expect, test } from '@jest/globals';
 import { OutsideFixError, TerminalError } from '../../../operator/errors.ts';
 import { FakeClock } from '../../../operator/framework/clock.ts';
 import { ControllerRunner, classifyOutcome } from '../../../operator/framework/controller.ts';
-import type { ReconcileContext, ReconcileResult } from '../../../operator/framework/types.ts';
+import type {
+  Informer,
+  KubeObject,
+  ReconcileContext,
+  ReconcileResult,
+  WatchEvent,
+} from '../../../operator/framework/types.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
 
 describe('classifyOutcome', () => {
@@ -175,3 +181,39 @@ async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setImmediate(r));
   if (!condition()) throw new Error('condition never became true');
 }
+
+describe('ControllerRunner.watch', () => {
+  type Obj = KubeObject & { spec?: { size?: number }; status?: { count?: number } };
+  function informer() {
+    const handlers: ((event: WatchEvent<Obj>) => void)[] = [];
+    const fake = {
+      kind: { group: '', version: 'v1', kind: 'Thing', plural: 'things', namespaced: true },
+      onEvent: (handler: (event: WatchEvent<Obj>) => void) => void handlers.push(handler),
+      emit: (event: WatchEvent<Obj>) => handlers.forEach((handler) => handler(event)),
+    };
+    return fake as unknown as Informer<Obj> & { emit(event: WatchEvent<Obj>): void };
+  }
+  const thing = (size: number, count: number): Obj => ({
+    apiVersion: 'v1',
+    kind: 'Thing',
+    metadata: { name: 'a', namespace: 'ns' },
+    spec: { size },
+    status: { count },
+  });
+
+  test('isRelevantUpdate filters updates only; adds and deletes always enqueue', () => {
+    const { controller } = runner(async () => {});
+    const things = informer();
+    controller.watch(things, (object) => [`ns/size-${object.spec?.size}`], {
+      isRelevantUpdate: (oldObject, newObject) => oldObject.spec?.size !== newObject.spec?.size,
+    });
+
+    things.emit({ type: 'update', oldObject: thing(1, 1), object: thing(1, 2) });
+    expect(controller.queue.length).toBe(0);
+    things.emit({ type: 'update', oldObject: thing(1, 2), object: thing(2, 2) });
+    expect(controller.queue.length).toBe(2); // both the old and the new object's keys
+    things.emit({ type: 'add', object: thing(3, 1) });
+    things.emit({ type: 'delete', object: thing(4, 1) });
+    expect(controller.queue.length).toBe(4);
+  });
+});

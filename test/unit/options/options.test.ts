@@ -63,6 +63,8 @@ describe('parseOptions', () => {
       branchWorkers: 30,
       nodeWorkers: 10,
       branchCooldownSeconds: 60,
+      warmBranchEnisPerNode: 4,
+      warmBranchMaxIdleSeconds: 600,
       leaderElect: false,
       leaderElectionNamespace: 'kube-system',
       leaderElectionId: 'sgp-operator',
@@ -474,6 +476,8 @@ describe('defaults reach the controllers', () => {
       leakSweepIntervalMs: 300_000,
       leakSweepInitialDelayMs: 300_000,
       securityGroupAnnotations: { isEnabled: false, allowList: [] },
+      warmBranchEnisPerNode: 4,
+      warmBranchMaxIdleMs: 600_000,
     });
   });
 
@@ -493,6 +497,9 @@ describe('defaults reach the controllers', () => {
       leakSweepInitialDelayMs: 0,
       vpcRefreshIntervalMs: 15_000,
     });
+    expect(
+      controllerSettings(parse([...REQUIRED, '--warm-branch-enis-per-node=0', '--warm-branch-max-idle-seconds=30'])),
+    ).toMatchObject({ warmBranchEnisPerNode: 0, warmBranchMaxIdleMs: 30_000 });
   });
 
   test('the cooldown floor is the --branch-cooldown-seconds minimum', () => {

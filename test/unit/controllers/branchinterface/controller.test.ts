@@ -8,7 +8,11 @@ import {
   BranchEvents,
   BranchInterfaceReconciler,
   VlanReservations,
+  WarmClaims,
 } from '../../../../operator/controllers/branchinterface/index.ts';
+import type { NodeLike } from '../../../../operator/controllers/branchinterface/index.ts';
+import type { WarmBranch } from '../../../../operator/api/types.ts';
+import { warmBranchInformerOptions } from '../../../../operator/api/warm-branch.ts';
 import { PodReconciler } from '../../../../operator/controllers/pod/index.ts';
 import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
 import { formatGroupList } from '../../../../operator/controllers/pod/index.ts';
@@ -100,9 +104,13 @@ function build(cooldownMs = COOLDOWN_MS, podNetwork: PodNetwork = DEFAULT_POD_NE
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
     pods: kube.reader<LeanPod>(Kinds.Pod, podInformerOptions.indexers, toLeanPod),
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
-    nodes: kube.reader<KubeObject>(Kinds.Node),
+    nodes: kube.reader<NodeLike>(Kinds.Node),
     checkpoints: new StatusCheckpoints<BranchInterface>(),
     reservations: new VlanReservations(),
+    warm: kube.reader<WarmBranch>(Kinds.WarmBranch, warmBranchInformerOptions.indexers),
+    claims: new WarmClaims(),
+    // Reuse off: these tests pin the lifecycle without warm ENIs (test/unit/.../warm-reuse.test.ts has it on).
+    warmSettings: { current: () => ({ limitPerNode: 0, maxIdleMs: 600_000 }) },
   });
 }
 

@@ -278,6 +278,11 @@ describe('planBranchStep and the per-ENI group quota', () => {
       { step: 'modify-groups', securityGroups: ['sg-1', 'sg-2'] },
     ],
     [
+      'taken-over warm ENI refused, not yet announced: no modify, and no annotation either',
+      given(refused({ ...associated, phase: 'Reusing', reusedFrom: 'eni-b' }, 2, 2), pod()),
+      blocked,
+    ],
+    [
       'spec back to the groups the ENI carries: clear the refusal, no EC2 call',
       given(refused({ ...associated, phase: 'Ready' }, 4, 3, ['sg-1']), annotated),
       { step: 'record-groups-applied', securityGroups: ['sg-1'] },

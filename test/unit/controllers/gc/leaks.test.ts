@@ -54,7 +54,14 @@ function trunk(instanceId: string, eniId?: string): TrunkInterface {
   };
 }
 
-const base: LeakSweepInput = { enis: [], branches: [], trunks: [], previouslyAvailable: new Set(), cachesSynced: true };
+const base: LeakSweepInput = {
+  enis: [],
+  branches: [],
+  trunks: [],
+  warmEniIds: new Set(),
+  previouslyAvailable: new Set(),
+  cachesSynced: true,
+};
 const verdicts = (input: Partial<LeakSweepInput>) =>
   findLeakedEnis({ ...base, ...input }).candidates.map((c) => [c.eni.id, c.reason, c.associatedTrunkEniId ?? null]);
 
@@ -68,6 +75,16 @@ describe('findLeakedEnis', () => {
     {
       name: 'ENI claimed by its BranchInterface status is kept',
       input: { enis: [eni('eni-a', 'in-use', podTags('u1'))], branches: [branch('u1', 'eni-a')] },
+      expected: [],
+    },
+    {
+      name: 'warm ENI (a WarmBranch records it) whose tagged pod is gone is kept',
+      input: { enis: [eni('eni-a', 'in-use', podTags('gone'))], warmEniIds: new Set(['eni-a']) },
+      expected: [],
+    },
+    {
+      name: "reused ENI: tagged for a gone pod, recorded by another pod's BranchInterface, is kept",
+      input: { enis: [eni('eni-a', 'in-use', podTags('gone'))], branches: [branch('u2', 'eni-a')] },
       expected: [],
     },
     {

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { ENI_OWNER, TAG } from '../../../../operator/api/constants.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
+import type { BranchInterface, TrunkInterface, WarmBranch } from '../../../../operator/api/types.ts';
 import { Ec2RetryableError } from '../../../../operator/aws/index.ts';
 import { LeakSweeper } from '../../../../operator/controllers/gc/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
@@ -108,12 +108,43 @@ beforeEach(async () => {
   sweeper = build(kube.reader<BranchInterface>(Kinds.BranchInterface));
 });
 
-function build(branches: Reader<BranchInterface>): LeakSweeper {
+/** A synced cache that shows nothing (a partial view right after a restart, or one that lags a write). */
+function emptyReader<T extends KubeObject>(): Reader<T> {
+  return { get: () => undefined, list: () => [], byIndex: () => [], hasSynced: () => true };
+}
+
+/** The record of a warm ENI on the live node's trunk, its last pod gone. */
+function warmBranch(eniId: string): WarmBranch {
+  const association = ec2.associations().find((candidate) => candidate.branchInterfaceId === eniId);
+  return {
+    apiVersion: 'trunking.sgp-operator.io/v1alpha1',
+    kind: 'WarmBranch',
+    metadata: { name: eniId },
+    spec: {
+      nodeName: 'node-1',
+      eniId,
+      trunkEniId,
+      vlanId: association?.vlanId ?? 1,
+      associationId: association?.associationId ?? `trunk-assoc-${eniId}`,
+      macAddress: ec2.eni(eniId)?.macAddress ?? '02:00:00:00:00:01',
+      securityGroups: [vpc.podGroupIds[0] ?? ''],
+      warmSince: '2026-01-01T00:00:00.000Z',
+      previousPod: 'shop/web-0',
+      previousBranchUid: 'uid-branch-gone',
+    },
+  };
+}
+
+function build(
+  branches: Reader<BranchInterface>,
+  warm: Reader<WarmBranch> = kube.reader<WarmBranch>(Kinds.WarmBranch),
+): LeakSweeper {
   return new LeakSweeper({
     ec2,
     client: kube,
     branches,
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
+    warm,
     clusterName: CLUSTER,
     vpcId: vpc.vpcId,
     intervalMs: INTERVAL_MS,
@@ -142,14 +173,7 @@ describe('LeakSweeper.sweepOnce', () => {
     await branchEni({ namespace: 'shop', name: 'web-0', uid: 'uid-1' });
     kube.seed(Kinds.BranchInterface, branchInterface('shop', 'web-0-2', 'uid-1'));
     // A synced cache that has not seen the BranchInterface yet (a partial view right after a restart).
-    const stale: Reader<BranchInterface> = {
-      get: () => undefined,
-      list: () => [],
-      byIndex: () => [],
-      hasSynced: () => true,
-    };
-
-    await expect(build(stale).sweepOnce()).resolves.toEqual([]);
+    await expect(build(emptyReader()).sweepOnce()).resolves.toEqual([]);
 
     expect(mutations()).toEqual([]);
   });
@@ -214,6 +238,48 @@ describe('LeakSweeper.sweepOnce', () => {
     expect(ec2.eni(owned)).toBeDefined();
   });
 
+  test('a warm ENI whose tagged pod is gone is kept by its WarmBranch, in the cache or only in the API server', async () => {
+    const warm = await branchEni({ namespace: 'shop', name: 'web-0', uid: 'uid-gone' });
+    kube.seed(Kinds.WarmBranch, warmBranch(warm));
+
+    await expect(sweeper.sweepOnce()).resolves.toEqual([]);
+    // A cache that has not seen the record yet (it was parked a moment ago): the live read keeps the ENI.
+    await expect(
+      build(kube.reader<BranchInterface>(Kinds.BranchInterface), emptyReader()).sweepOnce(),
+    ).resolves.toEqual([]);
+    expect(mutations()).toEqual([]);
+
+    // Once the record is gone and nothing else holds the ENI, it is an ordinary leak.
+    kube.remove(Kinds.WarmBranch, warm);
+    await expect(sweeper.sweepOnce()).resolves.toEqual([warm]);
+    expect(ec2.eni(warm)).toBeUndefined();
+  });
+
+  test("a reused ENI is held by the new pod's BranchInterface, though its tags name the pod it was made for", async () => {
+    const reused = await branchEni({ namespace: 'shop', name: 'web-0', uid: 'uid-gone' });
+    // Another namespace, another pod: only status.eniId ties the record to the ENI.
+    kube.seed(Kinds.BranchInterface, branchInterface('billing', 'api-1', 'uid-new', reused));
+
+    await expect(build(emptyReader()).sweepOnce()).resolves.toEqual([]);
+    expect(mutations()).toEqual([]);
+  });
+
+  test('an ENI of a terminated instance that a WarmBranch holds is left to the WarmBranch reconciler', async () => {
+    const terminated = ec2.launchNode(vpc);
+    ec2.control.terminateInstance(terminated);
+    const warm = await branchEni(
+      { namespace: 'shop', name: 'a', uid: 'uid-gone' },
+      { instanceId: terminated, available: true },
+    );
+    kube.seed(Kinds.WarmBranch, warmBranch(warm));
+
+    await expect(
+      build(kube.reader<BranchInterface>(Kinds.BranchInterface), emptyReader()).sweepOnce(),
+    ).resolves.toEqual([]);
+    expect(mutations()).toEqual([]);
+    expect(ec2.eni(warm)).toBeDefined();
+  });
+
   test('a delete EC2 fails leaves the ENI for the next sweep; the other leaks are still deleted', async () => {
     const first = await branchEni({ namespace: 'shop', name: 'a', uid: 'uid-a' }, { available: true });
     const second = await branchEni({ namespace: 'shop', name: 'b', uid: 'uid-b' }, { available: true });
@@ -256,6 +322,7 @@ describe('LeakSweeper.run', () => {
       client: kube,
       branches: kube.reader<BranchInterface>(Kinds.BranchInterface),
       trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
+      warm: kube.reader<WarmBranch>(Kinds.WarmBranch),
       clusterName: CLUSTER,
       vpcId: 'vpc-1',
       intervalMs: INTERVAL_MS,
