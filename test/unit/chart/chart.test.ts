@@ -1,0 +1,39 @@
+/**
+ * The chart ships what the repository ships: the same version as package.json, and CRDs byte-identical to
+ * crds/ (Helm installs its crds/ folder verbatim, so a drifted copy would install another schema).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, test } from '@jest/globals';
+import { parse } from 'yaml';
+
+const REPO = new URL('../../../', import.meta.url).pathname;
+const CHART = join(REPO, 'charts/sgp-operator');
+
+describe('charts/sgp-operator', () => {
+  test('version and appVersion follow package.json; values default the image tag to appVersion', () => {
+    const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { image: { tag: string } };
+    expect({ version: chart.version, appVersion: chart.appVersion, tag: values.image.tag }).toEqual({
+      version: pkg.version,
+      appVersion: pkg.version,
+      tag: '',
+    });
+  });
+
+  test('crds/ holds exactly the CRDs of the repository’s crds/, byte for byte', () => {
+    const kustomization = parse(readFileSync(join(REPO, 'crds/kustomization.yaml'), 'utf8')) as {
+      resources: string[];
+    };
+    const shipped = readdirSync(join(CHART, 'crds')).sort();
+    expect(shipped).toEqual([...kustomization.resources].sort());
+    for (const file of shipped) {
+      expect({ file, text: readFileSync(join(CHART, 'crds', file), 'utf8') }).toEqual({
+        file,
+        text: readFileSync(join(REPO, 'crds', file), 'utf8'),
+      });
+    }
+  });
+});
