@@ -197,8 +197,8 @@ function vpodExemption(objects: Manifest[]): string | undefined {
     const serviceAccount = one(objects, 'ServiceAccount');
     expect(serviceAccount.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': roleArn });
     expect(
-      (one(objects, 'Deployment') as Manifest & { spec: { template: { spec: { serviceAccountName: string } } } })
-        .spec.template.spec.serviceAccountName,
+      (one(objects, 'Deployment') as Manifest & { spec: { template: { spec: { serviceAccountName: string } } } }).spec
+        .template.spec.serviceAccountName,
     ).toBe(serviceAccount.metadata.name);
     expect(await dryRunApply(await helmTemplateText({ namespace, values }))).toContain(
       `serviceaccount/${serviceAccount.metadata.name}`,
@@ -231,7 +231,11 @@ function vpodExemption(objects: Manifest[]): string | undefined {
 
   test('serviceMonitor.enabled: a metrics Service and a ServiceMonitor with the extra labels, selecting it', async () => {
     const namespace = await testNamespace('chart-monitor');
-    const values = { ...CLUSTER, 'serviceMonitor.enabled': true, 'serviceMonitor.additionalLabels': { release: 'kps' } };
+    const values = {
+      ...CLUSTER,
+      'serviceMonitor.enabled': true,
+      'serviceMonitor.additionalLabels': { release: 'kps' },
+    };
     const objects = await helmTemplate({ namespace, values });
 
     const monitor = one(objects, 'ServiceMonitor') as Manifest & {
@@ -282,11 +286,10 @@ function vpodExemption(objects: Manifest[]): string | undefined {
     expect(container(objects).ports).toContainEqual({ name: 'metrics', containerPort: 9090, protocol: 'TCP' });
     expect(container(objects).image).toBe(`ghcr.io/sgp-operator/sgp-operator@sha256:${'a'.repeat(64)}`);
     const leaseRole = objects.find((object) => object.metadata.name === 'netsec-sgp-operator-leader-election-role') as
-      | (Manifest & { rules: Array<{ resources: string[]; resourceNames?: string[] }> })
-      | undefined;
-    expect(leaseRole?.rules.find((rule) => rule.resourceNames && rule.resources[0] === 'leases')?.resourceNames).toEqual(
-      ['sgp-netsec'],
-    );
+      (Manifest & { rules: Array<{ resources: string[]; resourceNames?: string[] }> }) | undefined;
+    expect(
+      leaseRole?.rules.find((rule) => rule.resourceNames && rule.resources[0] === 'leases')?.resourceNames,
+    ).toEqual(['sgp-netsec']);
     const username = `system:serviceaccount:${namespace}:sgp`;
     expect(vpodExemption(objects)).toBe(operatorExcluded(username));
     const guard = one(objects, 'ValidatingAdmissionPolicy') as Manifest & {
@@ -308,9 +311,9 @@ function vpodExemption(objects: Manifest[]): string | undefined {
     await expect(helmTemplateText({ values: { ...CLUSTER, 'webhookCertificate.mode': 'vault' } })).rejects.toThrow(
       /webhookCertificate.mode="vault": use operator or cert-manager/,
     );
-    await expect(
-      helmTemplateText({ values: { ...CLUSTER, 'flags.webhook-bind-address': ':0' } }),
-    ).rejects.toThrow(/flags.webhook-bind-address=":0": the chart needs a fixed port/);
+    await expect(helmTemplateText({ values: { ...CLUSTER, 'flags.webhook-bind-address': ':0' } })).rejects.toThrow(
+      /flags.webhook-bind-address=":0": the chart needs a fixed port/,
+    );
     await expect(
       helmTemplateText({ values: { ...CLUSTER, 'serviceMonitor.enabled': true, 'flags.metrics-bind-address': '0' } }),
     ).rejects.toThrow(/serviceMonitor.enabled needs \/metrics/);

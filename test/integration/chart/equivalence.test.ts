@@ -113,7 +113,11 @@ function normalise(objects: Manifest[]): Map<string, unknown> {
 async function expectSameObjects(kustomize: readonly KustomizeOption[], values: Record<string, unknown>) {
   const fromKustomize = normalise(await kustomizeDefault(kustomize));
   const fromChart = normalise(
-    await helmTemplate({ release: 'sgp-operator', namespace: NAMESPACE, values: { ...CHART_CLUSTER_VALUES, ...values } }),
+    await helmTemplate({
+      release: 'sgp-operator',
+      namespace: NAMESPACE,
+      values: { ...CHART_CLUSTER_VALUES, ...values },
+    }),
   );
   expect([...fromChart.keys()].sort()).toEqual([...fromKustomize.keys()].sort());
   for (const [key, object] of fromKustomize) {
