@@ -205,7 +205,7 @@ function vpodExemption(objects: Manifest[]): string | undefined {
     );
   });
 
-  test('podDisruptionBudget.enabled=false leaves the PDB out; networkPolicy narrows metrics and HTTPS', async () => {
+  test('podDisruptionBudget.enabled=false leaves the PDB out; networkPolicy narrows metrics and HTTPS, adds egress', async () => {
     const namespace = await testNamespace('chart-no-pdb');
     const metricsFrom = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }];
     const values = {
@@ -214,6 +214,7 @@ function vpodExemption(objects: Manifest[]): string | undefined {
       'networkPolicy.metricsFrom': metricsFrom,
       'networkPolicy.httpsCidrs': ['10.0.0.0/16'],
       'networkPolicy.podIdentityAgent': false,
+      'networkPolicy.extraEgress': [{ ports: [{ port: 4318, protocol: 'TCP' }] }],
     };
     const objects = await helmTemplate({ namespace, values });
 
@@ -223,7 +224,8 @@ function vpodExemption(objects: Manifest[]): string | undefined {
     };
     expect(policy.spec.ingress[1]?.from).toEqual(metricsFrom);
     expect(policy.spec.egress[0]?.to).toEqual([{ ipBlock: { cidr: '10.0.0.0/16' } }]);
-    expect(policy.spec.egress).toHaveLength(2);
+    expect(policy.spec.egress).toHaveLength(3);
+    expect(policy.spec.egress[2]).toEqual({ ports: [{ port: 4318, protocol: 'TCP' }] });
     const applied = await dryRunApply(await helmTemplateText({ namespace, values }));
     expect(applied.some((line) => line.startsWith('poddisruptionbudget'))).toBe(false);
     expect(applied).toContain('networkpolicy.networking.k8s.io/sgp-operator-controller-manager');
