@@ -11,16 +11,18 @@
  * Before the rollout the benchmark lets the buckets refill from the initial allocation.
  *
  *   node bench/operator-churn.ts [--pods 100] [--window 25] [--cooldown-seconds 5] [--full]   (--full: 500 pods)
+ *                                [--controller sgp-operator|eks --eks-controller-bin PATH]
+ * EKS's controller never takes a cooldown below 30 s (it raises the ConfigMap's value), so a side-by-side run
+ * gives both 30 s. "Released" is read from EC2 (the emulator): no branch ENI left but the new pods'.
  */
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
-import type { BranchInterface } from '../operator/api/types.ts';
-import { startOperator } from './lib/operator.ts';
+import { CONTROLLER_OPTIONS, controllerArgs, startController } from './lib/controller.ts';
 import { watchAnnotations } from './lib/pod-watch.ts';
 import { emit, progress } from './lib/report.ts';
 import { latencySummary, mapBounded, round } from './lib/stats.ts';
-import { M5_XLARGE_BRANCHES, waitTrunksReady } from './lib/trunks.ts';
-import { counterDelta, podObject, startWorld, waitFor } from './lib/world.ts';
+import { M5_XLARGE_BRANCHES } from './lib/trunks.ts';
+import { counterDelta, podObject, refillSeconds, startWorld, waitFor } from './lib/world.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,8 +30,10 @@ const { values } = parseArgs({
     window: { type: 'string', default: '25' },
     'cooldown-seconds': { type: 'string', default: '5' },
     full: { type: 'boolean', default: false },
+    ...CONTROLLER_OPTIONS,
   },
 });
+const which = controllerArgs(values);
 const pods = Number(values.pods ?? (values.full ? 500 : 100));
 const window = Number(values.window);
 const cooldownSeconds = Number(values['cooldown-seconds']);
@@ -38,11 +42,13 @@ const nodes = Math.ceil((2 * pods) / M5_XLARGE_BRANCHES) + 1;
 const NS = 'churn';
 
 const world = await startWorld();
-const operator = await startOperator(world, { cooldownMs: cooldownSeconds * 1000 });
+const operator = await startController(world, which, { cooldownSeconds });
+const branchEnisInEc2 = () =>
+  world.emulator.control.dump().networkInterfaces.filter((eni) => eni.description === 'aws-k8s-branch-eni').length;
 try {
   const nodeNames = await world.addNodes(nodes);
-  await waitTrunksReady(world.client, nodes, 120_000 + nodes * 1_000);
-  await world.createPolicyNamespace(NS);
+  await operator.waitNodesReady(nodes, 120_000 + nodes * 1_000);
+  await world.createPolicyNamespace(NS, { waitValid: operator.writesPolicyStatus });
   const watch = await watchAnnotations(world.kubeConfig, NS);
   const oldNames = Array.from({ length: pods }, (_, i) => `old-${String(i).padStart(5, '0')}`);
   const newNames = Array.from({ length: pods }, (_, i) => `new-${String(i).padStart(5, '0')}`);
@@ -52,8 +58,7 @@ try {
   await mapBounded(oldNames, 32, (name, i) => world.client.create(Kinds.Pod, podObject(NS, name, nodeOf(i))));
   await watch.waitAll(oldNames, 600_000);
   const setup = counterDelta(setupStart, world.counters());
-  const refillMs =
-    (1000 * Math.max(setup.byAction.CreateNetworkInterface ?? 0, setup.byAction.AssociateTrunkInterface ?? 0)) / 5;
+  const refillMs = 1000 * refillSeconds(setup);
   progress(`old pods annotated; waiting ${Math.round(refillMs)} ms for the buckets to refill`);
   await new Promise((resolve) => setTimeout(resolve, refillMs + 1000));
 
@@ -69,19 +74,14 @@ try {
   const lastAnnotated = Math.max(...newNames.map((name) => watch.annotatedAt(name) ?? 0));
   const rolloutSeconds = (lastAnnotated - started) / 1000;
   progress('rollout done; waiting for the old branch ENIs to be released');
-  await waitFor(
-    async () => {
-      const branches = await world.client.list<BranchInterface>(Kinds.BranchInterface, { namespace: NS });
-      return !branches.some((branch) => branch.spec.podName.startsWith('old-'));
-    },
-    300_000 + pods * 1_000,
-    'old BranchInterfaces released',
-  );
+  await waitFor(() => branchEnisInEc2() <= pods, 300_000 + pods * 1_000, 'old branch ENIs deleted from EC2');
   const releasedSeconds = (performance.now() - started) / 1000;
   const calls = counterDelta(before, world.counters());
   watch.stop();
   const result = {
     benchmark: 'operator-churn',
+    controller: operator.name,
+    controllerSettings: operator.settings,
     pods,
     nodes,
     window,
@@ -99,6 +99,7 @@ try {
     },
   };
   emit(result, {
+    controller: operator.name,
     replaced: `${pods} pods (window ${window}, cooldown ${cooldownSeconds} s) on ${nodes} nodes`,
     'replaced pods/s': result.replacedPodsPerSecond,
     'mutating EC2 calls / pod': result.ec2.mutatingCallsPerReplacedPod,

@@ -10,9 +10,15 @@
  *
  *   node bench/operator-footprint.ts [--nodes 500] [--pods 5000] [--idle-seconds 20] [--full]
  *                                    [--node-options='--max-semi-space-size=2'] [--heap-snapshot-dir DIR]
+ *                                    [--controller sgp-operator|eks --eks-controller-bin PATH]
  *   (default 500 nodes / 5,000 pods; --full: 5,000 nodes / 50,000 pods; --node-options: V8/Node flags for
  *   the operator process, e.g. GC sizing; --heap-snapshot-dir writes the operator's heap snapshot after the
  *   idle period there, for Chrome DevTools' Memory tab)
+ *
+ * With `--controller eks`, EKS's VPC resource controller binary is measured the same way (its own defaults;
+ * it has no readiness endpoint, so `readySeconds` is its health endpoint's first 200). The figure both share is
+ * `cniNodesSeconds`: start → a CNINode exists for every Node (both controllers create one per node once they
+ * have listed the cluster), with `cpuSecondsUntilCniNodes`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,9 +28,12 @@ import { parseArgs } from 'node:util';
 import { freePorts } from '../hack/control-plane/control-plane.ts';
 import { Kinds } from '../operator/api/kinds.ts';
 import type { KubeObject } from '../operator/framework/index.ts';
+import { CONTROLLER_OPTIONS, controllerArgs } from './lib/controller.ts';
+import { EKS_DEFAULTS, startEksController } from './lib/eks-controller.ts';
+import { CLUSTER } from './lib/operator.ts';
 import { emit, progress } from './lib/report.ts';
 import { mapBounded, round } from './lib/stats.ts';
-import { REGION, startWorld } from './lib/world.ts';
+import { REGION, createDefaultServiceAccount, startWorld } from './lib/world.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,8 +43,10 @@ const { values } = parseArgs({
     'node-options': { type: 'string', default: '' },
     'heap-snapshot-dir': { type: 'string' },
     full: { type: 'boolean', default: false },
+    ...CONTROLLER_OPTIONS,
   },
 });
+const which = controllerArgs(values);
 const nodes = Number(values.nodes ?? (values.full ? 5000 : 500));
 const pods = Number(values.pods ?? (values.full ? 50_000 : 5_000));
 const idleMs = Number(values['idle-seconds']) * 1000;
@@ -60,8 +71,10 @@ try {
   progress(`creating ${nodes} nodes and ${pods} pods`);
   const nodeNames = await world.addNodes(nodes, { concurrency: 64, prefix: 'idle' });
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `app-${i}`);
-  for (const name of namespaces)
+  for (const name of namespaces) {
     await world.client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    await createDefaultServiceAccount(world.client, name);
+  }
   await mapBounded(
     Array.from({ length: pods }, (_, i) => i),
     64,
@@ -71,9 +84,96 @@ try {
         plainPod(namespaces[i % NAMESPACES] ?? '', `pod-${i}`, nodeNames[i % nodes] ?? ''),
       ),
   );
-  progress('objects created; starting the operator binary');
+  progress(`objects created; starting ${which.controller}`);
   const [healthPort, metricsPort] = await freePorts(2);
   const started = performance.now();
+  const subject = which.controller === 'eks' ? await startEks() : startSgpOperator(healthPort ?? 0, metricsPort ?? 0);
+  const { pid } = subject;
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, sample(pid).rssBytes);
+  }, 250);
+  try {
+    for (;;) {
+      if (await subject.isReady()) break;
+      if (subject.exitCode() !== null)
+        throw new Error(`operator exited with ${subject.exitCode()} before it was ready`);
+      if (performance.now() - started > 600_000) throw new Error('operator not ready after 10 min');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const readyMs = performance.now() - started;
+    const atReady = sample(pid);
+    progress(`ready after ${Math.round(readyMs)} ms; waiting for a CNINode per Node`);
+    for (;;) {
+      const cniNodes = await world.client.list(Kinds.CNINode);
+      if (cniNodes.length >= nodes) break;
+      if (performance.now() - started > 600_000) throw new Error(`${cniNodes.length}/${nodes} CNINodes after 10 min`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const cniNodesMs = performance.now() - started;
+    const atCniNodes = sample(pid);
+    progress(`CNINodes after ${Math.round(cniNodesMs)} ms; idle for ${idleMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    const atEnd = sample(pid);
+    const heap = subject.child === undefined ? undefined : await heapFigures(`http://127.0.0.1:${metricsPort}/metrics`);
+    if (heapSnapshotDir && subject.child)
+      await writeHeapSnapshot(subject.child, heapSnapshotDir, `http://127.0.0.1:${healthPort}/readyz`);
+    const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
+    const result = {
+      benchmark: 'operator-footprint',
+      controller: which.controller,
+      controllerSettings: subject.settings,
+      nodes,
+      pods,
+      nodeOptions,
+      readySeconds: round(readyMs / 1000),
+      cniNodesSeconds: round(cniNodesMs / 1000),
+      cpuSecondsUntilCniNodes: round(atCniNodes.cpuSeconds),
+      rssMiB: {
+        peak: mib(Math.max(peakRss, atEnd.rssBytes)),
+        atReady: mib(atReady.rssBytes),
+        afterIdle: mib(atEnd.rssBytes),
+      },
+      // After the idle period, from the operator's own process metrics: what of the RSS is V8's heap.
+      heapMiB: heap
+        ? { total: mib(heap.totalBytes), used: mib(heap.usedBytes), external: mib(heap.externalBytes) }
+        : null,
+      cpuSecondsUntilReady: round(atReady.cpuSeconds),
+      idleCpuPercent: round(((atEnd.cpuSeconds - atReady.cpuSeconds) / (idleMs / 1000)) * 100, 1),
+      idleSeconds: idleMs / 1000,
+      targets: { rssMiBAtMostAt5000Nodes50000Pods: 250 },
+    };
+    emit(result, {
+      controller: which.controller,
+      objects: `${nodes} nodes, ${pods} pods`,
+      'node options': nodeOptions.join(' ') || '(none)',
+      'ready after': `${result.readySeconds} s (CPU ${result.cpuSecondsUntilReady} s)`,
+      'RSS peak / after idle': `${result.rssMiB.peak} / ${result.rssMiB.afterIdle} MiB (target ≤ 250 MB at full scale)`,
+      'CNINode per Node after': `${result.cniNodesSeconds} s (CPU ${result.cpuSecondsUntilCniNodes} s)`,
+      'V8 heap after idle': result.heapMiB
+        ? `${result.heapMiB.used} used of ${result.heapMiB.total} MiB; external ${result.heapMiB.external} MiB`
+        : '— (Go process)',
+      'idle CPU': `${result.idleCpuPercent} % of one core`,
+    });
+  } finally {
+    clearInterval(sampler);
+    await subject.stop();
+  }
+} finally {
+  await world.stop();
+}
+
+interface Subject {
+  pid: number;
+  settings: string;
+  /** sgp-operator's process (for heap figures and snapshots); undefined for EKS's controller. */
+  child?: ChildProcess;
+  isReady(): Promise<boolean>;
+  exitCode(): number | null;
+  stop(): Promise<void>;
+}
+
+function startSgpOperator(healthPort: number, metricsPort: number): Subject {
   const child = spawn(
     process.execPath,
     [
@@ -83,7 +183,7 @@ try {
       '--kubeconfig',
       world.plane.kubeconfigPath,
       '--cluster-name',
-      'bench',
+      CLUSTER,
       '--region',
       REGION,
       '--vpc-id',
@@ -103,63 +203,33 @@ try {
       env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
     },
   );
-  const pid = child.pid ?? 0;
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, sample(pid).rssBytes);
-  }, 250);
-  try {
-    for (;;) {
-      const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
+  return {
+    pid: child.pid ?? 0,
+    settings: `operator/main.ts, option defaults${nodeOptions.length ? `, node ${nodeOptions.join(' ')}` : ''}`,
+    child,
+    isReady: () =>
+      fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
         (r) => r.ok,
         () => false,
-      );
-      if (ready) break;
-      if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode} before it was ready`);
-      if (performance.now() - started > 600_000) throw new Error('operator not ready after 10 min');
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const readyMs = performance.now() - started;
-    const atReady = sample(pid);
-    progress(`ready after ${Math.round(readyMs)} ms; idle for ${idleMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, idleMs));
-    const atEnd = sample(pid);
-    const heap = await heapFigures(`http://127.0.0.1:${metricsPort}/metrics`);
-    if (heapSnapshotDir) await writeHeapSnapshot(child, heapSnapshotDir, `http://127.0.0.1:${healthPort}/readyz`);
-    const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
-    const result = {
-      benchmark: 'operator-footprint',
-      nodes,
-      pods,
-      nodeOptions,
-      readySeconds: round(readyMs / 1000),
-      rssMiB: {
-        peak: mib(Math.max(peakRss, atEnd.rssBytes)),
-        atReady: mib(atReady.rssBytes),
-        afterIdle: mib(atEnd.rssBytes),
-      },
-      // After the idle period, from the operator's own process metrics: what of the RSS is V8's heap.
-      heapMiB: { total: mib(heap.totalBytes), used: mib(heap.usedBytes), external: mib(heap.externalBytes) },
-      cpuSecondsUntilReady: round(atReady.cpuSeconds),
-      idleCpuPercent: round(((atEnd.cpuSeconds - atReady.cpuSeconds) / (idleMs / 1000)) * 100, 1),
-      idleSeconds: idleMs / 1000,
-      targets: { rssMiBAtMostAt5000Nodes50000Pods: 250 },
-    };
-    emit(result, {
-      objects: `${nodes} nodes, ${pods} pods`,
-      'node options': nodeOptions.join(' ') || '(none)',
-      'ready after': `${result.readySeconds} s (CPU ${result.cpuSecondsUntilReady} s)`,
-      'RSS peak / after idle': `${result.rssMiB.peak} / ${result.rssMiB.afterIdle} MiB (target ≤ 250 MB at full scale)`,
-      'V8 heap after idle': `${result.heapMiB.used} used of ${result.heapMiB.total} MiB; external ${result.heapMiB.external} MiB`,
-      'idle CPU': `${result.idleCpuPercent} % of one core`,
-    });
-  } finally {
-    clearInterval(sampler);
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
-} finally {
-  await world.stop();
+      ),
+    exitCode: () => child.exitCode,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+async function startEks(): Promise<Subject> {
+  const running = await startEksController(world, { binary: which.eksControllerBin ?? '', cluster: CLUSTER });
+  return {
+    pid: running.pid,
+    settings: EKS_DEFAULTS,
+    isReady: () => Promise.resolve(true),
+    exitCode: () => running.process.exitCode,
+    stop: () => running.stop(),
+  };
 }
 
 /** V8 heap figures from the operator's /metrics (prom-client's default process metrics). */
@@ -198,6 +268,10 @@ function plainPod(namespace: string, name: string, nodeName: string): KubeObject
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace, labels: { app: `app-${name.length % 7}`, 'pod-template-hash': '5d8f7c9b6' } },
-    spec: { nodeName, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+    spec: {
+      nodeName,
+      serviceAccountName: 'default',
+      containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
+    },
   } as KubeObject;
 }

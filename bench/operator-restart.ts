@@ -12,15 +12,18 @@
  * restart, by action; throttled responses.
  *
  *   node bench/operator-restart.ts [--nodes 100] [--enis 1000] [--window-seconds 60] [--full]
+ *                                  [--controller sgp-operator|eks --eks-controller-bin PATH]
  *   (--full: 1,000 nodes / 10,000 branch ENIs)
+ * EKS's controller seeds with its EC2 client at 1,000 QPS (its own flags) and restarts with its defaults; its
+ * `cachesSyncedMs` is the time until its health endpoint answers (it has no caches-synced signal of its own).
  */
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
-import { startOperator } from './lib/operator.ts';
+import { CONTROLLER_OPTIONS, controllerArgs, startController } from './lib/controller.ts';
 import { watchAnnotations } from './lib/pod-watch.ts';
 import { emit, progress } from './lib/report.ts';
 import { mapBounded, round } from './lib/stats.ts';
-import { M5_XLARGE_BRANCHES, waitTrunksReady } from './lib/trunks.ts';
+import { M5_XLARGE_BRANCHES } from './lib/trunks.ts';
 import { counterDelta, podObject, startWorld } from './lib/world.ts';
 
 const { values } = parseArgs({
@@ -29,8 +32,11 @@ const { values } = parseArgs({
     enis: { type: 'string' },
     'window-seconds': { type: 'string', default: '60' },
     full: { type: 'boolean', default: false },
+    ...CONTROLLER_OPTIONS,
   },
 });
+const which = controllerArgs(values);
+const COOLDOWN_SECONDS = 60;
 const nodes = Number(values.nodes ?? (values.full ? 1000 : 100));
 const enis = Number(values.enis ?? (values.full ? 10_000 : 1000));
 const windowMs = Number(values['window-seconds']) * 1000;
@@ -38,12 +44,16 @@ if (enis > nodes * (M5_XLARGE_BRANCHES - 1)) throw new Error(`--enis ${enis} do 
 const NS = 'restart';
 
 const world = await startWorld({ throttling: false, latency: false });
-let operator = await startOperator(world, { bucketScale: 100 });
+let operator = await startController(world, which, {
+  cooldownSeconds: COOLDOWN_SECONDS,
+  bucketScale: 100,
+  eksArgs: ['--user-client-qps=1000', '--user-client-burst=1500'],
+});
 try {
   progress(`seeding ${nodes} nodes`);
   const nodeNames = await world.addNodes(nodes, { concurrency: 32 });
-  await waitTrunksReady(world.client, nodes, 600_000 + nodes * 500);
-  await world.createPolicyNamespace(NS);
+  await operator.waitNodesReady(nodes, 600_000 + nodes * 500);
+  await world.createPolicyNamespace(NS, { waitValid: operator.writesPolicyStatus });
   const watch = await watchAnnotations(world.kubeConfig, NS);
   const names = Array.from({ length: enis }, (_, i) => `pod-${String(i).padStart(6, '0')}`);
   progress(`seeding ${enis} branch ENIs through the operator`);
@@ -65,7 +75,7 @@ try {
   const restarted = performance.now();
   watch.created('fresh', restarted);
   await world.client.create(Kinds.Pod, podObject(NS, 'fresh', nodeNames[0] ?? ''));
-  operator = await startOperator(world);
+  operator = await startController(world, which, { cooldownSeconds: COOLDOWN_SECONDS });
   progress(`restarted; caches synced after ${Math.round(operator.readyAfterMs)} ms`);
   await watch.waitAll(['fresh'], windowMs * 5);
   const servedMs = (watch.annotatedAt('fresh') ?? 0) - restarted;
@@ -77,6 +87,8 @@ try {
   watch.stop();
   const result = {
     benchmark: 'operator-restart',
+    controller: operator.name,
+    controllerSettings: operator.settings,
     nodes,
     branchEnis: enis,
     cachesSyncedMs: Math.round(operator.readyAfterMs),
@@ -89,6 +101,7 @@ try {
     targets: { newPodServedSecondsAtMost: 30, ec2CallsInFirstMinuteAtMost: 10 },
   };
   emit(result, {
+    controller: operator.name,
     state: `${nodes} nodes, ${enis} branch ENIs`,
     'caches synced': `${result.cachesSyncedMs} ms`,
     'new pod served after': `${result.newPodServedSeconds} s (target ≤ 30 s)`,

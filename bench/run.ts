@@ -6,15 +6,18 @@
  * Figures only: nothing here passes or fails on time. Exit status is non-zero only if a benchmark crashed.
  *
  *   node bench/run.ts [--full] [--only <name>]...      (make bench BENCH_ARGS='--only operator-cold-burst')
+ *   node bench/run.ts --with-anchor [--rounds 3] [--full] [--only <workload>]...
+ *                                   side by side with EKS's own controller (bench/side-by-side.ts)
  *
  * Each benchmark is also a script you can run alone: node bench/<name>.ts [--full].
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseFigures } from './lib/report.ts';
 
 interface Benchmark {
   name: string;
@@ -44,9 +47,39 @@ const { values } = parseArgs({
     full: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true },
     'timeout-minutes': { type: 'string' },
+    'with-anchor': { type: 'boolean', default: false },
+    rounds: { type: 'string' },
   },
 });
 const HERE = dirname(fileURLToPath(import.meta.url));
+
+if (values['with-anchor']) {
+  // Side by side with EKS's own controller (bench/side-by-side.ts), built first from its Go module into the cache.
+  const build = spawnSync(join(HERE, '..', 'hack', 'eks-controller', 'build.sh'), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const binary = build.stdout.toString().trim();
+  if (build.status !== 0 || binary === '') {
+    process.stderr.write(
+      `bench/run.ts: could not build EKS's controller (hack/eks-controller/build.sh exited ${build.status})\n`,
+    );
+    process.exit(build.status === 3 ? 3 : 1);
+  }
+  const sideBySide = spawnSync(
+    process.execPath,
+    [
+      join(HERE, 'side-by-side.ts'),
+      '--eks-controller-bin',
+      binary,
+      ...(values.full ? ['--full'] : []),
+      ...(values.rounds ? ['--rounds', values.rounds] : []),
+      ...(values['timeout-minutes'] ? ['--timeout-minutes', values['timeout-minutes']] : []),
+      ...(values.only ?? []).flatMap((name) => ['--only', name]),
+    ],
+    { stdio: 'inherit' },
+  );
+  process.exit(sideBySide.status ?? 1);
+}
 const only = values.only ?? [];
 const unknown = only.filter((name) => !BENCHMARKS.some((b) => b.name === name));
 if (unknown.length > 0) {
@@ -65,28 +98,6 @@ interface Outcome {
   exitCode: number | null;
   result: unknown;
   error?: string;
-}
-
-/** The benchmark's figures: a one-line JSON object, or a pretty-printed one from a `{` line to a `}` line. */
-function parseFigures(stdout: string): unknown {
-  const lines = stdout.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]?.trim() ?? '';
-    if (!line.startsWith('{')) continue;
-    try {
-      return JSON.parse(line) as unknown;
-    } catch {
-      const end = lines.findIndex((candidate, j) => j > i && candidate === '}');
-      if (end > i) {
-        try {
-          return JSON.parse(lines.slice(i, end + 1).join('\n')) as unknown;
-        } catch {
-          // not this block; keep looking
-        }
-      }
-    }
-  }
-  return undefined;
 }
 
 function runOne(benchmark: Benchmark): Promise<Outcome> {

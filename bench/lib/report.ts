@@ -16,3 +16,25 @@ const started = performance.now();
 export function progress(message: string): void {
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
 }
+
+/** The benchmark's figures: a one-line JSON object, or a pretty-printed one from a `{` line to a `}` line. */
+export function parseFigures(stdout: string): unknown {
+  const lines = stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]?.trim() ?? '';
+    if (!line.startsWith('{')) continue;
+    try {
+      return JSON.parse(line) as unknown;
+    } catch {
+      const end = lines.findIndex((candidate, j) => j > i && candidate === '}');
+      if (end > i) {
+        try {
+          return JSON.parse(lines.slice(i, end + 1).join('\n')) as unknown;
+        } catch {
+          // not this block; keep looking
+        }
+      }
+    }
+  }
+  return undefined;
+}

@@ -2,7 +2,8 @@
  * The world an operator benchmark runs in: a private kube-apiserver + etcd with crds/ installed, and the EC2
  * emulator over HTTP with AWS's default throttling buckets and realistic per-action latencies on (both knobs
  * can be switched off while seeding). Nodes and pods are created as kubelet and the scheduler would leave
- * them (there is neither here): Nodes with status and the legacy trunk opt-in label, Pods already bound.
+ * them (there is neither here): Nodes with status and the legacy trunk opt-in label, Pods already bound and
+ * naming their namespace's `default` ServiceAccount, which the world creates as kube-controller-manager would.
  */
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
@@ -129,6 +130,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
     },
     async createPolicyNamespace(name, policyOptions = {}) {
       await client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      await createDefaultServiceAccount(client, name);
       const policy: SecurityGroupPolicy = {
         apiVersion: 'vpcresources.k8s.aws/v1beta1',
         kind: 'SecurityGroupPolicy',
@@ -147,6 +149,19 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
     },
   };
   return world;
+}
+
+/**
+ * The namespace's `default` ServiceAccount, as kube-controller-manager creates it in a real cluster (the local
+ * control plane runs none). EKS's controller looks up each pod's ServiceAccount to match policies and fails a pod
+ * whose account does not exist, so benchmark pods name it, as the ServiceAccount admission plugin would.
+ */
+export async function createDefaultServiceAccount(client: KubeClient, namespace: string): Promise<void> {
+  await client.create(Kinds.ServiceAccount, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'default', namespace },
+  } as KubeObject);
 }
 
 async function policyIsValid(client: KubeClient, namespace: string): Promise<boolean> {
@@ -200,6 +215,7 @@ export function podObject(namespace: string, name: string, nodeName: string): Ku
     metadata: { name, namespace, labels: { ...POD_LABEL } },
     spec: {
       nodeName,
+      serviceAccountName: 'default',
       containers: [
         {
           name: 'app',
@@ -228,6 +244,20 @@ export function counterDelta(before: Counters, after: Counters): CounterDelta {
     errors += now.errors - was.errors;
   }
   return { calls, mutatingCalls, throttled, errors, byAction };
+}
+
+/** Refill rate (tokens per second) of EC2's bucket for each mutating action (AWS's published limits). */
+const MUTATING_REFILL_PER_SECOND: Record<string, number> = { CreateTags: 10, DeleteTags: 10 };
+
+/**
+ * Seconds until every mutating bucket a setup phase drew on is full again (no bucket drew more than its
+ * capacity's worth, or the setup itself would have been throttled): the longest of calls / refill per action.
+ */
+export function refillSeconds(setup: CounterDelta): number {
+  return Math.max(
+    0,
+    ...MUTATING_ACTIONS.map((action) => (setup.byAction[action] ?? 0) / (MUTATING_REFILL_PER_SECOND[action] ?? 5)),
+  );
 }
 
 /** Polls `check` until it returns true; throws naming `what` after `timeoutMs`. */

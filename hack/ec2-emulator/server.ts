@@ -2,12 +2,14 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { CONTROL_METHODS, createControl, invokeControl } from './control.ts';
 import { Emulator } from './emulator.ts';
+import { IMDS_PREFIX, MetadataService } from './imds.ts';
 import { Ec2Fault } from './protocol/errors.ts';
 import { errorXml } from './protocol/xml.ts';
 import type { Ec2EmulatorOptions, RunningEc2Emulator } from './types.ts';
 
 /**
- * HTTP front: `/_emulator/<method>` is the JSON control API, everything else is the EC2 Query endpoint.
+ * HTTP front: `/_emulator/<method>` is the JSON control API, `/latest/…` the instance metadata service (IMDSv2,
+ * imds.ts), everything else is the EC2 Query endpoint.
  * Every response is XML or JSON — never HTML — and every EC2 response carries x-amzn-RequestId.
  */
 
@@ -75,6 +77,7 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions = {}): Promis
   const emulator = new Emulator(options);
   const control = createControl(emulator);
   if (options.seed) control.seed(options.seed);
+  const metadata = new MetadataService(() => emulator.store.config);
 
   const server = createServer((request, response) => {
     readBody(request)
@@ -82,6 +85,12 @@ export async function startEc2Emulator(options: Ec2EmulatorOptions = {}): Promis
         const url = new URL(request.url ?? '/', 'http://127.0.0.1');
         if (url.pathname.startsWith(CONTROL_PREFIX)) {
           await handleControl(control, url.pathname.slice(CONTROL_PREFIX.length), body, response);
+          return;
+        }
+        if (url.pathname.startsWith(IMDS_PREFIX)) {
+          const answer = metadata.handle(request.method ?? 'GET', url.pathname, request.headers, Date.now());
+          response.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+          response.end(answer.body);
           return;
         }
         const result = emulator.handle({

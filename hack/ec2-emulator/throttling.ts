@@ -11,6 +11,13 @@ interface BucketShape {
 
 const MUTATING_ENI: BucketShape = { capacity: 100, refillPerSecond: 5 };
 const TAGS: BucketShape = { capacity: 100, refillPerSecond: 10 };
+/**
+ * AWS's generic "mutating actions" bucket: every mutating action without a published limit of its own, among
+ * them Attach/DetachNetworkInterface, Associate/DisassociateTrunkInterface and CreateNetworkInterfacePermission
+ * (which EKS's controller calls once per ENI). Checked against AWS's published table (EC2 developer guide,
+ * "Request throttling for the Amazon EC2 API"), which lists the ENI create/delete/modify and tag actions above
+ * with their own buckets and none of these.
+ */
 const OTHER_MUTATING: BucketShape = { capacity: 50, refillPerSecond: 5 };
 const DESCRIBE: BucketShape = { capacity: 100, refillPerSecond: 20 };
 const UNFILTERED_DESCRIBE: BucketShape = { capacity: 50, refillPerSecond: 10 };

@@ -390,6 +390,7 @@ export const branchCooldownSeconds = new Gauge({
   registers: [registry],
 });
 export const BRANCH_OPERATIONS = [
+  'adopt',
   'allocate_vlan',
   'create',
   'associate',

@@ -14,9 +14,12 @@ export function allocateVlanForBranch(
   capacity: number,
   reservations: VlanReservations,
   nowMs: number,
+  /** VLANs held by ENIs no BranchInterface records (pods another controller wired, not adopted yet). */
+  foreign: ReadonlySet<number> = new Set(),
 ): VlanAllocation {
   const uid = branch.metadata.uid ?? '';
   const inUse = reservations.inUse(branch.spec.nodeName, siblings, uid, nowMs);
+  for (const vlan of foreign) inUse.add(vlan);
   const allocation = allocateVlan(inUse, capacity);
   if (allocation.outcome === 'allocated') reservations.reserve(uid, branch.spec.nodeName, allocation.vlanId, nowMs);
   return allocation;

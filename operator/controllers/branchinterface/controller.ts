@@ -19,7 +19,7 @@
  * Who may release a branch, and when, is in docs/lifecycle.md.
  */
 import type { LeanPod } from '../../api/pod.ts';
-import { BRANCH_NODE_NAME_INDEX } from '../../api/pod.ts';
+import { BRANCH_NODE_NAME_INDEX, POD_NODE_NAME_INDEX } from '../../api/pod.ts';
 import { BRANCH_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
@@ -32,7 +32,9 @@ import {
   branchSubnetFallbacksTotal,
 } from '../../observability/metrics.ts';
 import type { CooldownSource } from '../deps.ts';
+import { adoptBranchEni } from './adopt.ts';
 import { allocateVlanForBranch } from './allocate.ts';
+import { foreignVlans } from './annotation.ts';
 import { annotatePod } from './annotate.ts';
 import { associateBranchEni } from './associate.ts';
 import type { StatusCheckpoints } from './checkpoints.ts';
@@ -61,7 +63,11 @@ export interface BranchReconcilerDeps extends BranchStepDeps {
 }
 
 /** What running one step means for the reconcile loop. */
-type StepOutcome = { next: 'continue'; branch: BranchInterface } | { next: 'done'; requeueAfterMs?: number };
+type StepOutcome =
+  | { next: 'continue'; branch: BranchInterface }
+  | { next: 'done'; requeueAfterMs?: number }
+  /** adopt.ts refused the pod's annotated ENI: plan again, allocating a new one. */
+  | { next: 'adoption-refused' };
 
 export class BranchInterfaceReconciler implements Reconciler {
   readonly #deps: BranchReconcilerDeps;
@@ -91,11 +97,20 @@ export class BranchInterfaceReconciler implements Reconciler {
     this.#released.delete(key);
     let branch = deps.checkpoints.effective(key, cached);
     let liveNode: KubeObject | undefined;
+    let adoptionRefused = false;
     for (let steps = 0; steps < MAX_STEPS_PER_RECONCILE; steps++) {
       const pod = deps.pods.get(keyFor(branch.metadata.namespace, branch.spec.podName));
       const trunk = deps.trunks.get(branch.spec.nodeName);
       const plan = (node: KubeObject | undefined) =>
-        planBranchStep({ branch, pod, trunk, node, nowMs: deps.clock.now(), cooldownMs: deps.cooldown.currentMs() });
+        planBranchStep({
+          branch,
+          pod,
+          trunk,
+          node,
+          nowMs: deps.clock.now(),
+          cooldownMs: deps.cooldown.currentMs(),
+          adoptionRefused,
+        });
       let step = plan(deps.nodes.get(branch.spec.nodeName) ?? liveNode);
       if ('cause' in step && step.cause === 'NodeGone') {
         // Releasing for a gone node skips the cooldown, so the cache's word is not enough: ask the API server.
@@ -103,6 +118,10 @@ export class BranchInterfaceReconciler implements Reconciler {
         if (liveNode) step = plan(liveNode);
       }
       const outcome = await this.#run(step, key, branch, trunk, context);
+      if (outcome.next === 'adoption-refused') {
+        adoptionRefused = true;
+        continue;
+      }
       if (outcome.next === 'done')
         return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {};
       branch = outcome.branch;
@@ -145,6 +164,13 @@ export class BranchInterfaceReconciler implements Reconciler {
         deps.checkpoints.forget(key);
         if (branch.metadata.uid && branch.status?.eniId) this.#released.set(key, branch.metadata.uid);
         return { next: 'done' };
+      case 'adopt': {
+        if (!isTrunkUsable(trunk)) return { next: 'done' };
+        const siblings = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName);
+        const adopted = await adoptBranchEni(stepContext, trunk, step.entry, siblings);
+        if (adopted.outcome === 'refused') return { next: 'adoption-refused' };
+        return this.#continueWith(key, branch, adopted.status);
+      }
       case 'allocate-vlan':
         return this.#allocate(key, branch, trunk, context);
       case 'create-eni': {
@@ -195,7 +221,12 @@ export class BranchInterfaceReconciler implements Reconciler {
     if (!isTrunkUsable(trunk)) return { next: 'done' };
     const siblings = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, branch.spec.nodeName);
     const capacity = trunk.status.branchCapacity;
-    const allocation = allocateVlanForBranch(branch, siblings, capacity, deps.reservations, deps.clock.now());
+    // VLANs of pods another controller wired that are not adopted yet (after a switch from EKS's controller).
+    const otherPods = deps.pods
+      .byIndex(POD_NODE_NAME_INDEX, branch.spec.nodeName)
+      .filter((pod) => pod.metadata.name !== branch.spec.podName);
+    const foreign = foreignVlans(otherPods, siblings);
+    const allocation = allocateVlanForBranch(branch, siblings, capacity, deps.reservations, deps.clock.now(), foreign);
     const cooldownMs = deps.cooldown.currentMs();
     const nowIso = new Date(deps.clock.now()).toISOString();
     switch (allocation.outcome) {

@@ -4,6 +4,7 @@
  * (create.ts, associate.ts, annotate.ts, modify-groups.ts, release.ts) and records its result in status
  * before the next step runs, so a crash at any point resumes at the right step with nothing leaked.
  *
+ *   Pending ──(the pod already wired by another controller: adopt its ENI)──▶ Associating
  *   Pending ──allocate VLAN──▶ Creating ──CreateNetworkInterface──▶ Associating ──AssociateTrunkInterface──▶
  *   (annotate pod) ──▶ Ready ──(groups drift: ModifyNetworkInterfaceAttribute)──▶ Ready
  *   any phase ──pod gone / finished──▶ CoolingDown ──cooldown elapsed──▶ Releasing ──▶ (deleted)
@@ -19,8 +20,9 @@ import type { LeanPod } from '../../api/pod.ts';
 import { isPodFinished } from '../../api/pod.ts';
 import { BRANCH_FINALIZER, POD_ENI_ANNOTATION } from '../../api/constants.ts';
 import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { PodEniAnnotationEntry } from '../../api/types.ts';
 import type { KubeObject } from '../../framework/types.ts';
-import { podEniAnnotationValue } from './annotation.ts';
+import { parsePodEniAnnotation, podEniAnnotationValue } from './annotation.ts';
 import { GROUP_QUOTA_REASON, GROUPS_APPLIED_CONDITION, isBlockedByGroupQuota } from './group-quota.ts';
 import { releasable } from './cooldown.ts';
 
@@ -38,6 +40,7 @@ export type BranchStep =
   | { step: 'wait-cooldown'; cause: ReleaseCause; remainingMs: number }
   | { step: 'release'; cause: ReleaseCause }
   | { step: 'wait-trunk'; message: string }
+  | { step: 'adopt'; entry: PodEniAnnotationEntry }
   | { step: 'allocate-vlan' }
   | { step: 'create-eni'; securityGroups: string[] }
   | { step: 'associate' }
@@ -62,6 +65,8 @@ export interface BranchPlanInput {
   node: KubeObject | undefined;
   nowMs: number;
   cooldownMs: number;
+  /** adopt.ts found the pod's annotated ENI not adoptable (gone, or not on this node's trunk): allocate anew. */
+  adoptionRefused?: boolean;
 }
 
 /** A trunk the branch can be built on: created, attached, with its subnet, groups and capacity known. */
@@ -126,7 +131,16 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
     step: 'wait-spec',
     message: `EC2 refused ${securityGroups.length} security groups for the per-ENI quota; waiting for the policies to change`,
   } as const;
-  if (status.vlanId === undefined) return { step: 'allocate-vlan' };
+  if (status.vlanId === undefined) {
+    // A running pod this branch has not wired, yet annotated: another controller (EKS's, before a switch)
+    // gave it an ENI the CNI already built the pod's network on. Adopt that ENI instead of making a second
+    // one; adopt.ts checks it in EC2 and falls back to allocating when it is not adoptable. Adopting makes
+    // no create or modify call, so the group quota does not hold it: the ENI keeps the groups it has, and a
+    // quota refusal then applies to the in-place change as for any running pod.
+    const entry = parsePodEniAnnotation(pod?.metadata.annotations?.[POD_ENI_ANNOTATION]);
+    if (entry && !input.adoptionRefused) return { step: 'adopt', entry };
+    return { step: 'allocate-vlan' };
+  }
   if (!status.eniId) return isBlocked ? blocked : { step: 'create-eni', securityGroups };
   if (!status.associationId) return { step: 'associate' };
   const annotation = podEniAnnotationValue(status);

@@ -13,12 +13,21 @@
  * once: without a BranchInterface nothing holds that ENI and VLAN for the pod, and both are released and
  * handed to other pods.
  *
+ * One exception, for a switch from EKS's VPC resource controller: a running pod that asks for a branch ENI and
+ * carries a whole annotation (ENI, MAC, IP, VLAN, association) may have been wired by that controller, and the
+ * operator adopts such an ENI (branchinterface/adopt.ts) instead of giving the pod a second one. Adoption reads
+ * the annotation, so it is not judged until the pod's BranchInterface has decided: while there is none yet, or
+ * it records neither a VLAN nor an ENI. Adoption then records the ENI (the annotation is the operator's from
+ * then on), or, when EC2 does not confirm it, the branch allocates a VLAN of its own and the annotation is
+ * judged (and removed) as any other.
+ *
  * Pure: the reconciler confirms a "forged" verdict against live reads before it acts (see controller.ts).
  */
 import type { LeanPod } from '../../api/pod.ts';
-import { isPodFinished } from '../../api/pod.ts';
+import { isPodFinished, requestsPodEni } from '../../api/pod.ts';
 import { POD_ENI_ANNOTATION } from '../../api/constants.ts';
 import type { BranchInterface } from '../../api/types.ts';
+import { parsePodEniAnnotation } from '../branchinterface/annotation.ts';
 import { Reason } from '../../observability/reasons.ts';
 import type { PodEvent } from './decision.ts';
 
@@ -39,9 +48,11 @@ export type PodEniAnnotationVerdict =
       /**
        * Finished and terminating pods hold no network the annotation could still give them. A pod on a node
        * the operator does not manage (no TrunkInterface) may have been annotated by another controller there,
-       * EKS's during a migration; the webhook still guards such pods at admission.
+       * EKS's during a migration; the webhook still guards such pods at admission. AwaitingAdoption: a whole
+       * annotation on a running pod that asks for a branch ENI, whose BranchInterface has not yet decided
+       * between adopting the ENI it names and allocating its own (see above).
        */
-      reason: 'Finished' | 'Terminating' | 'NodeNotManaged';
+      reason: 'Finished' | 'Terminating' | 'NodeNotManaged' | 'AwaitingAdoption';
     }
   | { verdict: 'ours' }
   | { verdict: 'forged'; reason: ForgeryReason; found: string; expected: string };
@@ -63,16 +74,20 @@ interface AnnouncedEni {
 }
 
 export function judgePodEniAnnotation(input: PodEniAnnotationInput): PodEniAnnotationVerdict {
-  const { pod, branch } = input;
+  const { pod } = input;
+  /** A BranchInterface of a predecessor with the same name (another UID) is not this pod's. */
+  const branch = input.branch?.spec.podUid === pod.metadata.uid ? input.branch : undefined;
   const value = pod.metadata.annotations?.[POD_ENI_ANNOTATION];
   if (value === undefined) return { verdict: 'absent' };
   if (isPodFinished(pod)) return { verdict: 'not-judged', reason: 'Finished' };
   if (pod.metadata.deletionTimestamp) return { verdict: 'not-judged', reason: 'Terminating' };
   if (!input.isNodeManaged) return { verdict: 'not-judged', reason: 'NodeNotManaged' };
 
+  if (isAwaitingAdoption(pod, value, branch)) return { verdict: 'not-judged', reason: 'AwaitingAdoption' };
+
   const announced = parseAnnouncedEni(value);
   const found = announced ? describeEni(announced) : `a value sgp-operator never writes (${abbreviate(value)})`;
-  if (!branch || branch.spec.podUid !== pod.metadata.uid) {
+  if (!branch) {
     return {
       verdict: 'forged',
       reason: 'NoBranchInterface',
@@ -132,6 +147,18 @@ export function forgeryMetricReason(reason: ForgeryReason): string {
       return unknown;
     }
   }
+}
+
+/**
+ * The pod's branch may still adopt the ENI the annotation names: the pod is scheduled, runs on its own network and
+ * asks for a branch ENI (so the pod controller gives it a BranchInterface), the annotation names a whole
+ * association as another controller writes it, and the pod's BranchInterface does not exist yet or records
+ * neither a VLAN nor an ENI (adopting records both at once; allocating records the VLAN first).
+ */
+function isAwaitingAdoption(pod: LeanPod, value: string, branch: BranchInterface | undefined): boolean {
+  if (!pod.spec?.nodeName || pod.spec.hostNetwork || !requestsPodEni(pod)) return false;
+  if (!parsePodEniAnnotation(value)) return false;
+  return branch?.status?.vlanId === undefined && !branch?.status?.eniId;
 }
 
 function recordedEni(branch: BranchInterface): AnnouncedEni | undefined {

@@ -70,6 +70,9 @@ const requestTags = (tags: Record<string, string>) =>
 const resourceTags = (tags: Record<string, string>) =>
   Object.fromEntries(Object.entries(tags).map(([key, value]) => [`ec2:ResourceTag/${key}`, value]));
 const ours = { [TAG.owner]: ENI_OWNER, [TAG.clusterName]: CLUSTER };
+const EKS_OWNER = 'eks-vpc-resource-controller';
+/** The tags EKS's controller puts on the branch ENIs it creates, which adoption (branchinterface/adopt.ts) retags. */
+const eks = { [TAG.owner]: EKS_OWNER, [`${TAG.clusterOwnedPrefix}${CLUSTER}`]: 'owned' };
 
 describe('config/iam/ec2-policy.json', () => {
   test('has exactly the two placeholders the README says to fill in', () => {
@@ -113,6 +116,13 @@ describe('config/iam/ec2-policy.json', () => {
     // Tags: at creation, or on ENIs already ours; never make a foreign ENI ours.
     ['tag a foreign ENI as ours', { action: 'ec2:CreateTags', resource: eni, context: { ...inVpc(), ...requestTags(ours) } }, false],
     ['tag our ENI', { action: 'ec2:CreateTags', resource: eni, context: { ...inVpc(), ...resourceTags(ours) } }, true],
+    // Adoption from EKS's controller: only its branch ENIs of this cluster in this VPC, only retagged as ours.
+    ['adopt an EKS branch ENI of this cluster', { action: 'ec2:CreateTags', resource: eni, context: { ...inVpc(), ...resourceTags(eks), ...requestTags(ours) } }, true],
+    ['adopt an EKS ENI of another cluster', { action: 'ec2:CreateTags', resource: eni, context: { ...inVpc(), ...resourceTags({ [TAG.owner]: EKS_OWNER, [`${TAG.clusterOwnedPrefix}other`]: 'owned' }), ...requestTags(ours) } }, false],
+    ['adopt an EKS ENI in another VPC', { action: 'ec2:CreateTags', resource: eni, context: { ...inVpc('vpc-0other'), ...resourceTags(eks), ...requestTags(ours) } }, false],
+    ['tag an EKS ENI for another cluster', { action: 'ec2:CreateTags', resource: eni, context: { ...inVpc(), ...resourceTags(eks), ...requestTags({ ...ours, [TAG.clusterName]: 'other' }) } }, false],
+    ['adopt a VPC CNI ENI', { action: 'ec2:CreateTags', resource: eni, context: { ...inVpc(), ...resourceTags({ [TAG.owner]: 'amazon-vpc-cni', [`${TAG.clusterOwnedPrefix}${CLUSTER}`]: 'owned' }), ...requestTags(ours) } }, false],
+    ['delete an EKS ENI', { action: 'ec2:DeleteNetworkInterface', resource: eni, context: { ...inVpc(), ...resourceTags(eks) } }, false],
     // Mutations: our tags, this cluster, this VPC; tags alone do not make an ENI elsewhere ours.
     ['delete our ENI', { action: 'ec2:DeleteNetworkInterface', resource: eni, context: { ...inVpc(), ...resourceTags(ours) } }, true],
     ['delete an untagged ENI', { action: 'ec2:DeleteNetworkInterface', resource: eni, context: inVpc() }, false],

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import type { LeanPod } from '../../../../operator/api/pod.ts';
-import { branchInterfaceInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
+import { branchInterfaceInformerOptions, podInformerOptions, toLeanPod } from '../../../../operator/api/pod.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
+import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../../../../operator/api/types.ts';
 import {
   Ec2InvalidInputError,
   Ec2LimitError,
@@ -15,6 +15,7 @@ import {
   StatusCheckpoints,
   VlanReservations,
 } from '../../../../operator/controllers/branchinterface/index.ts';
+import { PodReconciler } from '../../../../operator/controllers/pod/index.ts';
 import { OutsideFixError, TerminalError } from '../../../../operator/errors.ts';
 import { FakeClock, type KubeObject } from '../../../../operator/framework/index.ts';
 import { FakeSubnetDirectory } from '../fakes/subnets.ts';
@@ -87,7 +88,7 @@ function build(cooldownMs = COOLDOWN_MS): BranchInterfaceReconciler {
     subnets,
     cooldown: { currentMs: () => cooldownMs },
     branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
-    pods: kube.reader<LeanPod>(Kinds.Pod, {}, toLeanPod),
+    pods: kube.reader<LeanPod>(Kinds.Pod, podInformerOptions.indexers, toLeanPod),
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     nodes: kube.reader<KubeObject>(Kinds.Node),
     checkpoints: new StatusCheckpoints(),
@@ -104,6 +105,213 @@ beforeEach(() => {
   kube.seed(Kinds.TrunkInterface, trunk());
   kube.seed(Kinds.Node, NODE);
   reconciler = build();
+});
+
+/** A branch ENI EKS's VPC resource controller made and associated for a pod, and the annotation it wrote. */
+function wiredByEks(name: string, uid: string, vlanId: number): { eniId: string; annotation: string } {
+  const eniId = `eni-eks${vlanId}`;
+  const associationID = `trunk-assoc-eks${vlanId}`;
+  ec2.enis.set(eniId, {
+    id: eniId,
+    subnetId: 'subnet-1',
+    vpcId: 'vpc-1',
+    availabilityZone: 'us-west-2a',
+    description: 'aws-k8s-branch-eni',
+    interfaceType: 'branch',
+    status: 'in-use',
+    macAddress: `02:00:00:00:00:0${vlanId}`,
+    privateIpAddress: `10.0.0.${20 + vlanId}`,
+    ipv6Address: '',
+    securityGroupIds: ['sg-rds'],
+    tags: {
+      'eks:eni:owner': 'eks-vpc-resource-controller',
+      'kubernetes.io/cluster/test': 'owned',
+      'vpcresources.k8s.aws/trunk-eni-id': 'eni-trunk',
+      'vpcresources.k8s.aws/vlan-id': String(vlanId),
+      'node.k8s.amazonaws.com/instance_id': 'i-0123',
+    },
+  });
+  ec2.associations.set(associationID, {
+    associationId: associationID,
+    branchInterfaceId: eniId,
+    trunkInterfaceId: 'eni-trunk',
+    vlanId,
+  });
+  const annotation = JSON.stringify([
+    {
+      eniId,
+      ifAddress: `02:00:00:00:00:0${vlanId}`,
+      privateIp: `10.0.0.${20 + vlanId}`,
+      ipv6Addr: '',
+      vlanId,
+      subnetCidr: '10.0.0.0/24',
+      subnetV6Cidr: '',
+      associationID,
+    },
+  ]);
+  const wired = pod(name, uid);
+  wired.metadata.annotations = { 'vpc.amazonaws.com/pod-eni': annotation };
+  kube.seed(Kinds.Pod, wired);
+  return { eniId, annotation };
+}
+
+describe('a pod EKS’s controller wired before the switch', () => {
+  test('has its ENI adopted: no new ENI, no association, the annotation kept, the ENI tagged as ours', async () => {
+    const { eniId, annotation } = wiredByEks('web-0', 'pod-uid-1', 2);
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    ec2.reset();
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.calls.map((call) => call.method)).toEqual(['describeNetworkInterfaces', 'createTags']);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({
+      phase: 'Ready',
+      eniId,
+      vlanId: 2,
+      associationId: 'trunk-assoc-eks2',
+      appliedSecurityGroups: ['sg-rds'],
+    });
+    expect(ec2.enis.get(eniId)?.tags).toMatchObject({
+      'eks:eni:owner': 'sgp-operator',
+      'trunking.sgp-operator.io/pod-uid': 'pod-uid-1',
+      'vpcresources.k8s.aws/vlan-id': '2',
+    });
+    expect(kube.stored<LeanPod>(Kinds.Pod, 'catalog/web-0')?.metadata.annotations?.['vpc.amazonaws.com/pod-eni']).toBe(
+      annotation,
+    );
+  });
+
+  test('whose ENI is gone gets a new one', async () => {
+    const { eniId } = wiredByEks('web-0', 'pod-uid-1', 2);
+    ec2.enis.delete(eniId);
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.callsOf('createNetworkInterface')).toHaveLength(1);
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', vlanId: 1 });
+  });
+
+  test('keeps its VLAN from a new pod on the node before it is adopted', async () => {
+    wiredByEks('eks-0', 'pod-uid-eks', 1);
+    kube.seed(Kinds.Pod, pod('web-0', 'pod-uid-1'));
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.callsOf('associateTrunkInterface')).toEqual([expect.objectContaining({ vlanId: 2 })]);
+  });
+});
+
+/** The pod controller, on the same fake API server: it creates BranchInterfaces and judges pod-eni annotations. */
+function podReconciler(): PodReconciler {
+  return new PodReconciler({
+    client: kube,
+    recorder,
+    pods: kube.reader<LeanPod>(Kinds.Pod, podInformerOptions.indexers, toLeanPod),
+    policies: kube.reader<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy),
+    serviceAccounts: kube.reader<KubeObject>(Kinds.ServiceAccount),
+    namespaces: kube.reader<KubeObject>(Kinds.Namespace),
+    trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
+    branches: kube.reader<BranchInterface>(Kinds.BranchInterface, branchInterfaceInformerOptions.indexers),
+    securityGroupAnnotations: { isEnabled: false, allowList: [] },
+  });
+}
+
+function annotationOf(name: string): string | undefined {
+  return kube.stored<LeanPod>(Kinds.Pod, `catalog/${name}`)?.metadata.annotations?.['vpc.amazonaws.com/pod-eni'];
+}
+
+const MUTATING_ENI_CALLS = [
+  'createNetworkInterface',
+  'deleteNetworkInterface',
+  'associateTrunkInterface',
+  'disassociateTrunkInterface',
+] as const;
+
+describe('switching from EKS’s controller: the pod controller’s forged-annotation check and adoption', () => {
+  test('the annotation of a pod EKS wired is kept until its branch adopts the ENI, and is the operator’s after', async () => {
+    const { eniId, annotation } = wiredByEks('web-0', 'pod-uid-1', 2);
+    ec2.reset();
+    const pods = podReconciler();
+
+    // The node is managed (its TrunkInterface adopted EKS's trunk), the pod has no BranchInterface yet: the pod
+    // controller creates one and leaves the annotation, which the branch is about to read.
+    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    expect(annotationOf('web-0')).toBe(annotation);
+    expect(kube.stored<BranchInterface>(Kinds.BranchInterface, 'catalog/web-0')?.spec.podUid).toBe('pod-uid-1');
+    // Again before the branch controller ran (the BranchInterface records nothing yet).
+    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    expect(annotationOf('web-0')).toBe(annotation);
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    expect(storedBranch('catalog/web-0')?.status).toMatchObject({ phase: 'Ready', eniId, vlanId: 2 });
+
+    // Recorded: the same annotation is now the operator's.
+    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    expect(annotationOf('web-0')).toBe(annotation);
+    expect(recorder.reasons()).not.toContain('PodENIAnnotationForged');
+    // The running pod's ENI was never deleted, replaced or re-associated, and no second one was made.
+    for (const method of MUTATING_ENI_CALLS) expect(ec2.callsOf(method)).toEqual([]);
+    expect([...ec2.enis.keys()]).toEqual([eniId]);
+  });
+
+  test('an annotation copied from a pod already adopted is refused: the other pod’s ENI is untouched', async () => {
+    const { eniId, annotation } = wiredByEks('web-0', 'pod-uid-1', 2);
+    const pods = podReconciler();
+    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    const adoptedTags = { ...ec2.enis.get(eniId)?.tags };
+    // Another pod on the node, with web-0's annotation (written past admission).
+    const copycat = pod('copycat', 'pod-uid-2');
+    copycat.metadata.annotations = { 'vpc.amazonaws.com/pod-eni': annotation };
+    kube.seed(Kinds.Pod, copycat);
+
+    await pods.reconcile('catalog/copycat', podsReconcileContext());
+    await reconciler.reconcile('catalog/copycat', podsReconcileContext());
+
+    expect(ec2.enis.get(eniId)?.tags).toEqual(adoptedTags);
+    expect(storedBranch('catalog/web-0')?.status?.eniId).toBe(eniId);
+    const copied = storedBranch('catalog/copycat')?.status;
+    expect(copied?.eniId).toBeDefined();
+    expect(copied?.eniId).not.toBe(eniId);
+    expect(copied?.vlanId).not.toBe(2);
+    expect(JSON.parse(annotationOf('copycat') ?? '[]')[0]?.eniId).toBe(copied?.eniId);
+    expect(annotationOf('web-0')).toBe(annotation);
+  });
+
+  test('an ENI the operator made for another pod UID is not adopted, even before any BranchInterface records it', async () => {
+    const { eniId } = wiredByEks('web-0', 'pod-uid-1', 2);
+    const eni = ec2.enis.get(eniId);
+    if (eni) eni.tags = { ...eni.tags, 'eks:eni:owner': 'sgp-operator', 'trunking.sgp-operator.io/pod-uid': 'other' };
+    kube.seed(Kinds.BranchInterface, branch('web-0', 'pod-uid-1'));
+    ec2.reset();
+
+    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(ec2.callsOf('createTags')).toEqual([]);
+    expect(ec2.enis.get(eniId)?.tags['trunking.sgp-operator.io/pod-uid']).toBe('other');
+    expect(storedBranch('catalog/web-0')?.status?.eniId).not.toBe(eniId);
+  });
+
+  test('refused adoption: the branch allocates its own VLAN, then the pod controller removes the old annotation', async () => {
+    const { eniId } = wiredByEks('web-0', 'pod-uid-1', 2);
+    ec2.enis.delete(eniId);
+    const pods = podReconciler();
+    await pods.reconcile('catalog/web-0', podsReconcileContext());
+    // The branch has chosen a VLAN of its own but not announced its ENI yet (its create failed).
+    ec2.failNext(
+      'createNetworkInterface',
+      new Ec2RetryableError('try again', { code: 'InternalError', action: 'CreateNetworkInterface' }),
+    );
+    await expect(reconciler.reconcile('catalog/web-0', podsReconcileContext())).rejects.toThrow();
+    expect(storedBranch('catalog/web-0')?.status?.vlanId).toBe(1);
+
+    await pods.reconcile('catalog/web-0', podsReconcileContext());
+
+    expect(annotationOf('web-0')).toBeUndefined();
+    expect(recorder.reasons()).toContain('PodENIAnnotationForged');
+  });
 });
 
 describe('a new branch', () => {

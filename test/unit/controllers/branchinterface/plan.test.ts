@@ -85,6 +85,33 @@ describe('planBranchStep', () => {
     ],
     ['pending: allocate a VLAN', given(branch({ phase: 'Pending' }), pod()), { step: 'allocate-vlan' }],
     [
+      'pending, the pod already wired by another controller: adopt its ENI',
+      given(branch({ phase: 'Pending' }), pod({ annotation })),
+      {
+        step: 'adopt',
+        entry: {
+          eniId: 'eni-b',
+          ifAddress: '0e:00:00:00:00:01',
+          privateIp: '10.0.0.5',
+          ipv6Addr: '',
+          vlanId: 1,
+          subnetCidr: '10.0.0.0/24',
+          subnetV6Cidr: '',
+          associationID: 'trunk-assoc-1',
+        },
+      },
+    ],
+    [
+      'pending, adoption refused: allocate a VLAN',
+      { ...given(branch({ phase: 'Pending' }), pod({ annotation })), adoptionRefused: true },
+      { step: 'allocate-vlan' },
+    ],
+    [
+      'pending, an annotation without an association id is not adoptable',
+      given(branch({ phase: 'Pending' }), pod({ annotation: annotation.replace('trunk-assoc-1', '') })),
+      { step: 'allocate-vlan' },
+    ],
+    [
       'VLAN reserved: create the ENI',
       given(branch({ vlanId: 1 }), pod()),
       { step: 'create-eni', securityGroups: ['sg-1'] },

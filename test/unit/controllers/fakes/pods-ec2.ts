@@ -6,6 +6,7 @@ import type {
   CreateNetworkInterfaceInput,
   Ec2Api,
   NetworkInterface,
+  NetworkInterfaceFilter,
   SecurityGroup,
   TrunkAssociation,
 } from '../../../../operator/aws/index.ts';
@@ -156,8 +157,19 @@ export class PodsFakeEc2 implements Ec2Api {
     this.#enter('createNetworkInterfacePermission', input);
   }
 
-  async describeNetworkInterfaces(): Promise<NetworkInterface[]> {
-    this.#enter('describeNetworkInterfaces', {});
+  /** Every ENI, except that explicit ids select those ids and fail as EC2 does when one does not exist. */
+  async describeNetworkInterfaces(filter: NetworkInterfaceFilter = {}): Promise<NetworkInterface[]> {
+    this.#enter('describeNetworkInterfaces', filter);
+    if (filter.ids?.length) {
+      const missing = filter.ids.filter((id) => !this.enis.has(id));
+      if (missing.length > 0) {
+        throw new Ec2NotFoundError(`The networkInterface ID '${missing.join(', ')}' does not exist`, {
+          code: 'InvalidNetworkInterfaceID.NotFound',
+          action: 'DescribeNetworkInterfaces',
+        });
+      }
+      return filter.ids.map((id) => structuredClone(this.enis.get(id) as NetworkInterface));
+    }
     return [...this.enis.values()].map((eni) => structuredClone(eni));
   }
 
@@ -187,8 +199,12 @@ export class PodsFakeEc2 implements Ec2Api {
   async setDeleteOnTermination(): Promise<never> {
     throw new Error('not used by the pod, branch and policy controllers');
   }
-  async createTags(): Promise<never> {
-    throw new Error('not used by the pod, branch and policy controllers');
+  async createTags(resourceIds: string[], tags: Record<string, string>): Promise<void> {
+    this.#enter('createTags', { resourceIds, tags });
+    for (const id of resourceIds) {
+      const eni = this.enis.get(id);
+      if (eni) eni.tags = { ...eni.tags, ...tags };
+    }
   }
   async deleteTags(): Promise<never> {
     throw new Error('not used by the pod, branch and policy controllers');

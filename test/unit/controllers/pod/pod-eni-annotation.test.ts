@@ -37,6 +37,18 @@ function pod(annotation: string | undefined, options: Partial<LeanPod['status']>
   } satisfies LeanPod;
 }
 
+/** A pod that asks for a branch ENI (the vpc.amazonaws.com/pod-eni resource), as EKS's pods do. */
+function asking(annotation: string, options: { unscheduled?: boolean } = {}): LeanPod {
+  const base = pod(annotation);
+  return {
+    ...base,
+    spec: {
+      ...(options.unscheduled ? {} : { nodeName: 'node-a' }),
+      containers: [{ name: 'app', resources: { limits: { 'vpc.amazonaws.com/pod-eni': '1' } } }],
+    },
+  };
+}
+
 function branch(status: BranchInterface['status'], podUid = 'pod-uid-1'): BranchInterface {
   return {
     apiVersion: 'trunking.sgp-operator.io/v1alpha1',
@@ -100,6 +112,51 @@ describe('judgePodEniAnnotation', () => {
       name: 'a terminating pod',
       input: { pod: pod(value(), { deleting: true }), branch: undefined, isNodeManaged: true },
       verdict: { verdict: 'not-judged', reason: 'Terminating' },
+    },
+    {
+      name: 'a whole annotation on a pod asking for a branch ENI, no BranchInterface yet (EKS wired it; adoption next)',
+      input: { pod: asking(value()), branch: undefined, isNodeManaged: true },
+      verdict: { verdict: 'not-judged', reason: 'AwaitingAdoption' },
+    },
+    {
+      name: 'the same while its BranchInterface records neither VLAN nor ENI (adoption under way)',
+      input: { pod: asking(value()), branch: branch({ phase: 'Pending' }), isNodeManaged: true },
+      verdict: { verdict: 'not-judged', reason: 'AwaitingAdoption' },
+    },
+    {
+      name: 'the same once its branch adopted the ENI it names',
+      input: { pod: asking(value()), branch: branch(ASSOCIATED), isNodeManaged: true },
+      verdict: { verdict: 'ours' },
+    },
+    {
+      name: 'the same once its branch refused the ENI and chose a VLAN of its own',
+      input: { pod: asking(value()), branch: branch({ phase: 'Creating', vlanId: 1 }), isNodeManaged: true },
+      verdict: {
+        verdict: 'forged',
+        reason: 'BranchNotAnnounced',
+        found: FOUND,
+        expected: 'no annotation yet: the ENI of BranchInterface web is not associated',
+      },
+    },
+    {
+      name: 'an annotation without an association id is nothing to adopt',
+      input: { pod: asking(value({ ...ENTRY, associationID: '' })), branch: undefined, isNodeManaged: true },
+      verdict: {
+        verdict: 'forged',
+        reason: 'NoBranchInterface',
+        found: FOUND,
+        expected: 'no annotation: no BranchInterface of this pod exists',
+      },
+    },
+    {
+      name: 'an unscheduled pod asking for a branch ENI is judged (nothing adopts before a node)',
+      input: { pod: asking(value(), { unscheduled: true }), branch: undefined, isNodeManaged: true },
+      verdict: {
+        verdict: 'forged',
+        reason: 'NoBranchInterface',
+        found: FOUND,
+        expected: 'no annotation: no BranchInterface of this pod exists',
+      },
     },
     {
       name: 'a pod with no BranchInterface',
