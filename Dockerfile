@@ -34,5 +34,5 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 # 65532 = distroless "nonroot"; numeric so runAsNonRoot can verify it without /etc/passwd lookups.
 USER 65532:65532
-EXPOSE 8080 8081 9443
+EXPOSE 8443 8081 9443
 ENTRYPOINT ["/nodejs/bin/node", "dist/operator/main.js"]

@@ -66,13 +66,13 @@ test-unit: deps ## Unit tests only (no processes)
 
 .PHONY: test-integration
 test-integration: deps ## Integration tests only (real kube-apiserver + etcd and the EC2 emulator)
-	hack/ensure-promtool.sh
+	hack/ensure-prometheus.sh
 	$(HELM_FOR_TESTS)
 	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" $(JEST) --selectProjects integration
 
 .PHONY: test
 test: deps lint typecheck ## Everything CI runs: lint, typecheck, unit and integration tests
-	hack/ensure-promtool.sh
+	hack/ensure-prometheus.sh
 	$(HELM_FOR_TESTS)
 	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" $(JEST) --reporters=default --reporters=./test/summary-reporter.js
 
@@ -117,8 +117,8 @@ run: deps ## Run the operator against the current kubeconfig and AWS (or AWS_END
 	SGP_BUILD_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node operator/main.ts $(ARGS)
 
 .PHONY: demo
-demo: deps ## Local demo: control plane + EC2 emulator + operator + workshop scenario (ONCE=1 exits after the summary)
-	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" node hack/demo/demo.ts $(if $(ONCE),--once,)
+demo: deps ## Local demo: control plane + EC2 emulator + operator + workshop scenario (ONCE=1 exits after the summary; MODE=ipv4|ipv6|dual-stack|custom-networking)
+	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" node hack/demo/demo.ts $(if $(ONCE),--once,) $(if $(MODE),--mode $(MODE),)
 
 .PHONY: bench
 bench: deps ## Benchmarks at reduced scale (< 10 min); figures as JSON plus a table

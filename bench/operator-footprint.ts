@@ -193,6 +193,8 @@ function startSgpOperator(healthPort: number, metricsPort: number): Subject {
       '--enable-webhooks=false',
       '--metrics-bind-address',
       `127.0.0.1:${metricsPort}`,
+      // Plain HTTP: the heap figures are read from /metrics without a token.
+      '--metrics-secure=false',
       '--health-probe-bind-address',
       `127.0.0.1:${healthPort}`,
       '--log-level',

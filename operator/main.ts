@@ -12,9 +12,9 @@ import { buildInfo, versionText } from './observability/build-info.ts';
 import { createOperator } from './operator.ts';
 import { healthChecks, LeaderElectionLostError } from './framework/index.ts';
 import { createLogger } from './observability/logger.ts';
-import { registry } from './observability/metrics.ts';
-import { metricsRoute, probeRoute, startHttpEndpoint, type HttpEndpoint } from './observability/http-server.ts';
-import { startTracing, tracingConfig } from './observability/tracing.ts';
+import { probeRoute, startHttpEndpoint, type HttpEndpoint } from './observability/http-server.ts';
+import { startMetricsEndpoint } from './metrics-endpoint.ts';
+import { startTracing, tracingDecision } from './observability/tracing.ts';
 
 /** Past this, a stop that hangs (a stuck EC2 call, an unreachable API server) ends with exit 1 anyway. */
 const SHUTDOWN_TIMEOUT_MS = 25_000;
@@ -39,14 +39,8 @@ async function main(): Promise<number> {
   const options = parsed.options;
   const log = createLogger({ level: options.logLevel });
 
-  let tracingSettings;
-  try {
-    tracingSettings = tracingConfig(process.env);
-  } catch (error) {
-    process.stderr.write(`sgp-operator: invalid OpenTelemetry settings: ${(error as Error).message}\n`);
-    return 2;
-  }
-  const tracing = await startTracing(tracingSettings, log);
+  // The SDK reads the OTEL_* variables itself; only whether to load it at all is decided here.
+  const tracing = await startTracing(tracingDecision(process.env), log);
   const endpoints: HttpEndpoint[] = [];
   const stopping = new AbortController();
   let exitCode = 0;
@@ -64,11 +58,12 @@ async function main(): Promise<number> {
   try {
     const operator = await createOperator(options, { log });
     const checks = healthChecks(operator.manager);
-    if (options.metricsBindAddress) {
-      endpoints.push(
-        await startHttpEndpoint('metrics', options.metricsBindAddress, [metricsRoute(registry, log)], log),
-      );
-    }
+    const metrics = await startMetricsEndpoint(options, {
+      client: operator.deps.client,
+      manager: operator.manager,
+      log,
+    });
+    if (metrics) endpoints.push(metrics);
     if (options.healthProbeBindAddress) {
       endpoints.push(await startHttpEndpoint('health', options.healthProbeBindAddress, [probeRoute(checks)], log));
     }

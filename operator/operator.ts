@@ -16,9 +16,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from './api/kinds.ts';
 import { REPORTING_COMPONENT } from './api/constants.ts';
 import { createEc2Api, type BucketName, type Ec2Api } from './aws/index.ts';
-import type { ControllerDeps, CooldownSource } from './controllers/deps.ts';
+import { controllerSettings, type ControllerDeps, type CooldownSource } from './controllers/deps.ts';
 import { createCooldownSource } from './controllers/branchinterface/index.ts';
 import { registerControllers } from './controllers/index.ts';
+import { detectPodNetwork } from './controllers/podnetwork/index.ts';
 import { OperatorError } from './errors.ts';
 import {
   createEventRecorder,
@@ -51,6 +52,12 @@ export interface OperatorOverrides {
   cooldown?: CooldownSource;
   /** Leader-election identity and event reporting instance; default hostname (the pod name) + random suffix. */
   identity?: string;
+  /**
+   * Tests only: the API server calls the webhooks at this base URL (https://127.0.0.1:<port>, the port of
+   * --webhook-bind-address) instead of through the webhook Service, which a control plane without a cluster
+   * network cannot reach. The self-signed certificate then covers the URL's host.
+   */
+  webhookBaseUrl?: string;
 }
 
 export interface Operator {
@@ -103,16 +110,14 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
   });
 
   const vpcId = options.vpcId ?? (await discoverVpcId(client, ec2, log));
+  // IPv6, dual-stack, custom networking: the options, and for `auto` the VPC CNI's aws-node DaemonSet.
+  const podNetwork = await detectPodNetwork(client, options, log);
   // The ConfigMap kube-system/amazon-vpc-cni (key branch-eni-cooldown) sets the live value, as on EKS.
   const cooldown =
     overrides.cooldown ??
     createCooldownSource({ manager, recorder, log, defaultMs: options.branchCooldownSeconds * 1000 });
 
-  // Security groups by annotation: off unless enabled, and then limited to opted-in namespaces and the allow-list.
-  const securityGroupAnnotations = {
-    isEnabled: options.enableSecurityGroupAnnotations,
-    allowList: options.securityGroupAnnotationAllowList,
-  };
+  const settings = controllerSettings(options);
   const deps: ControllerDeps = {
     manager,
     client,
@@ -127,45 +132,45 @@ export async function createOperator(options: Readonly<Options>, overrides: Oper
       ...(options.trunkAssociationAccountId === undefined
         ? {}
         : { trunkAssociationAccountId: options.trunkAssociationAccountId }),
+      podNetwork,
     },
     cooldown,
-    settings: {
-      podWorkers: options.podWorkers,
-      branchWorkers: options.branchWorkers,
-      nodeWorkers: options.nodeWorkers,
-      strictPodEniResource: options.strictPodEniResource,
-      podSubnetTagKey: options.podSubnetTagKey,
-      vpcRefreshIntervalMs: options.vpcRefreshIntervalSeconds * 1000,
-      leakSweepIntervalMs: options.leakSweepIntervalSeconds * 1000,
-      securityGroupAnnotations,
-    },
+    settings,
   };
   registerControllers(deps);
   if (options.enableWebhooks) {
     const operatorUsername = await ownUsername(client);
     setupWebhook(deps, {
       address: options.webhookBindAddress,
-      certificates: await webhookCertificates(options, identity, clock, log),
+      certificates: await webhookCertificates(options, identity, clock, log, overrides.webhookBaseUrl),
       // With a mounted certificate, cert-manager's CA injector owns the caBundle of the configurations.
       configuration:
         options.webhookCertDir === undefined
           ? {
               ...defaultConfigurationSettings,
               operatorUsername,
-              target: {
-                service: { namespace: options.webhookServiceNamespace, name: options.webhookServiceName, port: 443 },
-              },
+              target:
+                overrides.webhookBaseUrl === undefined
+                  ? {
+                      service: {
+                        namespace: options.webhookServiceNamespace,
+                        name: options.webhookServiceName,
+                        port: 443,
+                      },
+                    }
+                  : { baseUrl: overrides.webhookBaseUrl },
             }
           : undefined,
       operatorUsernames: [operatorUsername, ...EKS_CONTROLLER_USERNAMES],
-      isStrict: options.strictPodEniResource,
-      securityGroupAnnotations,
     });
   }
   log.info('operator built', {
     cluster: options.clusterName,
     vpc: vpcId,
     region: options.region,
+    ipFamily: podNetwork.ipFamily,
+    dualStack: podNetwork.isDualStack,
+    customNetworking: podNetwork.customNetworking.mode,
     leaderElection: options.leaderElect,
     webhooks: options.enableWebhooks,
     identity,
@@ -229,12 +234,19 @@ async function webhookCertificates(
   identity: string,
   clock: TimerClock,
   log: Logger,
+  baseUrl: string | undefined,
 ): Promise<CertificateSource> {
   if (options.webhookCertDir !== undefined)
     return createDirectoryCertificateSource({ dir: options.webhookCertDir, log });
   const service = `${options.webhookServiceName}.${options.webhookServiceNamespace}`;
   return createSelfSignedCertificateSource({
-    hosts: [options.webhookServiceName, service, `${service}.svc`, `${service}.svc.cluster.local`],
+    hosts: [
+      options.webhookServiceName,
+      service,
+      `${service}.svc`,
+      `${service}.svc.cluster.local`,
+      ...(baseUrl === undefined ? [] : [new URL(baseUrl).hostname]),
+    ],
     identity,
     clock,
     log,

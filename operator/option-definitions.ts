@@ -2,14 +2,20 @@
  * The operator's options as data: flag, environment twin, default, bounds and help text of each. This table
  * is the single source of the parser (./options.ts), of `--help` and of the README's configuration table.
  */
-import { DEFAULT_POD_SUBNET_TAG_KEY } from './api/constants.ts';
+import {
+  DEFAULT_ENI_CONFIG_ANNOTATION_KEY,
+  DEFAULT_ENI_CONFIG_LABEL_KEY,
+  DEFAULT_POD_SUBNET_TAG_KEY,
+} from './api/constants.ts';
+import { OperatorError } from './errors.ts';
+import { LOG_LEVELS } from './observability/logger.ts';
 
 /**
- * EC2 rate-limit buckets: the same names as operator/aws/rate-limiter.ts BUCKET_NAMES (one per EC2 action,
- * as EC2 keeps one per account, Region and action, plus the smaller bucket unfiltered describes draw from),
- * with EC2's documented default buckets (ec2-api-spec.md §5.6) as defaults. A unit test keeps both lists and
- * the defaults in step. The AWS layer keeps 10 % of each burst in reserve and halves its rate after a
- * throttle, so the defaults are right for an account with default limits.
+ * EC2 rate-limit buckets, the one list of them: one per EC2 action (EC2 keeps one per account, Region and
+ * action), plus the smaller bucket unfiltered describes draw from, with EC2's documented default buckets
+ * (docs/ec2-semantics.md#throttling) as defaults. The AWS layer's buckets (operator/aws/rate-limiter.ts) are built from
+ * it. The AWS layer keeps 10 % of each burst in reserve and halves its rate after a throttle, so the defaults
+ * are right for an account with default limits.
  */
 const MUTATING_HEAVY = { qps: 5, burst: 100 };
 const MUTATING_OTHER = { qps: 5, burst: 50 };
@@ -296,10 +302,33 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     flag: 'metrics-bind-address',
     env: 'SGP_METRICS_BIND_ADDRESS',
     type: 'address',
-    default: ':8080',
+    default: ':8443',
     canTurnOff: true,
     section: 'Servers',
-    help: `Prometheus /metrics (plain HTTP): ${ADDRESS_HELP}.`,
+    help: `Prometheus /metrics (HTTPS unless --metrics-secure=false): ${ADDRESS_HELP}.`,
+  },
+  {
+    flag: 'metrics-secure',
+    env: 'SGP_METRICS_SECURE',
+    type: 'boolean',
+    default: true,
+    section: 'Servers',
+    help:
+      'Serve /metrics over HTTPS and only to callers the API server vouches for: the bearer token is checked ' +
+      'with a TokenReview and the caller must be allowed `get` on the non-resource URL /metrics (a ' +
+      'SubjectAccessReview; grant it with the metrics-reader ClusterRole). Answers are cached for a minute ' +
+      '(a denial for 10 s). false serves plain HTTP to anyone who can reach the port: for `make run` and ' +
+      'demos, or behind a NetworkPolicy you trust.',
+  },
+  {
+    flag: 'metrics-cert-dir',
+    env: 'SGP_METRICS_CERT_DIR',
+    type: 'string',
+    section: 'Servers',
+    help:
+      'Folder holding the /metrics serving certificate (tls.crt, tls.key), e.g. a cert-manager Secret mount, ' +
+      're-read when it changes; lets Prometheus verify the server. Empty: a self-signed certificate made in ' +
+      'memory and rotated before it expires (scrape with insecure_skip_verify, as kubebuilder projects do).',
   },
   {
     flag: 'health-probe-bind-address',
@@ -409,6 +438,64 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       'every branch ENI in its node’s subnet.',
   },
   {
+    flag: 'ip-family',
+    env: 'SGP_IP_FAMILY',
+    type: 'enum',
+    values: ['auto', 'ipv4', 'ipv6'],
+    default: 'auto',
+    section: 'Pod networking',
+    help:
+      'IP family of the cluster’s pods, as the VPC CNI runs them. ipv6: every branch ENI gets one IPv6 ' +
+      'address from its subnet’s IPv6 block (a subnet without one is an error on the node and the pod), and ' +
+      'the annotation carries ipv6Addr and subnetV6Cidr, which the CNI’s IPv6 path reads. auto: ENABLE_IPv6 of ' +
+      'the aws-node DaemonSet in kube-system decides; when it cannot be read, ipv4 (docs/networks.md).',
+  },
+  {
+    flag: 'dual-stack-branch-enis',
+    env: 'SGP_DUAL_STACK_BRANCH_ENIS',
+    type: 'boolean',
+    default: false,
+    section: 'Pod networking',
+    help:
+      'IPv4 clusters: every branch ENI also gets one IPv6 address from its subnet’s IPv6 block, and the ' +
+      'annotation carries both addresses. Every subnet branch ENIs go to then needs an IPv6 block. EKS does ' +
+      'not offer this. Off: IPv6 only as the subnet’s auto-assign setting gives it, as on EKS.',
+  },
+  {
+    flag: 'custom-networking',
+    env: 'SGP_CUSTOM_NETWORKING',
+    type: 'enum',
+    values: ['auto', 'enabled', 'disabled'],
+    default: 'auto',
+    section: 'Pod networking',
+    help:
+      'The VPC CNI’s custom networking: trunk and branch ENIs go to the subnet of the node’s ENIConfig ' +
+      '(crd.k8s.amazonaws.com), the trunk takes its security groups, and edits are followed without replacing ' +
+      'nodes; running pods keep their ENIs. auto: AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG of the aws-node DaemonSet ' +
+      'decides; when it cannot be read, off. Not available with --ip-family=ipv6, as in the CNI.',
+  },
+  {
+    flag: 'eni-config-label-key',
+    env: 'SGP_ENI_CONFIG_LABEL_KEY',
+    type: 'string',
+    pattern: { regex: /^[^\s]{1,316}$/, expected: 'a label key (no spaces)' },
+    section: 'Pod networking',
+    help:
+      `Node label naming the node’s ENIConfig, as the CNI’s ENI_CONFIG_LABEL_DEF (for example ` +
+      `topology.kubernetes.io/zone, with one ENIConfig per zone). Empty: ENI_CONFIG_LABEL_DEF of aws-node, else ` +
+      `${DEFAULT_ENI_CONFIG_LABEL_KEY}. The name the CNI writes into the node’s CNINode wins over labels.`,
+  },
+  {
+    flag: 'eni-config-annotation-key',
+    env: 'SGP_ENI_CONFIG_ANNOTATION_KEY',
+    type: 'string',
+    pattern: { regex: /^[^\s]{1,316}$/, expected: 'an annotation key (no spaces)' },
+    section: 'Pod networking',
+    help:
+      `Node annotation naming the node’s ENIConfig, read before the label, as the CNI’s ` +
+      `ENI_CONFIG_ANNOTATION_DEF. Empty: ENI_CONFIG_ANNOTATION_DEF of aws-node, else ${DEFAULT_ENI_CONFIG_ANNOTATION_KEY}.`,
+  },
+  {
     flag: 'vpc-refresh-interval-seconds',
     env: 'SGP_VPC_REFRESH_INTERVAL_SECONDS',
     type: 'integer',
@@ -418,7 +505,9 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     section: 'VPC address ranges',
     help:
       'How often the VPC’s CIDR blocks and tagged subnets are re-read (one DescribeVpcs and one ' +
-      'DescribeSubnets). An exhausted subnet triggers a refresh at once, whatever this says; 10..3600.',
+      'DescribeSubnets), and, while a SecurityGroupPolicy names groups by name or tags, its security groups (one ' +
+      'paged DescribeSecurityGroups): how soon a deleted, re-created or re-tagged group is noticed. An exhausted ' +
+      'subnet or a new policy triggers a refresh at once, whatever this says; 10..3600.',
   },
   {
     flag: 'leak-sweep-interval-seconds',
@@ -438,10 +527,12 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     flag: 'log-level',
     env: 'SGP_LOG_LEVEL',
     type: 'enum',
-    values: ['debug', 'info', 'warn', 'error'],
+    values: LOG_LEVELS,
     default: 'info',
     section: 'Behaviour',
-    help: 'Lowest level of the JSON log lines on stderr. debug logs every reconcile and is noisy at scale.',
+    help:
+      'Lowest level of the JSON log lines on stderr (pino; credentials are redacted, and lines written inside ' +
+      'a traced reconcile carry trace_id and span_id). debug logs every reconcile and is noisy at scale.',
   },
   {
     flag: 'kubeconfig',
@@ -452,3 +543,10 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     help: 'Path to a kubeconfig. Empty: the in-cluster service account, else $HOME/.kube/config.',
   },
 ];
+
+/** The definition of `--<flag>`, for code that derives a constant from it; throws on an unknown flag. */
+export function optionDefinition(flag: string): OptionDefinition {
+  const definition = OPTION_DEFINITIONS.find((candidate) => candidate.flag === flag);
+  if (definition === undefined) throw new OperatorError(`no option --${flag} in OPTION_DEFINITIONS`);
+  return definition;
+}

@@ -6,7 +6,6 @@
  * operator reads `process.env`. The definitions below are also the source of `--help` and of the README's
  * configuration table (a unit test keeps the two in step).
  */
-import { DEFAULT_POD_SUBNET_TAG_KEY } from './api/constants.ts';
 import { OperatorError } from './errors.ts';
 import type { LogLevel } from './observability/logger.ts';
 import {
@@ -57,6 +56,10 @@ export interface Options {
   retryPeriodSeconds: number;
   /** undefined: the server is off ("0"). */
   metricsBindAddress: BindAddress | undefined;
+  /** HTTPS with TokenReview/SubjectAccessReview (true) or plain HTTP to anyone (false). */
+  metricsSecure: boolean;
+  /** undefined: a self-signed certificate made in memory. */
+  metricsCertDir: string | undefined;
   healthProbeBindAddress: BindAddress | undefined;
   webhookBindAddress: BindAddress;
   /** undefined: the operator issues its own certificate and keeps the caBundle current. */
@@ -67,6 +70,14 @@ export interface Options {
   strictPodEniResource: boolean;
   /** '' keeps branch ENIs in their node's subnet. */
   podSubnetTagKey: string;
+  /** auto: from the aws-node DaemonSet (ENABLE_IPv6). */
+  ipFamily: 'auto' | 'ipv4' | 'ipv6';
+  dualStackBranchEnis: boolean;
+  /** auto: from the aws-node DaemonSet (AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG). */
+  customNetworking: 'auto' | 'enabled' | 'disabled';
+  /** undefined: from the aws-node DaemonSet, else the CNI's default key. */
+  eniConfigLabelKey: string | undefined;
+  eniConfigAnnotationKey: string | undefined;
   vpcRefreshIntervalSeconds: number;
   /** Seconds between leak sweeps (--leak-sweep-interval-seconds). */
   leakSweepIntervalSeconds: number;
@@ -133,6 +144,49 @@ export function parseOptions(argv: readonly string[], env: Environment): ParseRe
   if (problems.length === 0) problems.push(...crossChecks(values));
   if (problems.length > 0) throw new OptionsError(problems);
   return { kind: 'options', options: deepFreeze(buildOptions(values)) };
+}
+
+/**
+ * The security-group annotation rule (--enable-security-group-annotations and its allow-list) of an operator
+ * started with `argv` over `env`, read by the operator's own parser: `kubectl sgp` reads it from the operator's
+ * Deployment, and so judges annotations exactly as the operator does. Problems with other flags are ignored.
+ */
+export function securityGroupAnnotationRuleOf(
+  argv: readonly string[],
+  env: Environment,
+): { isEnabled: boolean; allowList: string[] } | { problems: OptionProblem[] } {
+  const { flags } = readArgv(argv, []);
+  const problems: OptionProblem[] = [];
+  const value = (flag: string): Value | undefined => {
+    const definition = OPTION_DEFINITIONS.find((candidate) => candidate.flag === flag);
+    if (!definition) return undefined;
+    const raw = rawValue(definition, flags, env);
+    if (raw === undefined || raw.value === '') return definition.default;
+    const parsed = parseValue(definition, raw.value);
+    if ('problem' in parsed) {
+      problems.push({ flag, message: `"${raw.value}" ${parsed.problem}` });
+      return undefined;
+    }
+    return parsed.value;
+  };
+  const isEnabled = value('enable-security-group-annotations') === true;
+  const allowList = allowListOf(value('security-group-annotation-allow-list') as string | undefined);
+  return problems.length > 0 ? { problems } : { isEnabled, allowList };
+}
+
+/** "sg-a, sg-b,,sg-a" → [sg-a, sg-b]. */
+function allowListOf(text: string | undefined): string[] {
+  return [...new Set((text ?? '').split(',').map((id) => id.trim()))].filter((id) => id !== '');
+}
+
+/**
+ * The options with only the required ones given: every other value is its definition's default. What tests,
+ * benchmarks and tools start from, so they run with the defaults a user gets.
+ */
+export function defaultOptions(required: { clusterName: string; region: string }): Readonly<Options> {
+  const parsed = parseOptions(['--cluster-name', required.clusterName, '--region', required.region], {});
+  if (parsed.kind !== 'options') throw new OperatorError('unreachable: no --help or --version given');
+  return parsed.options;
 }
 
 function readArgv(
@@ -295,6 +349,22 @@ function crossChecks(values: ReadonlyMap<string, Value | undefined>): OptionProb
         'allow-list every annotation would be refused; list the groups pods may ask for, or turn the feature off',
     });
   }
+  if (values.get('ip-family') === 'ipv6' && values.get('dual-stack-branch-enis') === true) {
+    problems.push({
+      flag: 'dual-stack-branch-enis',
+      message:
+        'is for IPv4 clusters: with --ip-family=ipv6 every branch ENI already gets an IPv6 address next to its ' +
+        'IPv4 one; drop one of the two',
+    });
+  }
+  if (values.get('ip-family') === 'ipv6' && values.get('custom-networking') === 'enabled') {
+    problems.push({
+      flag: 'custom-networking',
+      message:
+        'is not available with --ip-family=ipv6: the VPC CNI runs custom networking for IPv4 only; use ' +
+        '--custom-networking=disabled (or auto), or an IPv4 cluster',
+    });
+  }
   const ports = ['metrics-bind-address', 'health-probe-bind-address', 'webhook-bind-address']
     .map((flag) => ({ flag, address: values.get(flag) as BindAddress | undefined }))
     .filter((entry) => entry.address !== undefined && entry.address.port !== 0);
@@ -312,6 +382,8 @@ function crossChecks(values: ReadonlyMap<string, Value | undefined>): OptionProb
 
 function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
   const text = (flag: string) => values.get(flag) as string | undefined;
+  /** An option with a default in its definition: never undefined. */
+  const defaulted = (flag: string) => values.get(flag) as string;
   const count = (flag: string) => values.get(flag) as number;
   const bool = (flag: string) => values.get(flag) as boolean;
   const address = (flag: string) => values.get(flag) as BindAddress | undefined;
@@ -339,27 +411,32 @@ function buildOptions(values: ReadonlyMap<string, Value | undefined>): Options {
     nodeWorkers: count('node-workers'),
     branchCooldownSeconds: count('branch-cooldown-seconds'),
     leaderElect: bool('leader-elect'),
-    leaderElectionNamespace: text('leader-election-namespace') ?? 'kube-system',
-    leaderElectionId: text('leader-election-id') ?? 'sgp-operator',
+    leaderElectionNamespace: defaulted('leader-election-namespace'),
+    leaderElectionId: defaulted('leader-election-id'),
     leaseDurationSeconds: count('lease-duration-seconds'),
     renewDeadlineSeconds: count('renew-deadline-seconds'),
     retryPeriodSeconds: count('retry-period-seconds'),
     metricsBindAddress: address('metrics-bind-address'),
+    metricsSecure: bool('metrics-secure'),
+    metricsCertDir: text('metrics-cert-dir'),
     healthProbeBindAddress: address('health-probe-bind-address'),
-    webhookBindAddress: address('webhook-bind-address') ?? { host: '', port: 9443 },
+    webhookBindAddress: values.get('webhook-bind-address') as BindAddress,
     webhookCertDir: text('webhook-cert-dir'),
-    webhookServiceName: text('webhook-service-name') ?? 'sgp-operator-webhook',
-    webhookServiceNamespace: text('webhook-service-namespace') ?? 'kube-system',
+    webhookServiceName: defaulted('webhook-service-name'),
+    webhookServiceNamespace: defaulted('webhook-service-namespace'),
     enableWebhooks: bool('enable-webhooks'),
     strictPodEniResource: bool('strict-pod-eni-resource'),
-    podSubnetTagKey: text('pod-subnet-tag-key') ?? DEFAULT_POD_SUBNET_TAG_KEY,
+    podSubnetTagKey: defaulted('pod-subnet-tag-key'),
+    ipFamily: defaulted('ip-family') as Options['ipFamily'],
+    dualStackBranchEnis: bool('dual-stack-branch-enis'),
+    customNetworking: defaulted('custom-networking') as Options['customNetworking'],
+    eniConfigLabelKey: text('eni-config-label-key') || undefined,
+    eniConfigAnnotationKey: text('eni-config-annotation-key') || undefined,
     vpcRefreshIntervalSeconds: count('vpc-refresh-interval-seconds'),
     leakSweepIntervalSeconds: count('leak-sweep-interval-seconds'),
     enableSecurityGroupAnnotations: bool('enable-security-group-annotations'),
-    securityGroupAnnotationAllowList: [
-      ...new Set((text('security-group-annotation-allow-list') ?? '').split(',').map((id) => id.trim())),
-    ].filter((id) => id !== ''),
-    logLevel: (text('log-level') ?? 'info') as LogLevel,
+    securityGroupAnnotationAllowList: allowListOf(text('security-group-annotation-allow-list')),
+    logLevel: defaulted('log-level') as LogLevel,
     kubeconfig: text('kubeconfig'),
   };
 }

@@ -1,23 +1,23 @@
 /**
- * The world an operator benchmark runs in: a private kube-apiserver + etcd with crds/ installed, and the EC2
- * emulator over HTTP with AWS's default throttling buckets and realistic per-action latencies on (both knobs
- * can be switched off while seeding). Nodes and pods are created as kubelet and the scheduler would leave
- * them (there is neither here): Nodes with status and the legacy trunk opt-in label, Pods already bound and
- * naming their namespace's `default` ServiceAccount, which the world creates as kube-controller-manager would.
+ * The world an operator benchmark runs in: the integration tests' world (test/kit/world.ts: a private
+ * kube-apiserver + etcd with crds/ installed, the EC2 emulator over HTTP) with AWS's default throttling buckets
+ * and realistic per-action latencies on (both knobs can be switched off while seeding). Nodes and pods are
+ * created as kubelet and the scheduler would leave them (there is neither here): Nodes with status and the
+ * legacy trunk opt-in label, Pods already bound and naming their namespace's `default` ServiceAccount, which
+ * the world creates as kube-controller-manager would.
  */
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
-import { startControlPlane, type ControlPlane } from '../../hack/control-plane/control-plane.ts';
-import { installCrds } from '../../hack/control-plane/crds.ts';
-import { startEc2Emulator, type ActionCounters, type RunningEc2Emulator } from '../../hack/ec2-emulator/index.ts';
-import { HAS_TRUNK_ATTACHED_LABEL, POD_ENI_RESOURCE } from '../../operator/api/constants.ts';
+import type { ControlPlane } from '../../hack/control-plane/control-plane.ts';
+import type { ActionCounters, RunningEc2Emulator } from '../../hack/ec2-emulator/index.ts';
+import { POD_ENI_RESOURCE } from '../../operator/api/constants.ts';
 import { Kinds } from '../../operator/api/kinds.ts';
 import type { SecurityGroupPolicy } from '../../operator/api/types.ts';
-import { createKubeClient, type KubeClient, type KubeObject } from '../../operator/framework/index.ts';
+import type { KubeClient, KubeObject } from '../../operator/framework/index.ts';
+import { AZ, REGION, startWorld as startKitWorld } from '../../test/kit/world.ts';
 import { mapBounded } from './stats.ts';
 
-export const AZ = 'us-west-2a';
-export const REGION = 'us-west-2';
+export { AZ, REGION };
 /** Label every benchmark pod carries; the benchmark's SecurityGroupPolicy selects it. */
 export const POD_LABEL = { 'bench.sgp-operator.io/app': 'sgp' };
 
@@ -75,22 +75,12 @@ export interface WorldOptions {
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld> {
-  const plane = await startControlPlane();
-  try {
-    await installCrds(plane.kubeconfigPath);
-  } catch (error) {
-    await plane.stop();
-    throw error;
-  }
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(plane.kubeconfigPath);
-  const client = createKubeClient(kubeConfig);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const emulator = await startEc2Emulator({
-    port: 0,
-    throttling: { enabled: options.throttling ?? true },
-    latency: options.latency ?? true,
-    quotas: { networkInterfacesPerAz: 1_000_000 },
+  const base = await startKitWorld({
+    emulator: {
+      throttling: { enabled: options.throttling ?? true },
+      latency: options.latency ?? true,
+      quotas: { networkInterfacesPerAz: 1_000_000 },
+    },
     seed: {
       vpcs: [
         {
@@ -101,31 +91,24 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
       ],
     },
   });
-  const dump = emulator.control.dump();
-  const groupId = (name: string) => dump.securityGroups.find((group) => group.name === name)?.id ?? '';
+  const { client, emulator } = base;
   const world: BenchWorld = {
-    plane,
-    kubeConfig,
+    plane: base.plane,
+    kubeConfig: base.kubeConfig,
     client,
     emulator,
-    vpcId: dump.vpcs[0]?.id ?? '',
-    subnetId: dump.subnets[0]?.id ?? '',
-    nodeGroupId: groupId('node-group'),
-    podGroupId: groupId('pod-group'),
+    vpcId: base.vpcId,
+    subnetId: base.subnetId,
+    nodeGroupId: base.groups['node-group'] ?? '',
+    podGroupId: base.groups['pod-group'] ?? '',
     counters: () => structuredClone(emulator.control.counters()),
     async addNodes(count, nodeOptions = {}) {
       const instanceType = nodeOptions.instanceType ?? 'm5.xlarge';
       const prefix = nodeOptions.prefix ?? 'node';
       const names = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
-      await mapBounded(names, nodeOptions.concurrency ?? 16, async (name) => {
-        const instance = emulator.control.launchInstance({
-          instanceType,
-          subnet: world.subnetId,
-          securityGroups: [world.nodeGroupId],
-        });
-        await client.create(Kinds.Node, nodeObject(name, instanceType, instance.id));
-        await client.mergePatchStatus(Kinds.Node, name, nodeStatus());
-      });
+      await mapBounded(names, nodeOptions.concurrency ?? 16, (name) =>
+        base.addNode(name, { instanceType, optIn: 'legacy-label' }),
+      );
       return names;
     },
     async createPolicyNamespace(name, policyOptions = {}) {
@@ -140,13 +123,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<BenchWorld
       await client.create(Kinds.SecurityGroupPolicy, policy);
       if (policyOptions.waitValid ?? true) await waitFor(() => policyIsValid(client, name), 60_000, 'policy valid');
     },
-    async deletePod(namespace, name) {
-      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
-    },
-    async stop() {
-      await emulator.stop();
-      await plane.stop();
-    },
+    deletePod: (namespace, name) => base.deletePod(namespace, name),
+    stop: () => base.stop(),
   };
   return world;
 }
@@ -168,43 +146,6 @@ async function policyIsValid(client: KubeClient, namespace: string): Promise<boo
   const policy = await client.get<SecurityGroupPolicy>(Kinds.SecurityGroupPolicy, `${namespace}/bench`);
   const valid = policy?.status?.conditions?.find((condition) => condition.type === 'Valid');
   return valid?.status === 'True' && policy?.status?.observedGeneration === policy?.metadata.generation;
-}
-
-function nodeObject(name: string, instanceType: string, instanceId: string): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      labels: {
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
-        'kubernetes.io/hostname': name,
-        'node.kubernetes.io/instance-type': instanceType,
-        'topology.kubernetes.io/zone': AZ,
-        [HAS_TRUNK_ATTACHED_LABEL]: 'false',
-      },
-    },
-    spec: { providerID: `aws:///${AZ}/${instanceId}` },
-  } as KubeObject;
-}
-
-function nodeStatus(): object {
-  const capacity = { cpu: '4', memory: '16Gi', pods: '58' };
-  return {
-    capacity,
-    allocatable: capacity,
-    conditions: [
-      {
-        type: 'Ready',
-        status: 'True',
-        reason: 'KubeletReady',
-        message: 'benchmark node',
-        lastHeartbeatTime: new Date().toISOString(),
-        lastTransitionTime: new Date().toISOString(),
-      },
-    ],
-  };
 }
 
 /** A bound pod that asks for a branch ENI (what the webhook would have added) and matches the benchmark policy. */

@@ -1,6 +1,6 @@
 /**
  * A real local Kubernetes control plane for integration tests and the demo: etcd + kube-apiserver and nothing
- * else, the pair controller-runtime's envtest runs (research: local-control-plane.md §5). No scheduler, no
+ * else, the pair controller-runtime's envtest runs (docs/architecture.md#how-it-is-tested). No scheduler, no
  * kubelet, no controller manager: tests create Nodes and bound Pods themselves, and namespaces never finish
  * deleting.
  *

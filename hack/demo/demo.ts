@@ -7,6 +7,8 @@
  *   node hack/demo/demo.ts          runs until Ctrl-C (kubectl works against it meanwhile)
  *   node hack/demo/demo.ts --once   exits after the summary: 0 only if every catalog pod got its ENI with
  *                                   the policy's groups (the end-to-end check scripts and CI can run)
+ *   --mode ipv4|ipv6|dual-stack|custom-networking
+ *                                   the pod network (hack/demo/modes.ts, docs/networks.md); default ipv4
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
@@ -24,7 +26,16 @@ import { parseOptions } from '../../operator/options.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { installCrds } from '../control-plane/crds.ts';
 import { startEc2Emulator, type RunningEc2Emulator, type Seed } from '../ec2-emulator/index.ts';
-import { judgeRow, podLine, summaryTable, trunkLine, type PodRow, type TrunkView } from './report.ts';
+import { DEMO_MODES, demoNetwork, type DemoMode } from './modes.ts';
+import {
+  judgeRow,
+  podLine,
+  summaryTable,
+  trunkLine,
+  type NetworkCheck,
+  type PodRow,
+  type TrunkView,
+} from './report.ts';
 import {
   applyCatalog,
   CATALOG_NAMESPACE,
@@ -51,6 +62,12 @@ interface Running {
 
 async function main(): Promise<number> {
   const isOnce = process.argv.includes('--once');
+  const modeIndex = process.argv.indexOf('--mode');
+  const mode = (modeIndex < 0 ? 'ipv4' : (process.argv[modeIndex + 1] ?? '')) as DemoMode;
+  if (!DEMO_MODES.includes(mode)) {
+    say(`unknown --mode ${mode}; use one of ${DEMO_MODES.join(', ')}`);
+    return 2;
+  }
   const stop = new AbortController();
   const onSignal = () => {
     if (stop.signal.aborted) process.exit(130);
@@ -61,7 +78,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   const running: Running = {};
   try {
-    return await runDemo(isOnce, stop.signal, running);
+    return await runDemo(isOnce, mode, stop.signal, running);
   } catch (error) {
     if (stop.signal.aborted) return 130;
     say(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -72,7 +89,8 @@ async function main(): Promise<number> {
   }
 }
 
-async function runDemo(isOnce: boolean, signal: AbortSignal, running: Running): Promise<number> {
+async function runDemo(isOnce: boolean, mode: DemoMode, signal: AbortSignal, running: Running): Promise<number> {
+  const network = demoNetwork(mode);
   await rm(DEMO_DIR, { recursive: true, force: true });
   await mkdir(DEMO_DIR, { recursive: true });
 
@@ -86,8 +104,15 @@ async function runDemo(isOnce: boolean, signal: AbortSignal, running: Running): 
   step('starting the EC2 emulator (workshop VPC, node group, RDS-access group, 3 × m5.large)');
   const seed = JSON.parse(await readFile(join(REPO, 'hack/ec2-emulator/seeds/workshop.json'), 'utf8')) as Seed;
   running.emulator = await startEc2Emulator({ seed, region: REGION, trunkingEnabled: true });
+  const vpcId = running.emulator.control.dump().vpcs[0]?.id ?? '';
+  step(`pod network: ${network.title}`);
+  network.prepareVpc(running.emulator.control, vpcId);
   const dump = running.emulator.control.dump();
-  const vpcId = dump.vpcs[0]?.id ?? '';
+  for (const subnet of dump.subnets) {
+    say(
+      `  ${subnet.id} ${subnet.availabilityZone} ${[subnet.cidrBlock, subnet.ipv6CidrBlock].filter(Boolean).join(' ')}`,
+    );
+  }
   const groups: WorkshopGroups = {
     nodeGroupId: dump.securityGroups.find((group) => group.name === 'eks-workshop-node')?.id ?? '',
     rdsAccessGroupId: dump.securityGroups.find((group) => group.name === 'eks-workshop-catalog')?.id ?? '',
@@ -99,6 +124,7 @@ async function runDemo(isOnce: boolean, signal: AbortSignal, running: Running): 
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   const client = createKubeClient(kubeConfig);
+  await network.prepareCluster(client);
   step('registering the nodes (as the kubelet would)');
   const nodeNames: string[] = [];
   for (const instance of dump.instances) {
@@ -106,7 +132,7 @@ async function runDemo(isOnce: boolean, signal: AbortSignal, running: Running): 
     say(`  ${nodeNames.at(-1)} → aws:///${instance.availabilityZone}/${instance.id} (${instance.instanceType})`);
   }
 
-  step('starting sgp-operator in-process (log: .demo/operator.log)');
+  step(`starting sgp-operator in-process with ${network.flags.join(' ')} (log: .demo/operator.log)`);
   const ec2 = createEc2Api({
     region: REGION,
     endpoint: running.emulator.endpoint,
@@ -122,6 +148,7 @@ async function runDemo(isOnce: boolean, signal: AbortSignal, running: Running): 
       REGION,
       '--enable-webhooks=false',
       '--log-level=debug',
+      ...network.flags,
     ],
     {},
   );
@@ -140,14 +167,23 @@ async function runDemo(isOnce: boolean, signal: AbortSignal, running: Running): 
   say(`  pods with app.kubernetes.io/component=service get [${expectedGroups(groups).join(', ')}]`);
 
   step('waiting for trunks and branch ENIs');
-  const rows = await watchProgress({ client, ec2, podNames, expected: expectedGroups(groups), isOnce, signal });
+  const check: NetworkCheck = (row) =>
+    network.check({
+      privateIp: row.ip,
+      ipv6Addr: row.ipv6,
+      subnetCidr: row.subnetCidr,
+      subnetV6Cidr: row.subnetV6Cidr,
+      eniSubnetId: row.eniSubnetId,
+      zone: row.zone,
+    });
+  const rows = await watchProgress({ client, ec2, podNames, expected: expectedGroups(groups), check, isOnce, signal });
 
   step('summary (annotation from the cluster, ENI and association from EC2)');
-  say(summaryTable(rows, expectedGroups(groups)));
-  const failures = rows.filter((row) => !judgeRow(row, expectedGroups(groups)).ok);
+  say(summaryTable(rows, expectedGroups(groups), check));
+  const failures = rows.filter((row) => !judgeRow(row, expectedGroups(groups), check).ok);
   say(
     failures.length === 0
-      ? `\nall ${rows.length} catalog pods have their branch ENI with the policy's groups`
+      ? `\nall ${rows.length} catalog pods have their branch ENI with the policy's groups (${mode})`
       : `\n${failures.length} of ${rows.length} catalog pods are not right (see the OK column)`,
   );
   if (isOnce) return failures.length === 0 ? 0 : 1;
@@ -167,6 +203,7 @@ async function watchProgress(input: {
   ec2: Ec2Api;
   podNames: readonly string[];
   expected: readonly string[];
+  check: NetworkCheck;
   isOnce: boolean;
   signal: AbortSignal;
 }): Promise<PodRow[]> {
@@ -189,7 +226,7 @@ async function watchProgress(input: {
         say(podLine(row));
       }
     }
-    if (rows.every((row) => judgeRow(row, input.expected).ok)) return rows;
+    if (rows.every((row) => judgeRow(row, input.expected, input.check).ok)) return rows;
     if (input.isOnce && Date.now() > deadline) {
       say(`  gave up after ${ONCE_TIMEOUT_MS / 1000} s`);
       return rows;
@@ -216,6 +253,7 @@ async function readRows(
 ): Promise<PodRow[]> {
   type Pod = KubeObject & { spec?: { nodeName?: string } };
   const pods = await Promise.all(podNames.map((name) => client.get<Pod>(Kinds.Pod, `${CATALOG_NAMESPACE}/${name}`)));
+  const nodes = await client.list<KubeObject>(Kinds.Node);
   const entries = pods.map((pod) => annotationOf(pod));
   const eniIds = entries.flatMap((entry) => (entry ? [entry.eniId] : []));
   const enis =
@@ -238,7 +276,12 @@ async function readRows(
       node: nodeName,
       vlanId: entry?.vlanId,
       eniId: entry?.eniId,
-      ip: entry?.privateIp,
+      ip: entry?.privateIp || undefined,
+      ipv6: entry?.ipv6Addr || undefined,
+      subnetCidr: entry?.subnetCidr || undefined,
+      subnetV6Cidr: entry?.subnetV6Cidr || undefined,
+      eniSubnetId: eni?.subnetId,
+      zone: nodes.find((node) => node.metadata.name === nodeName)?.metadata.labels?.['topology.kubernetes.io/zone'],
       groups: [...(eni?.securityGroupIds ?? [])].sort(),
       isAssociated: associations.some(
         (association) =>

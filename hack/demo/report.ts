@@ -17,6 +17,13 @@ export interface PodRow {
   vlanId: number | undefined;
   eniId: string | undefined;
   ip: string | undefined;
+  /** From the annotation: the IPv6 address, and the subnets' CIDRs the CNI reads. */
+  ipv6: string | undefined;
+  subnetCidr: string | undefined;
+  subnetV6Cidr: string | undefined;
+  /** The subnet EC2 placed the ENI in, and the node's zone. */
+  eniSubnetId: string | undefined;
+  zone: string | undefined;
   /** The ENI's groups as EC2 reports them, sorted. */
   groups: string[];
   /** Whether EC2 associates this ENI with the node's trunk under the annotated VLAN. */
@@ -25,7 +32,10 @@ export interface PodRow {
 
 export type RowVerdict = { ok: true } | { ok: false; problem: string };
 
-export function judgeRow(row: PodRow, expectedGroups: readonly string[]): RowVerdict {
+/** The pod network's own check (hack/demo/modes.ts): undefined when the ENI is as the mode wants it. */
+export type NetworkCheck = (row: PodRow) => string | undefined;
+
+export function judgeRow(row: PodRow, expectedGroups: readonly string[], network?: NetworkCheck): RowVerdict {
   if (row.eniId === undefined) return { ok: false, problem: 'no vpc.amazonaws.com/pod-eni annotation yet' };
   if (!row.isAssociated)
     return { ok: false, problem: `${row.eniId} is not associated with the node's trunk at VLAN ${row.vlanId}` };
@@ -35,7 +45,8 @@ export function judgeRow(row: PodRow, expectedGroups: readonly string[]): RowVer
       problem: `groups ${row.groups.join(',') || '(none)'} ≠ expected ${[...expectedGroups].sort().join(',')}`,
     };
   }
-  return { ok: true };
+  const problem = network?.(row);
+  return problem === undefined ? { ok: true } : { ok: false, problem };
 }
 
 export function trunkLine(trunk: TrunkView): string {
@@ -44,20 +55,30 @@ export function trunkLine(trunk: TrunkView): string {
 }
 
 export function podLine(row: PodRow): string {
-  return `  pod catalog/${row.pod}: ${row.eniId} VLAN ${row.vlanId} ${row.ip} on ${row.node}`;
+  return `  pod catalog/${row.pod}: ${row.eniId} VLAN ${row.vlanId} ${addresses(row)} on ${row.node}`;
+}
+
+/** "10.42.96.6", "2600:…::1", or both, as the annotation carries them. */
+function addresses(row: PodRow): string {
+  return [row.ip, row.ipv6].filter((address) => address !== undefined && address !== '').join(' ') || '-';
 }
 
 /** A fixed-width table; the last column says whether the row passed. */
-export function summaryTable(rows: readonly PodRow[], expectedGroups: readonly string[]): string {
-  const header = ['POD', 'NODE', 'VLAN', 'ENI', 'IP', 'GROUPS', 'OK'];
+export function summaryTable(
+  rows: readonly PodRow[],
+  expectedGroups: readonly string[],
+  network?: NetworkCheck,
+): string {
+  const header = ['POD', 'NODE', 'VLAN', 'ENI', 'IP', 'SUBNET', 'GROUPS', 'OK'];
   const body = rows.map((row) => {
-    const verdict = judgeRow(row, expectedGroups);
+    const verdict = judgeRow(row, expectedGroups, network);
     return [
       `catalog/${row.pod}`,
       row.node,
       row.vlanId === undefined ? '-' : String(row.vlanId),
       row.eniId ?? '-',
-      row.ip ?? '-',
+      addresses(row),
+      [row.subnetCidr, row.subnetV6Cidr].filter(Boolean).join(' ') || '-',
       row.groups.join(',') || '-',
       verdict.ok ? 'yes' : `NO: ${verdict.problem}`,
     ];

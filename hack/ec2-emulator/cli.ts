@@ -30,8 +30,8 @@ Usage: node hack/ec2-emulator/cli.ts [flags]
 
 Point the SDK at it with endpoint http://127.0.0.1:<port> (or AWS_ENDPOINT_URL_EC2), region us-west-2 and any
 static credentials. The JSON control API lives under /_emulator/<method> (seed, launchInstance,
-terminateInstance, addVpcCidr, addSubnet, setFaults, setThrottling, setLatency, setEventualConsistency, reset,
-dump, counters, ...).
+terminateInstance, addVpcCidr, addVpcIpv6Cidr, addSubnet, addSubnetIpv6Cidr, setFaults, setThrottling, setLatency,
+setEventualConsistency, reset, dump, counters, ...).
 `;
 
 function main(): void {

@@ -4,14 +4,16 @@ import { createNetworkInterface } from './state/ops-eni.ts';
 import {
   addSecurityGroup,
   addSubnet,
+  addSubnetIpv6Cidr,
   addVpcCidr,
+  addVpcIpv6Cidr,
   applySeed,
   launchInstance,
   terminateInstance,
 } from './state/ops-topology.ts';
 import type { EmulatorControl } from './types.ts';
 
-/** The in-process control handle (§7.3). Errors are thrown as Ec2Fault with the EC2 code that fits. */
+/** The in-process control handle (hack/ec2-emulator/README.md, "Control API"). Errors are thrown as Ec2Fault with the EC2 code that fits. */
 export function createControl(emulator: Emulator): EmulatorControl {
   const store = emulator.store;
   return {
@@ -20,7 +22,9 @@ export function createControl(emulator: Emulator): EmulatorControl {
     terminateInstance: (instanceId) => terminateInstance(store, instanceId),
     addVpcCidr: (vpcId, cidrBlock) =>
       dumpVpc(store, addVpcCidr(store, vpcId, cidrBlock, store.config.eventualConsistencyMs)),
+    addVpcIpv6Cidr: (vpcId, cidrBlock) => dumpVpc(store, addVpcIpv6Cidr(store, vpcId, cidrBlock)),
     addSubnet: (input) => dumpSubnet(addSubnet(store, input)),
+    addSubnetIpv6Cidr: (subnetId, cidrBlock) => dumpSubnet(addSubnetIpv6Cidr(store, subnetId, cidrBlock)),
     addSecurityGroup: (input) => {
       store.requireVpc(input.vpcId);
       const group = addSecurityGroup(store, input.vpcId, input);
@@ -80,8 +84,12 @@ export function invokeControl(control: EmulatorControl, method: string, body: un
       return control.terminateInstance(String(args.instanceId));
     case 'addVpcCidr':
       return control.addVpcCidr(String(args.vpcId), String(args.cidrBlock));
+    case 'addVpcIpv6Cidr':
+      return control.addVpcIpv6Cidr(String(args.vpcId), String(args.cidrBlock));
     case 'addSubnet':
       return control.addSubnet(args as never);
+    case 'addSubnetIpv6Cidr':
+      return control.addSubnetIpv6Cidr(String(args.subnetId), String(args.cidrBlock));
     case 'addSecurityGroup':
       return control.addSecurityGroup(args as never);
     case 'bulkCreateNetworkInterfaces':

@@ -18,7 +18,9 @@ export function dumpNetworkInterface(store: Store, eni: NetworkInterface): DumpN
     macAddress: eni.macAddress,
     privateIpAddress: eni.privateIpAddresses[0] ?? '',
     secondaryPrivateIpAddresses: eni.privateIpAddresses.slice(1),
+    ipv6Addresses: [...eni.ipv6Addresses],
     securityGroupIds: [...eni.groupIds],
+    ...(eni.connectionTracking && { connectionTracking: { ...eni.connectionTracking } }),
     tags: Object.fromEntries(eni.tags),
     ...(attachment && {
       attachment: {
@@ -52,6 +54,7 @@ export function dumpSubnet(subnet: Subnet): DumpSubnet {
     id: subnet.id,
     vpcId: subnet.vpcId,
     cidrBlock: subnet.pool.cidr.text,
+    ipv6CidrBlock: subnet.ipv6?.pool.cidr.text ?? '',
     availabilityZone: subnet.availabilityZone,
     availableIpAddressCount: subnet.pool.available,
     tags: Object.fromEntries(subnet.tags),
@@ -66,6 +69,7 @@ export function dumpVpc(store: Store, vpc: Vpc): DumpVpc {
       cidrBlock: c.cidr.text,
       state: cidrState(store, c.associatedAt),
     })),
+    ipv6CidrBlocks: vpc.ipv6Cidrs.map((c) => c.cidr.text),
     tags: Object.fromEntries(vpc.tags),
   };
 }

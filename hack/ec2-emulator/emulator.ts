@@ -11,7 +11,7 @@ import { Store, type StoreConfig } from './state/store.ts';
 import { Throttler } from './throttling.ts';
 import type { ActionCounters, Ec2EmulatorOptions, LatencyConfig, MutationRecord } from './types.ts';
 
-/** The EC2 side: request → throttling → faults → validation → idempotency → action → XML (§1). */
+/** The EC2 side: request → throttling → faults → validation → idempotency → action → XML (docs/ec2-semantics.md#the-wire). */
 export interface Ec2Response {
   status: number;
   body: string;
@@ -50,9 +50,10 @@ export class Emulator {
   readonly #counters = new Map<string, ActionCounters>();
   readonly #mutations: MutationRecord[] = [];
 
-  constructor(options: Ec2EmulatorOptions) {
+  /** `now`: the emulator's clock (Date.now by default); in-process tests pass their fake clock's. */
+  constructor(options: Ec2EmulatorOptions, now: () => number = Date.now) {
     this.options = options;
-    this.store = new Store(storeConfigFrom(options), options.rngSeed ?? 'sgp');
+    this.store = new Store(storeConfigFrom(options), options.rngSeed ?? 'sgp', now);
     this.throttler = new Throttler(options.throttling ?? { enabled: false });
     this.latency = options.latency ?? false;
   }
@@ -116,7 +117,7 @@ export class Emulator {
     if (!definition) throw new Ec2Fault('InvalidAction', `The action ${action} is not valid for this web service.`);
     if (!params.has('Version')) throw missingParameter('Version');
     const isUnfiltered = ![...params.keys()].some((k) => UNFILTERED_BREAKERS.test(k));
-    if (!this.throttler.tryTake(action, isUnfiltered, Date.now())) {
+    if (!this.throttler.tryTake(action, isUnfiltered, this.store.now())) {
       throw new Ec2Fault('RequestLimitExceeded', 'Request limit exceeded.', 503);
     }
     const fault = this.faults.draw(action, this.store.rng);
@@ -127,7 +128,15 @@ export class Emulator {
     }
     const target = action.startsWith('Describe') ? undefined : this.#targetOf(params);
     const body = this.#run(definition, params);
-    if (target) this.#mutations.push({ seq: this.#mutations.length + 1, atMs: Date.now(), action, ...target });
+    if (target) {
+      this.#mutations.push({
+        seq: this.#mutations.length + 1,
+        atMs: this.store.now(),
+        action,
+        ...target,
+        ...createdBy(body),
+      });
+    }
     if (fault) throw new Ec2Fault(fault.code, fault.message, fault.status);
     return body;
   }
@@ -166,4 +175,18 @@ export class Emulator {
     this.#idempotency.set(key, { fingerprint, body });
     return body;
   }
+}
+
+/** A create acts on the ENI it makes: its id and its tags as created. */
+function createdBy(body: XmlObject): Pick<MutationRecord, 'networkInterfaceId' | 'tags'> {
+  const eni = body.networkInterface;
+  if (eni === undefined || typeof eni !== 'object' || Array.isArray(eni)) return {};
+  const id = eni.networkInterfaceId;
+  const tagSet = Array.isArray(eni.tagSet) ? eni.tagSet : [];
+  const tags = Object.fromEntries(
+    tagSet.flatMap((tag) =>
+      tag !== null && typeof tag === 'object' && !Array.isArray(tag) ? [[String(tag.key), String(tag.value)]] : [],
+    ),
+  );
+  return typeof id === 'string' ? { networkInterfaceId: id, tags } : {};
 }

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Ec2Fault } from './protocol/errors.ts';
 
 /**
- * Optional SigV4 verification (§4): re-sign the request as received with the caller's secret and compare.
+ * Optional SigV4 verification (docs/ec2-semantics.md#the-wire): re-sign the request as received with the caller's secret and compare.
  * Only the headers named in SignedHeaders take part, as in the SDK's signer.
  */
 export interface SignedRequest {

@@ -1,7 +1,7 @@
 import type { ThrottlingConfig } from './types.ts';
 
 /**
- * AWS's per-account, per-action token buckets (§5.6: capacity / refill per second), scaled by `scale`.
+ * AWS's per-account, per-action token buckets (docs/ec2-semantics.md#throttling: capacity / refill per second), scaled by `scale`.
  * Refill is computed lazily from the clock on each take, so idle buckets cost nothing.
  */
 interface BucketShape {

@@ -17,7 +17,7 @@ export type LatencyConfig = boolean | Record<string, LatencyRange>;
 
 export interface ThrottlingConfig {
   enabled: boolean;
-  /** Multiplies every bucket's capacity and refill rate (AWS §5.6 defaults). 0.1 = ten times stricter. */
+  /** Multiplies every bucket's capacity and refill rate (AWS's defaults, docs/ec2-semantics.md#throttling). 0.1 = ten times stricter. */
   scale?: number;
 }
 
@@ -69,6 +69,10 @@ export interface SeedSubnet {
   /** Explicit id (`subnet-` + 8 or 17 hex); generated when omitted. */
   id?: string;
   cidrBlock: string;
+  /** A /64 of one of the VPC's IPv6 blocks; omitted = an IPv4-only subnet. */
+  ipv6CidrBlock?: string;
+  /** ENIs created without an IPv6 request get one IPv6 address (needs ipv6CidrBlock). */
+  assignIpv6AddressOnCreation?: boolean;
   availabilityZone: string;
   tags?: SeedTags;
 }
@@ -87,15 +91,26 @@ export interface SeedInstance {
   subnet: string;
   /** Security group ids or names (of this VPC) for the primary ENI. */
   securityGroups: string[];
+  /** Connection-tracking idle timeouts of the primary ENI (seconds); omitted = the defaults. */
+  connectionTracking?: SeedConnectionTracking;
   tags?: SeedTags;
   /** Launch this many identical instances (ids generated). Default 1. */
   count?: number;
+}
+
+/** ConnectionTrackingSpecification in seconds (TCP established 60..432000, UDP stream 60..180, UDP 30..60). */
+export interface SeedConnectionTracking {
+  tcpEstablishedTimeout?: number;
+  udpStreamTimeout?: number;
+  udpTimeout?: number;
 }
 
 export interface SeedVpc {
   id?: string;
   /** Primary block first; further blocks become secondary associations. */
   cidrBlocks: string[];
+  /** IPv6 /56 blocks (BYOIP-style, associated at once). */
+  ipv6CidrBlocks?: string[];
   tags?: SeedTags;
   subnets: SeedSubnet[];
   securityGroups?: SeedSecurityGroup[];
@@ -134,6 +149,7 @@ export interface LaunchInstanceInput {
   /** Subnet id or Name tag. */
   subnet: string;
   securityGroups: string[];
+  connectionTracking?: SeedConnectionTracking;
   tags?: SeedTags;
 }
 
@@ -141,6 +157,8 @@ export interface AddSubnetInput {
   vpcId: string;
   id?: string;
   cidrBlock: string;
+  ipv6CidrBlock?: string;
+  assignIpv6AddressOnCreation?: boolean;
   availabilityZone: string;
   tags?: SeedTags;
 }
@@ -175,12 +193,12 @@ export interface ActionCounters {
 export interface MutationRecord {
   /** 1, 2, … in the order the calls took effect. */
   seq: number;
-  /** Date.now() when the call took effect (the emulator's process clock). */
+  /** When the call took effect, on the emulator's clock (Date.now unless an in-process test passed its own). */
   atMs: number;
   action: string;
-  /** The ENI the call acted on (NetworkInterfaceId, or BranchInterfaceId; a disassociation's branch). */
+  /** The ENI the call acted on (NetworkInterfaceId, or BranchInterfaceId; a disassociation's branch; a create's new ENI). */
   networkInterfaceId?: string;
-  /** That ENI's tags when the call arrived. */
+  /** That ENI's tags when the call arrived (a create: the tags it was created with). */
   tags?: Record<string, string>;
   associationId?: string;
 }
@@ -205,7 +223,10 @@ export interface DumpNetworkInterface {
   macAddress: string;
   privateIpAddress: string;
   secondaryPrivateIpAddresses: string[];
+  ipv6Addresses: string[];
   securityGroupIds: string[];
+  /** Idle timeouts set on the ENI (absent: the defaults). */
+  connectionTracking?: SeedConnectionTracking;
   tags: SeedTags;
   attachment?: DumpAttachment;
 }
@@ -233,6 +254,8 @@ export interface DumpSubnet {
   id: string;
   vpcId: string;
   cidrBlock: string;
+  /** '' for an IPv4-only subnet. */
+  ipv6CidrBlock: string;
   availabilityZone: string;
   availableIpAddressCount: number;
   tags: SeedTags;
@@ -241,6 +264,7 @@ export interface DumpSubnet {
 export interface DumpVpc {
   id: string;
   cidrBlocks: { associationId: string; cidrBlock: string; state: string }[];
+  ipv6CidrBlocks: string[];
   tags: SeedTags;
 }
 
@@ -274,6 +298,10 @@ export interface EmulatorControl {
   launchInstance(input: LaunchInstanceInput): DumpInstance;
   terminateInstance(instanceId: string): void;
   addVpcCidr(vpcId: string, cidrBlock: string): DumpVpc;
+  /** Associates an IPv6 /56 with the VPC. */
+  addVpcIpv6Cidr(vpcId: string, cidrBlock: string): DumpVpc;
+  /** Associates an IPv6 /64 (of the VPC's blocks) with an IPv4-only subnet. */
+  addSubnetIpv6Cidr(subnetId: string, cidrBlock: string): DumpSubnet;
   addSubnet(input: AddSubnetInput): DumpSubnet;
   addSecurityGroup(input: AddSecurityGroupInput): DumpSecurityGroup;
   /** Creates ENIs directly (no throttling, no quota): for scale tests and benchmarks. Returns their ids. */

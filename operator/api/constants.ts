@@ -1,6 +1,6 @@
 /**
  * Names shared with the outside world: the VPC CNI, EKS's SecurityGroupPolicy and CNINode APIs, and the
- * EC2 tag scheme. They are part of our compatibility contract (see the anchor study §1, §4.1, §4.2), so
+ * EC2 tag scheme. They are part of our compatibility contract (docs/compatibility.md), so
  * they are spelled exactly as EKS spells them and defined only here.
  */
 
@@ -24,7 +24,7 @@ export const COMPUTE_TYPE_LABEL = 'eks.amazonaws.com/compute-type';
 export const FARGATE_PROFILE_LABEL = 'eks.amazonaws.com/fargate-profile';
 /**
  * Security groups by annotation on a Pod (or its pod template) or ServiceAccount: comma-separated sg ids.
- * Our opt-in extension, not an EKS API (anchor study §11); off unless --enable-security-group-annotations.
+ * Our opt-in extension, not an EKS API (docs/compatibility.md#where-we-differ-on-purpose); off unless --enable-security-group-annotations.
  */
 export const SECURITY_GROUPS_ANNOTATION = 'vpc.amazonaws.com/security-groups';
 /**
@@ -59,6 +59,23 @@ export const BRANCH_FINALIZER = 'trunking.sgp-operator.io/branch-cleanup';
  */
 export const DEFAULT_POD_SUBNET_TAG_KEY = 'kubernetes.io/role/cni';
 
+/** CNINode feature the VPC CNI patches in (value: the node's ENIConfig name) when it runs custom networking. */
+export const CUSTOM_NETWORKING_FEATURE = 'CustomNetworking';
+/**
+ * How the VPC CNI names a node's ENIConfig when custom networking is on (pkg/eniconfig): a label that
+ * overrides everything, then the annotation ENI_CONFIG_ANNOTATION_DEF, then the label ENI_CONFIG_LABEL_DEF,
+ * else the ENIConfig named "default". EKS's controller also reads its own label.
+ */
+export const EXTERNAL_ENI_CONFIG_LABEL = 'vpc.amazonaws.com/externalEniConfig';
+export const DEFAULT_ENI_CONFIG_ANNOTATION_KEY = 'k8s.amazonaws.com/eniConfig';
+export const DEFAULT_ENI_CONFIG_LABEL_KEY = 'k8s.amazonaws.com/eniConfig';
+export const DEFAULT_ENI_CONFIG_NAME = 'default';
+export const EKS_ENI_CONFIG_LABEL = 'vpc.amazonaws.com/eniConfig';
+/** The VPC CNI's DaemonSet and container, whose environment says how the CNI runs. */
+export const VPC_CNI_DAEMONSET_NAMESPACE = 'kube-system';
+export const VPC_CNI_DAEMONSET_NAME = 'aws-node';
+export const VPC_CNI_CONTAINER_NAME = 'aws-node';
+
 /** Namespace label the operator sets on every namespace holding at least one SecurityGroupPolicy. */
 export const POLICY_NAMESPACE_LABEL = 'trunking.sgp-operator.io/has-policies';
 
@@ -66,7 +83,7 @@ export const POLICY_NAMESPACE_LABEL = 'trunking.sgp-operator.io/has-policies';
 export const REPORTING_COMPONENT = 'sgp-operator';
 
 /**
- * EC2 tags (anchor study §4.1). The first five are EKS's own, so EKS tooling and our sweeps see the same
+ * EC2 tags (docs/compatibility.md#eni-descriptions-and-tags). The first five are EKS's own, so EKS tooling and our sweeps see the same
  * ENIs; the rest are ours and let a restart rebuild state and let sweeps prove ownership.
  */
 export const TAG = {

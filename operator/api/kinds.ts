@@ -18,6 +18,7 @@ export const Kinds = {
   ConfigMap: core('ConfigMap', 'configmaps', true),
   Event: core('Event', 'events', true),
   Lease: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true },
+  DaemonSet: { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true },
   MutatingWebhookConfiguration: {
     group: 'admissionregistration.k8s.io',
     version: 'v1',
@@ -40,6 +41,13 @@ export const Kinds = {
     namespaced: true,
   },
   CNINode: { group: VPC_RESOURCES_GROUP, version: 'v1alpha1', kind: 'CNINode', plural: 'cninodes', namespaced: false },
+  ENIConfig: {
+    group: 'crd.k8s.amazonaws.com',
+    version: 'v1alpha1',
+    kind: 'ENIConfig',
+    plural: 'eniconfigs',
+    namespaced: false,
+  },
   TrunkInterface: {
     group: TRUNKING_GROUP,
     version: TRUNKING_VERSION,

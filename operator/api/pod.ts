@@ -1,7 +1,7 @@
 /**
  * The operator's view of a Pod, and the informer options every controller shares for Pods and
  * BranchInterfaces. The operator watches every pod in the cluster, so the cache keeps a lean projection
- * (as EKS's controller does, anchor study §4.1): only what matching, branch allocation and release read.
+ * (as EKS's controller does, docs/architecture.md#where-state-lives): only what matching, branch allocation and release read.
  * One definition here means one shared informer (the manager dedupes by kind and selectors) and one index
  * layout, whichever controller asks first.
  */
@@ -95,7 +95,7 @@ export function toLeanPod(pod: LeanPod): LeanPod {
 }
 
 /**
- * Whether containers[0] asks for a branch ENI. The VPC CNI looks at `limits` (anchor study §4.2); an
+ * Whether containers[0] asks for a branch ENI. The VPC CNI looks at `limits` (docs/compatibility.md#the-pod-eni-resource); an
  * extended resource set only in `requests` is rejected by the API server unless limits match, so either
  * map answers the same question. A quantity of 0 is no request.
  */

@@ -1,3 +1,5 @@
+import type { ConnectionTracking } from '../aws/ec2-api.ts';
+
 /**
  * TypeScript shapes of the custom resources we read and write. The CRD schemas in crds/ are the contract
  * the API server enforces; test/unit/api/crd-schema.test.ts keeps these types and those schemas in step.
@@ -46,7 +48,26 @@ export interface Condition {
   observedGeneration?: number;
 }
 
-/** vpcresources.k8s.aws/v1beta1 SecurityGroupPolicy: the EKS schema plus our status. */
+/** One security group chosen by its EC2 tags (our extension): every tag, with exactly that value. */
+export interface SecurityGroupSelector {
+  tags: Record<string, string>;
+}
+
+/** What one groupNames or groupSelectors entry resolved to (status, our extension). */
+export interface ResolvedGroupReference {
+  /** The groupNames entry, as written (absent for a selector). */
+  name?: string;
+  /** The groupSelectors entry's tags (absent for a name). */
+  tags?: Record<string, string>;
+  groupId: string;
+  /** The group's EC2 name. */
+  groupName: string;
+}
+
+/**
+ * vpcresources.k8s.aws/v1beta1 SecurityGroupPolicy: the EKS schema plus our status, and groups by name or tag
+ * selector (our extension; EKS reads groupIds only).
+ */
 export interface SecurityGroupPolicy {
   apiVersion: 'vpcresources.k8s.aws/v1beta1';
   kind: 'SecurityGroupPolicy';
@@ -54,19 +75,31 @@ export interface SecurityGroupPolicy {
   spec: {
     podSelector?: LabelSelector;
     serviceAccountSelector?: LabelSelector;
-    securityGroups: { groupIds: string[] };
+    securityGroups: {
+      groupIds?: string[];
+      /** EC2 group names in the cluster's VPC (our extension). */
+      groupNames?: string[];
+      /** Groups of the cluster's VPC by tags, one group each (our extension). */
+      groupSelectors?: SecurityGroupSelector[];
+    };
   };
   status?: {
     observedGeneration?: number;
     conditions?: Condition[];
-    /** Group ids as validated against EC2, sorted. */
+    /** Every group the policy gives, as found in EC2 (names and selectors resolved), sorted. */
     resolvedGroupIds?: string[];
+    /** What each name and selector resolved to, in spec order. */
+    resolvedReferences?: ResolvedGroupReference[];
     /** Number of pods in the namespace this policy currently selects. */
     matchedPods?: number;
   };
 }
 
-/** vpcresources.k8s.aws/v1alpha1 CNINode (cluster-scoped, one per Node, same name). */
+/**
+ * vpcresources.k8s.aws/v1alpha1 CNINode (cluster-scoped, one per Node, same name), up to the resource
+ * controller's v1.8 line. Status belongs to the controller named by spec.managedBy (empty: the resource
+ * controller, which sgp-operator stands in for).
+ */
 export interface CNINode {
   apiVersion: 'vpcresources.k8s.aws/v1alpha1';
   kind: 'CNINode';
@@ -74,8 +107,54 @@ export interface CNINode {
   spec?: {
     features?: { name: string; value?: string }[];
     tags?: Record<string, string>;
+    managedBy?: 'vpc-resource-controller' | 'eks-auto-mode';
   };
-  status?: Record<string, unknown>;
+  status?: {
+    nodeNetworkState?: NodeNetworkState;
+    trunkInterface?: CniNodeTrunkInterface;
+  };
+}
+
+/** CNINode status.nodeNetworkState: what a controller needs for new branch ENIs without describing EC2. */
+export interface NodeNetworkState {
+  instanceID: string;
+  instanceType?: string;
+  /** The subnet new branch ENIs go to (the ENIConfig's with custom networking). */
+  subnetID: string;
+  subnetCIDRBlock: string;
+  subnetV6CIDRBlock?: string;
+  primaryNetworkInterfaceSecurityGroups: string[];
+  connectionTracking?: ConnectionTracking;
+}
+
+/** CNINode status.trunkInterface (written by EKS's controllers; read-compatible here). */
+export interface CniNodeTrunkInterface {
+  id: string;
+  macAddress?: string;
+  deviceIndex?: number;
+  subnetID?: string;
+  branches?: {
+    id: string;
+    vlanID: number;
+    associationID?: string;
+    macAddress?: string;
+    subnetCIDR?: string;
+    subnetV6CIDR?: string;
+    securityGroups?: string[];
+    ipv4CIDRs?: string[];
+    ipv6CIDRs?: string[];
+  }[];
+}
+
+/**
+ * crd.k8s.amazonaws.com/v1alpha1 ENIConfig (cluster-scoped, the VPC CNI's): with custom networking, the subnet
+ * and security groups of a node's pod ENIs, the node choosing one by name (docs/networks.md).
+ */
+export interface ENIConfig {
+  apiVersion: 'crd.k8s.amazonaws.com/v1alpha1';
+  kind: 'ENIConfig';
+  metadata: ObjectMeta;
+  spec?: { subnet?: string; securityGroups?: string[] };
 }
 
 export type TrunkState = 'Pending' | 'Creating' | 'Attaching' | 'Ready' | 'Failed' | 'Deleting';
@@ -99,8 +178,14 @@ export interface TrunkInterface {
     subnetCidr?: string;
     subnetV6Cidr?: string;
     availabilityZone?: string;
-    /** Security groups of the trunk ENI (the node's primary ENI groups). */
+    /** Security groups of the trunk ENI (the node's primary ENI groups, or its ENIConfig's); sorted. */
     securityGroups?: string[];
+    /** The node's ENIConfig with custom networking. */
+    eniConfig?: string;
+    /** Where new branch ENIs go: the trunk's subnet, or the ENIConfig's. */
+    branchSubnet?: { subnetId: string; cidrBlock: string; ipv6CidrBlock?: string };
+    /** The node's primary ENI, as last described: what trunk and branch ENIs copy. */
+    primaryInterface?: { securityGroups?: string[]; connectionTracking?: ConnectionTracking };
     /** Branch ENI limit of the instance type. */
     branchCapacity?: number;
     /** Branch ENIs in use or cooling down on this trunk. */

@@ -3,7 +3,7 @@
  * identity, IMDS) serves every call. EKS runs trunk association under a second identity: the trunk APIs
  * are allow-listed for one account, so AssociateTrunkInterface, DisassociateTrunkInterface and
  * DescribeTrunkInterfaceAssociations go through a role assumed with STS while everything else uses the
- * default identity (anchor study §8.3). Granting that account INSTANCE-ATTACH on trunks and branches
+ * default identity (docs/ec2-semantics.md#two-identities). Granting that account INSTANCE-ATTACH on trunks and branches
  * (CreateNetworkInterfacePermission) is the controllers' job.
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';

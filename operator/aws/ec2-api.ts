@@ -28,6 +28,16 @@ export type Tags = Record<string, string>;
 export type NetworkInterfaceStatus = 'pending' | 'available' | 'attaching' | 'in-use' | 'detaching' | 'associated';
 export type InterfaceType = 'interface' | 'trunk' | 'branch' | string;
 
+/**
+ * An ENI's connection-tracking idle timeouts (EC2's ConnectionTrackingSpecification), in seconds, with EC2's
+ * member names. A member left out keeps the instance type's default.
+ */
+export interface ConnectionTracking {
+  tcpEstablishedTimeout?: number;
+  udpStreamTimeout?: number;
+  udpTimeout?: number;
+}
+
 export interface NetworkInterfaceAttachment {
   attachmentId: string;
   instanceId: string;
@@ -71,6 +81,8 @@ export interface Instance {
     securityGroupIds: string[];
     subnetId: string;
     privateIpAddress: string;
+    /** Timeouts set on the ENI; undefined when it runs with the defaults. */
+    connectionTracking?: ConnectionTracking;
   }[];
 }
 
@@ -105,7 +117,9 @@ export interface Vpc {
 export interface SecurityGroup {
   id: string;
   vpcId: string;
+  /** GroupName: unique in its VPC regardless of case, immutable (EC2 has no rename). */
   name: string;
+  tags: Tags;
 }
 
 export interface TrunkAssociation {
@@ -134,6 +148,13 @@ export interface CreateNetworkInterfaceInput {
   description: string;
   /** Omit for an ordinary (branch) ENI. */
   interfaceType?: 'trunk';
+  /**
+   * IPv6 addresses to assign from the subnet's IPv6 block (Ipv6AddressCount). Omitted: the subnet's
+   * auto-assign setting decides, as for any ENI. EC2 refuses a count above 0 in a subnet without an IPv6 block.
+   */
+  ipv6AddressCount?: number;
+  /** ConnectionTrackingSpecification; omitted: the instance type's defaults. */
+  connectionTracking?: ConnectionTracking;
   tags: Tags;
   /** Same token across retries of one logical create: EC2 returns the first ENI instead of a second one. */
   clientToken: string;
@@ -166,6 +187,11 @@ export interface Ec2Api {
     filter: { vpcId: string; key: string; values?: string[] },
     options?: CallOptions,
   ): Promise<SecurityGroup[]>;
+  /**
+   * DescribeSecurityGroups of one VPC (a `vpc-id` filter): every group with its name and tags. Pages
+   * internally; what SecurityGroupPolicy groupNames and groupSelectors are resolved against.
+   */
+  describeVpcSecurityGroups(vpcId: string, options?: CallOptions): Promise<SecurityGroup[]>;
   /** DescribeNetworkInterfaces with filters; pages internally until done. */
   describeNetworkInterfaces(filter: NetworkInterfaceFilter, options?: CallOptions): Promise<NetworkInterface[]>;
   /** CreateNetworkInterface (trunk or branch). Idempotent through clientToken. */

@@ -1,5 +1,5 @@
 /**
- * Per-action request budgets in front of EC2, shaped like EC2's own token buckets (spec §5.6), so the
+ * Per-action request budgets in front of EC2, shaped like EC2's own token buckets (docs/ec2-semantics.md#throttling), so the
  * operator spends its budget without drawing RequestLimitExceeded. One bucket per action (EC2 keeps one per
  * account, Region and action); waiters for a bucket line up in a p-queue of concurrency 1 ordered by
  * priority, so when tokens are scarce a pod waiting for its ENI goes before a background sweep.
@@ -18,56 +18,22 @@ import PQueue from 'p-queue';
 import type { CallPriority } from './ec2-api.ts';
 import { DEFAULT_ADAPTIVE, TokenBucket, type AdaptiveConfig, type TokenBucketConfig } from './token-bucket.ts';
 import { ec2BucketTokens, ec2QueueWaitSeconds } from '../observability/metrics.ts';
+import { EC2_BUCKETS, type Ec2BucketName } from '../option-definitions.ts';
 
-/** Buckets we keep: one per EC2 action, plus the smaller bucket unfiltered describes draw from. */
-export const BUCKET_NAMES = [
-  'CreateNetworkInterface',
-  'DeleteNetworkInterface',
-  'ModifyNetworkInterfaceAttribute',
-  'CreateTags',
-  'DeleteTags',
-  'AttachNetworkInterface',
-  'DetachNetworkInterface',
-  'AssociateTrunkInterface',
-  'DisassociateTrunkInterface',
-  'CreateNetworkInterfacePermission',
-  'DescribeInstances',
-  'DescribeInstanceTypes',
-  'DescribeSubnets',
-  'DescribeVpcs',
-  'DescribeSecurityGroups',
-  'DescribeNetworkInterfaces',
-  'DescribeTrunkInterfaceAssociations',
-  'UnfilteredDescribe',
-] as const;
-export type BucketName = (typeof BUCKET_NAMES)[number];
+/**
+ * Buckets we keep: one per EC2 action, plus the smaller bucket unfiltered describes draw from. Their names
+ * and EC2's documented defaults are declared once, with the options that tune them
+ * (operator/option-definitions.ts EC2_BUCKETS).
+ */
+export const BUCKET_NAMES: readonly BucketName[] = EC2_BUCKETS.map((bucket) => bucket.name);
+export type BucketName = Ec2BucketName;
 
-const MUTATING_HEAVY: TokenBucketConfig = { capacity: 100, refillPerSecond: 5 };
-const MUTATING_OTHER: TokenBucketConfig = { capacity: 50, refillPerSecond: 5 };
-const TAGGING: TokenBucketConfig = { capacity: 100, refillPerSecond: 10 };
-const DESCRIBE: TokenBucketConfig = { capacity: 100, refillPerSecond: 20 };
-
-/** EC2's documented default buckets (capacity / refill per second), spec §5.6. */
-export const DEFAULT_BUCKETS: Readonly<Record<BucketName, TokenBucketConfig>> = {
-  CreateNetworkInterface: MUTATING_HEAVY,
-  DeleteNetworkInterface: MUTATING_HEAVY,
-  ModifyNetworkInterfaceAttribute: MUTATING_HEAVY,
-  CreateTags: TAGGING,
-  DeleteTags: TAGGING,
-  AttachNetworkInterface: MUTATING_OTHER,
-  DetachNetworkInterface: MUTATING_OTHER,
-  AssociateTrunkInterface: MUTATING_OTHER,
-  DisassociateTrunkInterface: MUTATING_OTHER,
-  CreateNetworkInterfacePermission: MUTATING_OTHER,
-  DescribeInstances: DESCRIBE,
-  DescribeInstanceTypes: DESCRIBE,
-  DescribeSubnets: DESCRIBE,
-  DescribeVpcs: DESCRIBE,
-  DescribeSecurityGroups: DESCRIBE,
-  DescribeNetworkInterfaces: DESCRIBE,
-  DescribeTrunkInterfaceAssociations: DESCRIBE,
-  UnfilteredDescribe: { capacity: 50, refillPerSecond: 10 },
-};
+/** EC2's documented default buckets as capacity (the options' burst) and refill per second (their qps). */
+export const DEFAULT_BUCKETS: Readonly<Record<BucketName, TokenBucketConfig>> = Object.freeze(
+  Object.fromEntries(
+    EC2_BUCKETS.map((bucket) => [bucket.name, { capacity: bucket.burst, refillPerSecond: bucket.qps }]),
+  ) as Record<BucketName, TokenBucketConfig>,
+);
 
 export interface RateLimiterOptions {
   /** Per-bucket overrides of EC2's defaults (e.g. an account with raised limits). */

@@ -5,11 +5,11 @@
  * {@link RequestObserver} so the rate limiter counts pages and SDK retries too.
  *
  * Retries are the SDK's (standard or adaptive mode, `maxAttempts` on the client). ClientToken is serialised
- * before the SDK's retry loop, so every retry of one send() carries the same token (spec §1.1, checked in
+ * before the SDK's retry loop, so every retry of one send() carries the same token (docs/ec2-semantics.md#client-tokens, checked in
  * test/integration/aws); a retry after the SDK gave up is the caller's and must reuse its token too.
  *
- * Describes use filters rather than explicit ids: one unknown id would fail the whole call (spec §1.4), and
- * an empty id list would silently describe everything (spec §4).
+ * Describes use filters rather than explicit ids: one unknown id would fail the whole call (docs/ec2-semantics.md#describes), and
+ * an empty id list would silently describe everything (docs/ec2-semantics.md#describes).
  */
 import {
   AssociateTrunkInterfaceCommand,
@@ -54,6 +54,7 @@ import {
   toInstance,
   toInstanceTypeNetworkInfo,
   toNetworkInterface,
+  toSdkConnectionTracking,
   toSdkTags,
   toSecurityGroup,
   toSubnet,
@@ -247,6 +248,26 @@ export class SdkEc2Api implements Ec2Api {
     });
   }
 
+  describeVpcSecurityGroups(vpcId: string, options?: CallOptions): Promise<SecurityGroup[]> {
+    return this.call('DescribeSecurityGroups', options, async (signal, requestIds) => {
+      const groups = await this.pages(
+        signal,
+        requestIds,
+        (NextToken) =>
+          this.client.send(
+            new DescribeSecurityGroupsCommand({
+              Filters: [{ Name: 'vpc-id', Values: [vpcId] }],
+              MaxResults: 1000,
+              NextToken,
+            }),
+            { abortSignal: signal },
+          ),
+        (out) => out.SecurityGroups ?? [],
+      );
+      return groups.map(toSecurityGroup);
+    });
+  }
+
   describeNetworkInterfaces(filter: NetworkInterfaceFilter, options?: CallOptions): Promise<NetworkInterface[]> {
     if (filter.ids?.length === 0) return Promise.resolve([]);
     const { ids, ...rest } = filter;
@@ -284,6 +305,10 @@ export class SdkEc2Api implements Ec2Api {
             // An empty list would be dropped by the serializer anyway; omitting it lets EC2 apply the VPC default SG.
             ...(input.securityGroupIds.length === 0 ? {} : { Groups: input.securityGroupIds }),
             ...(input.interfaceType === undefined ? {} : { InterfaceType: input.interfaceType }),
+            ...(input.ipv6AddressCount === undefined ? {} : { Ipv6AddressCount: input.ipv6AddressCount }),
+            ...(input.connectionTracking === undefined
+              ? {}
+              : { ConnectionTrackingSpecification: toSdkConnectionTracking(input.connectionTracking) }),
             TagSpecifications: [{ ResourceType: 'network-interface', Tags: toSdkTags(input.tags) }],
             ClientToken: input.clientToken,
           }),

@@ -4,6 +4,8 @@
  * `undefined` leaking into controllers, and lists become [] .
  */
 import type {
+  ConnectionTrackingSpecificationRequest,
+  ConnectionTrackingSpecificationResponse,
   Filter,
   Instance as SdkInstance,
   InstanceTypeInfo,
@@ -15,6 +17,7 @@ import type {
   Vpc as SdkVpc,
 } from '@aws-sdk/client-ec2';
 import type {
+  ConnectionTracking,
   Instance,
   InstanceTypeNetworkInfo,
   NetworkInterface,
@@ -45,7 +48,7 @@ export function tagFilters(tags: Record<string, string[]> | undefined): Filter[]
   return Object.entries(tags ?? {}).map(([key, values]) => ({ Name: `tag:${key}`, Values: values }));
 }
 
-/** Filters only: explicit NetworkInterfaceId.N would fail the whole call on one unknown id (spec §1.4). */
+/** Filters only: explicit NetworkInterfaceId.N would fail the whole call on one unknown id (docs/ec2-semantics.md#describes). */
 export function networkInterfaceFilters(filter: NetworkInterfaceFilter): Filter[] {
   const filters: Filter[] = [];
   const add = (name: string, values: string[] | undefined): void => {
@@ -132,7 +135,27 @@ export function toInstance(instance: SdkInstance): Instance {
       securityGroupIds: (eni.Groups ?? []).flatMap((g) => (g.GroupId === undefined ? [] : [g.GroupId])),
       subnetId: eni.SubnetId ?? '',
       privateIpAddress: eni.PrivateIpAddress ?? '',
+      ...connectionTrackingField(eni.ConnectionTrackingConfiguration),
     })),
+  };
+}
+
+function connectionTrackingField(config: ConnectionTrackingSpecificationResponse | undefined): {
+  connectionTracking?: ConnectionTracking;
+} {
+  if (config === undefined) return {};
+  const tracking: ConnectionTracking = {};
+  if (config.TcpEstablishedTimeout !== undefined) tracking.tcpEstablishedTimeout = config.TcpEstablishedTimeout;
+  if (config.UdpStreamTimeout !== undefined) tracking.udpStreamTimeout = config.UdpStreamTimeout;
+  if (config.UdpTimeout !== undefined) tracking.udpTimeout = config.UdpTimeout;
+  return Object.keys(tracking).length === 0 ? {} : { connectionTracking: tracking };
+}
+
+export function toSdkConnectionTracking(tracking: ConnectionTracking): ConnectionTrackingSpecificationRequest {
+  return {
+    ...(tracking.tcpEstablishedTimeout === undefined ? {} : { TcpEstablishedTimeout: tracking.tcpEstablishedTimeout }),
+    ...(tracking.udpStreamTimeout === undefined ? {} : { UdpStreamTimeout: tracking.udpStreamTimeout }),
+    ...(tracking.udpTimeout === undefined ? {} : { UdpTimeout: tracking.udpTimeout }),
   };
 }
 
@@ -187,7 +210,12 @@ export function toVpc(vpc: SdkVpc): Vpc {
 }
 
 export function toSecurityGroup(group: SdkSecurityGroup): SecurityGroup {
-  return { id: group.GroupId ?? '', vpcId: group.VpcId ?? '', name: group.GroupName ?? '' };
+  return {
+    id: group.GroupId ?? '',
+    vpcId: group.VpcId ?? '',
+    name: group.GroupName ?? '',
+    tags: fromSdkTags(group.Tags),
+  };
 }
 
 export function toTrunkAssociation(assoc: TrunkInterfaceAssociation | undefined): TrunkAssociation {

@@ -8,7 +8,7 @@ import { isThrottlingCode } from './ec2-errors.ts';
 import type { RequestObserver } from './rate-limiter.ts';
 import { ec2RequestsTotal, ec2ThrottledResponsesTotal } from '../observability/metrics.ts';
 
-/** Describes that draw from EC2's smaller bucket when sent with neither filters nor pagination (spec §5.6). */
+/** Describes that draw from EC2's smaller bucket when sent with neither filters nor pagination (docs/ec2-semantics.md#throttling). */
 const UNFILTERED_BUCKET_ACTIONS = new Set(['DescribeInstances', 'DescribeNetworkInterfaces', 'DescribeSecurityGroups']);
 
 /**

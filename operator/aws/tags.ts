@@ -1,5 +1,5 @@
 /**
- * The ENI tag scheme (anchor study §4.1) and idempotency tokens. EKS's own keys come first so EKS tooling,
+ * The ENI tag scheme (docs/compatibility.md#eni-descriptions-and-tags) and idempotency tokens. EKS's own keys come first so EKS tooling,
  * the VPC CNI and our sweeps recognise the same ENIs; our keys let a restarted operator rebuild state from
  * EC2 alone and let sweeps prove that an ENI is ours before deleting it.
  */
@@ -88,7 +88,7 @@ export function branchEnisOfInstanceFilter(clusterName: string, instanceId: stri
   };
 }
 
-/** EC2 accepts ClientTokens of up to 64 ASCII characters (spec §5.2). */
+/** EC2 accepts ClientTokens of up to 64 ASCII characters (docs/ec2-semantics.md#limits). */
 export const MAX_CLIENT_TOKEN_LENGTH = 64;
 
 /**

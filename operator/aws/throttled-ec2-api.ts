@@ -67,6 +67,10 @@ export class ThrottledEc2Api implements Ec2Api {
     return this.gated('DescribeSecurityGroups', options, () => this.inner.describeSecurityGroupsByTag(filter, options));
   }
 
+  describeVpcSecurityGroups(vpcId: string, options?: CallOptions): Promise<SecurityGroup[]> {
+    return this.gated('DescribeSecurityGroups', options, () => this.inner.describeVpcSecurityGroups(vpcId, options));
+  }
+
   describeNetworkInterfaces(filter: NetworkInterfaceFilter, options?: CallOptions): Promise<NetworkInterface[]> {
     return this.gated('DescribeNetworkInterfaces', options, () =>
       this.inner.describeNetworkInterfaces(filter, options),

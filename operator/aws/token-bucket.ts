@@ -1,5 +1,5 @@
 /**
- * A token bucket shaped like EC2's (spec §5.6): `capacity` tokens when idle, refilled continuously at
+ * A token bucket shaped like EC2's (docs/ec2-semantics.md#throttling): `capacity` tokens when idle, refilled continuously at
  * `refillPerSecond`, one token per request. p-queue's interval/intervalCap is a fixed (or sliding) window,
  * which lets 2×cap through around a window edge and does not model "burst, then refill" — EC2 would answer
  * the overshoot with RequestLimitExceeded. So the bucket is computed here, with time passed in, and

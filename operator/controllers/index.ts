@@ -13,11 +13,9 @@ import { registerSecurityGroupPolicyController } from './securitygrouppolicy/ind
 import { registerTrunkInterfaceController } from './trunkinterface/index.ts';
 import { registerVpcNetwork } from './vpcnetwork/index.ts';
 
-/** Default --leak-sweep-interval-seconds. Each sweep pages our ENIs at background priority. */
-export const LEAK_SWEEP_INTERVAL_MS = 5 * 60_000;
-
 export function registerControllers(deps: ControllerDeps): void {
-  // VPC ranges: CIDR blocks and subnets tagged for pods, followed while running (leader-only refresh).
+  // The VPC: CIDR blocks, subnets tagged for pods and (for policies naming groups by name) security groups,
+  // followed while running (leader-only refresh).
   const subnets = registerVpcNetwork(deps);
   // Nodes: CNINode per node, eligibility, pod-eni capacity; a TrunkInterface per managed node.
   registerNodeController(deps);
@@ -26,13 +24,14 @@ export function registerControllers(deps: ControllerDeps): void {
   registerTrunkInterfaceController(deps, subnets);
   // Grants: resolve SecurityGroupGrants' tag rules to group ids (the policy, pod and webhook checks read them).
   registerSecurityGroupGrantController(deps);
-  // Policies: validate groups against EC2 and the grants, report matched pods, label namespaces for the webhooks.
-  registerSecurityGroupPolicyController(deps);
+  // Policies: resolve groups named by name or tags, validate groups against EC2 and the grants, report matched
+  // pods, label namespaces for the webhooks.
+  registerSecurityGroupPolicyController(deps, subnets);
   // Pods: which groups a pod gets; a BranchInterface per pod that asks for pod-eni and matches a policy.
   registerPodController(deps);
   // Branches: VLAN and subnet, create + associate the branch ENI, annotate the pod; live group changes;
   // cooldown release.
   registerBranchInterfaceController(deps, subnets);
   // Leader-only sweeps for ENIs no live object owns (two strikes, owner confirmed absent).
-  registerGarbageCollection(deps, { intervalMs: deps.settings?.leakSweepIntervalMs ?? LEAK_SWEEP_INTERVAL_MS });
+  registerGarbageCollection(deps, { intervalMs: deps.settings.leakSweepIntervalMs });
 }

@@ -96,7 +96,7 @@ export function clientOver(transport: KubeTransport): KubeClient & { readonly tr
 
     async list<T extends KubeObject>(
       kind: ResourceKind,
-      options: { namespace?: string; labelSelector?: string } = {},
+      options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
     ): Promise<T[]> {
       const items: T[] = [];
       let continueToken: string | undefined;

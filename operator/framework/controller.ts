@@ -11,6 +11,7 @@
  *   success        → backoff forgotten
  */
 import { randomUUID } from 'node:crypto';
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { OutsideFixError, outsideFixDelayMs, TerminalError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import {
@@ -55,6 +56,21 @@ export function classifyOutcome(settled: { result: ReconcileResult | void } | { 
   const delayMs = settled.result?.requeueAfterMs;
   return delayMs !== undefined && delayMs > 0 ? { type: 'requeueAfter', delayMs } : { type: 'success' };
 }
+
+/**
+ * Every reconcile is one span, `<controller> reconcile`, the root of its trace: the EC2 calls it makes
+ * (operator/aws) are its children through the active context, and log lines written meanwhile carry its
+ * trace_id. A no-op unless tracing is on (operator/observability/tracing.ts).
+ */
+const tracer = trace.getTracer('sgp-operator/framework');
+
+/** Span attribute names of a reconcile. */
+export const RECONCILE_SPAN_ATTRIBUTES = {
+  controller: 'sgp.controller',
+  key: 'sgp.key',
+  reconcileId: 'sgp.reconcile_id',
+  outcome: 'sgp.reconcile.outcome',
+} as const;
 
 /** How long in-flight reconciles may take to finish once shutdown aborted their signals. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -172,8 +188,36 @@ export class ControllerRunner implements Controller {
 
   /** One reconcile of `key` and the queue bookkeeping for its outcome (exposed for tests and benchmarks). */
   async reconcileKey(key: ObjectKey, shutdown: AbortSignal): Promise<ReconcileOutcome> {
-    const labels = { controller: this.name };
     const reconcileId = randomUUID();
+    return tracer.startActiveSpan(
+      `${this.name} reconcile`,
+      {
+        kind: SpanKind.INTERNAL,
+        // A work-queue item starts its own trace, whatever context the code that enqueued it had.
+        root: true,
+        attributes: {
+          [RECONCILE_SPAN_ATTRIBUTES.controller]: this.name,
+          [RECONCILE_SPAN_ATTRIBUTES.key]: key,
+          [RECONCILE_SPAN_ATTRIBUTES.reconcileId]: reconcileId,
+        },
+      },
+      async (span) => {
+        try {
+          return await this.#reconcileInSpan(key, reconcileId, shutdown, span);
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  async #reconcileInSpan(
+    key: ObjectKey,
+    reconcileId: string,
+    shutdown: AbortSignal,
+    span: Span,
+  ): Promise<ReconcileOutcome> {
+    const labels = { controller: this.name };
     const log = this.#log.child({ key, reconcileId });
     const abort = new AbortController();
     const onShutdown = () => abort.abort(shutdown.reason);
@@ -195,6 +239,12 @@ export class ControllerRunner implements Controller {
     reconcileTotal.inc(labels);
     reconcileDurationSeconds.observe(labels, (this.#clock.now() - startedAt) / 1000);
     const outcome = classifyOutcome(settled);
+    span.setAttribute(RECONCILE_SPAN_ATTRIBUTES.outcome, outcome.type);
+    if ('error' in outcome) {
+      const error = outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+      span.recordException(error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    }
     this.#finish(key, outcome, log);
     return outcome;
   }

@@ -47,3 +47,5 @@ export type { TimerClock } from './clock.ts';
 
 export { healthChecks, serveHealth, startHealthServer } from './health.ts';
 export type { HealthChecks, HealthCheckResult, HealthServer } from './health.ts';
+export { bearerToken, createDelegatedAuth, SUBJECT_ACCESS_REVIEW_KIND, TOKEN_REVIEW_KIND } from './delegated-auth.ts';
+export type { AccessDecision, AccessRequest, DelegatedAuth, DelegatedAuthOptions } from './delegated-auth.ts';

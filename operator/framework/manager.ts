@@ -13,6 +13,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { OperatorError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { leaderElectionIsLeader } from '../observability/metrics.ts';
 import type { TimerClock } from './clock.ts';
 import { systemClock } from './clock.ts';
 import { createKubeTransport } from './transport.ts';
@@ -166,8 +167,11 @@ export function createManager(options: ManagerOptions): FrameworkManager {
       await Promise.all([...informers.values()].map((i) => i.waitForSync(stopSignal)));
       log.info('caches synced', { informers: informers.size });
       if (!elector) {
+        // Without election this replica is the leader: say so, or a "no leader" alert would fire.
+        leaderElectionIsLeader.set(1);
         startLeaderWork(stopSignal);
         await untilAborted(stopSignal);
+        leaderElectionIsLeader.set(0);
       } else {
         if (!(await elector.acquire(stopSignal))) return;
         const leadership = new AbortController();

@@ -123,9 +123,10 @@ export type JsonPatchOperation =
 export interface KubeClient {
   /** Live GET; undefined when not found. */
   get<T extends KubeObject>(kind: ResourceKind, key: ObjectKey): Promise<T | undefined>;
+  /** Live LIST of every page; the selectors are the API server's (`fieldSelector` e.g. for Events of one object). */
   list<T extends KubeObject>(
     kind: ResourceKind,
-    options?: { namespace?: string; labelSelector?: string },
+    options?: { namespace?: string; labelSelector?: string; fieldSelector?: string },
   ): Promise<T[]>;
   create<T extends KubeObject>(kind: ResourceKind, object: T): Promise<T>;
   /** JSON merge patch; with `resourceVersion` it fails with KubeConflictError if the object moved on. */

@@ -2,5 +2,5 @@
 export type { InstanceTypeLimits, LimitsProvider } from './types.ts';
 export { createLimitsProvider, limitsFromDescribe, type LimitsProviderOptions } from './provider.ts';
 export { podEniCapacity, freeDeviceIndex, deviceIndexSpace } from './capacity.ts';
-export { generatedLimits, type GeneratedLimitsFile } from './table.ts';
+export { generatedLimits, toInstanceTypeLimits, type GeneratedLimitsFile } from './table.ts';
 export { LIMITS_OVERRIDE_CONFIGMAP, parseBranchCapacityOverrides, type BranchCapacityOverrides } from './overrides.ts';

@@ -1,7 +1,7 @@
 /**
  * The generated per-instance-type table (instance-types.json, from the published Go package
  * github.com/aws/amazon-vpc-resource-controller-k8s/pkg/aws/vpc via `make generate-limits`). EC2 publishes
- * no branch-ENI limit through any API (spec §2.11), so this file is the source for the branch capacity.
+ * no branch-ENI limit through any API (docs/compatibility.md#instance-type-limits), so this file is the source for the branch capacity.
  */
 import { readFileSync } from 'node:fs';
 import type { InstanceTypeLimits } from './types.ts';

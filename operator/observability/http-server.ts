@@ -1,9 +1,14 @@
 /**
- * The operator's plain-HTTP endpoints: Prometheus `/metrics` and the `/healthz` (liveness) and `/readyz`
+ * The operator's HTTP endpoints: Prometheus `/metrics` and the `/healthz` (liveness) and `/readyz`
  * (readiness) probes. They run on every replica, leader or not, each on its own listen address so the
  * metrics port can be exposed to Prometheus while the probe port stays kubelet-only.
+ *
+ * `/metrics` is served over HTTPS to callers an {@link AccessCheck} admits (the API server's TokenReview and
+ * SubjectAccessReview, operator/framework/delegated-auth.ts) unless `--metrics-secure=false`; the probes
+ * stay plain HTTP, as the kubelet calls them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
@@ -22,17 +27,54 @@ export interface ListenAddress {
 }
 
 export interface HttpEndpoint {
-  /** e.g. http://127.0.0.1:8080 (the bound address, so port 0 shows the real port). */
+  /** e.g. https://127.0.0.1:8443 (the bound address, so port 0 shows the real port). */
   readonly url: string;
   close(): Promise<void>;
 }
 
+/** The certificate an HTTPS endpoint presents, and news of its replacement (rotation or a reloaded file). */
+export interface ServingCertificate {
+  serving(): { certPem: string; keyPem: string };
+  onChange(listener: () => void): void;
+}
+
+/** Who may read an endpoint: operator/framework/delegated-auth.ts asks the API server. */
+export interface AccessCheck {
+  check(request: {
+    authorization: string | undefined;
+    path: string;
+    verb: string;
+  }): Promise<{ allowed: true } | { allowed: false; status: 401 | 403 | 500; reason: string }>;
+}
+
 type Route = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 
-/** `/metrics` in the Prometheus text format (or OpenMetrics when the scraper asks for it). */
-export function metricsRoute(registry: Registry, log: Logger): Route {
+/**
+ * `/metrics` in the Prometheus text format (or OpenMetrics when the scraper asks for it); with `access`,
+ * only for callers it admits: 401 without a valid bearer token, 403 without RBAC for the path.
+ */
+export function metricsRoute(registry: Registry, log: Logger, access?: AccessCheck): Route {
   return async (request, response) => {
     if (pathOf(request) !== '/metrics') return false;
+    if (access) {
+      const decision = await access.check({
+        authorization: request.headers.authorization,
+        path: '/metrics',
+        verb: (request.method ?? 'GET').toLowerCase(),
+      });
+      if (!decision.allowed) {
+        if (decision.status === 500) log.error('metrics access check failed', { reason: decision.reason });
+        else log.debug('metrics request refused', { status: decision.status, reason: decision.reason });
+        const body = decision.status === 500 ? 'authorization check failed; see the operator log' : decision.reason;
+        response
+          .writeHead(decision.status, {
+            'content-type': 'text/plain',
+            ...(decision.status === 401 ? { 'www-authenticate': 'Bearer realm="sgp-operator metrics"' } : {}),
+          })
+          .end(body + '\n');
+        return true;
+      }
+    }
     try {
       const body = await registry.metrics();
       response.writeHead(200, { 'content-type': registry.contentType }).end(body);
@@ -57,14 +99,18 @@ export function probeRoute(checks: ProbeChecks): Route {
   };
 }
 
-/** Listens on `address` and serves the first route that claims a request; 404 otherwise. */
+/**
+ * Listens on `address` and serves the first route that claims a request; 404 otherwise. With `tls`, over
+ * HTTPS (TLS 1.2 or later), switching to a new certificate whenever `tls` says it changed.
+ */
 export async function startHttpEndpoint(
   name: string,
   address: ListenAddress,
   routes: readonly Route[],
   log: Logger,
+  tls?: ServingCertificate,
 ): Promise<HttpEndpoint> {
-  const server: Server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     void (async () => {
       for (const route of routes) if (await route(request, response)) return;
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -72,7 +118,19 @@ export async function startHttpEndpoint(
       log.error('http request failed', { server: name, error });
       if (!response.headersSent) response.writeHead(500).end();
     });
-  });
+  };
+  let server: Server;
+  if (tls) {
+    const secureContext = () => {
+      const { certPem, keyPem } = tls.serving();
+      return { cert: certPem, key: keyPem, minVersion: 'TLSv1.2' as const };
+    };
+    const https = createHttpsServer(secureContext(), handle);
+    tls.onChange(() => https.setSecureContext(secureContext()));
+    server = https;
+  } else {
+    server = createServer(handle);
+  }
   // Probes and scrapes are short; do not let an idle keep-alive connection hold shutdown up.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -85,7 +143,7 @@ export async function startHttpEndpoint(
   });
   const bound = server.address() as AddressInfo;
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  const url = `http://${host}:${bound.port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${bound.port}`;
   log.info('serving', { server: name, url });
   return {
     url,

@@ -413,6 +413,12 @@ export const branchCapacityWaitsTotal = new Counter({
   registers: [registry],
 });
 branchCapacityWaitsTotal.inc(0);
+export const branchPodsWaitingForCapacity = new Gauge({
+  name: 'sgp_branch_pods_waiting_for_capacity',
+  help: 'Pods whose branch ENI waits because their node holds as many branch ENIs as it may (Ready reason NodeAtCapacity).',
+  registers: [registry],
+});
+branchPodsWaitingForCapacity.set(0);
 export const policyValidationsTotal = new Counter({
   name: 'sgp_policy_validations_total',
   help: 'SecurityGroupPolicy validations against EC2, by result (valid, invalid, error).',

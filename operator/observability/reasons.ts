@@ -1,6 +1,6 @@
 /**
  * Kubernetes event reasons, defined once. Where EKS's controller has a reason for the same situation we
- * use its spelling, so runbooks and alerts written for EKS keep working (anchor study §4.6).
+ * use its spelling, so runbooks and alerts written for EKS keep working (docs/compatibility.md#events).
  */
 export const Reason = {
   // pods (EKS-compatible)
@@ -62,8 +62,26 @@ export const Reason = {
    * namespace (or a grant that might is not resolved yet); its pods get no new branch ENI until it is fixed.
    */
   SecurityGroupNotGranted: 'SecurityGroupNotGranted',
+  /**
+   * Warning, on SecurityGroupPolicies: a groupNames or groupSelectors entry denotes no group of the cluster's
+   * VPC (deleted, untagged) or several (names the candidates); pods it selects are held until it does.
+   */
+  SecurityGroupReferenceUnresolved: 'SecurityGroupReferenceUnresolved',
+  /** Normal, on SecurityGroupPolicies: a name or selector now denotes another group; pods follow in place. */
+  SecurityGroupReferenceChanged: 'SecurityGroupReferenceChanged',
   /** Warning, on SecurityGroupGrants: resolving the grant's tag rules in EC2 failed (retried). */
   SecurityGroupGrantResolveFailed: 'SecurityGroupGrantResolveFailed',
+  // pod networks (ours; docs/networks.md)
+  /** Normal, on Nodes: the node's ENIConfig (or its edit) now decides where new branch ENIs go; running pods keep theirs. */
+  PodNetworkChanged: 'PodNetworkChanged',
+  /** Warning, on Nodes: the node's ENIConfig does not exist; its trunk is not created, branches stay where they were. */
+  ENIConfigNotFound: 'ENIConfigNotFound',
+  /** Warning, on Nodes: the node's ENIConfig names no usable subnet (malformed, missing, or in another zone). */
+  ENIConfigInvalid: 'ENIConfigInvalid',
+  /** Warning, on Nodes: the VPC CNI marked the node for custom networking, but the operator runs with it off. */
+  CustomNetworkingIgnored: 'CustomNetworkingIgnored',
+  /** Warning, on Nodes: branch ENIs need an IPv6 address (IPv6 or dual-stack) but their subnet has no IPv6 block. */
+  SubnetWithoutIPv6Block: 'SubnetWithoutIPv6Block',
   // VPC address ranges (ours)
   /** Normal, on Nodes: the subnets tagged for pods in the node's zone, or the VPC's CIDR blocks, changed. */
   PodSubnetsChanged: 'PodSubnetsChanged',

@@ -78,6 +78,8 @@ export interface SelfSignedOptions {
   hosts: readonly string[];
   /** This replica (its pod name); goes into the CA's subject OU. */
   identity: string;
+  /** What the certificate serves, for its names and log lines; default 'webhook' (the metrics server: 'metrics'). */
+  purpose?: string;
   clock: Clock;
   log: Logger;
   validityMs?: number;
@@ -92,13 +94,14 @@ interface Pair {
 export function createSelfSignedCertificateSource(options: SelfSignedOptions): CertificateSource {
   const validityMs = options.validityMs ?? DEFAULT_CERTIFICATE_VALIDITY_MS;
   const activationDelayMs = options.activationDelayMs ?? DEFAULT_ACTIVATION_DELAY_MS;
+  const purpose = options.purpose ?? 'webhook';
   const listeners: Array<() => void> = [];
   const issue = (): Pair => {
     const nowMs = options.clock.now();
     const notBefore = new Date(nowMs - BACKDATE_MS);
     const notAfter = new Date(nowMs + validityMs);
     const ca = issueCertificateAuthority({
-      commonName: 'sgp-operator webhook CA',
+      commonName: `sgp-operator ${purpose} CA`,
       organizationalUnit: options.identity,
       notBefore,
       // The CA outlives its serving certificate by the activation delay, so it is never the first to expire.
@@ -106,7 +109,7 @@ export function createSelfSignedCertificateSource(options: SelfSignedOptions): C
     });
     const leaf = issueServingCertificate({
       issuer: ca,
-      commonName: 'sgp-operator-webhook',
+      commonName: `sgp-operator-${purpose}`,
       hosts: options.hosts,
       notBefore,
       notAfter,
@@ -146,7 +149,9 @@ export function createSelfSignedCertificateSource(options: SelfSignedOptions): C
             break;
           case 'prepare':
             pending = { pair: issue(), sinceMs: nowMs };
-            options.log.info('issued next webhook certificate', { notAfter: pending.pair.leaf.notAfter.toISOString() });
+            options.log.info(`issued next ${purpose} certificate`, {
+              notAfter: pending.pair.leaf.notAfter.toISOString(),
+            });
             notify();
             break;
           case 'activate':
@@ -154,7 +159,9 @@ export function createSelfSignedCertificateSource(options: SelfSignedOptions): C
               retired.push(active.ca);
               active = pending.pair;
               pending = undefined;
-              options.log.info('rotated webhook serving certificate', { notAfter: active.leaf.notAfter.toISOString() });
+              options.log.info(`rotated ${purpose} serving certificate`, {
+                notAfter: active.leaf.notAfter.toISOString(),
+              });
               notify();
             }
             break;
@@ -171,6 +178,9 @@ export function createSelfSignedCertificateSource(options: SelfSignedOptions): C
 export interface DirectoryOptions {
   /** Holds tls.crt and tls.key (a cert-manager Secret mount); ca.crt is optional. */
   dir: string;
+  /** What the certificate serves and the flag that named the folder, for the error message; default the webhook's. */
+  purpose?: string;
+  flag?: string;
   log: Logger;
   pollIntervalMs?: number;
 }
@@ -191,7 +201,8 @@ export async function createDirectoryCertificateSource(options: DirectoryOptions
   };
   let current = await load().catch((error: unknown) => {
     throw new Error(
-      `cannot read the webhook serving certificate from ${options.dir} (--webhook-cert-dir): expected tls.crt ` +
+      `cannot read the ${options.purpose ?? 'webhook'} serving certificate from ${options.dir} ` +
+        `(--${options.flag ?? 'webhook-cert-dir'}): expected tls.crt ` +
         `and tls.key there, e.g. a cert-manager Certificate's Secret mounted as a volume`,
       { cause: error },
     );
@@ -210,7 +221,7 @@ export async function createDirectoryCertificateSource(options: DirectoryOptions
           const next = await load();
           if (next.material.certPem === current.material.certPem && next.caPem === current.caPem) continue;
           current = next;
-          options.log.info('reloaded webhook serving certificate', { dir: options.dir });
+          options.log.info(`reloaded ${options.purpose ?? 'webhook'} serving certificate`, { dir: options.dir });
           listeners.forEach((listener) => listener());
         } catch (error) {
           // A Secret volume update swaps a symlink; a read in the middle can fail. Keep serving what we

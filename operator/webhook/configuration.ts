@@ -3,7 +3,7 @@
  * by a runnable on every replica (`createWebhookConfigurationSync`).
  *
  * Fail closed where it matters, never cluster-wide: EKS's webhooks use failurePolicy Ignore with no
- * selector, so an outage silently runs a policy's pods with the node's groups (anchor study §2.1, issue
+ * selector, so an outage silently runs a policy's pods with the node's groups (docs/admission.md, issue
  * #167), and a bug denies pods in clusters that never use SecurityGroupPolicy (#38). The pod-eni mutating
  * webhook selects only namespaces labelled `trunking.sgp-operator.io/has-policies=true` (set by the
  * SecurityGroupPolicy controller) and fails closed there; pods elsewhere never call it.

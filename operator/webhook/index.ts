@@ -10,13 +10,12 @@
  *     certificates,
  *     configuration: { ...defaultConfigurationSettings, operatorUsername, target: { service: { namespace, name, port: 443 } } },
  *     operatorUsernames: [operatorUsername, ...EKS_CONTROLLER_USERNAMES],
- *     isStrict: options.webhookStrict,
  *   });
+ * (--strict-pod-eni-resource and the security-group annotation rule come from deps.settings.)
  */
 import { Kinds } from '../api/kinds.ts';
 import type { SecurityGroupGrant, SecurityGroupPolicy } from '../api/types.ts';
 import type { ControllerDeps } from '../controllers/deps.ts';
-import { SECURITY_GROUP_ANNOTATIONS_OFF, type SecurityGroupAnnotationRule } from '../controllers/pod/index.ts';
 import type { KubeObject } from '../framework/types.ts';
 import type { CertificateSource } from './certificates.ts';
 import {
@@ -94,11 +93,7 @@ export interface WebhookOptions {
   /** Undefined leaves the configurations to someone else (e.g. applied from config/webhook by kustomize). */
   configuration: WebhookConfigurationSettings | undefined;
   operatorUsernames: readonly string[];
-  /** Delete policy-selected pods lacking the pod-eni resource when their controller will recreate them. */
-  isStrict: boolean;
   matcher?: PodPolicyMatcher;
-  /** --enable-security-group-annotations and its allow-list; default off. */
-  securityGroupAnnotations?: SecurityGroupAnnotationRule;
   /** Whether the replica named in a CA's subject still exists (prunes dead replicas' CAs from caBundle). */
   isLiveIdentity?: (identity: string) => boolean;
 }
@@ -109,7 +104,8 @@ export interface WebhookOptions {
  */
 export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): WebhookServer {
   const matcher = options.matcher ?? matchPodPolicies;
-  const securityGroupAnnotations = options.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF;
+  // --enable-security-group-annotations and its allow-list; --strict-pod-eni-resource.
+  const { securityGroupAnnotations, strictPodEniResource } = deps.settings;
   const log = deps.log.child({ component: 'webhook' });
   const server = createWebhookServer({
     address: options.address,
@@ -136,6 +132,6 @@ export function setupWebhook(deps: ControllerDeps, options: WebhookOptions): Web
       }),
     );
   }
-  setupMissingResourceController(deps, { matcher, isStrict: options.isStrict, securityGroupAnnotations });
+  setupMissingResourceController(deps, { matcher, isStrict: strictPodEniResource, securityGroupAnnotations });
   return server;
 }

@@ -43,11 +43,15 @@ export function decideMissingPodEni(
   if ((policies.length === 0 && !mayUseAnnotations(options.annotations)) || requestsPodEni(pod)) {
     return { action: 'none' };
   }
-  const groups = options.matcher(pod, serviceAccount, policies, options.annotations);
-  if (groups.length === 0) return { action: 'none' };
+  const match = options.matcher(pod, serviceAccount, policies, options.annotations);
+  if (match.sources.length === 0) return { action: 'none' };
   const owner = pod.metadata.ownerReferences?.find((reference) => reference.controller);
+  const groups =
+    match.groupIds.length > 0
+      ? `groups ${match.groupIds.join(', ')}`
+      : `the groups SecurityGroupPolicy ${match.sources.join(', ')} names (not resolved yet)`;
   const base =
-    `a SecurityGroupPolicy or security-group annotation gives this pod groups ${groups.join(', ')} but it ` +
+    `a SecurityGroupPolicy or security-group annotation gives this pod ${groups} but it ` +
     `does not request vpc.amazonaws.com/pod-eni, so it runs with the node's security groups; it was created ` +
     `before the policy or the namespace's annotation opt-in, or without the sgp-operator webhook`;
   if (options.isStrict && owner && RECREATABLE_OWNER_KINDS.includes(owner.kind)) {

@@ -3,7 +3,7 @@
  * whose ServiceAccount's) security-group annotation is allowed to give it groups, must request one
  * `vpc.amazonaws.com/pod-eni`, so the scheduler only places it on a node with a free branch ENI slot and
  * the VPC CNI waits for the branch ENI annotation instead of wiring the pod to the node's ENI. As on EKS
- * (anchor study §2.1) the request and the limit go on containers[0] only: extended resources are counted per
+ * (docs/compatibility.md#the-pod-eni-resource) the request and the limit go on containers[0] only: extended resources are counted per
  * pod, so one container carrying it is enough, and putting it on more would ask for more ENIs.
  *
  * Pure: the server gathers the namespace's policies and the pod's ServiceAccount from the caches and calls
@@ -27,21 +27,24 @@ export interface ServiceAccountLike {
 }
 
 /**
- * Groups a pod gets (union of every matching policy and, given `annotations`, of its allowed annotation
- * groups; empty when nothing gives it any). The composition root passes the pod controller's pure
- * `securityGroupsForPod`, so the webhook and the reconciler that later creates the branch ENI agree on what
- * "matches" means.
+ * What gives a pod groups: the matching policies and, given `annotations`, its allowed annotation sources
+ * (`sources` empty when nothing does), and the groups known now (a policy naming groups by name before the
+ * operator resolved them selects the pod without contributing ids yet). The composition root passes the pod
+ * controller's pure `securityGroupsForPod`, so the webhook and the reconciler that later creates the branch
+ * ENI agree on what "matches" means.
  */
 export type PodPolicyMatcher = (
   pod: AdmissionPod,
   serviceAccount: ServiceAccountLike | undefined,
   policies: readonly SecurityGroupPolicy[],
   annotations: AnnotationScope | undefined,
-) => readonly string[];
+) => { sources: readonly string[]; groupIds: readonly string[] };
 
 /** The pod controller's matching, so admission and branch ENI creation agree on what "matches" means. */
-export const matchPodPolicies: PodPolicyMatcher = (pod, serviceAccount, policies, annotations) =>
-  securityGroupsForPod(pod, serviceAccount, policies, annotations).groupIds;
+export const matchPodPolicies: PodPolicyMatcher = (pod, serviceAccount, policies, annotations) => {
+  const match = securityGroupsForPod(pod, serviceAccount, policies, annotations);
+  return { sources: match.matchedPolicies, groupIds: match.groupIds };
+};
 
 /** Whether annotations can give this namespace's pods groups at all (feature on, namespace opted in). */
 export function mayUseAnnotations(annotations: AnnotationScope | undefined): boolean {
@@ -93,8 +96,8 @@ export function decidePodMutation(request: AdmissionRequest, inputs: MutationInp
     };
   }
 
-  const groups = inputs.matcher(pod, inputs.serviceAccount, inputs.policies, inputs.annotations);
-  if (groups.length === 0) return { kind: 'allow', reason: 'no-matching-policy' };
+  const match = inputs.matcher(pod, inputs.serviceAccount, inputs.policies, inputs.annotations);
+  if (match.sources.length === 0) return { kind: 'allow', reason: 'no-matching-policy' };
 
   const patch = podEniResourcePatch(pod);
   return patch.length === 0

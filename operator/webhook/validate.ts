@@ -2,7 +2,7 @@
  * The validating decision for pods (CREATE and UPDATE, pods/status, Bindings): only the operator may write the
  * `vpc.amazonaws.com/pod-eni` annotation. The VPC CNI wires a pod into whatever branch ENI and VLAN that
  * annotation names, so anyone able to write it could put a pod behind another pod's security groups
- * (anchor study §2.2, §4.2). EKS denies the same writes; its controller identities are accepted too, so a
+ * (docs/compatibility.md#the-pod-eni-annotation). EKS denies the same writes; its controller identities are accepted too, so a
  * cluster moving between EKS's controller and this operator keeps working.
  *
  * Pure: (request, allowed usernames) → verdict.
@@ -10,7 +10,7 @@
 import { POD_ENI_ANNOTATION } from '../api/constants.ts';
 import { describePod, type AdmissionRequest, type AdmissionVerdict } from './admission.ts';
 
-/** Usernames EKS's VPC resource controller runs as (anchor study §2.2), accepted for drop-in compatibility. */
+/** Usernames EKS's VPC resource controller runs as (docs/compatibility.md#webhooks), accepted for drop-in compatibility. */
 export const EKS_CONTROLLER_USERNAMES: readonly string[] = [
   'system:serviceaccount:kube-system:vpc-resource-controller',
   'system:serviceaccount:kube-system:eks-vpc-resource-controller',

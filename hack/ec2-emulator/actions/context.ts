@@ -14,7 +14,7 @@ export interface ActionDefinition {
   name: string;
   /** Top-level parameter names besides Action, Version and DryRun (anything else → UnknownParameter). */
   params: readonly string[];
-  /** ClientToken-idempotent actions (§5.2): same token + same params → the first response again. */
+  /** ClientToken-idempotent actions (docs/ec2-semantics.md#client-tokens): same token + same params → the first response again. */
   idempotent?: boolean;
   handle(context: ActionContext): XmlObject;
 }

@@ -6,7 +6,7 @@ import { type Filter, type FilterSchema, compileFilters, exactValues, readFilter
 import { inSeqOrder, readPaging, takePage } from './paging.ts';
 import { attachmentStatus, networkInterfaceXml, privateDnsName } from './shapes.ts';
 
-/** DescribeNetworkInterfaces (§2.5): explicit ids, filters answered from indexes first, pagination. */
+/** DescribeNetworkInterfaces (docs/ec2-semantics.md#describes): explicit ids, filters answered from indexes first, pagination. */
 
 const schema = (store: Store): FilterSchema<NetworkInterface> => ({
   tags: (eni) => eni.tags,
@@ -31,6 +31,7 @@ const schema = (store: Store): FilterSchema<NetworkInterface> => ({
     'addresses.private-ip-address': (eni) => eni.privateIpAddresses,
     'addresses.primary': (eni) =>
       eni.privateIpAddresses.length > 0 ? [true, ...eni.privateIpAddresses.slice(1).map(() => false)] : [],
+    'ipv6-addresses.ipv6-address': (eni) => eni.ipv6Addresses,
     'mac-address': (eni) => eni.macAddress,
     'owner-id': () => store.config.accountId,
     'requester-managed': () => false,

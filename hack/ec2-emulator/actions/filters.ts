@@ -3,7 +3,7 @@ import type { QueryParams } from '../protocol/query.ts';
 import type { Tags } from '../state/model.ts';
 
 /**
- * Describe filters (§1.4): values inside one filter are OR-ed, filters are AND-ed, `*`/`?` wildcards with
+ * Describe filters (docs/ec2-semantics.md#describes): values inside one filter are OR-ed, filters are AND-ed, `*`/`?` wildcards with
  * backslash escapes, `tag:<key>` and `tag-key`. Unknown names → InvalidParameterValue "The filter 'x' is invalid".
  */
 export interface Filter {

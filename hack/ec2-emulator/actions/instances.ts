@@ -8,7 +8,7 @@ import { type FilterSchema, compileFilters, exactValues, readFilters } from './f
 import { inSeqOrder, readPaging, takePage } from './paging.ts';
 import { instanceTypeXml, instanceXml, privateDnsName } from './shapes.ts';
 
-/** DescribeInstances and DescribeInstanceTypes (§2.10, §2.11). */
+/** DescribeInstances and DescribeInstanceTypes (docs/ec2-semantics.md#the-calls). */
 
 const instanceSchema = (store: Store): FilterSchema<Instance> => ({
   tags: (instance) => instance.tags,

@@ -1,20 +1,36 @@
 import { invalidCombination, invalidValue, missingParameter } from '../protocol/errors.ts';
 import { assertWellFormedId } from '../state/ids.ts';
+import type { ConnectionTracking } from '../state/model.ts';
 import {
   attachNetworkInterface,
   createNetworkInterface,
   deleteNetworkInterface,
   detachNetworkInterface,
+  modifyConnectionTracking,
   modifyDeleteOnTermination,
   modifySecurityGroups,
 } from '../state/ops-eni.ts';
+import type { QueryParams } from '../protocol/query.ts';
 import type { ActionDefinition } from './context.ts';
 import { readTagSpecifications } from './context.ts';
 import { networkInterfaceXml } from './shapes.ts';
 
-/** CreateNetworkInterface, Attach/Detach/Delete and ModifyNetworkInterfaceAttribute (§2.1–2.4, §2.6). */
+/** CreateNetworkInterface, Attach/Detach/Delete and ModifyNetworkInterfaceAttribute (docs/ec2-semantics.md#eni-and-attachment-states). */
 
 const INTERFACE_TYPES = new Set(['interface', 'trunk', 'efa', 'efa-only', 'branch']);
+
+/** `ConnectionTrackingSpecification.*`, or undefined when no member is given. */
+function readConnectionTracking(params: QueryParams): ConnectionTracking | undefined {
+  const prefix = 'ConnectionTrackingSpecification';
+  const spec: ConnectionTracking = {};
+  const tcpEstablished = params.int(`${prefix}.TcpEstablishedTimeout`);
+  const udpStream = params.int(`${prefix}.UdpStreamTimeout`);
+  const udp = params.int(`${prefix}.UdpTimeout`);
+  if (tcpEstablished !== undefined) spec.tcpEstablishedTimeout = tcpEstablished;
+  if (udpStream !== undefined) spec.udpStreamTimeout = udpStream;
+  if (udp !== undefined) spec.udpTimeout = udp;
+  return Object.keys(spec).length > 0 ? spec : undefined;
+}
 
 export const createNetworkInterfaceAction: ActionDefinition = {
   name: 'CreateNetworkInterface',
@@ -65,6 +81,9 @@ export const createNetworkInterfaceAction: ActionDefinition = {
     const clientToken = params.string('ClientToken');
     if (clientToken !== undefined && clientToken.length > 64)
       throw invalidValue('The client token must be at most 64 characters.');
+    const ipv6AddressCount = params.int('Ipv6AddressCount', { min: 0, max: 50 });
+    const ipv6Addresses = params.structs('Ipv6Addresses').map((item) => item.required('Ipv6Address'));
+    const connectionTracking = readConnectionTracking(params);
     const eni = createNetworkInterface(store, {
       subnetId,
       groupIds: groupIds.length > 0 ? groupIds : undefined,
@@ -73,6 +92,9 @@ export const createNetworkInterfaceAction: ActionDefinition = {
       tags: readTagSpecifications(params, 'network-interface'),
       secondaryPrivateIpCount: secondaryCount + Math.max(0, privateIpAddresses.length - 1),
       privateIpAddress: params.string('PrivateIpAddress') ?? privateIpAddresses[0]?.string('PrivateIpAddress'),
+      ...(ipv6AddressCount === undefined ? {} : { ipv6AddressCount }),
+      ...(ipv6Addresses.length === 0 ? {} : { ipv6Addresses }),
+      ...(connectionTracking === undefined ? {} : { connectionTracking }),
     });
     // The create response shows `pending` (botocore example); Describe shows `available`.
     return { networkInterface: networkInterfaceXml(store, eni, 'pending'), clientToken };
@@ -138,16 +160,20 @@ export const modifyNetworkInterfaceAttributeAction: ActionDefinition = {
     const groupIds = params.list('SecurityGroupId');
     const attachmentId = params.string('Attachment.AttachmentId');
     const hasAttachment = [...params.keys()].some((key) => key.startsWith('Attachment.'));
+    const connectionTracking = readConnectionTracking(params);
     const attributes = [
       groupIds.length > 0,
       hasAttachment,
       params.has('Description.Value'),
       params.has('SourceDestCheck.Value'),
+      connectionTracking !== undefined,
     ].filter(Boolean).length;
     if (attributes > 1) throw invalidCombination('You can specify only one attribute at a time.');
     if (attributes === 0) throw missingParameter('an attribute to modify');
     if (groupIds.length > 0) {
       modifySecurityGroups(store, eniId, groupIds);
+    } else if (connectionTracking !== undefined) {
+      modifyConnectionTracking(store, eniId, connectionTracking);
     } else if (hasAttachment) {
       if (attachmentId === undefined) throw missingParameter('Attachment.AttachmentId');
       const deleteOnTermination = params.bool('Attachment.DeleteOnTermination');

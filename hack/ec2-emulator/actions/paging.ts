@@ -2,7 +2,7 @@ import { Ec2Fault, invalidCombination } from '../protocol/errors.ts';
 import type { QueryParams } from '../protocol/query.ts';
 
 /**
- * Pagination (§2.5): MaxResults within the action's bounds, never together with explicit ids; NextToken is
+ * Pagination (docs/ec2-semantics.md#describes): MaxResults within the action's bounds, never together with explicit ids; NextToken is
  * an opaque cursor (the last returned record's creation seq), so pages stay stable while records come and go.
  */
 export interface Paging {

@@ -9,6 +9,7 @@ import {
   detachNetworkInterfaceAction,
   modifyNetworkInterfaceAttributeAction,
 } from './network-interfaces.ts';
+import { createSecurityGroupAction, deleteSecurityGroupAction } from './security-groups.ts';
 import { createNetworkInterfacePermissionAction, createTagsAction, deleteTagsAction } from './tags.ts';
 import {
   associateTrunkInterfaceAction,
@@ -33,6 +34,8 @@ export const ACTIONS: ReadonlyMap<string, ActionDefinition> = new Map(
     describeSubnetsAction,
     describeVpcsAction,
     describeSecurityGroupsAction,
+    createSecurityGroupAction,
+    deleteSecurityGroupAction,
     createTagsAction,
     deleteTagsAction,
     createNetworkInterfacePermissionAction,

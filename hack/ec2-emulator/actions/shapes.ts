@@ -12,7 +12,7 @@ import type {
 } from '../state/model.ts';
 import type { Store } from '../state/store.ts';
 
-/** Model → XML bodies with the EC2 model's element names (§1.5, §2.10–2.16). */
+/** Model → XML bodies with the EC2 model's element names (docs/ec2-semantics.md#the-wire). */
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -67,9 +67,12 @@ export function networkInterfaceXml(store: Store, eni: NetworkInterface, status:
       privateDnsName: privateDnsName(store, ip),
       primary: index === 0,
     })),
-    ipv6AddressesSet: [],
+    ipv6AddressesSet: eni.ipv6Addresses.map((ipv6Address) => ({ ipv6Address, isPrimaryIpv6: false })),
+    // EC2 fills ipv6Address with the ENI's (first) IPv6 address; EKS's controller reads it for branch ENIs.
+    ipv6Address: eni.ipv6Addresses[0],
     interfaceType: eni.interfaceType,
     ipv6Native: false,
+    connectionTrackingConfiguration: eni.connectionTracking && { ...eni.connectionTracking },
   };
 }
 
@@ -146,8 +149,18 @@ export function subnetXml(store: Store, subnet: Subnet): XmlObject {
     defaultForAz: false,
     mapPublicIpOnLaunch: false,
     ownerId: store.config.accountId,
-    assignIpv6AddressOnCreation: false,
-    ipv6CidrBlockAssociationSet: [],
+    assignIpv6AddressOnCreation: subnet.assignIpv6AddressOnCreation,
+    ipv6CidrBlockAssociationSet: subnet.ipv6
+      ? [
+          {
+            associationId: subnet.ipv6.associationId,
+            ipv6CidrBlock: subnet.ipv6.pool.cidr.text,
+            ipv6CidrBlockState: { state: 'associated' },
+            ipSource: 'amazon',
+            ipv6AddressAttribute: 'public',
+          },
+        ]
+      : [],
     tagSet: tagSet(subnet.tags),
     ipv6Native: false,
     privateDnsNameOptionsOnLaunch: {
@@ -173,7 +186,15 @@ export function vpcXml(store: Store, vpc: Vpc): XmlObject {
       cidrBlock: block.cidr.text,
       cidrBlockState: { state: cidrState(store, block.associatedAt) },
     })),
-    ipv6CidrBlockAssociationSet: [],
+    ipv6CidrBlockAssociationSet: vpc.ipv6Cidrs.map((block) => ({
+      associationId: block.associationId,
+      ipv6CidrBlock: block.cidr.text,
+      ipv6CidrBlockState: { state: 'associated' },
+      networkBorderGroup: store.config.region,
+      ipv6Pool: 'Amazon',
+      ipSource: 'amazon',
+      ipv6AddressAttribute: 'public',
+    })),
     dhcpOptionsId: 'dopt-0123456789abcdef0',
     tagSet: tagSet(vpc.tags),
     instanceTenancy: 'default',

@@ -3,7 +3,7 @@ import { type IdKind, assertWellFormedId, isWellFormedId, notFound } from '../st
 import type { ActionDefinition } from './context.ts';
 import { assertTagCount, readTags, validateTag } from './context.ts';
 
-/** CreateTags, DeleteTags (§2.15) and CreateNetworkInterfacePermission (accepted, recorded nowhere). */
+/** CreateTags, DeleteTags (docs/ec2-semantics.md#tags) and CreateNetworkInterfacePermission (accepted, recorded nowhere). */
 
 const MAX_RESOURCES = 1000;
 const TAGGABLE: IdKind[] = ['eni', 'instance', 'subnet', 'vpc', 'group'];

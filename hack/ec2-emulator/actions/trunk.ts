@@ -7,7 +7,7 @@ import { type FilterSchema, compileFilters, exactValues, readFilters } from './f
 import { inSeqOrder, readPaging, takePage } from './paging.ts';
 import { associationXml } from './shapes.ts';
 
-/** AssociateTrunkInterface, DisassociateTrunkInterface, DescribeTrunkInterfaceAssociations (§2.7–2.9). */
+/** AssociateTrunkInterface, DisassociateTrunkInterface, DescribeTrunkInterfaceAssociations (docs/ec2-semantics.md#trunk-rules). */
 
 export const associateTrunkInterfaceAction: ActionDefinition = {
   name: 'AssociateTrunkInterface',

@@ -13,7 +13,7 @@ export class Ec2Fault extends Error {
   }
 }
 
-/** Default HTTP status for a code when a fault rule does not give one (§1.3). */
+/** Default HTTP status for a code when a fault rule does not give one (docs/ec2-semantics.md#errors-and-retries). */
 export function defaultStatusFor(code: string): number {
   switch (code) {
     case 'RequestLimitExceeded':

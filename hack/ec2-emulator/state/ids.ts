@@ -1,6 +1,6 @@
 import { Ec2Fault } from '../protocol/errors.ts';
 
-/** Resource kinds with their id prefix and the exact EC2 error codes for bad and unknown ids (§3). */
+/** Resource kinds with their id prefix and the exact EC2 error codes for bad and unknown ids (docs/ec2-semantics.md#errors-and-retries). */
 export const ID_KINDS = {
   eni: {
     prefix: 'eni',
@@ -50,6 +50,12 @@ export const ID_KINDS = {
     malformed: 'InvalidVpcCidrBlockAssociationId.Malformed',
     notFound: 'InvalidVpcCidrBlockAssociationID.NotFound',
     noun: 'vpc cidr block association ID',
+  },
+  subnetCidr: {
+    prefix: 'subnet-cidr-assoc',
+    malformed: 'InvalidSubnetCidrBlockAssociationId.Malformed',
+    notFound: 'InvalidSubnetCidrBlockAssociationID.NotFound',
+    noun: 'subnet cidr block association ID',
   },
 } as const;
 

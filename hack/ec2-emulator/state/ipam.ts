@@ -1,6 +1,6 @@
 import { invalidValue } from '../protocol/errors.ts';
 
-/** IPv4 helpers and per-subnet allocation (§5.3): AWS reserves the first four and the last address. */
+/** IPv4 helpers and per-subnet allocation (docs/ec2-semantics.md#subnet-addresses): AWS reserves the first four and the last address. */
 
 export function ipToInt(ip: string): number | undefined {
   const parts = ip.split('.');

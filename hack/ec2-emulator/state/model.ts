@@ -1,9 +1,10 @@
 import type { Cidr, Ipv4Pool } from './ipam.ts';
+import type { Ipv6Cidr, Ipv6Pool } from './ipam6.ts';
 
 /**
  * The emulator's records. `seq` is a global creation counter: iteration order for Describe and the cursor in
  * NextToken. `visibleAt` (epoch ms) implements eventual consistency: before it, the record is invisible to
- * explicit-id lookups and filters (§5.5).
+ * explicit-id lookups and filters (docs/ec2-semantics.md#eventual-consistency).
  */
 export type Tags = Map<string, string>;
 
@@ -14,10 +15,17 @@ export interface VpcCidrAssociation {
   associatedAt: number;
 }
 
+/** An IPv6 /56 of the VPC (Amazon-provided or BYOIP; associated at once). */
+export interface VpcIpv6CidrAssociation {
+  associationId: string;
+  cidr: Ipv6Cidr;
+}
+
 export interface Vpc {
   id: string;
   seq: number;
   cidrs: VpcCidrAssociation[];
+  ipv6Cidrs: VpcIpv6CidrAssociation[];
   tags: Tags;
   defaultGroupId: string;
 }
@@ -29,6 +37,10 @@ export interface Subnet {
   availabilityZone: string;
   availabilityZoneId: string;
   pool: Ipv4Pool;
+  /** The subnet's one IPv6 /64, undefined for an IPv4-only subnet. */
+  ipv6: { associationId: string; pool: Ipv6Pool } | undefined;
+  /** An ENI created here without Ipv6AddressCount/Ipv6Addresses gets one IPv6 address. */
+  assignIpv6AddressOnCreation: boolean;
   tags: Tags;
 }
 
@@ -85,11 +97,21 @@ export interface NetworkInterface {
   macAddress: string;
   /** Primary first. */
   privateIpAddresses: string[];
+  ipv6Addresses: string[];
   groupIds: string[];
+  /** Idle timeouts set on the ENI; undefined = the instance type's defaults (not reported by Describe). */
+  connectionTracking: ConnectionTracking | undefined;
   tags: Tags;
   sourceDestCheck: boolean;
   attachment: Attachment | undefined;
   visibleAt: number;
+}
+
+/** ConnectionTrackingSpecification of an ENI, in seconds; a missing member keeps the default. */
+export interface ConnectionTracking {
+  tcpEstablishedTimeout?: number;
+  udpStreamTimeout?: number;
+  udpTimeout?: number;
 }
 
 export interface TrunkAssociation {

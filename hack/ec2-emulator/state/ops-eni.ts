@@ -1,11 +1,11 @@
 import { Ec2Fault, invalidValue, unauthorized } from '../protocol/errors.ts';
 import { assertWellFormedId, notFound } from './ids.ts';
 import { instanceTypes } from './instance-types.ts';
-import type { NetworkInterface, Tags } from './model.ts';
+import type { ConnectionTracking, NetworkInterface, Subnet, Tags } from './model.ts';
 import { dropAssociationsOf } from './ops-trunk.ts';
 import type { Store } from './store.ts';
 
-/** ENI lifecycle rules (§2.1–2.6, §5.1–5.3). Every function validates fully before it mutates anything. */
+/** ENI lifecycle rules (docs/ec2-semantics.md#eni-and-attachment-states). Every function validates fully before it mutates anything. */
 
 export interface CreateEniInput {
   subnetId: string;
@@ -16,8 +16,63 @@ export interface CreateEniInput {
   tags: Tags;
   secondaryPrivateIpCount: number;
   privateIpAddress?: string;
+  /** Ipv6AddressCount; undefined = the subnet's AssignIpv6AddressOnCreation decides (one address or none). */
+  ipv6AddressCount?: number;
+  /** Ipv6Addresses.N: specific addresses of the subnet's IPv6 block. */
+  ipv6Addresses?: string[];
+  connectionTracking?: ConnectionTracking;
   /** Control-API creations skip the per-AZ ENI quota. */
   bypassQuota?: boolean;
+}
+
+/** EC2's bounds for ConnectionTrackingSpecification, in seconds. */
+export const CONNECTION_TRACKING_BOUNDS = {
+  tcpEstablishedTimeout: { name: 'TcpEstablishedTimeout', min: 60, max: 432000 },
+  udpStreamTimeout: { name: 'UdpStreamTimeout', min: 60, max: 180 },
+  udpTimeout: { name: 'UdpTimeout', min: 30, max: 60 },
+} as const;
+
+export function validateConnectionTracking(spec: ConnectionTracking): void {
+  for (const [key, bounds] of Object.entries(CONNECTION_TRACKING_BOUNDS)) {
+    const value = spec[key as keyof ConnectionTracking];
+    if (value !== undefined && (value < bounds.min || value > bounds.max)) {
+      throw invalidValue(
+        `Value (${value}) for parameter ConnectionTrackingSpecification.${bounds.name} is invalid. ` +
+          `It must be between ${bounds.min} and ${bounds.max} seconds.`,
+      );
+    }
+  }
+}
+
+/**
+ * The IPv6 addresses a new ENI asks for, checked against the subnet before anything is taken. Asking for
+ * IPv6 in a subnet without an IPv6 block is refused (400 InvalidParameterValue); a count of 0 overrides the
+ * subnet's auto-assign, as on EC2.
+ */
+function ipv6Request(subnet: Subnet, input: CreateEniInput): { count: number; addresses: string[] } {
+  const addresses = input.ipv6Addresses ?? [];
+  if (input.ipv6AddressCount !== undefined && addresses.length > 0) {
+    throw new Ec2Fault(
+      'InvalidParameterCombination',
+      'The parameters Ipv6AddressCount and Ipv6Addresses cannot be specified together.',
+    );
+  }
+  const count =
+    addresses.length > 0
+      ? 0
+      : (input.ipv6AddressCount ?? (subnet.assignIpv6AddressOnCreation && subnet.ipv6 !== undefined ? 1 : 0));
+  if ((count > 0 || addresses.length > 0) && subnet.ipv6 === undefined) {
+    throw invalidValue(
+      `The subnet '${subnet.id}' does not have an IPv6 CIDR block; IPv6 addresses cannot be assigned to a network interface in it.`,
+    );
+  }
+  const pool = subnet.ipv6?.pool;
+  for (const [index, ip] of addresses.entries()) {
+    if (pool === undefined || !pool.isFree(ip) || addresses.indexOf(ip) !== index) {
+      throw new Ec2Fault('InvalidIPAddress.InUse', `Address ${ip} is in use or not in subnet ${subnet.id}.`);
+    }
+  }
+  return { count, addresses };
 }
 
 export function resolveGroups(store: Store, vpcId: string, subnetId: string, groupIds: string[]): string[] {
@@ -54,6 +109,8 @@ export function createNetworkInterface(store: Store, input: CreateEniInput): Net
       `You have reached the limit of network interfaces (${store.config.networkInterfacesPerAz}) for ${subnet.availabilityZone}.`,
     );
   }
+  if (input.connectionTracking) validateConnectionTracking(input.connectionTracking);
+  const ipv6 = ipv6Request(subnet, input);
   const needed = 1 + input.secondaryPrivateIpCount;
   if (subnet.pool.available < needed) {
     throw new Ec2Fault(
@@ -71,11 +128,15 @@ export function createNetworkInterface(store: Store, input: CreateEniInput): Net
     }
     addresses.push(input.privateIpAddress);
   }
+  const ipv6Pool = subnet.ipv6?.pool;
+  const ipv6Addresses = [...ipv6.addresses];
+  for (const ip of ipv6Addresses) ipv6Pool?.claim(ip);
   while (addresses.length < needed) {
     const ip = subnet.pool.allocate();
     if (ip === undefined) break;
     addresses.push(ip);
   }
+  while (ipv6Pool !== undefined && ipv6Addresses.length < ipv6.count) ipv6Addresses.push(ipv6Pool.allocate(store.rng));
   const eni: NetworkInterface = {
     id: store.newId('eni'),
     seq: store.nextSeq(),
@@ -87,7 +148,9 @@ export function createNetworkInterface(store: Store, input: CreateEniInput): Net
     status: 'available',
     macAddress: store.newMac(),
     privateIpAddresses: addresses,
+    ipv6Addresses,
     groupIds,
+    connectionTracking: input.connectionTracking,
     tags: input.tags,
     sourceDestCheck: true,
     attachment: undefined,
@@ -198,6 +261,13 @@ export function modifySecurityGroups(store: Store, eniId: string, groupIds: stri
   const eni = store.requireEni(eniId);
   for (const id of groupIds) assertWellFormedId('group', id);
   eni.groupIds = resolveGroups(store, eni.vpcId, eni.subnetId, groupIds);
+}
+
+/** ModifyNetworkInterfaceAttribute ConnectionTrackingSpecification: the given members replace the ENI's. */
+export function modifyConnectionTracking(store: Store, eniId: string, spec: ConnectionTracking): void {
+  const eni = store.requireEni(eniId);
+  validateConnectionTracking(spec);
+  eni.connectionTracking = { ...eni.connectionTracking, ...spec };
 }
 
 export function modifyDeleteOnTermination(store: Store, eniId: string, attachmentId: string, value: boolean): void {

@@ -3,7 +3,7 @@ import { instanceTypes } from './instance-types.ts';
 import type { TrunkAssociation } from './model.ts';
 import type { Store } from './store.ts';
 
-/** Trunk/branch association rules (§2.7, §2.8, §5.2). */
+/** Trunk/branch association rules (docs/ec2-semantics.md#trunk-rules). */
 
 export const MIN_VLAN = 1;
 /** 802.1Q range; the operator itself stays within 1..120 like VPC-RC. */

@@ -171,8 +171,9 @@ export class Store {
     removeFrom(this.enisBySubnet, eni.subnetId, eni.id);
     this.eniTags.remove(eni.id, eni.tags);
     this.enisPerAz.set(eni.availabilityZone, (this.enisPerAz.get(eni.availabilityZone) ?? 1) - 1);
-    const pool = this.subnets.get(eni.subnetId)?.pool;
-    for (const ip of eni.privateIpAddresses) pool?.release(ip);
+    const subnet = this.subnets.get(eni.subnetId);
+    for (const ip of eni.privateIpAddresses) subnet?.pool.release(ip);
+    for (const ip of eni.ipv6Addresses) subnet?.ipv6?.pool.release(ip);
   }
 
   setAttachment(eni: NetworkInterface, attachment: Attachment | undefined): void {

@@ -1,5 +1,5 @@
 /**
- * The `vpc.amazonaws.com/pod-eni` annotation, exactly as the VPC CNI reads it (anchor study §4.2): a JSON
+ * The `vpc.amazonaws.com/pod-eni` annotation, exactly as the VPC CNI reads it (docs/compatibility.md#the-pod-eni-annotation): a JSON
  * array with one object per branch ENI, fields in EKS's order, `vlanId` a number, `associationID` with a
  * capital "ID". The CNI reads only element 0 and needs a non-empty IP, a MAC, a VLAN ≠ 0 and a CIDR.
  */

@@ -1,7 +1,7 @@
 /**
  * Associating → (annotate): AssociateTrunkInterface puts the branch ENI on the trunk under its VLAN. In
  * EKS's two-identity setup the association is made by another account, which first needs INSTANCE-ATTACH
- * permission on the branch (anchor study §0); CreateNetworkInterfacePermission runs here, right before the
+ * permission on the branch (docs/ec2-semantics.md#two-identities); CreateNetworkInterfacePermission runs here, right before the
  * association, so a crash between the two repeats both.
  */
 import type { TrunkInterface } from '../../api/types.ts';

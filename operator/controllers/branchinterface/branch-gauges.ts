@@ -9,6 +9,7 @@ import {
   BRANCH_PHASES,
   branchEnisCoolingDown,
   branchInterfaces,
+  branchPodsWaitingForCapacity,
   branchVlansInUse,
   branchVlansInUseMaxPerTrunk,
 } from '../../observability/metrics.ts';
@@ -17,12 +18,17 @@ interface Tracked {
   phase: string;
   nodeName: string;
   holdsVlan: boolean;
+  waitsForCapacity: boolean;
 }
+
+/** The Ready condition reason of a branch whose node holds as many branch ENIs as it may. */
+export const NODE_AT_CAPACITY_REASON = 'NodeAtCapacity';
 
 export class BranchGauges {
   readonly #byUid = new Map<string, Tracked>();
   readonly #phaseCounts = new Map<string, number>(BRANCH_PHASES.map((phase) => [phase, 0]));
   readonly #vlansByNode = new Map<string, number>();
+  #waitingForCapacity = 0;
 
   observe(informer: Informer<BranchInterface>): void {
     informer.onEvent((event) => {
@@ -38,7 +44,10 @@ export class BranchGauges {
       phase: branch.status?.phase ?? 'Pending',
       nodeName: branch.spec.nodeName,
       holdsVlan: branch.status?.vlanId !== undefined,
+      waitsForCapacity:
+        branch.status?.conditions?.find((condition) => condition.type === 'Ready')?.reason === NODE_AT_CAPACITY_REASON,
     };
+    if (tracked.waitsForCapacity) this.#waitingForCapacity += 1;
     this.#byUid.set(branch.metadata.uid ?? '', tracked);
     this.#phaseCounts.set(tracked.phase, (this.#phaseCounts.get(tracked.phase) ?? 0) + 1);
     if (tracked.holdsVlan) this.#vlansByNode.set(tracked.nodeName, (this.#vlansByNode.get(tracked.nodeName) ?? 0) + 1);
@@ -49,6 +58,7 @@ export class BranchGauges {
     const tracked = this.#byUid.get(uid);
     if (!tracked) return;
     this.#byUid.delete(uid);
+    if (tracked.waitsForCapacity) this.#waitingForCapacity -= 1;
     this.#phaseCounts.set(tracked.phase, (this.#phaseCounts.get(tracked.phase) ?? 1) - 1);
     if (tracked.holdsVlan) {
       const left = (this.#vlansByNode.get(tracked.nodeName) ?? 1) - 1;
@@ -68,5 +78,6 @@ export class BranchGauges {
     branchVlansInUse.set(total);
     branchVlansInUseMaxPerTrunk.set(max);
     branchEnisCoolingDown.set(this.#phaseCounts.get('CoolingDown') ?? 0);
+    branchPodsWaitingForCapacity.set(this.#waitingForCapacity);
   }
 }

@@ -37,6 +37,7 @@ import { allocateVlanForBranch } from './allocate.ts';
 import { foreignVlans } from './annotation.ts';
 import { annotatePod } from './annotate.ts';
 import { associateBranchEni } from './associate.ts';
+import { NODE_AT_CAPACITY_REASON } from './branch-gauges.ts';
 import type { StatusCheckpoints } from './checkpoints.ts';
 import { createBranchEni } from './create.ts';
 import { groupsAppliedConditions } from './group-quota.ts';
@@ -44,7 +45,8 @@ import { modifyBranchGroups } from './modify-groups.ts';
 import type { BranchStep } from './plan.ts';
 import { isTrunkUsable, planBranchStep } from './plan.ts';
 import { releaseBranch, requestRelease } from './release.ts';
-import { subnetForBranch } from './subnet.ts';
+import { noSubnetError, subnetForBranch } from './subnet.ts';
+import { needsIpv6 } from '../podnetwork/settings.ts';
 import type { BranchStatus, BranchStepDeps, StepContext } from './step.ts';
 import type { VlanReservations } from './vlan-reservations.ts';
 
@@ -233,10 +235,10 @@ export class BranchInterfaceReconciler implements Reconciler {
       case 'allocated': {
         // The subnet is decided with the VLAN and checkpointed with it: the create that follows (and any
         // retry of it after a crash) asks EC2 for the ENI in this subnet.
-        const subnet = subnetForBranch(trunk, deps.subnets);
-        if (subnet.outcome === 'exhausted') {
+        const subnet = subnetForBranch(trunk, deps.subnets, needsIpv6(deps.cluster.podNetwork));
+        if (subnet.outcome === 'exhausted' || subnet.outcome === 'no-ipv6-block') {
           deps.reservations.release(branch.metadata.uid ?? '');
-          const error = new OperatorError(subnet.message);
+          const error = noSubnetError(subnet);
           deps.events.allocationFailed(branch, error);
           throw error;
         }
@@ -264,7 +266,7 @@ export class BranchInterfaceReconciler implements Reconciler {
       }
       case 'at-capacity': {
         branchCapacityWaitsTotal.inc();
-        const waiting = branch.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'NodeAtCapacity';
+        const waiting = branch.status?.conditions?.find((c) => c.type === 'Ready')?.reason === NODE_AT_CAPACITY_REASON;
         if (!waiting) {
           deps.events.atCapacity(branch, allocation.holding, allocation.capacity, cooldownMs);
           await this.#writeStatus(key, branch, {
@@ -274,7 +276,7 @@ export class BranchInterfaceReconciler implements Reconciler {
               {
                 type: 'Ready',
                 status: 'False',
-                reason: 'NodeAtCapacity',
+                reason: NODE_AT_CAPACITY_REASON,
                 message: `node ${branch.spec.nodeName} holds ${allocation.holding} of ${allocation.capacity} branch ENIs (in use or cooling down)`,
                 observedGeneration: branch.metadata.generation,
               },

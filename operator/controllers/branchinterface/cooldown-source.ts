@@ -1,6 +1,6 @@
 /**
  * The live branch ENI cooldown: ConfigMap kube-system/amazon-vpc-cni, key `branch-eni-cooldown` (seconds),
- * as EKS reads it (anchor study §4.3): default 60 s, minimum 30 s (lower values are raised, with a
+ * as EKS reads it (docs/compatibility.md#the-cooldown-configmap): default 60 s, minimum 30 s (lower values are raised, with a
  * warning), a removed key keeps the current value, and a change is announced with the Normal event
  * BranchENICoolDownPeriodUpdated on every managed node.
  *
@@ -17,7 +17,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { branchCooldownSeconds } from '../../observability/metrics.ts';
 import { Reason } from '../../observability/reasons.ts';
 import type { CooldownSource } from '../deps.ts';
-import { DEFAULT_COOLDOWN_MS, formatDuration, MINIMUM_COOLDOWN_MS, parseCooldownSetting } from './cooldown.ts';
+import { formatDuration, MINIMUM_COOLDOWN_MS, parseCooldownSetting } from './cooldown.ts';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -27,11 +27,11 @@ export interface CooldownSourceOptions {
   manager: Manager;
   recorder: EventRecorder;
   log: Logger;
-  /** Cooldown before the ConfigMap says otherwise. Default 60 s (EKS). */
-  defaultMs?: number;
+  /** Cooldown before the ConfigMap says otherwise (--branch-cooldown-seconds). */
+  defaultMs: number;
   /**
    * Floor for configured values. Default 30 s (EKS). FOR TESTS ONLY: integration tests lower it so a
-   * release does not take half a minute; production must keep the default (ARP caches, anchor §4.3).
+   * release does not take half a minute; production must keep the default (ARP caches, docs/lifecycle.md#the-cooldown).
    */
   minimumMs?: number;
 }
@@ -72,7 +72,7 @@ export function createCooldownSource(options: CooldownSourceOptions): CooldownSo
   });
   const trunks = manager.informer<TrunkInterface>({ kind: Kinds.TrunkInterface });
   const source = new ConfigMapCooldown(configMaps, {
-    defaultMs: options.defaultMs ?? DEFAULT_COOLDOWN_MS,
+    defaultMs: options.defaultMs,
     minimumMs: options.minimumMs ?? MINIMUM_COOLDOWN_MS,
   });
   let announcedMs: number | undefined;

@@ -1,13 +1,17 @@
 /**
  * The branch ENI cooldown as pure functions. A released pod's IP must not be handed to a new pod at once:
- * kube-proxy rules and peers' ARP caches still point at it (anchor study §4.3; EKS raised the default from
+ * kube-proxy rules and peers' ARP caches still point at it (docs/lifecycle.md#the-cooldown; EKS raised the default from
  * 30 s to 60 s for ARP, issue #306). So a branch ENI stays in place for the cooldown after its pod goes,
  * counted against the node's capacity, and is only then disassociated and deleted.
  */
 
-/** EKS's default and floor, in milliseconds. */
-export const DEFAULT_COOLDOWN_MS = 60_000;
-export const MINIMUM_COOLDOWN_MS = 30_000;
+import { optionDefinition } from '../../option-definitions.ts';
+
+/**
+ * EKS's floor, in milliseconds: the minimum of --branch-cooldown-seconds, which also bounds the ConfigMap's
+ * value. (The default, 60 s as on EKS, is that option's default.)
+ */
+export const MINIMUM_COOLDOWN_MS = (optionDefinition('branch-cooldown-seconds').min ?? 0) * 1000;
 
 export interface CooldownVerdict {
   releasable: boolean;

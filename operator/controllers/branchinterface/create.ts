@@ -12,11 +12,11 @@
 import { BRANCH_ENI_DESCRIPTION } from '../../api/constants.ts';
 import type { TrunkInterface } from '../../api/types.ts';
 import { branchEniTags, clientToken, Ec2LimitError, isSecurityGroupQuotaExceeded } from '../../aws/index.ts';
-import { OperatorError } from '../../errors.ts';
+import { needsIpv6 } from '../podnetwork/settings.ts';
 import { branchOperationsTotal, branchSubnetFallbacksTotal } from '../../observability/metrics.ts';
 import type { BranchStatus, StepContext } from './step.ts';
+import { noSubnetError, subnetForBranch } from './subnet.ts';
 import { podKeyOf, sortedUnique, stepError } from './step.ts';
-import { subnetForBranch } from './subnet.ts';
 import { groupQuotaConditions, groupQuotaMessage, groupsAppliedConditions } from './group-quota.ts';
 
 export async function createBranchEni(
@@ -30,12 +30,18 @@ export async function createBranchEni(
   const subnetId = branch.status?.subnetId ?? trunk.status.subnetId;
   // Full since the choice was recorded (another branch's create found out): move without a call bound to fail.
   if (deps.subnets.isExhausted(subnetId)) return moveToAnotherSubnet(context, trunk, subnetId, undefined);
+  const network = deps.cluster.podNetwork;
+  // The primary ENI's connection-tracking timeouts, as EKS's controller copies them (recorded by the trunk).
+  const connectionTracking = trunk.status.primaryInterface?.connectionTracking;
   try {
     const eni = await deps.ec2.createNetworkInterface(
       {
         subnetId,
         securityGroupIds: securityGroups,
         description: BRANCH_ENI_DESCRIPTION,
+        // One address of the subnet's IPv6 block for IPv6 and dual-stack pods; otherwise the subnet decides.
+        ...(needsIpv6(network) ? { ipv6AddressCount: 1 } : {}),
+        ...(connectionTracking === undefined ? {} : { connectionTracking }),
         tags: branchEniTags({
           clusterName: deps.cluster.clusterName,
           instanceId: trunk.spec.instanceId,
@@ -96,11 +102,12 @@ function moveToAnotherSubnet(
   cause: unknown,
 ): Partial<BranchStatus> {
   const { branch, deps } = context;
-  const next = subnetForBranch(trunk, deps.subnets);
-  if (next.outcome === 'exhausted') {
-    const exhausted = new OperatorError(next.message, { cause });
-    deps.events.allocationFailed(branch, exhausted);
-    throw exhausted;
+  const next = subnetForBranch(trunk, deps.subnets, needsIpv6(deps.cluster.podNetwork));
+  if (next.outcome === 'exhausted' || next.outcome === 'no-ipv6-block') {
+    const failure = noSubnetError(next);
+    if (cause !== undefined) failure.cause = cause;
+    deps.events.allocationFailed(branch, failure);
+    throw failure;
   }
   if (next.outcome === 'pod-subnet') {
     branchSubnetFallbacksTotal.inc();

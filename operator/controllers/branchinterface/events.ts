@@ -1,7 +1,7 @@
 /**
  * Events of the branch lifecycle. They go to the pod (that is where `kubectl describe pod` users look, and
  * where EKS writes them), addressed by the BranchInterface's pod name and UID so a recreated namesake
- * never receives its predecessor's events. Reasons and wording follow EKS where it has them (anchor §4.6).
+ * never receives its predecessor's events. Reasons and wording follow EKS where it has them (docs/compatibility.md#events).
  */
 import { apiVersionOf, Kinds } from '../../api/kinds.ts';
 import type { BranchInterface } from '../../api/types.ts';

@@ -23,14 +23,10 @@ export type { BranchReconcilerDeps } from './controller.ts';
 export { createCooldownSource, ConfigMapCooldown, COOLDOWN_CONFIGMAP_KEY } from './cooldown-source.ts';
 export type { CooldownSourceOptions } from './cooldown-source.ts';
 export { chooseVlan, allocateVlan } from './vlan.ts';
+export { branchUsage, isCoolingDown } from './usage.ts';
+export type { BranchUsage } from './usage.ts';
 export type { VlanAllocation } from './vlan.ts';
-export {
-  releasable,
-  parseCooldownSetting,
-  formatDuration,
-  DEFAULT_COOLDOWN_MS,
-  MINIMUM_COOLDOWN_MS,
-} from './cooldown.ts';
+export { releasable, parseCooldownSetting, formatDuration, MINIMUM_COOLDOWN_MS } from './cooldown.ts';
 export { planBranchStep, desiredSecurityGroups, isTrunkUsable } from './plan.ts';
 export type { BranchStep, BranchPlanInput, ReleaseCause } from './plan.ts';
 export { podEniAnnotationEntry, podEniAnnotationValue } from './annotation.ts';
@@ -39,12 +35,6 @@ export type { BranchSubnet, SubnetChoice, SubnetChoiceInput } from './subnet.ts'
 export { BranchEvents } from './events.ts';
 export { StatusCheckpoints } from './checkpoints.ts';
 export { VlanReservations } from './vlan-reservations.ts';
-
-/**
- * Default workers (--branch-workers). Branch reconciles wait on EC2 (create, associate) while holding nothing else, so more workers mean more
- * pods served in parallel; EC2 throttling (operator/aws) bounds the actual call rate. EKS uses 30.
- */
-export const BRANCH_WORKERS = 16;
 
 /** Branches waiting on a node (no VLAN yet): a released sibling wakes them instead of the cooldown timer. */
 function waitingSiblings(branches: Reader<BranchInterface>, branch: BranchInterface): string[] {
@@ -79,7 +69,7 @@ export function registerBranchInterfaceController(deps: ControllerDeps, subnets:
   const controller = deps.manager.controller({
     name: 'branchinterface',
     reconciler,
-    workers: deps.settings?.branchWorkers ?? BRANCH_WORKERS,
+    workers: deps.settings.branchWorkers,
   });
   controller.watch(branches, (branch) => [
     keyOf(branch),

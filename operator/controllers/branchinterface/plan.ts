@@ -141,6 +141,14 @@ export function planBranchStep(input: BranchPlanInput): BranchStep {
     if (entry && !input.adoptionRefused) return { step: 'adopt', entry };
     return { step: 'allocate-vlan' };
   }
+  if (!status.eniId && trunk.status.primaryInterface === undefined) {
+    // The ENI copies the primary ENI's connection tracking, which the trunk controller records when it
+    // verifies the trunk (at once for a status written before it was recorded).
+    return {
+      step: 'wait-trunk',
+      message: `trunk of node ${branch.spec.nodeName} is being verified (its primary ENI's settings are not recorded yet)`,
+    };
+  }
   if (!status.eniId) return isBlocked ? blocked : { step: 'create-eni', securityGroups };
   if (!status.associationId) return { step: 'associate' };
   const annotation = podEniAnnotationValue(status);

@@ -79,7 +79,7 @@ export async function releaseBranch(context: StepContext, cause: ReleaseCause): 
 }
 
 /**
- * DeleteNetworkInterface drops a branch's trunk association with it (spec §2.4; the older VPC resource
+ * DeleteNetworkInterface drops a branch's trunk association with it (docs/ec2-semantics.md#trunk-rules; the older VPC resource
  * controller released branches that way), so one call releases a branch. The EC2 team recommends
  * disassociating first, and where EC2 enforces it the delete answers "currently in use": only then does
  * the release disassociate the recorded association and delete again. Not found counts as done.

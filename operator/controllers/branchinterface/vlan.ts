@@ -2,7 +2,7 @@
  * VLAN ids and node capacity for branch ENIs on one trunk, as pure functions. Each branch on a trunk needs
  * its own VLAN id in 1..120 (the VPC CNI builds `vlan.eth.<id>` and route table `<id>+100` from it), and
  * the number of branches holding an ENI — in use or cooling down — must stay below the node's branch limit
- * (anchor study §4.5: cooling-down ENIs count, or a burst of deletions would overrun the limit).
+ * (docs/lifecycle.md#the-cooldown: cooling-down ENIs count, or a burst of deletions would overrun the limit).
  */
 import { MAX_VLAN_ID, MIN_VLAN_ID } from '../../api/constants.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The node's `vpc.amazonaws.com/pod-eni` extended resource (anchor study §3.3). Pure.
+ * The node's `vpc.amazonaws.com/pod-eni` extended resource (docs/compatibility.md#the-pod-eni-resource). Pure.
  *
  * EKS writes only status.capacity and leaves allocatable to the kubelet, which leaves pods unschedulable until
  * the kubelet's next status sync copies it (EKS issue #637); we also write allocatable when it is missing or

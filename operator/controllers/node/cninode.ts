@@ -1,5 +1,5 @@
 /**
- * The CNINode the operator keeps for every Node (anchor study §1.2): same name, controller owner reference to
+ * The CNINode the operator keeps for every Node (docs/compatibility.md#cninode-and-node-opt-in): same name, controller owner reference to
  * the Node (so Kubernetes GC removes it with the Node), our cleanup finalizer (so the node termination cleanup
  * runs before it goes), the tags every ENI of the node carries, and the node's OS label. `spec.features`
  * belongs to the VPC CNI (ipamd patches them in) and is never written here. Pure.

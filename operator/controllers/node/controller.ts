@@ -99,6 +99,9 @@ export class NodeReconciler implements Reconciler {
         throw error;
       }
     }
+    // A CNINode another controller manages (EKS Auto Mode) is left exactly as it is: no finalizer, no tags.
+    const managedBy = existing.spec?.managedBy;
+    if (managedBy !== undefined && managedBy !== 'vpc-resource-controller') return existing;
     const owner = existing.metadata.ownerReferences?.find((ref) => ref.kind === 'Node');
     const ownedByThisNode = owner === undefined || owner.uid === node.metadata.uid;
     if (existing.metadata.deletionTimestamp !== undefined) {

@@ -1,5 +1,5 @@
 /**
- * Which nodes get a trunk ENI (anchor study §3.1). Pure: the caller gathers the Node, its CNINode and the
+ * Which nodes get a trunk ENI (docs/compatibility.md#cninode-and-node-opt-in). Pure: the caller gathers the Node, its CNINode and the
  * limits of its instance type; this decides and says why, so the reconciler can turn the verdict into an
  * event without working it out again.
  *
@@ -62,6 +62,13 @@ export function nodeEligibility({ node, cniNode, limits }: EligibilityInput): El
     return skipped(
       'auto-mode',
       `node ${name} is an EKS Auto Mode node (${COMPUTE_TYPE_LABEL}=auto); AWS manages its pod ENIs, skipping it`,
+    );
+  }
+  const managedBy = cniNode?.spec?.managedBy;
+  if (managedBy !== undefined && managedBy !== 'vpc-resource-controller') {
+    return skipped(
+      'auto-mode',
+      `node ${name}'s CNINode is managed by ${managedBy} (spec.managedBy); that controller owns its pod ENIs, skipping it`,
     );
   }
   if (computeType === 'fargate' || (node.spec?.providerID ?? '').includes('/fargate-')) {

@@ -31,7 +31,7 @@ export function registerNodeController(deps: ControllerDeps): void {
   const controller = deps.manager.controller({
     name: NODE_CONTROLLER_NAME,
     reconciler,
-    workers: deps.settings?.nodeWorkers ?? 4,
+    workers: deps.settings.nodeWorkers,
   });
   // The Node itself; its CNINode (same name); its TrunkInterface (Ready → advertise capacity).
   controller.watch(nodes);

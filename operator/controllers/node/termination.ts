@@ -1,5 +1,5 @@
 /**
- * Node termination cleanup, run by the CNINode finalizer once the Node is gone (anchor study §3.6): every
+ * Node termination cleanup, run by the CNINode finalizer once the Node is gone (docs/lifecycle.md#what-happens-when): every
  * ENI made for that instance that is `available` — detached, so nothing uses it — is deleted at once. This
  * catches what the per-trunk release cannot see: branch ENIs that lost their association, a trunk ENI left
  * unattached by a crash, ENIs the VPC CNI created and EC2 detached at termination.

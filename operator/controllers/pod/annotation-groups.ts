@@ -1,7 +1,7 @@
 /**
  * Security groups by annotation: `vpc.amazonaws.com/security-groups: sg-a,sg-b` on a Pod (or the pod
  * template that creates it) or on its ServiceAccount. This is our extension; EKS reads no such annotation
- * (anchor study §11) and pods there get groups from SecurityGroupPolicies only.
+ * (docs/compatibility.md#where-we-differ-on-purpose) and pods there get groups from SecurityGroupPolicies only.
  *
  * Why it is fenced in. A SecurityGroupPolicy is a namespaced object an admin can keep away from pod authors
  * with RBAC; an annotation is written by whoever writes the pod. Without limits any pod author could put a

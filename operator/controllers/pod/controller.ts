@@ -35,12 +35,11 @@ import type {
 } from '../../framework/types.ts';
 import { podEniAnnotationsForgedTotal, securityGroupAnnotationRefusalsTotal } from '../../observability/metrics.ts';
 import type { SecurityGroupAnnotationRule } from './annotation-groups.ts';
-import type { PodBranchInput, PodBranchPlan, PodEvent } from './decision.ts';
-import { annotationRefusalEvent, branchNameForPod, planPodBranch } from './decision.ts';
+import type { PodBranchPlan, PodEvent } from './decision.ts';
+import { annotationRefusalEvent, branchNameForPod, planPodBranch, ungrantedPolicies } from './decision.ts';
 import type { PodMatch } from './matching.ts';
 import { securityGroupsForPod } from './matching.ts';
 import { forgedAnnotationEvent, forgeryMetricReason, judgePodEniAnnotation } from './pod-eni-annotation.ts';
-import { judgeGroupsForNamespace } from '../securitygroupgrant/index.ts';
 
 /** JSON pointer (RFC 6901) of the pod-eni annotation: '/' in the key is escaped as '~1'. */
 const POD_ENI_ANNOTATION_POINTER = `/metadata/annotations/${POD_ENI_ANNOTATION.replaceAll('~', '~0').replaceAll('/', '~1')}`;
@@ -105,7 +104,11 @@ export class PodReconciler implements Reconciler {
       match,
       policies,
       branch,
-      ungranted: this.#ungranted(namespace, policies, match.matchedPolicies),
+      ungranted: ungrantedPolicies(policies, match.matchedPolicies, {
+        grants: deps.grants?.list() ?? [],
+        namespace,
+        namespaceLabels: deps.namespaces.get(namespace)?.metadata.labels,
+      }),
     });
     await this.#apply(plan, key, pod, branch, context);
     return {};
@@ -169,29 +172,6 @@ export class PodReconciler implements Reconciler {
         throw new OperatorError(`unhandled pod plan ${JSON.stringify(unknown)}`);
       }
     }
-  }
-
-  /** The matched policies whose groups the SecurityGroupGrants do not allow in the namespace now. */
-  #ungranted(
-    namespace: string,
-    policies: readonly SecurityGroupPolicy[],
-    matchedPolicies: readonly string[],
-  ): NonNullable<PodBranchInput['ungranted']>[number][] {
-    const grants = this.#deps.grants?.list() ?? [];
-    if (grants.length === 0) return [];
-    const namespaceLabels = this.#deps.namespaces.get(namespace)?.metadata.labels;
-    return policies
-      .filter((policy) => matchedPolicies.includes(policy.metadata.name))
-      .flatMap((policy) => {
-        const verdict = judgeGroupsForNamespace(
-          policy.spec.securityGroups.groupIds,
-          { grants, namespace, namespaceLabels },
-          { kind: 'SecurityGroupPolicy', namespace, name: policy.metadata.name },
-        );
-        return verdict.allowed
-          ? []
-          : [{ policy: policy.metadata.name, reason: verdict.reason, message: verdict.message }];
-      });
   }
 
   /** A Warning (and the refusals metric) the first time a pod's annotation refusals read this way. */

@@ -22,12 +22,13 @@ import type { BranchInterface, SecurityGroupPolicy } from '../../api/types.ts';
 import type { EventType } from '../../framework/types.ts';
 import { Reason } from '../../observability/reasons.ts';
 import type { PodMatch } from './matching.ts';
-import { formatGroupList, NO_MATCH_MESSAGE } from './matching.ts';
+import { formatGroupList, NO_MATCH_MESSAGE, policyGroupIds } from './matching.ts';
+import { judgeGroupsForNamespace, type GrantScope } from '../securitygroupgrant/index.ts';
 import { policyInvalidMessage, policyValidity } from './policy-state.ts';
 
 export interface PodEvent {
   type: EventType;
-  reason: string;
+  reason: Reason;
   message: string;
 }
 
@@ -68,9 +69,6 @@ export type PodBranchPlan =
       event: PodEvent | undefined;
     };
 
-export const SECURITY_GROUP_REQUESTED = 'SecurityGroupRequested';
-export const POLICY_INVALID = 'SecurityGroupPolicyInvalid';
-
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
@@ -102,7 +100,7 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
       action: 'hold',
       reason: 'PolicyInvalid',
       message,
-      event: { type: 'Warning', reason: POLICY_INVALID, message },
+      event: { type: 'Warning', reason: Reason.SecurityGroupPolicyInvalid, message },
     };
   }
   const ungranted = (input.ungranted ?? []).filter((u) => u.reason === 'GroupsNotGranted');
@@ -115,7 +113,7 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
       action: 'hold',
       reason: 'GroupsNotGranted',
       message,
-      event: { type: 'Warning', reason: POLICY_INVALID, message },
+      event: { type: 'Warning', reason: Reason.SecurityGroupPolicyInvalid, message },
     };
   }
   const unresolved = (input.ungranted ?? []).filter((u) => u.reason === 'GrantNotResolved');
@@ -137,8 +135,8 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
   const matchedPolicies = match.matchedPolicies;
   const requested: PodEvent =
     securityGroups.length > 0
-      ? { type: 'Normal', reason: SECURITY_GROUP_REQUESTED, message: match.message }
-      : { type: 'Warning', reason: SECURITY_GROUP_REQUESTED, message: NO_MATCH_MESSAGE };
+      ? { type: 'Normal', reason: Reason.SecurityGroupRequested, message: match.message }
+      : { type: 'Warning', reason: Reason.SecurityGroupRequested, message: NO_MATCH_MESSAGE };
   if (!branch) {
     return { action: 'create', reason: 'NewBranch', securityGroups, matchedPolicies, event: requested };
   }
@@ -156,6 +154,30 @@ export function planPodBranch(input: PodBranchInput): PodBranchPlan {
     return { action: 'update', reason: 'PoliciesChanged', securityGroups, matchedPolicies, event: undefined };
   }
   return { action: 'none', reason: 'InSync' };
+}
+
+/**
+ * The matched policies whose groups (ids and resolved names) the SecurityGroupGrants do not allow in the
+ * namespace now: planPodBranch's `ungranted`. Empty without grants (every group allowed, as on EKS).
+ */
+export function ungrantedPolicies(
+  policies: readonly SecurityGroupPolicy[],
+  matchedPolicies: readonly string[],
+  scope: GrantScope,
+): NonNullable<PodBranchInput['ungranted']>[number][] {
+  if (scope.grants.length === 0) return [];
+  return policies
+    .filter((policy) => matchedPolicies.includes(policy.metadata.name))
+    .flatMap((policy) => {
+      const verdict = judgeGroupsForNamespace(policyGroupIds(policy), scope, {
+        kind: 'SecurityGroupPolicy',
+        namespace: scope.namespace,
+        name: policy.metadata.name,
+      });
+      return verdict.allowed
+        ? []
+        : [{ policy: policy.metadata.name, reason: verdict.reason, message: verdict.message }];
+    });
 }
 
 /**

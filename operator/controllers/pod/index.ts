@@ -16,7 +16,6 @@ import type { SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '..
 import { keyOf, keyFor } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
 import { PodReconciler } from './controller.ts';
 
 export { PodReconciler } from './controller.ts';
@@ -24,23 +23,40 @@ export type { PodReconcilerDeps } from './controller.ts';
 export {
   securityGroupsForPod,
   policySelectsPod,
+  explainPolicyMatch,
+  policyGroupIds,
+  hasGroupReferences,
   policySkipReason,
   formatGroupList,
   NO_MATCH_MESSAGE,
 } from './matching.ts';
-export type { PodMatch, MatchReason, PodForMatching, ServiceAccountForMatching, PolicySkipReason } from './matching.ts';
-export { matchesLabelSelector, labelSelectorProblems } from './label-selector.ts';
-export { planPodBranch, branchNameForPod } from './decision.ts';
+export type {
+  PodMatch,
+  MatchReason,
+  PodForMatching,
+  ServiceAccountForMatching,
+  PolicySkipReason,
+  PolicyMatchExplanation,
+} from './matching.ts';
+export {
+  matchesLabelSelector,
+  labelSelectorProblems,
+  selectorMismatches,
+  describeSelectorMismatch,
+} from './label-selector.ts';
+export type { SelectorMismatch } from './label-selector.ts';
+export { planPodBranch, branchNameForPod, ungrantedPolicies } from './decision.ts';
 export type { PodBranchPlan, PodBranchInput } from './decision.ts';
-export { judgeSecurityGroupsAnnotation, SECURITY_GROUP_ANNOTATIONS_OFF } from './annotation-groups.ts';
+export {
+  annotationGroupsForPod,
+  judgeSecurityGroupsAnnotation,
+  SECURITY_GROUP_ANNOTATIONS_OFF,
+} from './annotation-groups.ts';
 export type { AnnotationRefusal, AnnotationScope, SecurityGroupAnnotationRule } from './annotation-groups.ts';
-export { PolicyCondition, policyValidity } from './policy-state.ts';
+export { PolicyCondition, policyInvalidMessage, policyValidity } from './policy-state.ts';
 export { judgePodEniAnnotation, forgedAnnotationEvent, forgeryMetricReason } from './pod-eni-annotation.ts';
 export type { ForgeryReason, PodEniAnnotationInput, PodEniAnnotationVerdict } from './pod-eni-annotation.ts';
 export type { PolicyValidity } from './policy-state.ts';
-
-/** Default workers (--pod-workers): pod reconciles only write to the API server, so a few keep up with bursts. */
-export const POD_WORKERS = 8;
 
 /** Keys of the pods in a namespace that ask for a branch ENI (the only ones a policy change can affect). */
 function podEniPodKeys(pods: Reader<LeanPod>, namespace: string, filter: (pod: LeanPod) => boolean = () => true) {
@@ -67,7 +83,7 @@ export function registerPodController(deps: ControllerDeps): Controller {
     namespaces,
     trunks,
     branches,
-    securityGroupAnnotations: deps.settings?.securityGroupAnnotations ?? SECURITY_GROUP_ANNOTATIONS_OFF,
+    securityGroupAnnotations: deps.settings.securityGroupAnnotations,
     // Read only: a grant change reaches pods through their policies' status (the SecurityGroupPolicy
     // controller re-checks them), so grants need no watch here.
     grants: deps.manager.informer<SecurityGroupGrant>({ kind: Kinds.SecurityGroupGrant }),
@@ -75,7 +91,7 @@ export function registerPodController(deps: ControllerDeps): Controller {
   const controller = deps.manager.controller({
     name: 'pod',
     reconciler,
-    workers: deps.settings?.podWorkers ?? POD_WORKERS,
+    workers: deps.settings.podWorkers,
   });
   controller.watch(pods);
   controller.watch(policies, (policy) => podEniPodKeys(pods, policy.metadata.namespace ?? ''));

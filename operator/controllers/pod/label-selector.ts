@@ -53,12 +53,55 @@ function requirementHolds(requirement: LabelSelectorRequirement, labels: Record<
   }
 }
 
-/** Whether `labels` satisfy `selector` (an absent label map is an empty one). */
-export function matchesLabelSelector(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  if (labelSelectorProblems(selector).length > 0) return false;
+/** One requirement of a well-formed selector that the labels fail, with what the labels hold for its key. */
+export type SelectorMismatch =
+  | { kind: 'matchLabels'; key: string; value: string; actual: string | undefined }
+  | { kind: 'matchExpressions'; index: number; requirement: LabelSelectorRequirement; actual: string | undefined };
+
+/**
+ * Every requirement of `selector` that `labels` fail (an absent label map is an empty one): matchLabels
+ * first, then matchExpressions in order. Empty when the labels satisfy it. For a malformed selector, see
+ * labelSelectorProblems: it matches nothing whatever this says.
+ */
+export function selectorMismatches(
+  selector: LabelSelector,
+  labels: Readonly<Record<string, string>> | undefined,
+): SelectorMismatch[] {
   const actual = labels ?? {};
+  const mismatches: SelectorMismatch[] = [];
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (actual[key] !== value) return false;
+    if (actual[key] !== value) mismatches.push({ kind: 'matchLabels', key, value, actual: actual[key] });
   }
-  return (selector.matchExpressions ?? []).every((requirement) => requirementHolds(requirement, actual));
+  (selector.matchExpressions ?? []).forEach((requirement, index) => {
+    if (!requirementHolds(requirement, actual)) {
+      mismatches.push({ kind: 'matchExpressions', index, requirement, actual: actual[requirement.key] });
+    }
+  });
+  return mismatches;
+}
+
+/** Whether `labels` satisfy `selector` (an absent label map is an empty one). */
+export function matchesLabelSelector(
+  selector: LabelSelector,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
+  return labelSelectorProblems(selector).length === 0 && selectorMismatches(selector, labels).length === 0;
+}
+
+/**
+ * One mismatch in words, naming whose labels (`pod`, `ServiceAccount default`): "matchLabels app=db: pod has
+ * app=web", "matchExpressions[0] tier In [gold, silver]: pod has no label tier".
+ */
+export function describeSelectorMismatch(mismatch: SelectorMismatch, whose: string): string {
+  if (mismatch.kind === 'matchLabels') {
+    const has = mismatch.actual === undefined ? `no label ${mismatch.key}` : `${mismatch.key}=${mismatch.actual}`;
+    return `matchLabels ${mismatch.key}=${mismatch.value}: ${whose} has ${has}`;
+  }
+  const { key, operator, values } = mismatch.requirement;
+  const wanted =
+    operator === 'In' || operator === 'NotIn'
+      ? `${key} ${operator} [${(values ?? []).join(', ')}]`
+      : `${key} ${operator}`;
+  const has = mismatch.actual === undefined ? `no label ${key}` : `${key}=${mismatch.actual}`;
+  return `matchExpressions[${mismatch.index}] ${wanted}: ${whose} has ${has}`;
 }

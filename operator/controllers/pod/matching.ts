@@ -1,15 +1,19 @@
 /**
- * Which security groups a pod gets: EKS's SecurityGroupPolicy semantics (anchor study §1.1) as pure
+ * Which security groups a pod gets: EKS's SecurityGroupPolicy semantics (docs/compatibility.md#securitygrouppolicy) as pure
  * functions. The pod controller, the SecurityGroupPolicy controller (matched-pod counts) and the webhook
  * all decide through here, so they can never disagree.
  *
  * - Only policies in the pod's own namespace count.
  * - `podSelector` is matched against the pod's labels, `serviceAccountSelector` against the labels of the
  *   pod's ServiceAccount; when both are set both must match. An empty selector `{}` matches everything.
- * - A policy with neither selector, or with no group ids, selects nothing (EKS skips it as invalid).
+ * - A policy with neither selector, or naming no group at all, selects nothing (EKS skips it as invalid).
  * - A policy being deleted selects nothing.
  * - Every matching policy contributes: group ids are concatenated in policy order (by name, so the result
  *   never depends on cache order) and de-duplicated. There is no precedence.
+ * - Our extension, groups by name or tag selector: a policy's groups are its ids, then the groups its names
+ *   and selectors resolved to, read from a status written for its current generation (policyGroupIds). A
+ *   policy whose names are not resolved yet still selects the pod; it contributes its ids only, and the pod
+ *   waits for the policy's verdict (decision.ts), so an unresolved name never falls back to fewer groups.
  * - A missing ServiceAccount has no labels: `serviceAccountSelector: {}` still matches, anything narrower
  *   does not. (EKS fails the whole lookup instead; a pod cannot run without its ServiceAccount, so the
  *   difference only shows in clusters without the ServiceAccount admission plugin.)
@@ -25,7 +29,7 @@ import {
   type AnnotationScope,
   type PodAnnotationGroups,
 } from './annotation-groups.ts';
-import { labelSelectorProblems, matchesLabelSelector } from './label-selector.ts';
+import { labelSelectorProblems, selectorMismatches, type SelectorMismatch } from './label-selector.ts';
 
 /** What matching reads of a pod: its namespace and labels (name and annotations for the annotation path). */
 export interface PodForMatching {
@@ -66,15 +70,68 @@ export interface PodMatch {
 
 export type PolicySkipReason = 'Deleting' | 'NoSelector' | 'NoGroups' | 'InvalidSelector';
 
+/** Whether the policy names groups by EC2 name or tag selector (our extension), which the operator resolves. */
+export function hasGroupReferences(policy: SecurityGroupPolicy): boolean {
+  const groups = policy.spec?.securityGroups;
+  return (groups?.groupNames ?? []).length > 0 || (groups?.groupSelectors ?? []).length > 0;
+}
+
+/**
+ * The groups a policy gives: spec.securityGroups.groupIds, then the ids its names and selectors resolved to
+ * (status.resolvedReferences), de-duplicated. Resolutions count only from a status written for the current
+ * generation: after an edit the old ones may name groups the new spec no longer asks for.
+ */
+export function policyGroupIds(policy: SecurityGroupPolicy): string[] {
+  const ids = [...(policy.spec?.securityGroups?.groupIds ?? [])];
+  if (hasGroupReferences(policy) && policy.status?.observedGeneration === policy.metadata.generation) {
+    ids.push(...(policy.status?.resolvedReferences ?? []).map((reference) => reference.groupId));
+  }
+  return [...new Set(ids)];
+}
+
 /** Why a policy can select no pod at all, or undefined when it is usable. */
 export function policySkipReason(policy: SecurityGroupPolicy): PolicySkipReason | undefined {
   if (policy.metadata.deletionTimestamp) return 'Deleting';
   const { podSelector, serviceAccountSelector, securityGroups } = policy.spec ?? {};
   if (!podSelector && !serviceAccountSelector) return 'NoSelector';
-  if ((securityGroups?.groupIds ?? []).length === 0) return 'NoGroups';
+  if ((securityGroups?.groupIds ?? []).length === 0 && !hasGroupReferences(policy)) return 'NoGroups';
   const problems = [podSelector, serviceAccountSelector].flatMap((s) => (s ? labelSelectorProblems(s) : []));
   if (problems.length > 0) return 'InvalidSelector';
   return undefined;
+}
+
+/** Whether one policy selects a pod, and if not, why: the answer `kubectl sgp why` prints. */
+export type PolicyMatchExplanation =
+  | { selected: true }
+  | { selected: false; reason: 'OtherNamespace' }
+  | { selected: false; reason: PolicySkipReason }
+  | {
+      selected: false;
+      reason: 'SelectorMismatch';
+      /** Requirements of spec.podSelector the pod's labels fail (empty when it matches or is unset). */
+      pod: SelectorMismatch[];
+      /** Requirements of spec.serviceAccountSelector its ServiceAccount's labels fail. */
+      serviceAccount: SelectorMismatch[];
+    };
+
+/** Whether one policy selects the pod (namespace, selectors, AND of both), and which requirements failed. */
+export function explainPolicyMatch(
+  policy: SecurityGroupPolicy,
+  pod: PodForMatching,
+  serviceAccount: ServiceAccountForMatching | undefined,
+): PolicyMatchExplanation {
+  if ((policy.metadata.namespace ?? '') !== (pod.metadata.namespace ?? '')) {
+    return { selected: false, reason: 'OtherNamespace' };
+  }
+  const skip = policySkipReason(policy);
+  if (skip) return { selected: false, reason: skip };
+  const { podSelector, serviceAccountSelector } = policy.spec;
+  const podMismatches = podSelector ? selectorMismatches(podSelector, pod.metadata.labels) : [];
+  const saMismatches = serviceAccountSelector
+    ? selectorMismatches(serviceAccountSelector, serviceAccount?.metadata.labels)
+    : [];
+  if (podMismatches.length === 0 && saMismatches.length === 0) return { selected: true };
+  return { selected: false, reason: 'SelectorMismatch', pod: podMismatches, serviceAccount: saMismatches };
 }
 
 /** Whether one policy selects the pod (namespace, selectors, AND of both). */
@@ -83,14 +140,7 @@ export function policySelectsPod(
   pod: PodForMatching,
   serviceAccount: ServiceAccountForMatching | undefined,
 ): boolean {
-  if ((policy.metadata.namespace ?? '') !== (pod.metadata.namespace ?? '')) return false;
-  if (policySkipReason(policy)) return false;
-  const { podSelector, serviceAccountSelector } = policy.spec;
-  if (podSelector && !matchesLabelSelector(podSelector, pod.metadata.labels)) return false;
-  if (serviceAccountSelector && !matchesLabelSelector(serviceAccountSelector, serviceAccount?.metadata.labels)) {
-    return false;
-  }
-  return true;
+  return explainPolicyMatch(policy, pod, serviceAccount).selected;
 }
 
 /** Go's %v of a string slice, as EKS prints group lists in its events: "[sg-1 sg-2]". */
@@ -119,12 +169,10 @@ export function securityGroupsForPod(
   const fromAnnotations: PodAnnotationGroups = annotations
     ? annotationGroupsForPod(pod, serviceAccount, annotations)
     : { groupIds: [], sources: [], carriers: [], refusals: [] };
-  const groupIds = [
-    ...new Set([...matching.flatMap((policy) => policy.spec.securityGroups.groupIds), ...fromAnnotations.groupIds]),
-  ];
+  const groupIds = [...new Set([...matching.flatMap(policyGroupIds), ...fromAnnotations.groupIds])];
   const matchedPolicies = [...matching.map((policy) => policy.metadata.name), ...fromAnnotations.sources];
   const refusals = fromAnnotations.refusals;
-  if (groupIds.length === 0) {
+  if (matchedPolicies.length === 0) {
     return {
       groupIds: [],
       matchedPolicies: [],

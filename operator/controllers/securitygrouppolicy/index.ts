@@ -7,13 +7,35 @@ import type { SecurityGroupGrant, SecurityGroupPolicy } from '../../api/types.ts
 import { keyOf } from '../../framework/index.ts';
 import type { Controller, KubeObject, Reader } from '../../framework/types.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { hasGroupReferences } from '../pod/index.ts';
+import type { SecurityGroupDirectory } from '../vpcnetwork/index.ts';
 import { SecurityGroupPolicyReconciler } from './controller.ts';
 import { SecurityGroupLookup } from './group-lookup.ts';
 
-export { SecurityGroupPolicyReconciler, REVALIDATE_VALID_MS, REVALIDATE_INVALID_MS } from './controller.ts';
+export {
+  SecurityGroupPolicyReconciler,
+  REVALIDATE_VALID_MS,
+  REVALIDATE_INVALID_MS,
+  REFERENCES_WAIT_MS,
+} from './controller.ts';
 export type { PolicyReconcilerDeps } from './controller.ts';
 export { SecurityGroupLookup, GROUP_CACHE_TTL_MS } from './group-lookup.ts';
-export { validatePolicySpec, validatePolicyGroups, validatePolicyGrants } from './validation.ts';
+export {
+  validatePolicySpec,
+  validatePolicyGroups,
+  validatePolicyGrants,
+  withResolvedReferences,
+} from './validation.ts';
+export {
+  describeReference,
+  groupReferencesOf,
+  movedReferences,
+  referenceMatches,
+  referenceProblems,
+  resolvedReferencesOf,
+  resolveGroupReferences,
+} from './group-references.ts';
+export type { GroupReference, ReferenceResolution, ReferenceProblemReason } from './group-references.ts';
 export type { PolicyValidation, PolicyInvalidReason } from './validation.ts';
 export { desiredPolicyStatus } from './status.ts';
 export { namespaceLabelPatch } from './namespace-label.ts';
@@ -27,7 +49,10 @@ function policyKeysOf(policies: Reader<SecurityGroupPolicy>, namespace: string):
   return keys.length > 0 ? keys : [`${namespace}/`];
 }
 
-export function registerSecurityGroupPolicyController(deps: ControllerDeps): Controller {
+export function registerSecurityGroupPolicyController(
+  deps: ControllerDeps,
+  securityGroups: SecurityGroupDirectory,
+): Controller {
   const policies = deps.manager.informer<SecurityGroupPolicy>({ kind: Kinds.SecurityGroupPolicy });
   const pods = deps.manager.informer<LeanPod>(podInformerOptions);
   const serviceAccounts = deps.manager.informer<KubeObject>({ kind: Kinds.ServiceAccount });
@@ -45,6 +70,7 @@ export function registerSecurityGroupPolicyController(deps: ControllerDeps): Con
     serviceAccounts,
     namespaces,
     grants,
+    securityGroups,
   });
   const controller = deps.manager.controller({ name: 'securitygrouppolicy', reconciler, workers: POLICY_WORKERS });
   controller.watch(policies);
@@ -61,5 +87,11 @@ export function registerSecurityGroupPolicyController(deps: ControllerDeps): Con
   // Any grant change (spec, resolved tag groups, creation of the first, deletion of the last) can change the
   // verdict on any policy; grants are few and change rarely, and a policy reconcile reads EC2 from a cache.
   controller.watch(grants, () => policies.list().map((policy) => keyOf(policy)));
+  // Groups by name or tags: the VPC's groups are described while some policy uses them, and every describe
+  // brings those policies back (a new one resolved, a deleted or moved group noticed).
+  securityGroups.describeSecurityGroupsWhile(() => policies.list().some(hasGroupReferences));
+  securityGroups.onSecurityGroups(() => {
+    for (const policy of policies.list()) if (hasGroupReferences(policy)) controller.enqueue(keyOf(policy));
+  });
   return controller;
 }

@@ -1,6 +1,6 @@
 /**
  * The status a SecurityGroupPolicy should have, as a pure function of the verdict and the matched-pod
- * count. EKS's SGP has no status at all (anchor study §1.1, issue #11: `kubectl describe sgp` shows
+ * count. EKS's SGP has no status at all (docs/compatibility.md#securitygrouppolicy, issue #11: `kubectl describe sgp` shows
  * nothing); ours says whether the policy is in effect and why not.
  */
 import type { SecurityGroupPolicy } from '../../api/types.ts';
@@ -55,6 +55,7 @@ export function desiredPolicyStatus(
     observedGeneration: generation,
     conditions,
     resolvedGroupIds: validation.resolvedGroupIds,
+    ...(validation.resolvedReferences ? { resolvedReferences: validation.resolvedReferences } : {}),
     matchedPods,
   };
 }

@@ -4,10 +4,11 @@
  * and a message that names the policy, what is wrong and the fix — it becomes the condition message and
  * the Warning event users see in `kubectl describe sgp`.
  */
-import type { SecurityGroupPolicy } from '../../api/types.ts';
+import type { ResolvedGroupReference, SecurityGroupPolicy } from '../../api/types.ts';
 import type { SecurityGroup } from '../../aws/index.ts';
-import { labelSelectorProblems } from '../pod/index.ts';
+import { hasGroupReferences, labelSelectorProblems } from '../pod/index.ts';
 import type { GroupGrantVerdict } from '../securitygroupgrant/index.ts';
+import { describeReference, type ReferenceProblemReason } from './group-references.ts';
 
 export type PolicyInvalidReason =
   | 'NoSelector'
@@ -20,11 +21,26 @@ export type PolicyInvalidReason =
   /** SecurityGroupGrants exist and none allows a group in the policy's namespace. */
   | 'GroupsNotGranted'
   /** As GroupsNotGranted, but a covering grant's tag rules are not resolved yet (it may allow the group). */
-  | 'GrantNotResolved';
+  | 'GrantNotResolved'
+  /** A groupNames or groupSelectors entry denotes no group of the cluster's VPC, or several (our extension). */
+  | ReferenceProblemReason;
 
+/** `resolvedReferences`: what the policy's names and selectors denote (absent for a policy without any). */
 export type PolicyValidation =
-  | { valid: true; reason: 'GroupsFound'; message: string; resolvedGroupIds: string[] }
-  | { valid: false; reason: PolicyInvalidReason; message: string; resolvedGroupIds: string[] };
+  | {
+      valid: true;
+      reason: 'GroupsFound';
+      message: string;
+      resolvedGroupIds: string[];
+      resolvedReferences?: ResolvedGroupReference[];
+    }
+  | {
+      valid: false;
+      reason: PolicyInvalidReason;
+      message: string;
+      resolvedGroupIds: string[];
+      resolvedReferences?: ResolvedGroupReference[];
+    };
 
 function nameOf(policy: SecurityGroupPolicy): string {
   return `SecurityGroupPolicy ${policy.metadata.namespace ?? ''}/${policy.metadata.name}`;
@@ -43,11 +59,13 @@ export function validatePolicySpec(policy: SecurityGroupPolicy): PolicyValidatio
       resolvedGroupIds: [],
     };
   }
-  if ((securityGroups?.groupIds ?? []).length === 0) {
+  if ((securityGroups?.groupIds ?? []).length === 0 && !hasGroupReferences(policy)) {
     return {
       valid: false,
       reason: 'NoGroups',
-      message: `${nameOf(policy)} lists no spec.securityGroups.groupIds; list at least one security group id`,
+      message:
+        `${nameOf(policy)} lists no spec.securityGroups.groupIds (nor groupNames or groupSelectors); ` +
+        'list at least one security group',
       resolvedGroupIds: [],
     };
   }
@@ -74,7 +92,7 @@ export function validatePolicyGroups(
   found: readonly SecurityGroup[],
   vpcId: string,
 ): PolicyValidation {
-  const wanted = [...new Set(policy.spec.securityGroups.groupIds)];
+  const wanted = [...new Set(policy.spec.securityGroups.groupIds ?? [])];
   const byId = new Map(found.map((group) => [group.id, group]));
   const missing = wanted.filter((id) => !byId.has(id));
   const elsewhere = wanted.filter((id) => byId.has(id) && byId.get(id)?.vpcId !== vpcId);
@@ -109,4 +127,34 @@ export function validatePolicyGroups(
 export function validatePolicyGrants(verdict: GroupGrantVerdict): PolicyValidation | undefined {
   if (verdict.allowed) return undefined;
   return { valid: false, reason: verdict.reason, message: verdict.message, resolvedGroupIds: [] };
+}
+
+/**
+ * The verdict with what the policy's names and selectors resolved to: listed in resolvedReferences, their ids
+ * added to resolvedGroupIds when the policy is valid, and named in the message ("name "db" is sg-…").
+ */
+export function withResolvedReferences(
+  validation: PolicyValidation,
+  references: readonly ResolvedGroupReference[],
+  vpcId: string,
+): PolicyValidation {
+  if (references.length === 0) return validation;
+  const resolvedReferences = references.map((reference) => ({ ...reference }));
+  if (!validation.valid) return { ...validation, resolvedReferences };
+  const resolvedGroupIds = [
+    ...new Set([...validation.resolvedGroupIds, ...references.map((reference) => reference.groupId)]),
+  ].sort();
+  const denoted = references.map((reference) => {
+    const written =
+      reference.name !== undefined
+        ? describeReference({ kind: 'name', name: reference.name })
+        : describeReference({ kind: 'tags', tags: reference.tags ?? {} });
+    return `${written} is ${reference.groupId}`;
+  });
+  return {
+    ...validation,
+    message: `security groups ${resolvedGroupIds.join(', ')} exist in ${vpcId} (${denoted.join(', ')})`,
+    resolvedGroupIds,
+    resolvedReferences,
+  };
 }

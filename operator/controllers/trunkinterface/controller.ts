@@ -1,15 +1,18 @@
 /**
  * TrunkInterfaceReconciler (key: the TrunkInterface name, which is the node name). One TrunkInterface per
- * managed node, created by the node controller; this brings its trunk ENI up in EC2 (./setup.ts), keeps
- * status (ENI, subnet and CIDRs, groups, branch capacity and use, Ready condition), and on node deletion
- * releases the node's branch ENIs before letting the object go (./release.ts).
+ * managed node, created by the node controller; this brings its trunk ENI up in EC2 (./setup.ts), follows the
+ * node's pod network (./pod-network-sync.ts: where new branch ENIs go, the trunk's groups under an ENIConfig,
+ * the CNINode's nodeNetworkState), keeps status (ENI, subnet and CIDRs, groups, branch capacity and use, Ready
+ * and PodNetworkReady conditions), and on node deletion releases the node's branch ENIs before letting the
+ * object go (./release.ts).
  *
  * Watches (declared in registerTrunkInterfaceController): TrunkInterfaces (own key), Nodes (same name: a
- * deleted node starts the release), BranchInterfaces (by spec.nodeName: branchesUsed).
- */
+ * deleted node starts the release), BranchInterfaces (by spec.nodeName: branchesUsed), CNINodes (same name)
+ * and ENIConfigs (every trunk: an edit is followed at once).
+ */ import { isDeepStrictEqual } from 'node:util';
 import { TRUNK_FINALIZER } from '../../api/constants.ts';
 import { Kinds } from '../../api/kinds.ts';
-import type { BranchInterface, TrunkInterface } from '../../api/types.ts';
+import type { BranchInterface, CNINode, ENIConfig, TrunkInterface } from '../../api/types.ts';
 import { ensureFinalizer, hasFinalizer, removeFinalizer } from '../../framework/index.ts';
 import { patchStatusIfChanged } from '../../framework/index.ts';
 import type {
@@ -25,8 +28,11 @@ import type { Ec2Api } from '../../aws/index.ts';
 import type { LimitsProvider } from '../../limits/index.ts';
 import { trunkInterfaces, trunkSetupDurationSeconds, TRUNK_STATES } from '../../observability/metrics.ts';
 import type { ClusterSettings } from '../deps.ts';
+import type { PodNetwork } from '../podnetwork/settings.ts';
 import type { SubnetDirectory } from '../vpcnetwork/directory.ts';
 import type { TrunkEvents } from './events.ts';
+import { nodeNetworkState, recheckAfterMs, withPrimaryFromCniNode } from './pod-network.ts';
+import { followPodNetwork, viewPodNetwork, type PodNetworkDeps } from './pod-network-sync.ts';
 import { releaseBranchEnis } from './release.ts';
 import { setUpTrunk } from './setup.ts';
 import { isSettled, networkEvents, networkFields, withProgress, type TrunkStatus } from './status.ts';
@@ -46,6 +52,12 @@ export interface TrunkReconcilerDeps {
   trunks: Reader<TrunkInterface>;
   nodes: Reader<KubeObject>;
   branches: Reader<BranchInterface>;
+  /** CNINodes by node name: the CNI's CustomNetworking feature, and nodeNetworkState (read and written). */
+  cniNodes: Reader<CNINode>;
+  /** ENIConfigs by name (an empty reader when custom networking is off). */
+  eniConfigs: Pick<Reader<ENIConfig>, 'get'>;
+  /** How pods are networked (IP family, dual-stack, custom networking). */
+  network: PodNetwork;
   /** The VPC's CIDR blocks and pod subnets, reported in status. */
   subnets: Pick<SubnetDirectory, 'snapshot'>;
 }
@@ -71,7 +83,7 @@ export class TrunkInterfaceReconciler implements Reconciler {
       return {};
     }
     const node = deps.nodes.get(cached.spec.nodeName);
-    if (cached.metadata.deletionTimestamp !== undefined || !isOwnedBy(cached, node)) {
+    if (node === undefined || cached.metadata.deletionTimestamp !== undefined || !isOwnedBy(cached, node)) {
       await this.#finalize(cached, context);
       return {};
     }
@@ -100,41 +112,93 @@ export class TrunkInterfaceReconciler implements Reconciler {
     }
 
     const now = deps.clock.now();
+    const cniNode = deps.cniNodes.get(trunk.spec.nodeName);
+    // A status from before primaryInterface was recorded takes it from the CNINode (EKS's v1.8 controller, or a
+    // previous run of ours, wrote it), instead of describing the instance again.
+    trunk = withPrimaryFromCniNode(trunk, cniNode);
+    const podNetwork = this.#podNetworkDeps();
+    const view = await viewPodNetwork(
+      podNetwork,
+      { trunk, node, cniNode },
+      { signal: context.signal, priority: 'critical' },
+    );
+
     if (isSettled(trunk)) {
       const verifiedAt = this.#verifiedAt.get(uid) ?? now;
       if (!this.#verifiedAt.has(uid)) this.#verifiedAt.set(uid, now);
       if (now - verifiedAt < VERIFY_INTERVAL_MS) {
-        await this.#write(trunk, this.#withNetwork({ ...(trunk.status ?? {}), ...counts }));
-        return { requeueAfterMs: VERIFY_INTERVAL_MS - (now - verifiedAt) };
+        const status = await followPodNetwork(
+          podNetwork,
+          { trunk, node, cniNode, view },
+          { ...(trunk.status ?? {}), ...counts },
+          context,
+        );
+        await this.#write(trunk, this.#withNetwork(status));
+        await this.#recordOnCniNode(trunk, status, cniNode);
+        return { requeueAfterMs: recheckAfterMs(VERIFY_INTERVAL_MS - (now - verifiedAt), status) };
       }
     }
 
     const wasReady = trunk.status?.state === 'Ready';
     const result = await setUpTrunk(
-      { ec2: deps.ec2, client: deps.client, cluster: deps.cluster, events: deps.events, nowIso: () => this.#nowIso() },
+      { ec2: deps.ec2, client: deps.client, clock: deps.clock, cluster: deps.cluster, events: deps.events },
       trunk,
-      limits,
+      { limits, placement: view.placement },
       (object, status) => this.#writeProgress(object, status),
       context,
       this.#polls.get(uid) ?? 0,
     );
     trunk = result.trunk;
-    await this.#write(trunk, this.#withNetwork({ ...result.status, ...counts }));
+    const status = await followPodNetwork(
+      podNetwork,
+      { trunk, node, cniNode, view },
+      { ...result.status, ...counts },
+      context,
+    );
+    await this.#write(trunk, this.#withNetwork(status));
 
-    if (result.status.state === 'Ready') {
+    if (status.state === 'Ready') {
+      await this.#recordOnCniNode(trunk, status, cniNode);
       this.#verifiedAt.set(uid, now);
       this.#polls.delete(uid);
       if (!wasReady) {
-        deps.events.initiated(trunk.spec.nodeName, result.status.eniId ?? '');
+        deps.events.initiated(trunk.spec.nodeName, status.eniId ?? '');
         const created = Date.parse(trunk.metadata.creationTimestamp ?? '');
         if (Number.isFinite(created)) trunkSetupDurationSeconds.observe(Math.max(0, now - created) / 1000);
-        context.log.info('trunk ready', { trunk: result.status.eniId, node: trunk.spec.nodeName });
+        context.log.info('trunk ready', { trunk: status.eniId, node: trunk.spec.nodeName });
       }
-      return { requeueAfterMs: VERIFY_INTERVAL_MS };
+      return { requeueAfterMs: recheckAfterMs(VERIFY_INTERVAL_MS, status) };
     }
-    if (result.status.state === 'Attaching') this.#polls.set(uid, (this.#polls.get(uid) ?? 0) + 1);
+    if (status.state === 'Attaching') this.#polls.set(uid, (this.#polls.get(uid) ?? 0) + 1);
     if (result.error !== undefined) throw result.error;
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  }
+
+  #podNetworkDeps(): PodNetworkDeps {
+    const deps = this.#deps;
+    return {
+      ec2: deps.ec2,
+      clock: deps.clock,
+      network: deps.network,
+      eniConfigs: deps.eniConfigs,
+      events: deps.events,
+    };
+  }
+
+  /**
+   * Keeps the CNINode's status.nodeNetworkState (the resource controller's v1.8 schema) in step, so a
+   * re-created TrunkInterface, a restart after an upgrade, or a hand-back to EKS's controller finds the node's
+   * branch subnet and primary ENI settings without describing EC2. CNINodes another controller manages are
+   * left alone.
+   */
+  async #recordOnCniNode(trunk: TrunkInterface, status: TrunkStatus, cniNode: CNINode | undefined): Promise<void> {
+    if (cniNode === undefined || (cniNode.spec?.managedBy ?? 'vpc-resource-controller') !== 'vpc-resource-controller')
+      return;
+    const desired = nodeNetworkState(trunk, status);
+    if (desired === undefined || isDeepStrictEqual(desired, cniNode.status?.nodeNetworkState)) return;
+    await this.#deps.client.mergePatchStatus<CNINode>(Kinds.CNINode, cniNode.metadata.name, {
+      nodeNetworkState: desired,
+    });
   }
 
   /**

@@ -43,6 +43,22 @@ export class TrunkEvents {
     this.#send(nodeName, 'Normal', reason, message);
   }
 
+  /** Where the node's branch ENIs go changed, or cannot be followed (./pod-network-sync.ts). */
+  podNetwork(
+    nodeName: string,
+    type: EventType,
+    reason:
+      | typeof Reason.PodNetworkChanged
+      | typeof Reason.ENIConfigNotFound
+      | typeof Reason.ENIConfigInvalid
+      | typeof Reason.CustomNetworkingIgnored
+      | typeof Reason.SubnetWithoutIPv6Block
+      | typeof Reason.SecurityGroupsUpdateFailed,
+    message: string,
+  ): void {
+    this.#send(nodeName, type, reason, message);
+  }
+
   /** The node is gone: forget what was sent. */
   forget(nodeName: string): void {
     this.#last.delete(nodeName);

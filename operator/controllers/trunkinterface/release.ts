@@ -1,5 +1,5 @@
 /**
- * Node deletion (anchor study §3.6): every branch ENI on the node's trunk is released at once — no cooldown,
+ * Node deletion (docs/lifecycle.md#what-happens-when): every branch ENI on the node's trunk is released at once — no cooldown,
  * since no pod on a deleted node can still be using it — then the TrunkInterface's finalizer goes.
  *
  * EKS waits 60 s before doing this so pod delete events arrive first; we do not need to, because the

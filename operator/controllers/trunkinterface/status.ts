@@ -3,9 +3,11 @@
  * the framework's patchStatusIfChanged (one patch, only when something changed).
  */
 import type { TrunkInterface, TrunkState } from '../../api/types.ts';
+import type { Instance, NetworkInterface, Subnet } from '../../aws/index.ts';
 import { setCondition } from '../../framework/index.ts';
 import { Reason } from '../../observability/reasons.ts';
 import { podSubnetsInZone, type VpcNetworkSnapshot } from '../vpcnetwork/snapshot.ts';
+import { primaryInterface } from './plan.ts';
 
 export type TrunkStatus = NonNullable<TrunkInterface['status']>;
 
@@ -21,6 +23,7 @@ export type ReadyReason =
   | 'NoFreeENISlot'
   | 'TrunkENICreationFailed'
   | 'UnsupportedInstanceType'
+  | 'WaitingForPodNetwork'
   | 'NodeGone';
 
 export interface Progress {
@@ -65,13 +68,63 @@ export function withoutEni(status: TrunkStatus): TrunkStatus {
   return rest;
 }
 
-/** A Ready trunk whose status we can trust without asking EC2 (it was verified recently). */
+/**
+ * What a Ready status records about the trunk ENI, its subnet and the node's primary ENI (the branch side
+ * reads these; branch ENIs copy the primary ENI's connection tracking, docs/networks.md#connection-tracking).
+ */
+export function readyFields(trunk: NetworkInterface, subnet: Subnet, instance: Instance): Partial<TrunkStatus> {
+  const attachment = trunk.attachment;
+  return {
+    eniId: trunk.id,
+    ...(attachment ? { attachmentId: attachment.attachmentId } : {}),
+    subnetId: subnet.id,
+    subnetCidr: subnet.cidrBlock,
+    ...(subnet.ipv6CidrBlock ? { subnetV6Cidr: subnet.ipv6CidrBlock } : {}),
+    availabilityZone: trunk.availabilityZone,
+    securityGroups: [...trunk.securityGroupIds].sort(),
+    primaryInterface: primaryInterfaceStatus(instance),
+  };
+}
+
+/** What trunk and branch ENIs copy from the node's primary ENI (TrunkInterface status.primaryInterface). */
+export function primaryInterfaceStatus(instance: Instance): NonNullable<TrunkStatus['primaryInterface']> {
+  const primary = primaryInterface(instance);
+  return {
+    securityGroups: [...(primary?.securityGroupIds ?? [])].sort(),
+    ...(primary?.connectionTracking === undefined ? {} : { connectionTracking: primary.connectionTracking }),
+  };
+}
+
+/**
+ * The trunk's subnet as status recorded it, so a re-check does not describe it again; undefined until all
+ * of id, CIDR and zone are on record. (Free addresses are not recorded: they change with every pod.)
+ */
+export function recordedSubnet(status: TrunkStatus | undefined, vpcId: string): Subnet | undefined {
+  if (status?.subnetId === undefined || status.subnetCidr === undefined || status.availabilityZone === undefined) {
+    return undefined;
+  }
+  return {
+    id: status.subnetId,
+    vpcId,
+    availabilityZone: status.availabilityZone,
+    cidrBlock: status.subnetCidr,
+    ipv6CidrBlock: status.subnetV6Cidr ?? '',
+    availableIpAddressCount: 0,
+    tags: {},
+  };
+}
+
+/**
+ * A Ready trunk whose status we can trust without asking EC2 (it was verified recently). A status without the
+ * primary ENI's settings (written before they were recorded) is verified once to learn them.
+ */
 export function isSettled(trunk: TrunkInterface): boolean {
   const status = trunk.status;
   return (
     status?.state === 'Ready' &&
     status.eniId !== undefined &&
     status.subnetCidr !== undefined &&
+    status.primaryInterface !== undefined &&
     status.observedGeneration === trunk.metadata.generation
   );
 }

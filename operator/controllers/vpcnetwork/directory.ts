@@ -11,11 +11,17 @@
  * - Changes (CIDR block or tagged subnet added or removed) are logged, counted in metrics and handed to the
  *   listeners: the TrunkInterface controller reports them in status and as Node events.
  *
+ * - Security groups, only while someone needs them (a SecurityGroupPolicy naming groups by name or tag
+ *   selector): the VPC's groups with their names and tags, one paged DescribeSecurityGroups (`vpc-id`) per
+ *   refresh. {@link requestSecurityGroups} asks for a refresh soon (rate-limited like the subnet one), so a new
+ *   or edited policy is resolved against groups described after it was seen, not against a view up to one
+ *   interval old. A failed groups describe keeps the last view and asks again.
+ *
  * Leader-only, like every EC2 caller. Before the first refresh the snapshot is undefined and branch ENIs
  * go to the node's subnet, exactly as without this feature.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CallOptions, Ec2Api } from '../../aws/index.ts';
+import type { CallOptions, Ec2Api, SecurityGroup } from '../../aws/index.ts';
 import type { Clock } from '../../framework/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
@@ -40,6 +46,26 @@ export interface SubnetDirectory {
 
 export type NetworkListener = (snapshot: VpcNetworkSnapshot, changes: readonly NetworkChange[]) => void;
 
+/** The cluster VPC's security groups as last described. */
+export interface SecurityGroupsSnapshot {
+  /** Clock time at which the describe started: nothing changed in EC2 before it is missing from `groups`. */
+  describedAtMs: number;
+  /** Every group of the VPC with its name and tags, sorted by id. */
+  groups: readonly SecurityGroup[];
+}
+
+/** What the SecurityGroupPolicy controller reads to resolve groups named by name or tags. */
+export interface SecurityGroupDirectory {
+  /** The last snapshot, or undefined before the first groups describe. */
+  securityGroups(): SecurityGroupsSnapshot | undefined;
+  /** Describe the groups soon (rate-limited like every on-demand refresh). */
+  requestSecurityGroups(): void;
+  /** Keep describing the groups at every periodic refresh while `wanted()` holds. */
+  describeSecurityGroupsWhile(wanted: () => boolean): void;
+  /** Called after every groups describe. */
+  onSecurityGroups(listener: (snapshot: SecurityGroupsSnapshot) => void): void;
+}
+
 export interface VpcNetworkDirectoryOptions {
   ec2: Ec2Api;
   vpcId: string;
@@ -54,9 +80,13 @@ export interface VpcNetworkDirectoryOptions {
 
 const DEFAULT_ON_DEMAND_MIN_INTERVAL_MS = 5_000;
 
-export class VpcNetworkDirectory implements SubnetDirectory {
+export class VpcNetworkDirectory implements SubnetDirectory, SecurityGroupDirectory {
   readonly #options: VpcNetworkDirectoryOptions;
   readonly #listeners: NetworkListener[] = [];
+  readonly #groupListeners: ((snapshot: SecurityGroupsSnapshot) => void)[] = [];
+  #groupsWanted: () => boolean = () => false;
+  #groupsRequested = false;
+  #groups: SecurityGroupsSnapshot | undefined;
   /** subnet id → when it was reported exhausted. */
   readonly #exhausted = new Map<string, number>();
   #snapshot: VpcNetworkSnapshot | undefined;
@@ -104,6 +134,23 @@ export class VpcNetworkDirectory implements SubnetDirectory {
     this.#listeners.push(listener);
   }
 
+  securityGroups(): SecurityGroupsSnapshot | undefined {
+    return this.#groups;
+  }
+
+  requestSecurityGroups(): void {
+    this.#groupsRequested = true;
+    this.requestRefresh();
+  }
+
+  describeSecurityGroupsWhile(wanted: () => boolean): void {
+    this.#groupsWanted = wanted;
+  }
+
+  onSecurityGroups(listener: (snapshot: SecurityGroupsSnapshot) => void): void {
+    this.#groupListeners.push(listener);
+  }
+
   /** Refreshes until the signal aborts; a failed refresh is logged and counted, and the last snapshot stays. */
   async run(signal: AbortSignal): Promise<void> {
     let trigger: 'periodic' | 'on_demand' = 'periodic';
@@ -141,7 +188,33 @@ export class VpcNetworkDirectory implements SubnetDirectory {
     this.#lastRefreshMs = this.#options.clock.now();
     this.#record(next, changes);
     for (const listener of this.#listeners) listener(next, changes);
+    if (this.#groupsRequested || this.#groupsWanted()) await this.#refreshSecurityGroups(call);
     return changes;
+  }
+
+  async #refreshSecurityGroups(call: CallOptions): Promise<void> {
+    const { ec2, vpcId, clock, log } = this.#options;
+    this.#groupsRequested = false;
+    const describedAtMs = clock.now();
+    let groups: SecurityGroup[];
+    try {
+      groups = await ec2.describeVpcSecurityGroups(vpcId, call);
+    } catch (error) {
+      if (call.signal?.aborted) return;
+      this.#groupsRequested = true;
+      this.#wakeRequested = true;
+      log.warn("describing the VPC's security groups failed; keeping the last view and retrying", {
+        vpc: vpcId,
+        error,
+      });
+      return;
+    }
+    const snapshot: SecurityGroupsSnapshot = {
+      describedAtMs,
+      groups: [...groups].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    };
+    this.#groups = snapshot;
+    for (const listener of this.#groupListeners) listener(snapshot);
   }
 
   async #refreshCounted(trigger: 'periodic' | 'on_demand', signal: AbortSignal): Promise<void> {

@@ -316,6 +316,77 @@ describe('describes and endpoint', () => {
     expect(await groupsOf({ key: 'no-such-key' })).toEqual([]);
   });
 
+  test('IPv6 blocks, an IPv6 address and connection tracking go through the adapter both ways', async () => {
+    const ec2 = api(emulator);
+    const [vpcId] = emulator.control.seed({
+      vpcs: [
+        {
+          cidrBlocks: ['10.60.0.0/16'],
+          ipv6CidrBlocks: ['2600:1f14:60::/56'],
+          subnets: [
+            {
+              cidrBlock: '10.60.0.0/24',
+              ipv6CidrBlock: '2600:1f14:60:1::/64',
+              availabilityZone: 'us-west-2a',
+              tags: { Name: 'dual-stack' },
+            },
+          ],
+          securityGroups: [{ name: 'dual' }],
+          instances: [
+            {
+              instanceType: 'm5.large',
+              subnet: 'dual-stack',
+              securityGroups: ['dual'],
+              connectionTracking: { tcpEstablishedTimeout: 3600, udpTimeout: 45 },
+            },
+          ],
+        },
+      ],
+    }).vpcIds;
+    const [subnet] = await ec2.describeSubnets({ vpcId: vpcId ?? '' });
+    expect(subnet?.ipv6CidrBlock).toBe('2600:1f14:60:1::/64');
+    expect((await ec2.describeVpc(vpcId ?? '')).ipv6CidrBlocks).toEqual(['2600:1f14:60::/56']);
+    const instanceId = emulator.control.dump().instances.find((i) => i.vpcId === vpcId)?.id ?? '';
+    const instance = await ec2.describeInstance(instanceId);
+    const tracking = instance.networkInterfaces[0]?.connectionTracking;
+    expect(tracking).toEqual({ tcpEstablishedTimeout: 3600, udpTimeout: 45 });
+
+    const eni = await ec2.createNetworkInterface({
+      subnetId: subnet?.id ?? '',
+      securityGroupIds: [],
+      description: 'aws-k8s-branch-eni',
+      tags: {},
+      clientToken: uniqueName('v6'),
+      ipv6AddressCount: 1,
+      ...(tracking === undefined ? {} : { connectionTracking: tracking }),
+    });
+    expect(eni.ipv6Address.startsWith('2600:1f14:60:1:')).toBe(true);
+    const stored = emulator.control.dump().networkInterfaces.find((e) => e.id === eni.id);
+    expect([stored?.ipv6Addresses, stored?.connectionTracking]).toEqual([
+      [eni.ipv6Address],
+      { tcpEstablishedTimeout: 3600, udpTimeout: 45 },
+    ]);
+  });
+
+  test("a VPC's groups: every one with its name and tags, across pages, none of another VPC", async () => {
+    const ec2 = api(emulator);
+    const names = Array.from({ length: 1005 }, (_, index) => `g-${index}`);
+    const [vpcId] = emulator.control.seed({
+      vpcs: [
+        {
+          cidrBlocks: ['10.52.0.0/16'],
+          subnets: [],
+          securityGroups: names.map((name, index) => ({ name, tags: index === 7 ? { Name: 'seventh' } : undefined })),
+        },
+        { cidrBlocks: ['10.53.0.0/16'], subnets: [], securityGroups: [{ name: 'other-vpc' }] },
+      ],
+    }).vpcIds;
+    const groups = await ec2.describeVpcSecurityGroups(vpcId ?? '');
+    expect(groups.map((group) => group.name).sort()).toEqual(['default', ...names].sort());
+    expect(groups.every((group) => group.vpcId === vpcId)).toBe(true);
+    expect(groups.find((group) => group.name === 'g-7')?.tags).toEqual({ Name: 'seventh' });
+  });
+
   test('the SDK honours AWS_ENDPOINT_URL_EC2 when no endpoint is given', async () => {
     const saved = process.env.AWS_ENDPOINT_URL_EC2;
     process.env.AWS_ENDPOINT_URL_EC2 = emulator.endpoint;

@@ -13,10 +13,9 @@
  * choice comes from one printed seed: SGP_CHAOS_SEED=<seed> replays a run.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { freePorts, startControlPlane, type ControlPlane } from '../../../hack/control-plane/control-plane.ts';
-import { installCrds } from '../../../hack/control-plane/crds.ts';
-import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
+import { CoordinationV1Api, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { freePorts } from '../../../hack/control-plane/control-plane.ts';
+import type { RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import {
   HAS_TRUNK_ATTACHED_LABEL,
   POD_ENI_RESOURCE,
@@ -24,13 +23,8 @@ import {
 } from '../../../operator/api/constants.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
 import type { BranchInterface, CNINode, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
-import {
-  createKubeClient,
-  isConflict,
-  isNotFound,
-  type KubeClient,
-  type KubeObject,
-} from '../../../operator/framework/index.ts';
+import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
+import { startWorld, type World } from '../../kit/world.ts';
 import { eventually } from '../harness/index.ts';
 import {
   clusterBranchEnis,
@@ -87,7 +81,7 @@ const random = rng(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-let plane: ControlPlane;
+let world: World | undefined;
 let emulator: RunningEc2Emulator;
 let replicas: Replicas | undefined;
 let client: KubeClient;
@@ -129,17 +123,8 @@ function expectedGroups(pod: V1Pod): string[] {
 
 beforeAll(async () => {
   process.stdout.write(`chaos: seed ${SEED} (SGP_CHAOS_SEED=${SEED} replays), ${FULL ? 'full' : 'small'} size\n`);
-  plane = await startControlPlane();
-  await installCrds(plane.kubeconfigPath);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(plane.kubeconfigPath);
-  client = createKubeClient(kubeConfig);
-  core = kubeConfig.makeApiClient(CoreV1Api);
-  leases = kubeConfig.makeApiClient(CoordinationV1Api);
-
-  emulator = await startEc2Emulator({
-    port: 0,
-    rngSeed: String(SEED),
+  world = await startWorld({
+    emulator: { rngSeed: String(SEED) },
     seed: {
       vpcs: [
         {
@@ -150,38 +135,23 @@ beforeAll(async () => {
       ],
     },
   });
-  const dump = emulator.control.dump();
-  const vpcId = dump.vpcs[0]?.id ?? '';
-  const subnetId = dump.subnets[0]?.id ?? '';
-  const groupId = (name: string) => dump.securityGroups.find((group) => group.name === name)?.id ?? '';
-  Object.assign(groups, { a: groupId('a'), b: groupId('b'), c: groupId('c') });
+  ({ client, core, emulator } = world);
+  leases = world.kubeConfig.makeApiClient(CoordinationV1Api);
+  const { vpcId } = world;
+  Object.assign(groups, { a: world.groups.a, b: world.groups.b, c: world.groups.c });
 
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
   for (const policy of policies()) await client.create(Kinds.SecurityGroupPolicy, policy);
   for (let i = 0; i < SIZE.nodes; i++) {
     const name = `chaos-node-${i}`;
-    const instance = emulator.control.launchInstance({
-      instanceType: INSTANCE_TYPE,
-      subnet: subnetId,
-      securityGroups: [groupId('node-group')],
-    });
-    instances.set(name, instance.id);
     const optIn = i % 2 === 0 ? 'legacy-label' : 'cninode-feature';
     optIns.set(name, optIn);
-    await client.create(Kinds.Node, {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name,
-        labels: {
-          'kubernetes.io/os': 'linux',
-          'node.kubernetes.io/instance-type': INSTANCE_TYPE,
-          ...(optIn === 'legacy-label' ? { [HAS_TRUNK_ATTACHED_LABEL]: 'false' } : {}),
-        },
-      },
-      spec: { providerID: `aws:///${AZ}/${instance.id}` },
+    // The CNINode feature is put in below, before the operator starts (it keeps the feature), as ipamd would.
+    const { instanceId } = await world.addNode(name, {
+      instanceType: INSTANCE_TYPE,
+      optIn: optIn === 'legacy-label' ? 'legacy-label' : 'none',
     });
-    // As ipamd would with ENABLE_POD_ENI=true (made before the operator starts: it keeps the feature).
+    instances.set(name, instanceId);
     if (optIn === 'cninode-feature') {
       await client.create<CNINode>(Kinds.CNINode, {
         apiVersion: 'vpcresources.k8s.aws/v1alpha1',
@@ -194,7 +164,7 @@ beforeAll(async () => {
 
   const ports = await freePorts(4);
   replicas = new Replicas({
-    kubeconfigPath: plane.kubeconfigPath,
+    kubeconfigPath: world.plane.kubeconfigPath,
     clusterName: CLUSTER,
     vpcId,
     ec2Endpoint: emulator.endpoint,
@@ -221,8 +191,7 @@ afterAll(async () => {
     process.stdout.write(`chaos: operator logs in ${replicas.logDir}\n`);
     await replicas.stopAll();
   }
-  await emulator?.stop();
-  await plane?.stop();
+  await world?.stop();
 }, 60_000);
 
 async function createPod(index: number): Promise<void> {

@@ -11,7 +11,9 @@ import {
   ApiException,
   ApiextensionsV1Api,
   CustomObjectsApi,
+  PatchStrategy,
   loadAllYaml,
+  setHeaderOptions,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 
@@ -60,6 +62,7 @@ describe('CRDs on the real apiserver', () => {
     expect(names.sort()).toEqual([
       'branchinterfaces.trunking.sgp-operator.io',
       'cninodes.vpcresources.k8s.aws',
+      'eniconfigs.crd.k8s.amazonaws.com',
       'securitygroupgrants.trunking.sgp-operator.io',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
@@ -115,6 +118,58 @@ describe('CRDs on the real apiserver', () => {
     expect(result.message).toContain(message);
   });
 
+  const withGroups = (name: string, securityGroups: object) => ({
+    ...sgp(name, []),
+    spec: { podSelector: { matchLabels: { role: 'my-role' } }, securityGroups },
+  });
+
+  test('groups by name and tag selector (our extension) apply and read back as written', async () => {
+    const namespace = await testNamespace('sgp-names');
+    const body = withGroups('by-name', {
+      groupIds: ['sg-0123456789abcdef0'],
+      groupNames: ['payments-db', 'Payments Cache (prod)'],
+      groupSelectors: [{ tags: { Name: 'ledger', team: 'payments' } }],
+    });
+    await createSgp(namespace, body)();
+    const read = (await kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: 'vpcresources.k8s.aws',
+      version: 'v1beta1',
+      namespace,
+      plural: 'securitygrouppolicies',
+      name: 'by-name',
+    })) as { spec: unknown };
+    expect(read.spec).toEqual(body.spec);
+  });
+
+  test.each([
+    {
+      name: 'a group name that is an id',
+      securityGroups: { groupNames: ['sg-0123456789abcdef0'] },
+      message: 'EC2 group names never start with sg-; put security group ids in groupIds',
+    },
+    {
+      name: 'a selector without tags',
+      securityGroups: { groupSelectors: [{ tags: {} }] },
+      message:
+        'spec.securityGroups.groupSelectors[0].tags: Invalid value: 0: spec.securityGroups.groupSelectors[0].tags in body should have at least 1 properties',
+    },
+    {
+      name: '17 groups across ids, names and selectors',
+      securityGroups: {
+        groupIds: Array.from({ length: 8 }, (_, i) => `sg-${String(i).padStart(8, '0')}`),
+        groupNames: Array.from({ length: 8 }, (_, i) => `group-${i}`),
+        groupSelectors: [{ tags: { Name: 'one-more' } }],
+      },
+      message: 'groupIds, groupNames and groupSelectors name at most 16 security groups together',
+    },
+  ])('a SecurityGroupPolicy with $name is rejected naming the rule', async ({ securityGroups, message }) => {
+    const namespace = await testNamespace('sgp-names-invalid');
+    const name = uniqueName('bad');
+    const result = await rejection(createSgp(namespace, withGroups(name, securityGroups)));
+    expect(result.code).toBe(422);
+    expect(result.message).toContain(message);
+  });
+
   test('a TrunkInterface not named as its node is rejected by the CEL rule', async () => {
     const name = uniqueName('node');
     const result = await rejection(() =>
@@ -163,5 +218,73 @@ describe('CRDs on the real apiserver', () => {
     expect(message).toContain('spec.namespaces: Invalid value');
     expect(message).toContain('set spec.namespaces.names, spec.namespaces.selector, or both');
     expect(message).toContain('spec.securityGroups.groupIds[0]: Invalid value: "sg-xyz"');
+  });
+
+  test("a CNINode as EKS's v1.8 controller writes it keeps every field; managedBy cannot change or go", async () => {
+    const api = kubeConfig().makeApiClient(CustomObjectsApi);
+    const name = uniqueName('cninode');
+    const kind = { group: 'vpcresources.k8s.aws', version: 'v1alpha1', plural: 'cninodes', name };
+    await api.createClusterCustomObject({
+      ...kind,
+      body: {
+        apiVersion: 'vpcresources.k8s.aws/v1alpha1',
+        kind: 'CNINode',
+        metadata: { name },
+        spec: {
+          features: [{ name: 'SecurityGroupsForPods' }, { name: 'CustomNetworking', value: 'us-west-2a' }],
+          managedBy: 'vpc-resource-controller',
+        },
+      },
+    });
+    try {
+      const status = {
+        nodeNetworkState: {
+          instanceID: 'i-0123456789abcdef0',
+          instanceType: 'm5.large',
+          subnetID: 'subnet-0123456789abcdef0',
+          subnetCIDRBlock: '100.64.0.0/19',
+          subnetV6CIDRBlock: '2600:1f14:abc:1201::/64',
+          primaryNetworkInterfaceSecurityGroups: ['sg-0123456789abcdef0'],
+          connectionTracking: { tcpEstablishedTimeout: 3600, udpStreamTimeout: 120, udpTimeout: 45 },
+        },
+        trunkInterface: {
+          id: 'eni-0123456789abcdef0',
+          macAddress: '02:42:ac:11:00:02',
+          deviceIndex: 2,
+          subnetID: 'subnet-0123456789abcdef0',
+          branches: [
+            {
+              id: 'eni-0fedcba9876543210',
+              vlanID: 1,
+              associationID: 'trunk-assoc-0123456789abcdef0',
+              ipv4CIDRs: ['100.64.1.10/32'],
+              ipv6CIDRs: ['2600:1f14:abc:1201::10/128'],
+            },
+          ],
+        },
+        // A field another controller version writes (its restart checkpoint) is kept, not pruned.
+        reinitCheckpoint: { snapshotVersion: 'v1' },
+      };
+      await api.patchClusterCustomObjectStatus(
+        { ...kind, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const read = (await api.getClusterCustomObject(kind)) as { status: unknown };
+      expect(read.status).toEqual(status);
+
+      const patchSpec = (spec: object) => () =>
+        api.patchClusterCustomObject(
+          { ...kind, body: { spec } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      expect((await rejection(patchSpec({ managedBy: 'eks-auto-mode' }))).message).toContain(
+        'managedBy is immutable once set',
+      );
+      expect((await rejection(patchSpec({ managedBy: null }))).message).toContain(
+        'managedBy cannot be removed once set',
+      );
+    } finally {
+      await api.deleteClusterCustomObject(kind);
+    }
   });
 });

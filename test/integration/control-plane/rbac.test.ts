@@ -289,6 +289,27 @@ describe('the shipped RBAC, as the operator ServiceAccount', () => {
       ],
       ['watch cninodes', { verb: 'watch', group: 'vpcresources.k8s.aws', resource: 'cninodes' }, true],
       [
+        'patch cninode status (nodeNetworkState)',
+        { verb: 'patch', group: 'vpcresources.k8s.aws', resource: 'cninodes', subresource: 'status', name: 'n1' },
+        true,
+      ],
+      ['watch eniconfigs', { verb: 'watch', group: 'crd.k8s.amazonaws.com', resource: 'eniconfigs' }, true],
+      [
+        'but never write one',
+        { verb: 'update', group: 'crd.k8s.amazonaws.com', resource: 'eniconfigs', name: 'a' },
+        false,
+      ],
+      [
+        'get the aws-node DaemonSet (how the VPC CNI runs)',
+        { verb: 'get', group: 'apps', resource: 'daemonsets', namespace: 'kube-system', name: 'aws-node' },
+        true,
+      ],
+      [
+        'but no other DaemonSet',
+        { verb: 'get', group: 'apps', resource: 'daemonsets', namespace: 'kube-system', name: 'kube-proxy' },
+        false,
+      ],
+      [
         'create branchinterfaces',
         { verb: 'create', group: 'trunking.sgp-operator.io', resource: 'branchinterfaces', namespace: 'shop' },
         true,

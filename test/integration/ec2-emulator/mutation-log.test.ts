@@ -17,7 +17,7 @@ afterEach(async () => {
   fx = undefined;
 });
 
-test('a delete that took effect is logged with the ENI tags, even when its response was lost; refused calls are not', async () => {
+test('a create is logged with its new ENI and tags; a delete that took effect with the ENI tags, even when its response was lost; refused calls are not', async () => {
   fx = await startFixture();
   const created = await fx.ec2.send(
     new CreateNetworkInterfaceCommand({
@@ -38,7 +38,7 @@ test('a delete that took effect is logged with the ENI tags, even when its respo
 
   const log = fx.emulator.control.mutations();
   expect(log.map(({ seq, action, networkInterfaceId, tags }) => ({ seq, action, networkInterfaceId, tags }))).toEqual([
-    { seq: 1, action: 'CreateNetworkInterface', networkInterfaceId: undefined, tags: undefined },
+    { seq: 1, action: 'CreateNetworkInterface', networkInterfaceId: eniId, tags: { owner: 'pod-1' } },
     { seq: 2, action: 'DeleteNetworkInterface', networkInterfaceId: eniId, tags: { owner: 'pod-1' } },
   ]);
   expect(log[1]?.atMs).toBeGreaterThanOrEqual(log[0]?.atMs ?? Infinity);

@@ -1,23 +1,16 @@
 /**
- * A private world for the node tests: its own kube-apiserver + etcd (the node and trunk controllers watch
- * every Node in the cluster, so sharing the run's control plane with other operators under test would make
- * two operators fight over the same nodes), an EC2 emulator over HTTP, and the real node and trunk
- * controllers on the framework's Manager, which can be stopped and started again (operator restart).
+ * The node tests' world (test/kit/world.ts): a private control plane and EC2 emulator, and the real node and
+ * trunk controllers on the framework's Manager, which can be stopped and started again (operator restart).
  */
-import { KubeConfig } from '@kubernetes/client-node';
-
-import { startControlPlane, type ControlPlane } from '../../../hack/control-plane/control-plane.ts';
-import { installCrds } from '../../../hack/control-plane/crds.ts';
-import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
-import { Kinds } from '../../../operator/api/kinds.ts';
-import { createEc2Api, type Ec2Api } from '../../../operator/aws/index.ts';
-import type { ControllerDeps } from '../../../operator/controllers/deps.ts';
-import { registerNodeController, type NodeObject } from '../../../operator/controllers/node/index.ts';
+import type { ControlPlane } from '../../../hack/control-plane/control-plane.ts';
+import type { RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
+import type { Ec2Api } from '../../../operator/aws/index.ts';
+import { controllerSettings, type ControllerDeps } from '../../../operator/controllers/deps.ts';
+import { registerNodeController } from '../../../operator/controllers/node/index.ts';
 import { registerTrunkInterfaceController } from '../../../operator/controllers/trunkinterface/index.ts';
 import { registerVpcNetwork } from '../../../operator/controllers/vpcnetwork/index.ts';
 import {
   createEventRecorder,
-  createKubeClient,
   createManager,
   systemClock,
   type FlushableEventRecorder,
@@ -26,9 +19,12 @@ import {
 } from '../../../operator/framework/index.ts';
 import { createLimitsProvider } from '../../../operator/limits/index.ts';
 import { silentLogger } from '../../../operator/observability/logger.ts';
+import { defaultOptions } from '../../../operator/options.ts';
+import { AZ, REGION, startWorld } from '../../kit/world.ts';
+import { DEFAULT_POD_NETWORK } from '../../../operator/controllers/podnetwork/index.ts';
 
 export const CLUSTER = 'nodes-it';
-export const AZ = 'us-west-2a';
+export { AZ };
 
 export interface NodeWorld {
   plane: ControlPlane;
@@ -49,46 +45,22 @@ export interface NodeWorld {
 }
 
 export async function startNodeWorld(): Promise<NodeWorld> {
-  const plane = await startControlPlane();
-  await installCrds(plane.kubeconfigPath);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(plane.kubeconfigPath);
-  const client = createKubeClient(kubeConfig);
-
-  const emulator = await startEc2Emulator({
-    port: 0,
-    seed: {
-      vpcs: [
-        {
-          cidrBlocks: ['10.0.0.0/16'],
-          subnets: [{ cidrBlock: '10.0.0.0/24', availabilityZone: AZ, tags: { Name: 'nodes' } }],
-          securityGroups: [{ name: 'node-group' }],
-        },
-      ],
-    },
-  });
-  const dump = emulator.control.dump();
-  const vpcId = dump.vpcs[0]?.id ?? '';
-  const subnetId = dump.subnets[0]?.id ?? '';
-  const nodeGroupId = dump.securityGroups.find((group) => group.name === 'node-group')?.id ?? '';
-  const ec2 = createEc2Api({
-    endpoint: emulator.endpoint,
-    region: 'us-west-2',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const base = await startWorld();
+  const { client, kubeConfig, vpcId } = base;
+  const ec2 = base.ec2();
 
   let manager: FrameworkManager | undefined;
   let recorder: FlushableEventRecorder | undefined;
   let running: Promise<void> | undefined;
 
   const world: NodeWorld = {
-    plane,
-    emulator,
+    plane: base.plane,
+    emulator: base.emulator,
     client,
     ec2,
     vpcId,
-    subnetId,
-    nodeGroupId,
+    subnetId: base.subnetId,
+    nodeGroupId: base.groups['node-group'] ?? '',
     async startOperator() {
       manager = createManager({ kubeConfig, client, log: silentLogger });
       recorder = createEventRecorder({ client, log: silentLogger });
@@ -100,8 +72,9 @@ export async function startNodeWorld(): Promise<NodeWorld> {
         recorder,
         clock: systemClock,
         log: silentLogger,
-        cluster: { clusterName: CLUSTER, vpcId },
+        cluster: { clusterName: CLUSTER, vpcId, podNetwork: DEFAULT_POD_NETWORK },
         cooldown: { currentMs: () => 30_000 },
+        settings: controllerSettings(defaultOptions({ clusterName: CLUSTER, region: REGION })),
       };
       registerNodeController(deps);
       registerTrunkInterfaceController(deps, registerVpcNetwork(deps));
@@ -113,37 +86,10 @@ export async function startNodeWorld(): Promise<NodeWorld> {
       await recorder?.flush();
       manager = undefined;
     },
-    async addNode(name, options = {}) {
-      const instanceType = options.instanceType ?? 'm5.large';
-      const instance = emulator.control.launchInstance({
-        instanceType,
-        subnet: subnetId,
-        securityGroups: [nodeGroupId],
-      });
-      const node: NodeObject = {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: {
-          name,
-          labels: {
-            'kubernetes.io/os': 'linux',
-            'node.kubernetes.io/instance-type': instanceType,
-            ...options.labels,
-          },
-        },
-        spec: { providerID: `aws:///${AZ}/${instance.id}` },
-      };
-      await client.create(Kinds.Node, node);
-      await client.mergePatchStatus(Kinds.Node, name, {
-        capacity: { cpu: '2', pods: '29' },
-        allocatable: { cpu: '2', pods: '29' },
-      });
-      return { instanceId: instance.id };
-    },
+    addNode: (name, options = {}) => base.addNode(name, options),
     async stop() {
       await world.stopOperator();
-      await emulator.stop();
-      await plane.stop();
+      await base.stop();
     },
   };
   return world;

@@ -1,29 +1,19 @@
 /**
- * A private world for the pod tests: its own kube-apiserver + etcd (the operator watches every Node and Pod
- * in the cluster, so sharing the run's control plane with other operators under test would make them
- * fight over the same objects), an EC2 emulator over HTTP, and the whole operator built by the real
- * composition root (createOperator) with a short cooldown.
+ * The pod tests' world (test/kit/world.ts): a private control plane and EC2 emulator seeded with the groups the
+ * pod tests use, and the whole operator built by the real composition root with a short cooldown.
  */
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
-import { startControlPlane, type ControlPlane } from '../../../hack/control-plane/control-plane.ts';
-import { installCrds } from '../../../hack/control-plane/crds.ts';
-import { startEc2Emulator, type RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
+import type { ControlPlane } from '../../../hack/control-plane/control-plane.ts';
+import type { RunningEc2Emulator } from '../../../hack/ec2-emulator/index.ts';
 import { Kinds } from '../../../operator/api/kinds.ts';
-import type {
-  CNINode,
-  PodEniAnnotationEntry,
-  SecurityGroupPolicy,
-  TrunkInterface,
-} from '../../../operator/api/types.ts';
-import { createEc2Api } from '../../../operator/aws/index.ts';
-import { createKubeClient, type KubeClient, type KubeObject } from '../../../operator/framework/index.ts';
-import { silentLogger } from '../../../operator/observability/logger.ts';
-import { createOperator, type Operator } from '../../../operator/operator.ts';
-import { parseOptions, type Options } from '../../../operator/options.ts';
+import type { PodEniAnnotationEntry, SecurityGroupPolicy, TrunkInterface } from '../../../operator/api/types.ts';
+import type { KubeClient, KubeObject } from '../../../operator/framework/index.ts';
+import type { Options } from '../../../operator/options.ts';
+import { AZ, startWorld, type AddNodeOptions } from '../../kit/world.ts';
 import { eventually, uniqueName } from '../harness/index.ts';
 
-export const AZ = 'us-west-2a';
+export { AZ };
 /** Short, so release tests finish quickly; the product's floor is 30 s. */
 export const TEST_COOLDOWN_MS = 1_000;
 
@@ -40,7 +30,7 @@ export interface PodWorld {
    * Launches an instance (in the seeded node subnet unless `placement` names another), creates its Node, opts
    * it in (CNINode feature) and waits for a Ready trunk.
    */
-  addManagedNode(prefix: string, instanceType?: string, placement?: NodePlacement): Promise<string>;
+  addManagedNode(prefix: string, instanceType?: string, placement?: NodePlacement, extra?: NodeExtras): Promise<string>;
   namespace(prefix: string): Promise<string>;
   /**
    * Deletes a pod at once. A bound pod's graceful deletion waits for kubelet to confirm, and no kubelet
@@ -50,9 +40,12 @@ export interface PodWorld {
   stop(): Promise<void>;
 }
 
-export interface NodePlacement {
-  subnetId: string;
-  availabilityZone: string;
+export type NodePlacement = NonNullable<AddNodeOptions['placement']>;
+
+/** Labels, CNINode features and the primary ENI's connection tracking (test/kit/world.ts), and whether to wait. */
+export interface NodeExtras extends Pick<AddNodeOptions, 'labels' | 'features' | 'connectionTracking'> {
+  /** Wait for the trunk to be Ready (default true). */
+  waitReady?: boolean;
 }
 
 /**
@@ -62,14 +55,7 @@ export interface NodePlacement {
 export async function startPodWorld(
   options: (groups: Record<string, string>) => Partial<Options> = () => ({}),
 ): Promise<PodWorld> {
-  const plane = await startControlPlane();
-  await installCrds(plane.kubeconfigPath);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(plane.kubeconfigPath);
-  const client = createKubeClient(kubeConfig);
-
-  const emulator = await startEc2Emulator({
-    port: 0,
+  const world = await startWorld({
     seed: {
       vpcs: [
         {
@@ -90,75 +76,35 @@ export async function startPodWorld(
       ],
     },
   });
-  const dump = emulator.control.dump();
-  const vpcId = dump.vpcs[0]?.id ?? '';
-  const subnetId = dump.subnets[0]?.id ?? '';
-  const groups = Object.fromEntries(dump.securityGroups.map((group) => [group.name, group.id]));
-
-  const parsed = parseOptions(['--cluster-name', uniqueName('pods-it'), '--region', 'us-west-2'], {});
-  if (parsed.kind !== 'options') throw new Error('unreachable: no --help given');
-  const operatorOptions = Object.freeze({
-    ...parsed.options,
-    enableWebhooks: false,
-    metricsBindAddress: undefined,
-    healthProbeBindAddress: undefined,
-    vpcId,
-    ...options(groups),
-  });
-  const ec2 = createEc2Api({
-    endpoint: emulator.endpoint,
-    region: 'us-west-2',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  const operator: Operator = await createOperator(operatorOptions, {
-    kubeConfig,
-    ec2,
-    log: silentLogger,
-    cooldown: { currentMs: () => TEST_COOLDOWN_MS },
-    identity: uniqueName('pods-operator'),
-  });
-  const running = operator.start(new AbortController().signal);
-  running.catch(() => undefined);
-  await eventually(
-    () => {
-      if (!operator.manager.isReady()) throw new Error('caches not synced');
-    },
-    { waitingFor: 'operator caches synced', timeoutMs: 60_000 },
-  );
+  const { client, groups } = world;
+  try {
+    await world.startOperator({
+      options: { clusterName: uniqueName('pods-it'), ...options(groups) },
+      cooldownMs: TEST_COOLDOWN_MS,
+    });
+  } catch (error) {
+    await world.stop();
+    throw error;
+  }
 
   return {
-    kubeConfig,
-    plane,
-    emulator,
+    kubeConfig: world.kubeConfig,
+    plane: world.plane,
+    emulator: world.emulator,
     client,
-    vpcId,
-    subnetId,
+    vpcId: world.vpcId,
+    subnetId: world.subnetId,
     groups,
-    async addManagedNode(prefix, instanceType = 'm5.large', placement = { subnetId, availabilityZone: AZ }) {
+    async addManagedNode(prefix, instanceType = 'm5.large', placement, extra = {}) {
       const name = uniqueName(prefix);
-      const instance = emulator.control.launchInstance({
+      const { waitReady = true, ...node } = extra;
+      await world.addNode(name, {
         instanceType,
-        subnet: placement.subnetId,
-        securityGroups: [groups['node-group'] ?? ''],
+        optIn: 'cninode-feature',
+        ...(placement ? { placement } : {}),
+        ...node,
       });
-      await client.create(Kinds.Node, {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name, labels: { 'kubernetes.io/os': 'linux', 'node.kubernetes.io/instance-type': instanceType } },
-        spec: { providerID: `aws:///${placement.availabilityZone}/${instance.id}` },
-      } as KubeObject);
-      await client.mergePatchStatus(Kinds.Node, name, {
-        capacity: { cpu: '2', pods: '29' },
-        allocatable: { cpu: '2', pods: '29' },
-      });
-      // What the VPC CNI's ipamd does with ENABLE_POD_ENI=true: patch the feature into the CNINode.
-      await eventually(
-        () => client.get<CNINode>(Kinds.CNINode, name).then((c) => (c ? c : Promise.reject(new Error('no CNINode')))),
-        {
-          waitingFor: `CNINode ${name}`,
-        },
-      );
-      await client.mergePatch(Kinds.CNINode, name, { spec: { features: [{ name: 'SecurityGroupsForPods' }] } });
+      if (!waitReady) return name;
       await eventually(
         async () => {
           const trunk = await client.get<TrunkInterface>(Kinds.TrunkInterface, name);
@@ -168,20 +114,9 @@ export async function startPodWorld(
       );
       return name;
     },
-    async namespace(prefix) {
-      const name = uniqueName(prefix);
-      await client.create(Kinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-      return name;
-    },
-    async deletePod(namespace, name) {
-      await kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
-    },
-    async stop() {
-      await operator.stop();
-      await running.catch(() => undefined);
-      await emulator.stop();
-      await plane.stop();
-    },
+    namespace: (prefix) => world.namespace(prefix),
+    deletePod: (namespace, name) => world.deletePod(namespace, name),
+    stop: () => world.stop(),
   };
 }
 

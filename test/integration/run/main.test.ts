@@ -89,6 +89,8 @@ describe('operator/main.ts', () => {
         `--leader-election-namespace=${namespace}`,
         `--leader-election-id=${leaseName}`,
         `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+        // Plain HTTP, as for `make run`; the HTTPS default is run by metrics-auth.test.ts and prometheus.test.ts.
+        '--metrics-secure=false',
         `--health-probe-bind-address=127.0.0.1:${healthPort}`,
       ],
       {

@@ -2,7 +2,7 @@
  * The operator's HTTP endpoints as Prometheus and the kubelet see them: the real operator (in-process,
  * against the run's control plane and an EC2 emulator) behind the same servers main.ts starts.
  * `/metrics` must pass `promtool check metrics` (Debian's prometheus package; `make test` installs it via
- * hack/ensure-promtool.sh).
+ * hack/ensure-prometheus.sh).
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -61,7 +61,7 @@ describe('operator HTTP endpoints', () => {
   });
 
   (hasPromtool ? test : test.skip)(
-    `/metrics passes promtool check metrics${hasPromtool ? '' : ' (skipped: promtool missing; run hack/ensure-promtool.sh)'}`,
+    `/metrics passes promtool check metrics${hasPromtool ? '' : ' (skipped: promtool missing; run hack/ensure-prometheus.sh)'}`,
     async () => {
       const response = await fetch(`${metrics.url}/metrics`);
       const body = await response.text();

@@ -44,9 +44,12 @@ interface Crd {
 }
 
 const crdDir = join(import.meta.dirname, '..', '..', '..', 'crds');
-const crds: Crd[] = readdirSync(crdDir)
+const allCrds: Crd[] = readdirSync(crdDir)
   .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
   .flatMap((f) => parseAllDocuments(readFileSync(join(crdDir, f), 'utf8')).map((d) => d.toJS() as Crd));
+/** The VPC CNI's ENIConfig CRD is vendored unchanged: its schema and descriptions are the CNI's, not ours. */
+const VENDORED = new Set(['eniconfigs.crd.k8s.amazonaws.com']);
+const crds = allCrds.filter((c) => !VENDORED.has(c.metadata.name));
 
 function schemaOf(kind: string): Schema {
   const crd = crds.find((c) => c.spec.names.kind === kind);
@@ -118,7 +121,7 @@ function schemaPaths(schema: Schema, path = ''): string[] {
 }
 
 function valuePaths(value: unknown, path = ''): string[] {
-  if (Array.isArray(value)) return value.length ? valuePaths(value[0], `${path}[]`) : [];
+  if (Array.isArray(value)) return [...new Set(value.flatMap((item) => valuePaths(item, `${path}[]`)))];
   if (value && typeof value === 'object') {
     return Object.entries(value).flatMap(([k, v]) => [`${path}.${k}`, ...valuePaths(v, `${path}.${k}`)]);
   }
@@ -151,21 +154,63 @@ const sgp: SecurityGroupPolicy = {
   spec: {
     podSelector: selector,
     serviceAccountSelector: selector,
-    securityGroups: { groupIds: ['sg-0123456789abcdef0', 'sg-12345678'] },
+    securityGroups: {
+      groupIds: ['sg-0123456789abcdef0', 'sg-12345678'],
+      groupNames: ['payments-db'],
+      groupSelectors: [{ tags: { team: 'payments', role: 'cache' } }],
+    },
   },
   status: {
     observedGeneration: 1,
     conditions: [condition],
-    resolvedGroupIds: ['sg-0123456789abcdef0', 'sg-12345678'],
+    resolvedGroupIds: ['sg-0123456789abcdef0', 'sg-12345678', 'sg-0aaaaaaaaaaaaaaaa', 'sg-0bbbbbbbbbbbbbbbb'],
+    resolvedReferences: [
+      { name: 'payments-db', groupId: 'sg-0aaaaaaaaaaaaaaaa', groupName: 'payments-db' },
+      { tags: { team: 'payments', role: 'cache' }, groupId: 'sg-0bbbbbbbbbbbbbbbb', groupName: 'payments-cache' },
+    ],
     matchedPods: 3,
   },
 };
+const connectionTracking = { tcpEstablishedTimeout: 3600, udpStreamTimeout: 120, udpTimeout: 45 };
 const cninode: CNINode = {
   apiVersion: 'vpcresources.k8s.aws/v1alpha1',
   kind: 'CNINode',
   metadata: { name: 'node-a' },
-  spec: { features: [{ name: 'SecurityGroupsForPods', value: '' }], tags: { team: 'platform' } },
-  status: {},
+  spec: {
+    features: [{ name: 'SecurityGroupsForPods', value: '' }],
+    tags: { team: 'platform' },
+    managedBy: 'vpc-resource-controller',
+  },
+  status: {
+    nodeNetworkState: {
+      instanceID: 'i-0123456789abcdef0',
+      instanceType: 'm5.large',
+      subnetID: 'subnet-0123456789abcdef0',
+      subnetCIDRBlock: '100.64.0.0/19',
+      subnetV6CIDRBlock: '2600:1f14::/64',
+      primaryNetworkInterfaceSecurityGroups: ['sg-0123456789abcdef0'],
+      connectionTracking,
+    },
+    trunkInterface: {
+      id: 'eni-0123456789abcdef0',
+      macAddress: '02:42:ac:11:00:02',
+      deviceIndex: 2,
+      subnetID: 'subnet-0123456789abcdef0',
+      branches: [
+        {
+          id: 'eni-0fedcba9876543210',
+          vlanID: 1,
+          associationID: 'trunk-assoc-0123456789abcdef0',
+          macAddress: '02:42:ac:11:00:03',
+          subnetCIDR: '100.64.0.0/19',
+          subnetV6CIDR: '2600:1f14::/64',
+          securityGroups: ['sg-0123456789abcdef0'],
+          ipv4CIDRs: ['100.64.1.10/32'],
+          ipv6CIDRs: ['2600:1f14::10/128'],
+        },
+      ],
+    },
+  },
 };
 const trunk: TrunkInterface = {
   apiVersion: 'trunking.sgp-operator.io/v1alpha1',
@@ -182,6 +227,9 @@ const trunk: TrunkInterface = {
     subnetV6Cidr: '2600:1f14::/64',
     availabilityZone: 'us-west-2a',
     securityGroups: ['sg-0123456789abcdef0'],
+    eniConfig: 'us-west-2a',
+    branchSubnet: { subnetId: 'subnet-0123456789abcdef0', cidrBlock: '100.64.0.0/19', ipv6CidrBlock: '2600:1f14::/64' },
+    primaryInterface: { securityGroups: ['sg-0123456789abcdef0'], connectionTracking },
     branchCapacity: 9,
     branchesUsed: 2,
     vpcCidrBlocks: ['10.0.0.0/16'],
@@ -237,7 +285,12 @@ const samples = [
   {
     kind: 'SecurityGroupPolicy',
     object: sgp,
-    maps: ['.spec.podSelector.matchLabels', '.spec.serviceAccountSelector.matchLabels'],
+    maps: [
+      '.spec.podSelector.matchLabels',
+      '.spec.serviceAccountSelector.matchLabels',
+      '.spec.securityGroups.groupSelectors[].tags',
+      '.status.resolvedReferences[].tags',
+    ],
   },
   { kind: 'CNINode', object: cninode, maps: ['.spec.tags'] },
   { kind: 'TrunkInterface', object: trunk, maps: [] },
@@ -246,10 +299,11 @@ const samples = [
 ];
 
 describe('CRD schemas and operator/api/types.ts', () => {
-  test('crds/ holds the five CRDs', () => {
-    expect(crds.map((c) => c.metadata.name).sort()).toEqual([
+  test("crds/ holds our three CRDs, EKS's two, and the VPC CNI's ENIConfig", () => {
+    expect(allCrds.map((c) => c.metadata.name).sort()).toEqual([
       'branchinterfaces.trunking.sgp-operator.io',
       'cninodes.vpcresources.k8s.aws',
+      'eniconfigs.crd.k8s.amazonaws.com',
       'securitygroupgrants.trunking.sgp-operator.io',
       'securitygrouppolicies.vpcresources.k8s.aws',
       'trunkinterfaces.trunking.sgp-operator.io',
@@ -263,7 +317,6 @@ describe('CRD schemas and operator/api/types.ts', () => {
   test.each(samples)('$kind: the type and the schema declare the same fields', ({ kind, object, maps }) => {
     const fromSchema = schemaPaths(schemaOf(kind)).filter((p) => /^\.(spec|status)\b/.test(p));
     const fromType = mapPaths(valuePaths(object), maps).filter((p) => /^\.(spec|status)\b/.test(p));
-    // CNINode.status is an open object in both (EKS keeps it empty).
     expect(fromType.sort()).toEqual(fromSchema.sort());
   });
 

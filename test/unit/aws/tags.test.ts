@@ -9,7 +9,7 @@ import {
 
 const node = { clusterName: 'prod-1', instanceId: 'i-0123456789abcdef0', nodeName: 'ip-10-0-1-23.ec2.internal' };
 
-describe('ENI tags (anchor study §4.1 plus ours)', () => {
+describe('ENI tags (EKS keys plus ours)', () => {
   test('trunk ENI', () => {
     expect(trunkEniTags(node)).toEqual({
       'eks:eni:owner': 'sgp-operator',

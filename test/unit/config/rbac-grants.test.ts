@@ -52,6 +52,7 @@ describe('config/rbac and SecurityGroupGrants', () => {
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     expect(touching).toEqual([
+      { name: 'kubectl-sgp-viewer', writes: false, aggregatesInto: [] },
       { name: 'manager-role', writes: false, aggregatesInto: [] },
       { name: 'securitygroupgrant-admin-role', writes: true, aggregatesInto: [] },
       { name: 'securitygroupgrant-viewer-role', writes: false, aggregatesInto: ['view'] },

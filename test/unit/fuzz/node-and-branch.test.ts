@@ -21,9 +21,10 @@ import { nodeEligibility } from '../../../operator/controllers/node/eligibility.
 import { NodeEvents } from '../../../operator/controllers/node/events.ts';
 import type { NodeObject } from '../../../operator/controllers/node/node-object.ts';
 import { createLimitsProvider } from '../../../operator/limits/index.ts';
-import { NodeFakeEc2 } from '../controllers/fakes/node-ec2.ts';
-import { NodeFakeKube, NodeFakeRecorder, reconcileContext } from '../controllers/fakes/node-kube.ts';
+import { EmulatedEc2 } from '../../kit/ec2.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../kit/kube.ts';
 import { FUZZ_PARAMETERS, hex, hugeLabels, labels } from './arbitraries.ts';
+import { DEFAULT_POD_NETWORK } from '../../../operator/controllers/podnetwork/index.ts';
 
 const providerId = fc.oneof(
   hex(17).map((h) => `aws:///us-west-2a/i-${h}`),
@@ -92,7 +93,8 @@ function asCniNode(spec: { features: { name: string }[] } | undefined): CNINode 
 }
 
 describe('node eligibility under hostile Nodes', () => {
-  const ec2 = new NodeFakeEc2();
+  // EC2 is only asked for instance types the table does not know; the emulator knows the same table.
+  const ec2 = new EmulatedEc2();
   const limitsProvider = createLimitsProvider({ ec2, overrides: () => ({}) });
 
   test('always a verdict; unmanaged ones name their cause, and Warning events say what to do', async () => {
@@ -125,15 +127,14 @@ describe('node eligibility under hostile Nodes', () => {
   test('the node reconciler never throws on a hostile Node, and a TrunkInterface means eligible', async () => {
     await fc.assert(
       fc.asyncProperty(node, async (n) => {
-        const kube = new NodeFakeKube();
-        const fakeEc2 = new NodeFakeEc2();
-        const recorder = new NodeFakeRecorder();
-        const limits = createLimitsProvider({ ec2: fakeEc2, overrides: () => ({}) });
+        const kube = new FakeKube();
+        const recorder = new FakeRecorder();
+        const limits = createLimitsProvider({ ec2, overrides: () => ({}) });
         const reconciler = new NodeReconciler({
           client: kube,
-          ec2: fakeEc2,
+          ec2,
           limits,
-          cluster: { clusterName: 'prod', vpcId: 'vpc-1' },
+          cluster: { clusterName: 'prod', vpcId: 'vpc-1', podNetwork: DEFAULT_POD_NETWORK },
           events: new NodeEvents(recorder),
           nodes: kube.reader<NodeObject>(Kinds.Node),
           cniNodes: kube.reader<CNINode>(Kinds.CNINode),

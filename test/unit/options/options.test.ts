@@ -1,7 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
-import { BUCKET_NAMES, DEFAULT_BUCKETS } from '../../../operator/aws/rate-limiter.ts';
+import { DEFAULT_BUCKETS } from '../../../operator/aws/rate-limiter.ts';
+import { MINIMUM_COOLDOWN_MS } from '../../../operator/controllers/branchinterface/cooldown.ts';
+import { controllerSettings } from '../../../operator/controllers/deps.ts';
 import {
-  EC2_BUCKETS,
+  defaultOptions,
   OPTION_DEFINITIONS,
   OptionsError,
   parseOptions,
@@ -67,7 +69,9 @@ describe('parseOptions', () => {
       leaseDurationSeconds: 30,
       renewDeadlineSeconds: 15,
       retryPeriodSeconds: 5,
-      metricsBindAddress: { host: '', port: 8080 },
+      metricsBindAddress: { host: '', port: 8443 },
+      metricsSecure: true,
+      metricsCertDir: undefined,
       healthProbeBindAddress: { host: '', port: 8081 },
       webhookBindAddress: { host: '', port: 9443 },
       webhookCertDir: undefined,
@@ -76,6 +80,11 @@ describe('parseOptions', () => {
       enableWebhooks: true,
       strictPodEniResource: false,
       podSubnetTagKey: 'kubernetes.io/role/cni',
+      ipFamily: 'auto',
+      dualStackBranchEnis: false,
+      customNetworking: 'auto',
+      eniConfigLabelKey: undefined,
+      eniConfigAnnotationKey: undefined,
       vpcRefreshIntervalSeconds: 60,
       leakSweepIntervalSeconds: 300,
       enableSecurityGroupAnnotations: false,
@@ -272,10 +281,10 @@ describe('flag forms and cross-checks', () => {
   });
 
   test('two servers on one port are refused', () => {
-    expect(problemsOf([...REQUIRED, '--health-probe-bind-address=:8080'])).toEqual([
+    expect(problemsOf([...REQUIRED, '--health-probe-bind-address=:8443'])).toEqual([
       {
         flag: 'health-probe-bind-address',
-        message: 'port 8080 is already used by --metrics-bind-address; pick another',
+        message: 'port 8443 is already used by --metrics-bind-address; pick another',
       },
     ]);
   });
@@ -351,6 +360,39 @@ describe('flag forms and cross-checks', () => {
     ]);
   });
 
+  test('pod networking: IPv6 with dual-stack, or with custom networking, is refused naming the flag', () => {
+    expect(
+      problemsOf([...REQUIRED, '--ip-family=ipv6', '--dual-stack-branch-enis', '--custom-networking=enabled']),
+    ).toEqual([
+      {
+        flag: 'dual-stack-branch-enis',
+        message:
+          'is for IPv4 clusters: with --ip-family=ipv6 every branch ENI already gets an IPv6 address next to its IPv4 one; drop one of the two',
+      },
+      {
+        flag: 'custom-networking',
+        message:
+          'is not available with --ip-family=ipv6: the VPC CNI runs custom networking for IPv4 only; use --custom-networking=disabled (or auto), or an IPv4 cluster',
+      },
+    ]);
+    expect(
+      parse([
+        ...REQUIRED,
+        '--ip-family=ipv4',
+        '--dual-stack-branch-enis',
+        '--eni-config-label-key=topology.kubernetes.io/zone',
+      ]),
+    ).toMatchObject({
+      ipFamily: 'ipv4',
+      dualStackBranchEnis: true,
+      customNetworking: 'auto',
+      eniConfigLabelKey: 'topology.kubernetes.io/zone',
+    });
+    expect(problemsOf([...REQUIRED, '--ip-family=ipv5'])).toEqual([
+      { flag: 'ip-family', message: '"ipv5" is not one of auto, ipv4, ipv6' },
+    ]);
+  });
+
   test('--help wins over bad values', () => {
     expect(parseOptions(['--pod-workers=0', '--help'], {})).toEqual({ kind: 'help' });
   });
@@ -381,18 +423,69 @@ describe('definitions', () => {
 });
 
 describe('EC2 buckets', () => {
-  test('one pair of flags per bucket of the AWS layer, with EC2’s default buckets as defaults', () => {
-    expect(EC2_BUCKETS.map((bucket) => bucket.name)).toEqual([...BUCKET_NAMES]);
-    expect(
-      Object.fromEntries(
-        EC2_BUCKETS.map((bucket) => [bucket.name, { capacity: bucket.burst, refillPerSecond: bucket.qps }]),
-      ),
-    ).toEqual(DEFAULT_BUCKETS);
+  test('the AWS layer keeps one bucket per definition, with EC2’s documented default buckets', () => {
+    const heavy = { capacity: 100, refillPerSecond: 5 };
+    const other = { capacity: 50, refillPerSecond: 5 };
+    const tagging = { capacity: 100, refillPerSecond: 10 };
+    const describe = { capacity: 100, refillPerSecond: 20 };
+    expect(DEFAULT_BUCKETS).toEqual({
+      CreateNetworkInterface: heavy,
+      DeleteNetworkInterface: heavy,
+      ModifyNetworkInterfaceAttribute: heavy,
+      CreateTags: tagging,
+      DeleteTags: tagging,
+      AttachNetworkInterface: other,
+      DetachNetworkInterface: other,
+      AssociateTrunkInterface: other,
+      DisassociateTrunkInterface: other,
+      CreateNetworkInterfacePermission: other,
+      DescribeInstances: describe,
+      DescribeInstanceTypes: describe,
+      DescribeSubnets: describe,
+      DescribeVpcs: describe,
+      DescribeSecurityGroups: describe,
+      DescribeNetworkInterfaces: describe,
+      DescribeTrunkInterfaceAssociations: describe,
+      UnfilteredDescribe: { capacity: 50, refillPerSecond: 10 },
+    });
+  });
+
+  test('a flag overrides one bucket and leaves the others at their defaults', () => {
     expect(
       parse([...REQUIRED, '--ec2-unfiltered-describe-burst=20', '--ec2-create-network-interface-qps=2']).ec2RateLimits,
     ).toMatchObject({
       UnfilteredDescribe: { qps: 10, burst: 20 },
       CreateNetworkInterface: { qps: 2, burst: 100 },
+      DeleteNetworkInterface: { qps: 5, burst: 100 },
     });
+  });
+});
+
+describe('defaults reach the controllers', () => {
+  test('with nothing set, the controllers run with the definitions’ defaults, in their own units', () => {
+    expect(controllerSettings(defaultOptions({ clusterName: 'lab', region: 'eu-west-1' }))).toEqual({
+      podWorkers: 20,
+      branchWorkers: 30,
+      nodeWorkers: 10,
+      strictPodEniResource: false,
+      podSubnetTagKey: 'kubernetes.io/role/cni',
+      vpcRefreshIntervalMs: 60_000,
+      leakSweepIntervalMs: 300_000,
+      securityGroupAnnotations: { isEnabled: false, allowList: [] },
+    });
+  });
+
+  test('a flag reaches the controller settings', () => {
+    const settings = controllerSettings(
+      parse([...REQUIRED, '--pod-workers=3', '--leak-sweep-interval-seconds=2', '--vpc-refresh-interval-seconds=15']),
+    );
+    expect(settings).toMatchObject({ podWorkers: 3, leakSweepIntervalMs: 2_000, vpcRefreshIntervalMs: 15_000 });
+  });
+
+  test('the cooldown floor is the --branch-cooldown-seconds minimum', () => {
+    expect(MINIMUM_COOLDOWN_MS).toBe(30_000);
+    expect(problemsOf([...REQUIRED, '--branch-cooldown-seconds=29'])).toEqual([
+      { flag: 'branch-cooldown-seconds', message: '"29" is out of range; use a value between 30 and 86400' },
+    ]);
   });
 });

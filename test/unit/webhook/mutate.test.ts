@@ -49,6 +49,18 @@ describe('decidePodMutation', () => {
       patch: [{ op: 'add', path: '/spec/containers/0/resources', value: BOTH }],
     },
     {
+      name: 'a policy naming its groups by name only, before the operator resolved them',
+      pod: pod({ labels: { role: 'db-client' } }),
+      sa: undefined,
+      policies: [
+        policy('by-name', {
+          podSelector: { matchLabels: { role: 'db-client' } },
+          securityGroups: { groupNames: ['payments-db'] },
+        }),
+      ],
+      patch: [{ op: 'add', path: '/spec/containers/0/resources', value: BOTH }],
+    },
+    {
       name: 'ServiceAccount-label match alone',
       pod: pod(),
       sa: serviceAccount({ team: 'payments' }),

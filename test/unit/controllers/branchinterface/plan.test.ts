@@ -15,7 +15,14 @@ const trunk: TrunkInterface = {
   kind: 'TrunkInterface',
   metadata: { name: 'node-a' },
   spec: { nodeName: 'node-a', instanceId: 'i-1', instanceType: 'm5.large' },
-  status: { state: 'Ready', eniId: 'eni-trunk', subnetId: 'subnet-1', branchCapacity: 9, securityGroups: ['sg-node'] },
+  status: {
+    state: 'Ready',
+    eniId: 'eni-trunk',
+    subnetId: 'subnet-1',
+    branchCapacity: 9,
+    securityGroups: ['sg-node'],
+    primaryInterface: {},
+  },
 };
 
 const created = {
@@ -115,6 +122,19 @@ describe('planBranchStep', () => {
       'VLAN reserved: create the ENI',
       given(branch({ vlanId: 1 }), pod()),
       { step: 'create-eni', securityGroups: ['sg-1'] },
+    ],
+    [
+      'VLAN reserved but the primary ENI settings are not recorded yet (a status from before): wait for the trunk',
+      given(branch({ vlanId: 1 }), pod(), { ...trunk, status: { ...trunk.status, primaryInterface: undefined } }),
+      {
+        step: 'wait-trunk',
+        message: "trunk of node node-a is being verified (its primary ENI's settings are not recorded yet)",
+      },
+    ],
+    [
+      'a created ENI does not wait for them: associating needs nothing of the primary ENI',
+      given(branch(created), pod(), { ...trunk, status: { ...trunk.status, primaryInterface: undefined } }),
+      { step: 'associate' },
     ],
     [
       'empty spec groups use the trunk groups',

@@ -18,9 +18,13 @@ function input(overrides: Partial<SubnetChoiceInput> = {}, exhausted: string[] =
     podSubnets: [],
     isExhausted: (id) => exhausted.includes(id),
     tagKey: 'kubernetes.io/role/cni',
+    needsIpv6: false,
     ...overrides,
   };
 }
+
+const v6 = (subnet: PodSubnet, block: string): PodSubnet => ({ ...subnet, ipv6CidrBlock: block });
+const dualStackNode = { subnetId: 'subnet-node', subnetCidr: '10.0.0.0/24', subnetV6Cidr: '2600:1f14:0:1::/64' };
 
 describe('chooseBranchSubnet', () => {
   test('the node subnet while it has room, even when tagged subnets exist (EKS behaviour)', () => {
@@ -89,5 +93,49 @@ describe('chooseBranchSubnet', () => {
     if (choice.outcome === 'exhausted') {
       expect(choice.message).toContain('no subnet in us-west-2a is tagged kubernetes.io/role/cni');
     }
+  });
+
+  describe('when branch ENIs need an IPv6 address (IPv6 cluster or dual-stack)', () => {
+    test('the node subnet with an IPv6 block is used as before', () => {
+      const choice = chooseBranchSubnet(input({ needsIpv6: true, nodeSubnet: dualStackNode }));
+      expect(choice).toEqual({ outcome: 'node-subnet', subnet: dualStackNode });
+    });
+
+    test('a node subnet without an IPv6 block is an error naming the subnet, the node and the fix', () => {
+      const choice = chooseBranchSubnet(input({ needsIpv6: true, podSubnets: [v6(podSubnet('subnet-b', 9), 'b6')] }));
+      expect(choice).toEqual({
+        outcome: 'no-ipv6-block',
+        message:
+          "subnet subnet-node of node node-a has no IPv6 CIDR block, and this pod's branch ENI needs an IPv6 address " +
+          '(IPv6 cluster or --dual-stack-branch-enis); associate an IPv6 /64 of the VPC with subnet-node ' +
+          '(aws ec2 associate-subnet-cidr-block) and the pod gets its ENI',
+      });
+    });
+
+    test('a full node subnet falls over only to tagged subnets that have an IPv6 block', () => {
+      const podSubnets = [
+        podSubnet('subnet-big-v4-only', 500),
+        v6(podSubnet('subnet-small', 20), '2600:1f14:0:2::/64'),
+      ];
+      const choice = chooseBranchSubnet(
+        input({ needsIpv6: true, nodeSubnet: dualStackNode, podSubnets }, ['subnet-node']),
+      );
+      expect(choice).toMatchObject({
+        outcome: 'pod-subnet',
+        subnet: { subnetId: 'subnet-small', subnetV6Cidr: '2600:1f14:0:2::/64' },
+      });
+    });
+
+    test('tagged subnets without an IPv6 block do not count: the message says so', () => {
+      const choice = chooseBranchSubnet(
+        input({ needsIpv6: true, nodeSubnet: dualStackNode, podSubnets: [podSubnet('subnet-b', 500)] }, [
+          'subnet-node',
+        ]),
+      );
+      expect(choice).toMatchObject({ outcome: 'exhausted' });
+      expect(choice.outcome === 'exhausted' && choice.message).toContain(
+        '(subnet-b) have none with an IPv6 block either',
+      );
+    });
   });
 });

@@ -6,64 +6,60 @@ import { beforeEach, describe, expect, test } from '@jest/globals';
 import { ENI_OWNER, TAG } from '../../../../operator/api/constants.ts';
 import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, TrunkInterface } from '../../../../operator/api/types.ts';
-import type { NetworkInterface } from '../../../../operator/aws/index.ts';
 import { Ec2RetryableError } from '../../../../operator/aws/index.ts';
 import { LeakSweeper } from '../../../../operator/controllers/gc/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import type { KubeObject, Reader } from '../../../../operator/framework/types.ts';
 import { silentLogger } from '../../../../operator/observability/logger.ts';
-import { NodeFakeEc2 } from '../fakes/node-ec2.ts';
-import { PodsFakeKube } from '../fakes/pods-kube.ts';
+import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
+import { FakeKube } from '../../../kit/kube.ts';
 
 const CLUSTER = 'prod';
 const INTERVAL_MS = 30_000;
 
-let ec2: NodeFakeEc2;
-let kube: PodsFakeKube;
+let ec2: EmulatedEc2;
+let vpc: TestVpc;
+let liveInstanceId: string;
+let trunkEniId: string;
+let kube: FakeKube;
 let clock: FakeClock;
 let sweeper: LeakSweeper;
+let nextVlan: number;
 
-/** A branch ENI as we tag it: owner, cluster, trunk, instance and pod; `without` drops tags. */
-function branchEni(
-  id: string,
+/**
+ * A branch ENI as we tag it (owner, cluster, trunk, instance and pod), associated with the live node's trunk
+ * unless `available`; `without` drops tags. Made through `prepare`: the call log holds only the sweeper's calls.
+ */
+async function branchEni(
   pod: { namespace: string; name: string; uid: string },
-  options: { status?: NetworkInterface['status']; instanceId?: string; without?: string[] } = {},
-): NetworkInterface {
+  options: { available?: boolean; instanceId?: string; without?: string[] } = {},
+): Promise<string> {
   const tags: Record<string, string> = {
     [TAG.owner]: ENI_OWNER,
     [TAG.clusterName]: CLUSTER,
-    [TAG.trunkEniId]: 'eni-trunk',
-    [TAG.instanceId]: options.instanceId ?? 'i-live',
+    [TAG.trunkEniId]: trunkEniId,
+    [TAG.instanceId]: options.instanceId ?? liveInstanceId,
     [TAG.podNamespace]: pod.namespace,
     [TAG.podName]: pod.name,
     [TAG.podUid]: pod.uid,
   };
   for (const key of options.without ?? []) delete tags[key];
-  const eni: NetworkInterface = {
-    id,
-    status: options.status ?? 'in-use',
-    tags,
-    interfaceType: 'branch',
-    subnetId: 'subnet-1',
-    vpcId: 'vpc-1',
-    availabilityZone: 'us-west-2a',
+  const eni = await ec2.prepare.createNetworkInterface({
+    subnetId: vpc.subnetId,
+    securityGroupIds: [vpc.podGroupIds[0] ?? ''],
     description: 'aws-k8s-branch-eni',
-    macAddress: '02:00:00:00:00:01',
-    privateIpAddress: '10.0.0.20',
-    ipv6Address: '',
-    securityGroupIds: ['sg-pod'],
-  };
-  ec2.enis.set(id, eni);
-  if (eni.status === 'in-use') {
-    const associationId = `trunk-assoc-${id}`;
-    ec2.associations.set(associationId, {
-      associationId,
-      branchInterfaceId: id,
-      trunkInterfaceId: 'eni-trunk',
-      vlanId: ec2.associations.size + 1,
+    tags,
+    clientToken: `${pod.uid}-${pod.name}`,
+  });
+  if (!options.available) {
+    await ec2.prepare.associateTrunkInterface({
+      branchInterfaceId: eni.id,
+      trunkInterfaceId: trunkEniId,
+      vlanId: nextVlan++,
+      clientToken: `associate-${eni.id}`,
     });
   }
-  return eni;
+  return eni.id;
 }
 
 function branchInterface(namespace: string, name: string, podUid: string, eniId?: string): BranchInterface {
@@ -71,7 +67,7 @@ function branchInterface(namespace: string, name: string, podUid: string, eniId?
     apiVersion: 'trunking.sgp-operator.io/v1alpha1',
     kind: 'BranchInterface',
     metadata: { name, namespace },
-    spec: { podName: name, podUid, nodeName: 'node-1', securityGroups: ['sg-pod'] },
+    spec: { podName: name, podUid, nodeName: 'node-1', securityGroups: [vpc.podGroupIds[0] ?? ''] },
     ...(eniId ? { status: { eniId } } : {}),
   };
 }
@@ -91,17 +87,23 @@ function mutations(): string[] {
     );
 }
 
-beforeEach(() => {
-  ec2 = new NodeFakeEc2();
-  kube = new PodsFakeKube();
+const associationOf = (eniId: string) =>
+  ec2.associations().find((association) => association.branchInterfaceId === eniId)?.associationId;
+
+beforeEach(async () => {
   clock = new FakeClock();
-  ec2.addInstance('i-live', ['sg-node']);
+  ec2 = new EmulatedEc2({ clock });
+  vpc = ec2.seedVpc();
+  liveInstanceId = ec2.launchNode(vpc);
+  trunkEniId = await ec2.addTrunk(vpc, liveInstanceId);
+  nextVlan = 1;
+  kube = new FakeKube();
   kube.seed<TrunkInterface>(Kinds.TrunkInterface, {
     apiVersion: 'trunking.sgp-operator.io/v1alpha1',
     kind: 'TrunkInterface',
     metadata: { name: 'node-1' },
-    spec: { nodeName: 'node-1', instanceId: 'i-live', instanceType: 'm5.large' },
-    status: { eniId: 'eni-trunk' },
+    spec: { nodeName: 'node-1', instanceId: liveInstanceId, instanceType: 'm5.large' },
+    status: { eniId: trunkEniId },
   });
   sweeper = build(kube.reader<BranchInterface>(Kinds.BranchInterface));
 });
@@ -113,7 +115,7 @@ function build(branches: Reader<BranchInterface>): LeakSweeper {
     branches,
     trunks: kube.reader<TrunkInterface>(Kinds.TrunkInterface),
     clusterName: CLUSTER,
-    vpcId: 'vpc-1',
+    vpcId: vpc.vpcId,
     intervalMs: INTERVAL_MS,
     log: silentLogger,
     clock,
@@ -122,20 +124,22 @@ function build(branches: Reader<BranchInterface>): LeakSweeper {
 
 describe('LeakSweeper.sweepOnce', () => {
   test('an associated branch ENI whose pod is gone everywhere is disassociated, then deleted', async () => {
-    branchEni('eni-leak', { namespace: 'shop', name: 'web-0', uid: 'uid-gone' });
+    const leak = await branchEni({ namespace: 'shop', name: 'web-0', uid: 'uid-gone' });
+    const association = associationOf(leak);
 
-    await expect(sweeper.sweepOnce()).resolves.toEqual(['eni-leak']);
+    await expect(sweeper.sweepOnce()).resolves.toEqual([leak]);
 
-    expect(mutations()).toEqual(['disassociate trunk-assoc-eni-leak', 'delete eni-leak']);
-    expect([...ec2.enis.keys()]).toEqual([]);
+    expect(mutations()).toEqual([`disassociate ${association}`, `delete ${leak}`]);
+    expect(ec2.eni(leak)).toBeUndefined();
+    expect(ec2.associations()).toEqual([]);
     // Only our cluster's ENIs are listed at all.
     expect(ec2.callsOf('describeNetworkInterfaces')).toEqual([
-      { tags: { [TAG.owner]: [ENI_OWNER], [TAG.clusterName]: [CLUSTER] }, vpcId: 'vpc-1' },
+      { tags: { [TAG.owner]: [ENI_OWNER], [TAG.clusterName]: [CLUSTER] }, vpcId: vpc.vpcId },
     ]);
   });
 
   test('the owner is read by pod UID from the API server: a BranchInterface the cache missed keeps the ENI', async () => {
-    branchEni('eni-a', { namespace: 'shop', name: 'web-0', uid: 'uid-1' });
+    await branchEni({ namespace: 'shop', name: 'web-0', uid: 'uid-1' });
     kube.seed(Kinds.BranchInterface, branchInterface('shop', 'web-0-2', 'uid-1'));
     // A synced cache that has not seen the BranchInterface yet (a partial view right after a restart).
     const stale: Reader<BranchInterface> = {
@@ -151,7 +155,7 @@ describe('LeakSweeper.sweepOnce', () => {
   });
 
   test('a live pod keeps its ENI even when no BranchInterface records it', async () => {
-    branchEni('eni-a', { namespace: 'shop', name: 'web-0', uid: 'uid-1' });
+    await branchEni({ namespace: 'shop', name: 'web-0', uid: 'uid-1' });
     kube.seed(Kinds.Pod, pod('shop', 'web-0', 'uid-1'));
 
     await expect(sweeper.sweepOnce()).resolves.toEqual([]);
@@ -160,15 +164,18 @@ describe('LeakSweeper.sweepOnce', () => {
   });
 
   test('a namesake pod with another UID does not keep its predecessor’s ENI', async () => {
-    branchEni('eni-old', { namespace: 'shop', name: 'web-0', uid: 'uid-old' });
+    const old = await branchEni({ namespace: 'shop', name: 'web-0', uid: 'uid-old' });
     kube.seed(Kinds.Pod, pod('shop', 'web-0', 'uid-new'));
     kube.seed(Kinds.BranchInterface, branchInterface('shop', 'web-0', 'uid-new'));
 
-    await expect(sweeper.sweepOnce()).resolves.toEqual(['eni-old']);
+    await expect(sweeper.sweepOnce()).resolves.toEqual([old]);
   });
 
   test('an ENI without a namespace tag is not "owner gone": its pod UID is looked up in every namespace', async () => {
-    branchEni('eni-untagged', { namespace: 'shop', name: 'web-0', uid: 'uid-1' }, { without: [TAG.podNamespace] });
+    const untagged = await branchEni(
+      { namespace: 'shop', name: 'web-0', uid: 'uid-1' },
+      { without: [TAG.podNamespace] },
+    );
     kube.seed(Kinds.Pod, pod('shop', 'web-0', 'uid-1'));
 
     await expect(sweeper.sweepOnce()).resolves.toEqual([]);
@@ -176,42 +183,47 @@ describe('LeakSweeper.sweepOnce', () => {
 
     // Once that pod is gone from every namespace, the same ENI is collected: the lookup decided, not the tag.
     kube.remove(Kinds.Pod, 'shop/web-0');
-    await expect(sweeper.sweepOnce()).resolves.toEqual(['eni-untagged']);
+    await expect(sweeper.sweepOnce()).resolves.toEqual([untagged]);
   });
 
   test('an unclaimed available ENI survives its first sweep and is deleted on the second', async () => {
-    const eni = branchEni('eni-spare', { namespace: 'shop', name: 'web-0', uid: 'uid-1' }, { status: 'available' });
-    delete eni.tags[TAG.podUid]; // no owner named: only the two-strike rule applies
+    // No owner named: only the two-strike rule applies.
+    const spare = await branchEni(
+      { namespace: 'shop', name: 'web-0', uid: 'uid-1' },
+      { available: true, without: [TAG.podUid] },
+    );
     kube.seed(Kinds.Pod, pod('shop', 'web-0', 'uid-1'));
 
     await expect(sweeper.sweepOnce()).resolves.toEqual([]);
-    await expect(sweeper.sweepOnce()).resolves.toEqual(['eni-spare']);
-    expect(mutations()).toEqual(['delete eni-spare']);
+    await expect(sweeper.sweepOnce()).resolves.toEqual([spare]);
+    expect(mutations()).toEqual([`delete ${spare}`]);
   });
 
   test('available ENIs of an instance EC2 no longer has are deleted in one sweep, unless their pod still exists', async () => {
-    const gone = { instanceId: 'i-terminated', status: 'available' as const };
-    const orphan = branchEni('eni-orphan', { namespace: 'shop', name: 'a', uid: 'uid-a' }, gone);
-    delete orphan.tags[TAG.podUid];
-    branchEni('eni-owned', { namespace: 'shop', name: 'b', uid: 'uid-b' }, gone);
+    const terminated = ec2.launchNode(vpc);
+    ec2.control.terminateInstance(terminated);
+    const gone = { instanceId: terminated, available: true };
+    const orphan = await branchEni({ namespace: 'shop', name: 'a', uid: 'uid-a' }, { ...gone, without: [TAG.podUid] });
+    const owned = await branchEni({ namespace: 'shop', name: 'b', uid: 'uid-b' }, gone);
     kube.seed(Kinds.Pod, pod('shop', 'b', 'uid-b'));
 
-    await expect(sweeper.sweepOnce()).resolves.toEqual(['eni-orphan']);
+    await expect(sweeper.sweepOnce()).resolves.toEqual([orphan]);
 
-    expect(ec2.callsOf('describeInstance')).toEqual(['i-terminated']);
-    expect([...ec2.enis.keys()]).toEqual(['eni-owned']);
+    expect(ec2.callsOf('describeInstance')).toEqual([terminated]);
+    expect(ec2.eni(orphan)).toBeUndefined();
+    expect(ec2.eni(owned)).toBeDefined();
   });
 
   test('a delete EC2 fails leaves the ENI for the next sweep; the other leaks are still deleted', async () => {
-    branchEni('eni-1', { namespace: 'shop', name: 'a', uid: 'uid-a' }, { status: 'available' });
-    branchEni('eni-2', { namespace: 'shop', name: 'b', uid: 'uid-b' }, { status: 'available' });
+    const first = await branchEni({ namespace: 'shop', name: 'a', uid: 'uid-a' }, { available: true });
+    const second = await branchEni({ namespace: 'shop', name: 'b', uid: 'uid-b' }, { available: true });
     ec2.failNext(
       'deleteNetworkInterface',
       new Ec2RetryableError('server fault', { code: 'InternalError', action: 'DeleteNetworkInterface' }),
     );
 
-    await expect(sweeper.sweepOnce()).resolves.toEqual(['eni-2']);
-    await expect(sweeper.sweepOnce()).resolves.toEqual(['eni-1']);
+    await expect(sweeper.sweepOnce()).resolves.toEqual([second]);
+    await expect(sweeper.sweepOnce()).resolves.toEqual([first]);
   });
 });
 
@@ -220,21 +232,27 @@ describe('LeakSweeper.run', () => {
     const stop = new AbortController();
     const running = sweeper.run(stop.signal);
     const sweeps = () => ec2.callsOf('describeNetworkInterfaces').length;
-    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    // A sweep is over when the loop waits on the clock again.
+    const sweepDone = () => until(() => clock.pendingTimers() === 1);
 
-    await settle();
+    await sweepDone();
     expect(sweeps()).toBe(1);
     clock.advance(INTERVAL_MS - 1);
-    await settle();
     expect(sweeps()).toBe(1);
     clock.advance(1);
-    await settle();
+    await sweepDone();
     expect(sweeps()).toBe(2);
 
     stop.abort();
     await running;
+    expect(clock.pendingTimers()).toBe(0);
     clock.advance(10 * INTERVAL_MS);
-    await settle();
     expect(sweeps()).toBe(2);
   });
 });
+
+/** Waits on the event loop until `condition` holds (the sweep's EC2 calls take a few turns in process). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1_000 && !condition(); turn++) await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
+}

@@ -5,16 +5,18 @@ import { createLimitsProvider } from '../../../../operator/limits/index.ts';
 import { NodeReconciler } from '../../../../operator/controllers/node/controller.ts';
 import { NodeEvents } from '../../../../operator/controllers/node/events.ts';
 import type { NodeObject } from '../../../../operator/controllers/node/node-object.ts';
-import { NodeFakeEc2 } from '../fakes/node-ec2.ts';
-import { NodeFakeKube, NodeFakeRecorder, reconcileContext } from '../fakes/node-kube.ts';
+import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
+import { DEFAULT_POD_NETWORK } from '../../../../operator/controllers/podnetwork/index.ts';
 
 const NODE = 'node-a';
-const INSTANCE = 'i-0123456789abcdef0';
 const R = 'vpc.amazonaws.com/pod-eni';
 
-let kube: NodeFakeKube;
-let ec2: NodeFakeEc2;
-let recorder: NodeFakeRecorder;
+let kube: FakeKube;
+let ec2: EmulatedEc2;
+let vpc: TestVpc;
+let instanceId: string;
+let recorder: FakeRecorder;
 let reconciler: NodeReconciler;
 
 function seedNode(labels: Record<string, string> = {}, instanceType = 'm5.large'): NodeObject {
@@ -25,20 +27,22 @@ function seedNode(labels: Record<string, string> = {}, instanceType = 'm5.large'
       name: NODE,
       labels: { 'kubernetes.io/os': 'linux', 'node.kubernetes.io/instance-type': instanceType, ...labels },
     },
-    spec: { providerID: `aws:///us-west-2a/${INSTANCE}` },
+    spec: { providerID: `aws:///us-west-2a/${instanceId}` },
     status: { capacity: { cpu: '2' }, allocatable: { cpu: '2' } },
   });
 }
 
 beforeEach(() => {
-  kube = new NodeFakeKube();
-  ec2 = new NodeFakeEc2();
-  recorder = new NodeFakeRecorder();
+  kube = new FakeKube();
+  ec2 = new EmulatedEc2();
+  vpc = ec2.seedVpc();
+  instanceId = ec2.launchNode(vpc);
+  recorder = new FakeRecorder();
   reconciler = new NodeReconciler({
     client: kube,
     ec2,
     limits: createLimitsProvider({ ec2, overrides: () => ({}) }),
-    cluster: { clusterName: 'prod', vpcId: 'vpc-1' },
+    cluster: { clusterName: 'prod', vpcId: vpc.vpcId, podNetwork: DEFAULT_POD_NETWORK },
     events: new NodeEvents(recorder),
     nodes: kube.reader<NodeObject>(Kinds.Node),
     cniNodes: kube.reader<CNINode>(Kinds.CNINode),
@@ -55,7 +59,7 @@ describe('NodeReconciler', () => {
     await reconciler.reconcile(NODE, reconcileContext());
     expect((await get<CNINode>(Kinds.CNINode))?.spec?.tags).toEqual({
       'cluster.k8s.amazonaws.com/name': 'prod',
-      'node.k8s.amazonaws.com/instance_id': INSTANCE,
+      'node.k8s.amazonaws.com/instance_id': instanceId,
     });
     expect(await get(Kinds.TrunkInterface)).toBeUndefined();
     expect(recorder.events).toEqual([]);
@@ -79,7 +83,7 @@ describe('NodeReconciler', () => {
     await reconciler.reconcile(NODE, reconcileContext());
     expect((await get<TrunkInterface>(Kinds.TrunkInterface))?.spec).toEqual({
       nodeName: NODE,
-      instanceId: INSTANCE,
+      instanceId,
       instanceType: 'm5.large',
     });
     expect((await get<NodeObject>(Kinds.Node))?.status?.capacity?.[R]).toBeUndefined();
@@ -122,7 +126,7 @@ describe('NodeReconciler', () => {
     expect((await get<NodeObject>(Kinds.Node))?.status?.capacity?.[R]).toBe('9');
     expect((await get<TrunkInterface>(Kinds.TrunkInterface))?.metadata.uid).toBe(trunkUid);
     expect(recorder.reasons()).toEqual(['NodeTrunkUnmanaged']);
-    expect(ec2.calls.filter((call) => !call.method.startsWith('describe'))).toEqual([]);
+    expect(ec2.mutatingCalls()).toEqual([]);
   });
 
   test('a TrunkInterface deleted while its node lives is re-created; capacity stays advertised meanwhile', async () => {
@@ -158,18 +162,19 @@ describe('NodeReconciler', () => {
   test('node gone: the CNINode is deleted, then its finalizer deletes the available ENIs of the instance', async () => {
     seedNode();
     await reconciler.reconcile(NODE, reconcileContext());
-    const leaked = await ec2.createNetworkInterface({
-      subnetId: 'subnet-1',
-      securityGroupIds: [],
+    const otherInstanceId = ec2.launchNode(vpc);
+    const leaked = await ec2.prepare.createNetworkInterface({
+      subnetId: vpc.subnetId,
+      securityGroupIds: [vpc.podGroupIds[0] ?? ''],
       description: 'aws-k8s-branch-eni',
-      tags: { 'eks:eni:owner': 'sgp-operator', 'node.k8s.amazonaws.com/instance_id': INSTANCE },
+      tags: { 'eks:eni:owner': 'sgp-operator', 'node.k8s.amazonaws.com/instance_id': instanceId },
       clientToken: 'x',
     });
-    const otherInstance = await ec2.createNetworkInterface({
-      subnetId: 'subnet-1',
-      securityGroupIds: [],
+    const otherInstance = await ec2.prepare.createNetworkInterface({
+      subnetId: vpc.subnetId,
+      securityGroupIds: [vpc.podGroupIds[0] ?? ''],
       description: 'x',
-      tags: { 'eks:eni:owner': 'sgp-operator', 'node.k8s.amazonaws.com/instance_id': 'i-other' },
+      tags: { 'eks:eni:owner': 'sgp-operator', 'node.k8s.amazonaws.com/instance_id': otherInstanceId },
       clientToken: 'y',
     });
     await kube.delete(Kinds.Node, NODE);
@@ -178,7 +183,8 @@ describe('NodeReconciler', () => {
     expect((await get<CNINode>(Kinds.CNINode))?.metadata.deletionTimestamp).toBeDefined();
     await reconciler.reconcile(NODE, reconcileContext()); // the finalizer's cleanup
     expect(await get(Kinds.CNINode)).toBeUndefined();
-    expect([...ec2.enis.keys()]).toEqual([otherInstance.id]);
-    expect(ec2.enis.has(leaked.id)).toBe(false);
+    expect(ec2.mutatingCalls()).toEqual(['deleteNetworkInterface']);
+    expect(ec2.eni(leaked.id)).toBeUndefined();
+    expect(ec2.eni(otherInstance.id)).toBeDefined();
   });
 });

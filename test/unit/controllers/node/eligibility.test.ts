@@ -97,6 +97,22 @@ const rows: Row[] = [
     'NodeSkipped',
   ],
   [
+    'a CNINode managed by EKS Auto Mode, even with the feature',
+    node({}),
+    { ...sgpFeature, spec: { ...sgpFeature.spec, managedBy: 'eks-auto-mode' } },
+    M5_LARGE,
+    'auto-mode',
+    'NodeSkipped',
+  ],
+  [
+    'a CNINode managed by the resource controller (us) is ours',
+    node({}),
+    { ...sgpFeature, spec: { ...sgpFeature.spec, managedBy: 'vpc-resource-controller' } },
+    M5_LARGE,
+    'managed:cninode-feature',
+    undefined,
+  ],
+  [
     'Fargate by label',
     node({ 'eks.amazonaws.com/compute-type': 'fargate' }, 'aws:///us-west-2a/abc/fargate-ip-10-0-0-1'),
     sgpFeature,

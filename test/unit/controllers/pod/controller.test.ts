@@ -5,10 +5,10 @@ import { Kinds } from '../../../../operator/api/kinds.ts';
 import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../../../../operator/api/types.ts';
 import { PodReconciler } from '../../../../operator/controllers/pod/index.ts';
 import type { KubeObject } from '../../../../operator/framework/index.ts';
-import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
 
-let kube: PodsFakeKube;
-let recorder: PodsFakeRecorder;
+let kube: FakeKube;
+let recorder: FakeRecorder;
 let reconciler: PodReconciler;
 
 function pod(
@@ -82,8 +82,8 @@ function branchOf(name: string): BranchInterface | undefined {
 }
 
 beforeEach(() => {
-  kube = new PodsFakeKube();
-  recorder = new PodsFakeRecorder();
+  kube = new FakeKube();
+  recorder = new FakeRecorder();
   kube.seed(Kinds.TrunkInterface, {
     apiVersion: 'trunking.sgp-operator.io/v1alpha1',
     kind: 'TrunkInterface',
@@ -120,7 +120,7 @@ describe('PodReconciler', () => {
     );
     const seeded = kube.seed(Kinds.Pod, pod('web-0', service));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     const branch = branchOf('web-0');
     expect(branch?.spec).toEqual({
@@ -147,19 +147,19 @@ describe('PodReconciler', () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: {} }));
     kube.seed(Kinds.Pod, pod('web-0', service));
     kube.freezeCache();
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(kube.writes.filter((w) => w.startsWith('create'))).toEqual(['create BranchInterface/catalog/web-0']);
   });
 
   test('a policy edit updates the branch spec, with an event', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: {} }));
     kube.seed(Kinds.Pod, pod('web-0', service));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a', 'sg-0000000d'], { podSelector: {} }));
     recorder.events.length = 0;
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(branchOf('web-0')?.spec.securityGroups).toEqual(['sg-0000000a', 'sg-0000000d']);
     expect(recorder.events).toEqual([
@@ -174,11 +174,11 @@ describe('PodReconciler', () => {
   test('a pod that stops matching everything falls back to the node groups, with a Warning', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: { matchLabels: service } }));
     kube.seed(Kinds.Pod, pod('web-0', service));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     kube.remove(Kinds.SecurityGroupPolicy, 'catalog/rds');
     recorder.events.length = 0;
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(branchOf('web-0')?.spec.securityGroups).toEqual([]);
     expect(recorder.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'SecurityGroupRequested' })]);
@@ -186,7 +186,7 @@ describe('PodReconciler', () => {
 
   test('a pod requesting pod-eni that matches nothing gets the node groups and the EKS Warning', async () => {
     kube.seed(Kinds.Pod, pod('web-0', { app: 'other' }));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(branchOf('web-0')?.spec.securityGroups).toEqual([]);
     expect(recorder.events).toEqual([
       expect.objectContaining({
@@ -201,7 +201,7 @@ describe('PodReconciler', () => {
   test('a pod that neither matches nor requests pod-eni is left alone', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: { matchLabels: service } }));
     kube.seed(Kinds.Pod, pod('batch', { app: 'batch' }, { requests: false }));
-    await reconciler.reconcile('catalog/batch', podsReconcileContext());
+    await reconciler.reconcile('catalog/batch', reconcileContext());
     expect(kube.writes).toEqual([]);
     expect(recorder.events).toEqual([]);
   });
@@ -209,8 +209,8 @@ describe('PodReconciler', () => {
   test('a pod matching an invalid policy waits, with one Warning naming the policy', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000dead'], { podSelector: {} }, false));
     kube.seed(Kinds.Pod, pod('web-0', service));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     expect(branchOf('web-0')).toBeUndefined();
     expect(recorder.events).toEqual([
       expect.objectContaining({
@@ -224,11 +224,11 @@ describe('PodReconciler', () => {
   test('a StatefulSet pod recreated while its predecessor’s branch cools down gets its own branch', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: {} }));
     kube.seed(Kinds.Pod, pod('web-0', service, { uid: 'old-uid' }));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     kube.remove(Kinds.Pod, 'catalog/web-0');
     kube.seed(Kinds.Pod, pod('web-0', service, { uid: 'abcdef12-new' }));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(branchOf('web-0')?.spec.podUid).toBe('old-uid');
     expect(branchOf('web-0-abcdef12')?.spec).toMatchObject({ podName: 'web-0', podUid: 'abcdef12-new' });
@@ -244,7 +244,7 @@ describe('PodReconciler with security groups by annotation', () => {
     kube.seed(Kinds.Namespace, namespace({ [OPT_IN]: 'true' }));
     kube.seed(Kinds.Pod, annotated('web-0', ` ${ALLOWED_GROUP} ,${ALLOWED_GROUP}`));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(branchOf('web-0')?.spec).toMatchObject({
       securityGroups: ['sg-0000000a', ALLOWED_GROUP],
@@ -268,7 +268,7 @@ describe('PodReconciler with security groups by annotation', () => {
     });
     kube.seed(Kinds.Pod, pod('web-0', { app: 'other' }));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(branchOf('web-0')?.spec).toMatchObject({
       securityGroups: [ALLOWED_GROUP],
@@ -280,8 +280,8 @@ describe('PodReconciler with security groups by annotation', () => {
     kube.seed(Kinds.Namespace, namespace({}));
     kube.seed(Kinds.Pod, annotated('web-0', ALLOWED_GROUP));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(branchOf('web-0')?.spec.securityGroups).toEqual(['sg-0000000a']);
     expect(recorder.events.filter((event) => event.type === 'Warning')).toEqual([
@@ -299,7 +299,7 @@ describe('PodReconciler with security groups by annotation', () => {
     kube.seed(Kinds.Namespace, namespace({ [OPT_IN]: 'true' }));
     kube.seed(Kinds.Pod, annotated('web-0', `${ALLOWED_GROUP},sg-0badbad0`));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(branchOf('web-0')?.spec.securityGroups).toEqual(['sg-0000000a', ALLOWED_GROUP]);
     expect(recorder.events.find((event) => event.type === 'Warning')?.message).toBe(
@@ -310,10 +310,10 @@ describe('PodReconciler with security groups by annotation', () => {
   test('removing the namespace opt-in takes the annotation groups off a running pod', async () => {
     kube.seed(Kinds.Namespace, namespace({ [OPT_IN]: 'true' }));
     kube.seed(Kinds.Pod, annotated('web-0', ALLOWED_GROUP));
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
     kube.seed(Kinds.Namespace, namespace({}));
 
-    await reconciler.reconcile('catalog/web-0', podsReconcileContext());
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
 
     expect(branchOf('web-0')?.spec).toMatchObject({ securityGroups: ['sg-0000000a'], matchedPolicies: ['rds'] });
     expect(recorder.events.map((event) => event.reason)).toEqual([

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import type { LabelSelector, SecurityGroupPolicy } from '../../../../operator/api/types.ts';
 import {
   NO_MATCH_MESSAGE,
+  policyGroupIds,
   policySkipReason,
   securityGroupsForPod,
 } from '../../../../operator/controllers/pod/matching.ts';
@@ -233,5 +234,55 @@ describe('policySkipReason', () => {
     ],
   ])('%s', (_name, p, expected) => {
     expect(policySkipReason(p)).toBe(expected);
+  });
+});
+
+describe('groups by name or tag selector (our extension)', () => {
+  function namedPolicy(generation: number, statusGeneration: number | undefined): SecurityGroupPolicy {
+    return {
+      ...policy('db', ['sg-0000000a'], { pod: byComponent }),
+      metadata: { name: 'db', namespace: 'catalog', generation },
+      spec: {
+        podSelector: byComponent,
+        securityGroups: { groupIds: ['sg-0000000a'], groupNames: ['payments-db'] },
+      },
+      ...(statusGeneration === undefined
+        ? {}
+        : {
+            status: {
+              observedGeneration: statusGeneration,
+              resolvedReferences: [{ name: 'payments-db', groupId: 'sg-0000000b', groupName: 'payments-db' }],
+            },
+          }),
+    };
+  }
+
+  test.each([
+    ['resolved for the current generation: ids then resolved names', namedPolicy(2, 2), ['sg-0000000a', 'sg-0000000b']],
+    ['resolved for an older generation: ids only', namedPolicy(2, 1), ['sg-0000000a']],
+    ['not resolved yet: ids only', namedPolicy(1, undefined), ['sg-0000000a']],
+  ])('policyGroupIds, %s', (_name, subject, expected) => {
+    expect(policyGroupIds(subject)).toEqual(expected);
+  });
+
+  test('a policy naming groups only by name still selects the pod before its names are resolved', () => {
+    const byNameOnly: SecurityGroupPolicy = {
+      ...namedPolicy(1, undefined),
+      spec: { podSelector: byComponent, securityGroups: { groupNames: ['payments-db'] } },
+    };
+    expect(policySkipReason(byNameOnly)).toBeUndefined();
+    expect(securityGroupsForPod(servicePod, undefined, [byNameOnly])).toMatchObject({
+      groupIds: [],
+      matchedPolicies: ['db'],
+      reason: 'PoliciesMatched',
+    });
+  });
+
+  test('a policy with neither ids, names nor selectors selects nothing', () => {
+    const empty: SecurityGroupPolicy = {
+      ...namedPolicy(1, undefined),
+      spec: { podSelector: byComponent, securityGroups: { groupNames: [], groupSelectors: [] } },
+    };
+    expect(policySkipReason(empty)).toBe('NoGroups');
   });
 });

@@ -10,7 +10,7 @@ import type { BranchInterface, SecurityGroupPolicy, TrunkInterface } from '../..
 import { PodReconciler } from '../../../../operator/controllers/pod/index.ts';
 import { KubeApiError, type KubeObject } from '../../../../operator/framework/index.ts';
 import { podEniAnnotationsForgedTotal } from '../../../../operator/observability/metrics.ts';
-import { PodsFakeKube, PodsFakeRecorder, podsReconcileContext } from '../fakes/pods-kube.ts';
+import { FakeKube, FakeRecorder, reconcileContext } from '../../../kit/kube.ts';
 
 const KEY = 'vpc.amazonaws.com/pod-eni';
 const OURS =
@@ -28,8 +28,8 @@ const ASSOCIATED: BranchInterface['status'] = {
   associationId: 'trunk-assoc-1',
 };
 
-let kube: PodsFakeKube;
-let recorder: PodsFakeRecorder;
+let kube: FakeKube;
+let recorder: FakeRecorder;
 
 function newReconciler(): PodReconciler {
   return new PodReconciler({
@@ -77,8 +77,8 @@ async function forgedCount(reason: string): Promise<number> {
 }
 
 beforeEach(() => {
-  kube = new PodsFakeKube();
-  recorder = new PodsFakeRecorder();
+  kube = new FakeKube();
+  recorder = new FakeRecorder();
   kube.seed<TrunkInterface>(Kinds.TrunkInterface, {
     apiVersion: 'trunking.sgp-operator.io/v1alpha1',
     kind: 'TrunkInterface',
@@ -91,7 +91,7 @@ describe('PodReconciler and the pod-eni annotation', () => {
   test('another pod’s ENI on a pod with no BranchInterface is removed, with a Warning and the metric', async () => {
     seedPod('forger', STOLEN);
     const before = await forgedCount('no_branch_interface');
-    await newReconciler().reconcile('shop/forger', podsReconcileContext());
+    await newReconciler().reconcile('shop/forger', reconcileContext());
     expect(annotationOf('forger')).toBeUndefined();
     expect(recorder.events.map(({ type, reason, name }) => ({ type, reason, name }))).toEqual([
       { type: 'Warning', reason: 'PodENIAnnotationForged', name: 'forger' },
@@ -106,7 +106,7 @@ describe('PodReconciler and the pod-eni annotation', () => {
     const uid = seedPod('web', STOLEN);
     seedBranch('web', uid, ASSOCIATED);
     const before = await forgedCount('other_branch_eni');
-    await newReconciler().reconcile('shop/web', podsReconcileContext());
+    await newReconciler().reconcile('shop/web', reconcileContext());
     expect(annotationOf('web')).toBeUndefined();
     expect(recorder.reasons()).toEqual(['PodENIAnnotationForged']);
     expect(await forgedCount('other_branch_eni')).toBe(before + 1);
@@ -114,14 +114,14 @@ describe('PodReconciler and the pod-eni annotation', () => {
 
   test('an unscheduled pod carrying the annotation is judged too', async () => {
     seedPod('early', STOLEN, undefined);
-    await newReconciler().reconcile('shop/early', podsReconcileContext());
+    await newReconciler().reconcile('shop/early', reconcileContext());
     expect(annotationOf('early')).toBeUndefined();
   });
 
   test('the operator’s own annotation is kept, by a reconciler that never saw it written (restart, new leader)', async () => {
     const uid = seedPod('web', OURS);
     seedBranch('web', uid, ASSOCIATED);
-    await newReconciler().reconcile('shop/web', podsReconcileContext());
+    await newReconciler().reconcile('shop/web', reconcileContext());
     expect(annotationOf('web')).toBe(OURS);
     expect(kube.writes).toEqual([]);
     expect(recorder.events).toEqual([]);
@@ -135,7 +135,7 @@ describe('PodReconciler and the pod-eni annotation', () => {
     kube.freezeCache();
     await kube.mergePatchStatus(Kinds.BranchInterface, 'shop/web', ASSOCIATED);
     const writes = kube.writes.length;
-    await newReconciler().reconcile('shop/web', podsReconcileContext());
+    await newReconciler().reconcile('shop/web', reconcileContext());
     kube.thawCache();
     expect(annotationOf('web')).toBe(OURS);
     expect(kube.writes.length).toBe(writes);
@@ -148,13 +148,13 @@ describe('PodReconciler and the pod-eni annotation', () => {
       'jsonPatch',
       new KubeApiError('the test operation failed', { kind: Kinds.Pod, key: 'shop/web', statusCode: 422 }),
     );
-    await newReconciler().reconcile('shop/web', podsReconcileContext());
+    await newReconciler().reconcile('shop/web', reconcileContext());
     expect(recorder.events).toEqual([]);
   });
 
   test('left alone on a node the operator does not manage (another controller may have written it)', async () => {
     seedPod('elsewhere', STOLEN, 'node-eks');
-    await newReconciler().reconcile('shop/elsewhere', podsReconcileContext());
+    await newReconciler().reconcile('shop/elsewhere', reconcileContext());
     expect(annotationOf('elsewhere')).toBe(STOLEN);
     expect(kube.writes).toEqual([]);
   });
@@ -162,9 +162,9 @@ describe('PodReconciler and the pod-eni annotation', () => {
   test('a second reconcile after the removal changes nothing more', async () => {
     seedPod('forger', STOLEN);
     const reconciler = newReconciler();
-    await reconciler.reconcile('shop/forger', podsReconcileContext());
+    await reconciler.reconcile('shop/forger', reconcileContext());
     const writes = kube.writes.length;
-    await reconciler.reconcile('shop/forger', podsReconcileContext());
+    await reconciler.reconcile('shop/forger', reconcileContext());
     expect(kube.writes.length).toBe(writes);
     expect(recorder.reasons()).toEqual(['PodENIAnnotationForged']);
   });

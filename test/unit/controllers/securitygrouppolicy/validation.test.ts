@@ -90,7 +90,8 @@ describe('validatePolicyGroups', () => {
       },
     ],
   ])('%s', (_name, ids, found, expected) => {
-    expect(validatePolicyGroups(policy({ podSelector: {} }, ids), found, 'vpc-1')).toEqual(expected);
+    const groups = found.map((group) => ({ ...group, tags: {} }));
+    expect(validatePolicyGroups(policy({ podSelector: {} }, ids), groups, 'vpc-1')).toEqual(expected);
   });
 });
 

@@ -1,54 +1,20 @@
 import { describe, expect, test } from '@jest/globals';
-import type { Ec2Api, Subnet, Vpc } from '../../../../operator/aws/index.ts';
 import { Ec2RetryableError } from '../../../../operator/aws/index.ts';
 import { VpcNetworkDirectory, type NetworkChange } from '../../../../operator/controllers/vpcnetwork/index.ts';
 import { FakeClock } from '../../../../operator/framework/index.ts';
 import { silentLogger } from '../../../../operator/observability/logger.ts';
+import { EmulatedEc2, type TestVpc } from '../../../kit/ec2.ts';
 
-/** The two describes the directory makes, answering from fields a test edits. */
-class VpcFake {
-  vpc: Vpc = { id: 'vpc-1', cidrBlocks: ['10.0.0.0/16'], ipv6CidrBlocks: [] };
-  subnets: Subnet[] = [];
-  failNext = false;
-  readonly calls: { method: string; filter?: unknown }[] = [];
+const TAG_KEY = 'kubernetes.io/role/cni';
+const TAGGED = { [TAG_KEY]: '1' };
+/** A /28 holds 11 addresses once AWS's five are reserved. */
+const SMALL_SUBNET_ADDRESSES = 11;
 
-  api(): Ec2Api {
-    return {
-      describeVpc: async (vpcId: string) => {
-        this.calls.push({ method: 'describeVpc', filter: vpcId });
-        if (this.failNext) {
-          this.failNext = false;
-          throw new Ec2RetryableError('EC2 had a moment', { code: 'InternalError', action: 'DescribeVpcs' });
-        }
-        return structuredClone(this.vpc);
-      },
-      describeSubnets: async (filter: { ids?: string[]; vpcId?: string; tagKeys?: string[] }) => {
-        this.calls.push({ method: 'describeSubnets', filter });
-        return this.subnets
-          .filter((s) => filter.ids === undefined || filter.ids.includes(s.id))
-          .filter((s) => filter.vpcId === undefined || s.vpcId === filter.vpcId)
-          .filter((s) => filter.tagKeys === undefined || filter.tagKeys.some((key) => key in s.tags))
-          .map((s) => structuredClone(s));
-      },
-    } as unknown as Ec2Api;
-  }
-}
-
-const subnet = (id: string, free: number, tags: Record<string, string> = { 'kubernetes.io/role/cni': '1' }) => ({
-  id,
-  vpcId: 'vpc-1',
-  availabilityZone: 'us-west-2a',
-  cidrBlock: `cidr-${id}`,
-  ipv6CidrBlock: '',
-  availableIpAddressCount: free,
-  tags,
-});
-
-function directory(fake: VpcFake, clock = new FakeClock(), overrides: { intervalMs?: number } = {}) {
+function directory(ec2: EmulatedEc2, vpc: TestVpc, clock = new FakeClock(), overrides: { intervalMs?: number } = {}) {
   return new VpcNetworkDirectory({
-    ec2: fake.api(),
-    vpcId: 'vpc-1',
-    tagKey: 'kubernetes.io/role/cni',
+    ec2,
+    vpcId: vpc.vpcId,
+    tagKey: TAG_KEY,
     intervalMs: overrides.intervalMs ?? 60_000,
     onDemandMinIntervalMs: 0,
     clock,
@@ -56,80 +22,104 @@ function directory(fake: VpcFake, clock = new FakeClock(), overrides: { interval
   });
 }
 
+/** Takes `count` addresses of `subnetId` with unattached ENIs; returns their ids. */
+function fill(ec2: EmulatedEc2, subnetId: string, count: number): string[] {
+  return ec2.control.bulkCreateNetworkInterfaces({ subnetId, count });
+}
+
 describe('VpcNetworkDirectory', () => {
   test('follows CIDR blocks and tagged subnets, telling listeners what changed', async () => {
-    const fake = new VpcFake();
-    fake.subnets = [subnet('subnet-node', 10, {}), subnet('subnet-pods', 200)];
-    const network = directory(fake);
+    const ec2 = new EmulatedEc2();
+    const vpc = ec2.seedVpc({
+      subnets: [
+        { cidrBlock: '10.0.0.0/24', availabilityZone: 'us-west-2a' },
+        { cidrBlock: '10.0.1.0/24', availabilityZone: 'us-west-2a', tags: TAGGED },
+      ],
+    });
+    const podSubnet = ec2.control.dump().subnets.find((subnet) => subnet.cidrBlock === '10.0.1.0/24');
+    const network = directory(ec2, vpc);
     const seen: NetworkChange[][] = [];
     network.onChange((_snapshot, changes) => seen.push([...changes]));
 
     await network.refresh();
     expect(network.snapshot()).toMatchObject({
       cidrBlocks: ['10.0.0.0/16'],
-      podSubnets: [{ id: 'subnet-pods', cidrBlock: 'cidr-subnet-pods', availableIpAddressCount: 200 }],
+      podSubnets: [{ id: podSubnet?.id, cidrBlock: '10.0.1.0/24', availableIpAddressCount: 251 }],
     });
-    expect(fake.calls[1]).toEqual({
-      method: 'describeSubnets',
-      filter: { vpcId: 'vpc-1', tagKeys: ['kubernetes.io/role/cni'] },
-    });
+    expect(ec2.calls[1]).toEqual({ method: 'describeSubnets', input: { vpcId: vpc.vpcId, tagKeys: [TAG_KEY] } });
 
-    fake.vpc.cidrBlocks.push('100.64.0.0/16');
-    fake.subnets.push(subnet('subnet-new', 250));
+    ec2.control.addVpcCidr(vpc.vpcId, '100.64.0.0/16');
+    const added = ec2.control.addSubnet({
+      vpcId: vpc.vpcId,
+      cidrBlock: '100.64.0.0/24',
+      availabilityZone: 'us-west-2a',
+      tags: TAGGED,
+    });
     await network.refresh();
     expect(seen).toEqual([
       [],
       [
         { kind: 'cidr-added', cidrBlock: '100.64.0.0/16' },
-        { kind: 'subnet-added', subnet: expect.objectContaining({ id: 'subnet-new' }) },
+        { kind: 'subnet-added', subnet: expect.objectContaining({ id: added.id }) },
       ],
     ]);
   });
 
   test('an exhausted subnet stays marked until a describe started after the mark counts free addresses', async () => {
-    const fake = new VpcFake();
-    fake.subnets = [subnet('subnet-node', 0, {})];
+    const ec2 = new EmulatedEc2();
+    const vpc = ec2.seedVpc({ subnets: [{ cidrBlock: '10.0.0.0/28', availabilityZone: 'us-west-2a' }] });
+    const taken = fill(ec2, vpc.subnetId, SMALL_SUBNET_ADDRESSES);
     const clock = new FakeClock();
-    const network = directory(fake, clock);
+    const network = directory(ec2, vpc, clock);
     await network.refresh();
-    expect(network.isExhausted('subnet-node')).toBe(false); // untagged: unknown until a create fails
+    expect(network.isExhausted(vpc.subnetId)).toBe(false); // untagged: unknown until a create fails
 
     clock.advance(1_000);
-    network.reportExhausted('subnet-node');
-    expect(network.isExhausted('subnet-node')).toBe(true);
+    network.reportExhausted(vpc.subnetId);
+    expect(network.isExhausted(vpc.subnetId)).toBe(true);
     await network.refresh();
-    expect(fake.calls.at(-1)).toEqual({ method: 'describeSubnets', filter: { ids: ['subnet-node'] } });
-    expect(network.isExhausted('subnet-node')).toBe(true); // still 0 free
+    expect(ec2.calls.at(-1)).toEqual({ method: 'describeSubnets', input: { ids: [vpc.subnetId] } });
+    expect(network.isExhausted(vpc.subnetId)).toBe(true); // still 0 free
 
-    fake.subnets = [subnet('subnet-node', 5, {})];
+    for (const id of taken.slice(0, 5)) await ec2.prepare.deleteNetworkInterface(id);
     clock.advance(1_000);
     await network.refresh();
-    expect(network.isExhausted('subnet-node')).toBe(false);
+    expect(network.isExhausted(vpc.subnetId)).toBe(false);
   });
 
   test('a tagged subnet counted empty is exhausted without any failed create', async () => {
-    const fake = new VpcFake();
-    fake.subnets = [subnet('subnet-pods', 0)];
-    const network = directory(fake);
+    const ec2 = new EmulatedEc2();
+    const vpc = ec2.seedVpc({ subnets: [{ cidrBlock: '10.0.0.0/28', availabilityZone: 'us-west-2a', tags: TAGGED }] });
+    fill(ec2, vpc.subnetId, SMALL_SUBNET_ADDRESSES);
+    const network = directory(ec2, vpc);
     await network.refresh();
-    expect(network.isExhausted('subnet-pods')).toBe(true);
+    expect(network.isExhausted(vpc.subnetId)).toBe(true);
   });
 
   test('run(): a failed refresh keeps the last view, and a reported exhaustion refreshes at once', async () => {
-    const fake = new VpcFake();
-    fake.subnets = [subnet('subnet-pods', 100)];
-    const network = directory(fake, new FakeClock(), { intervalMs: 3_600_000 });
+    const ec2 = new EmulatedEc2();
+    const vpc = ec2.seedVpc({
+      subnets: [
+        { cidrBlock: '10.0.0.0/24', availabilityZone: 'us-west-2a' },
+        { cidrBlock: '10.0.1.0/24', availabilityZone: 'us-west-2a', tags: TAGGED },
+      ],
+    });
+    const podSubnet = ec2.control.dump().subnets.find((subnet) => subnet.cidrBlock === '10.0.1.0/24');
+    const network = directory(ec2, vpc, new FakeClock(), { intervalMs: 3_600_000 });
     const stop = new AbortController();
     const running = network.run(stop.signal);
     await until(() => network.snapshot() !== undefined);
 
-    fake.failNext = true;
-    const describesBefore = fake.calls.length;
-    network.reportExhausted('subnet-node');
-    await until(() => fake.calls.length > describesBefore);
-    expect(network.snapshot()?.podSubnets.map((s) => s.id)).toEqual(['subnet-pods']);
+    ec2.failNext(
+      'describeVpc',
+      new Ec2RetryableError('EC2 had a moment', { code: 'InternalError', action: 'DescribeVpcs' }),
+    );
+    const describesBefore = ec2.calls.length;
+    network.reportExhausted(vpc.subnetId);
+    await until(() => ec2.calls.length > describesBefore);
+    expect(network.snapshot()?.podSubnets.map((s) => s.id)).toEqual([podSubnet?.id]);
 
-    fake.subnets.push(subnet('subnet-more', 100));
+    ec2.control.addSubnet({ vpcId: vpc.vpcId, cidrBlock: '10.0.2.0/24', availabilityZone: 'us-west-2a', tags: TAGGED });
     network.requestRefresh();
     await until(() => network.snapshot()?.podSubnets.length === 2);
     stop.abort();
@@ -142,3 +132,80 @@ async function until(condition: () => boolean): Promise<void> {
   for (let attempt = 0; attempt < 2_000 && !condition(); attempt++) await new Promise((r) => setTimeout(r, 1));
   expect(condition()).toBe(true);
 }
+
+describe('VpcNetworkDirectory: security groups', () => {
+  const describes = (ec2: EmulatedEc2) => ec2.callsOf('describeVpcSecurityGroups').length;
+  const idsOf = (groups: readonly { id: string }[] | undefined) => groups?.map((group) => group.id);
+
+  test('described only when asked for or while wanted; listeners get every describe, sorted by id', async () => {
+    const ec2 = new EmulatedEc2();
+    const vpc = ec2.seedVpc({ podGroups: 0 });
+    ec2.control.addSecurityGroup({ vpcId: vpc.vpcId, id: 'sg-0000000000000000b', name: 'b' });
+    ec2.control.addSecurityGroup({ vpcId: vpc.vpcId, id: 'sg-0000000000000000a', name: 'a', tags: { Name: 'a' } });
+    ec2.control.seed({
+      vpcs: [{ cidrBlocks: ['10.1.0.0/16'], subnets: [], securityGroups: [{ name: 'elsewhere' }] }],
+    });
+    const ours = ec2.control
+      .dump()
+      .securityGroups.filter((group) => group.vpcId === vpc.vpcId)
+      .map((group) => group.id)
+      .sort();
+    const clock = new FakeClock();
+    const network = directory(ec2, vpc, clock);
+    const seen: (string[] | undefined)[] = [];
+    network.onSecurityGroups((snapshot) => seen.push(idsOf(snapshot.groups)));
+
+    await network.refresh();
+    expect(describes(ec2)).toBe(0);
+    expect(network.securityGroups()).toBeUndefined();
+
+    network.requestSecurityGroups();
+    await network.refresh();
+    expect(network.securityGroups()?.describedAtMs).toBe(clock.now());
+    // Every group of the cluster VPC (its default group, the nodes' group, a, b) with names and tags; none of
+    // the other VPC's.
+    expect(idsOf(network.securityGroups()?.groups)).toEqual(ours);
+    expect(network.securityGroups()?.groups).toContainEqual({
+      id: 'sg-0000000000000000a',
+      vpcId: vpc.vpcId,
+      name: 'a',
+      tags: { Name: 'a' },
+    });
+    await network.refresh(); // the request was served; nobody wants them
+    expect(describes(ec2)).toBe(1);
+
+    let wanted = true;
+    network.describeSecurityGroupsWhile(() => wanted);
+    await network.refresh();
+    await network.refresh();
+    wanted = false;
+    await network.refresh();
+    expect(describes(ec2)).toBe(3);
+    expect(seen).toEqual([ours, ours, ours]);
+  });
+
+  test('a failed describe keeps the last view and asks again at the next refresh', async () => {
+    const ec2 = new EmulatedEc2();
+    const vpc = ec2.seedVpc({ podGroups: ['cache'] });
+    const clock = new FakeClock();
+    const network = directory(ec2, vpc, clock);
+    network.requestSecurityGroups();
+    await network.refresh();
+    const first = network.securityGroups();
+    expect(idsOf(first?.groups)).toContain(vpc.groups['cache']);
+
+    clock.advance(1_000);
+    ec2.failNext(
+      'describeVpcSecurityGroups',
+      new Ec2RetryableError('EC2 had a moment', { code: 'InternalError', action: 'DescribeSecurityGroups' }),
+    );
+    network.requestSecurityGroups();
+    await network.refresh();
+    expect(network.securityGroups()).toBe(first);
+
+    await ec2.deleteSecurityGroup(vpc.groups['cache'] ?? '');
+    await network.refresh();
+    expect(network.securityGroups()?.describedAtMs).toBe(clock.now());
+    expect(idsOf(network.securityGroups()?.groups)).not.toContain(vpc.groups['cache']);
+  });
+});

@@ -1,6 +1,6 @@
 /** A SubnetDirectory whose view of the VPC a test sets directly (the real one describes EC2). */
-import type { SubnetDirectory } from '../../../../operator/controllers/vpcnetwork/index.ts';
-import type { VpcNetworkSnapshot } from '../../../../operator/controllers/vpcnetwork/index.ts';
+import type { SubnetDirectory } from '../../operator/controllers/vpcnetwork/index.ts';
+import type { VpcNetworkSnapshot } from '../../operator/controllers/vpcnetwork/index.ts';
 
 export class FakeSubnetDirectory implements SubnetDirectory {
   view: VpcNetworkSnapshot | undefined;

@@ -1,8 +1,9 @@
 /**
- * In-memory Kubernetes for the pod, branch and policy reconciler tests: a KubeClient over a map (merge
- * patches, JSON patches with `test`, resourceVersion and uid preconditions, finalizer-aware delete),
- * namespace-aware Readers over the same map, and a switch to serve a stale cache (`freezeCache`) so tests
- * can show what happens when the informer lags the writes.
+ * In-memory Kubernetes for reconciler unit tests: a KubeClient over a map (RFC 7386 merge patches, RFC 6902
+ * JSON patches with `test`, resourceVersion and uid preconditions, finalizer-aware delete, scripted failures),
+ * namespace-aware Readers over the same map (a cache that is always in sync, or frozen with `freezeCache` to
+ * show what happens when the informer lags the writes), an EventRecorder that keeps what it was given, and a
+ * ReconcileContext. The one fake of the Kubernetes side; EC2's is ./ec2.ts.
  */
 import type {
   EventRecorder,
@@ -14,9 +15,9 @@ import type {
   Reader,
   ReconcileContext,
   ResourceKind,
-} from '../../../../operator/framework/index.ts';
-import { KubeApiError, KubeConflictError, KubeNotFoundError } from '../../../../operator/framework/index.ts';
-import { silentLogger } from '../../../../operator/observability/logger.ts';
+} from '../../operator/framework/index.ts';
+import { KubeApiError, KubeConflictError, KubeNotFoundError } from '../../operator/framework/index.ts';
+import { silentLogger } from '../../operator/observability/logger.ts';
 
 type Json = Record<string, unknown>;
 
@@ -63,7 +64,7 @@ function applyJsonPatch(document: Json, operations: JsonPatchOperation[], kind: 
   return result;
 }
 
-export class PodsFakeKube implements KubeClient {
+export class FakeKube implements KubeClient {
   readonly objects = new Map<string, KubeObject>();
   readonly writes: string[] = [];
   /** Errors to throw from the next calls of a method. */
@@ -233,7 +234,7 @@ export class PodsFakeKube implements KubeClient {
   }
 }
 
-export interface PodsRecordedEvent {
+export interface RecordedEvent {
   kind: string | undefined;
   name: string;
   uid: string | undefined;
@@ -242,8 +243,8 @@ export interface PodsRecordedEvent {
   message: string;
 }
 
-export class PodsFakeRecorder implements EventRecorder {
-  readonly events: PodsRecordedEvent[] = [];
+export class FakeRecorder implements EventRecorder {
+  readonly events: RecordedEvent[] = [];
   event(object: KubeObject, type: EventType, reason: string, message: string): void {
     this.events.push({
       kind: object.kind,
@@ -259,6 +260,6 @@ export class PodsFakeRecorder implements EventRecorder {
   }
 }
 
-export function podsReconcileContext(): ReconcileContext {
+export function reconcileContext(): ReconcileContext {
   return { signal: new AbortController().signal, log: silentLogger, reconcileId: 'test' };
 }
