@@ -93,10 +93,12 @@ helm-template: ## Render the chart as `helm install` would (ARGS=... adds --set/
 chart-values: deps ## Regenerate the flags block of charts/sgp-operator/values.yaml from the option definitions
 	node hack/chart/flag-values.ts
 
-.PHONY: chart-crds
-chart-crds: ## Copy crds/ into charts/sgp-operator/crds/ (the chart ships them verbatim)
+.PHONY: chart-files
+chart-files: ## Copy crds/, the alerts and the Grafana dashboard into charts/sgp-operator (shipped verbatim)
 	rm -f charts/sgp-operator/crds/*.yaml
 	cp crds/*_*.yaml charts/sgp-operator/crds/
+	cp config/prometheus/rules.yaml charts/sgp-operator/files/prometheus-rules.yaml
+	cp config/grafana/sgp-operator-dashboard.json charts/sgp-operator/files/sgp-operator-dashboard.json
 
 .PHONY: pin-base-images
 pin-base-images: ## Re-pin the Dockerfile's base images to the digests their tags point at now (needs docker or crane)

@@ -88,3 +88,11 @@ Usage: include "sgp-operator.port" (list . "metrics-bind-address")
 {{- define "sgp-operator.certDir" -}}
 /tmp/k8s-webhook-server/serving-certs
 {{- end }}
+
+{{/* "true" when /metrics is HTTPS with TokenReview/SubjectAccessReview (flags.metrics-secure), else empty. */}}
+{{- define "sgp-operator.metricsSecure" -}}
+{{- $value := toString (index .Values.flags "metrics-secure") }}
+{{- if eq $value "true" }}true{{ else if ne $value "false" }}
+{{- fail (printf "flags.metrics-secure=%q: use true or false" $value) }}
+{{- end }}
+{{- end }}

@@ -1,12 +1,14 @@
 /**
  * charts/sgp-operator as a user installs it: `helm lint`, and `helm template` with the value sets people use
- * (defaults, cert-manager, IRSA, no PDB, a ServiceMonitor, custom flags and names), each checked for what the
+ * (defaults, cert-manager, IRSA, no PDB, a ServiceMonitor over HTTPS or plain HTTP, alerts and the dashboard,
+ * custom flags and names), each checked for what the
  * values promise and then applied to the real kube-apiserver with `kubectl apply --dry-run=server
  * --validate=strict` (every field known to its schema, every object admissible). The Prometheus Operator and
  * cert-manager kinds come from stand-in CRDs (test/fixtures/crds/README.md), installed only where absent.
  * Helm comes from the tool cache (hack/helm/build.sh); without it the tests skip with one line.
  */
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -42,6 +44,17 @@ function effectiveOptions(objects: Manifest[], namespace: string) {
   const result = parseOptions(container(objects).args ?? [], { POD_NAMESPACE: namespace });
   if (result.kind !== 'options') throw new Error(`unexpected ${result.kind}`);
   return result.options;
+}
+
+type Service = Manifest & { spec: { ports: unknown[] } };
+
+/** The Services a ServiceMonitor's selector picks. */
+function metricsServices(objects: Manifest[], matchLabels: Record<string, string>): Service[] {
+  return objects.filter(
+    (object): object is Service =>
+      object.kind === 'Service' &&
+      Object.entries(matchLabels).every(([key, value]) => object.metadata.labels?.[key] === value),
+  );
 }
 
 function vpodExemption(objects: Manifest[]): string | undefined {
@@ -91,20 +104,26 @@ function vpodExemption(objects: Manifest[]): string | undefined {
         ...[
           'branchinterfaces.trunking.sgp-operator.io',
           'cninodes.vpcresources.k8s.aws',
+          'eniconfigs.crd.k8s.amazonaws.com',
           'securitygroupgrants.trunking.sgp-operator.io',
           'securitygrouppolicies.vpcresources.k8s.aws',
           'trunkinterfaces.trunking.sgp-operator.io',
         ].map((name) => `customresourcedefinition.apiextensions.k8s.io/${name}`),
+        'clusterrole.rbac.authorization.k8s.io/sgp-operator-kubectl-sgp-viewer',
         'clusterrole.rbac.authorization.k8s.io/sgp-operator-manager-role',
+        'clusterrole.rbac.authorization.k8s.io/sgp-operator-metrics-auth-role',
+        'clusterrole.rbac.authorization.k8s.io/sgp-operator-metrics-reader',
         'clusterrole.rbac.authorization.k8s.io/sgp-operator-securitygroupgrant-admin-role',
         'clusterrole.rbac.authorization.k8s.io/sgp-operator-securitygroupgrant-viewer-role',
         'clusterrole.rbac.authorization.k8s.io/sgp-operator-securitygrouppolicy-editor-role',
         'clusterrole.rbac.authorization.k8s.io/sgp-operator-securitygrouppolicy-viewer-role',
         'clusterrolebinding.rbac.authorization.k8s.io/sgp-operator-manager-rolebinding',
+        'clusterrolebinding.rbac.authorization.k8s.io/sgp-operator-metrics-auth-rolebinding',
         'deployment.apps/sgp-operator-controller-manager',
         'mutatingwebhookconfiguration.admissionregistration.k8s.io/sgp-operator-mutating-webhook',
         'networkpolicy.networking.k8s.io/sgp-operator-controller-manager',
         'poddisruptionbudget.policy/sgp-operator-controller-manager',
+        'role.rbac.authorization.k8s.io/sgp-operator-kubectl-sgp-viewer',
         'role.rbac.authorization.k8s.io/sgp-operator-leader-election-role',
         'role.rbac.authorization.k8s.io/sgp-operator-vpc-cni-config-reader',
         'rolebinding.rbac.authorization.k8s.io/sgp-operator-leader-election-rolebinding',
@@ -126,6 +145,8 @@ function vpodExemption(objects: Manifest[]): string | undefined {
       webhookServiceName: 'sgp-operator-webhook',
       webhookServiceNamespace: namespace,
       webhookCertDir: undefined,
+      metricsSecure: true,
+      metricsBindAddress: { host: '', port: 8443 },
     });
     expect(vpodExemption(objects)).toBe(
       operatorExcluded(`system:serviceaccount:${namespace}:sgp-operator-controller-manager`),
@@ -231,27 +252,130 @@ function vpodExemption(objects: Manifest[]): string | undefined {
     expect(applied).toContain('networkpolicy.networking.k8s.io/sgp-operator-controller-manager');
   });
 
-  test('serviceMonitor.enabled: a metrics Service and a ServiceMonitor with the extra labels, selecting it', async () => {
+  test("serviceMonitor.enabled: an HTTPS metrics Service and a ServiceMonitor with Prometheus' token, the extra labels, selecting it", async () => {
     const namespace = await testNamespace('chart-monitor');
     const values = {
       ...CLUSTER,
       'serviceMonitor.enabled': true,
       'serviceMonitor.additionalLabels': { release: 'kps' },
+      'metricsReader.subjects': [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }],
     };
     const objects = await helmTemplate({ namespace, values });
 
     const monitor = one(objects, 'ServiceMonitor') as Manifest & {
-      spec: { selector: { matchLabels: Record<string, string> } };
+      spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<Record<string, unknown>> };
     };
     expect(monitor.metadata.labels).toMatchObject({ release: 'kps' });
-    const services = objects.filter((object) => object.kind === 'Service');
-    const scraped = services.filter((service) =>
-      Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => service.metadata.labels?.[k] === v),
+    expect(monitor.spec.endpoints).toEqual([
+      {
+        port: 'https',
+        scheme: 'https',
+        path: '/metrics',
+        interval: '30s',
+        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+        tlsConfig: { insecureSkipVerify: true },
+      },
+    ]);
+    const scraped = metricsServices(objects, monitor.spec.selector.matchLabels);
+    expect(scraped.map((service) => [service.metadata.name, service.spec.ports])).toEqual([
+      ['sgp-operator-metrics', [{ name: 'https', port: 8443, protocol: 'TCP', targetPort: 'metrics' }]],
+    ]);
+    expect(container(objects).ports).toContainEqual({ name: 'metrics', containerPort: 8443, protocol: 'TCP' });
+    // The operator may ask who a token is and what it may do; the listed Prometheus may read /metrics.
+    const readerBinding = objects.find(
+      (object) => object.kind === 'ClusterRoleBinding' && object.metadata.name === 'sgp-operator-metrics-reader',
     );
-    expect(scraped.map((service) => service.metadata.name)).toEqual(['sgp-operator-metrics']);
+    expect(readerBinding).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: 'sgp-operator-metrics-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }],
+    });
+    const applied = await dryRunApply(await helmTemplateText({ namespace, values }));
+    expect(applied).toEqual(
+      expect.arrayContaining([
+        'servicemonitor.monitoring.coreos.com/sgp-operator-metrics',
+        'service/sgp-operator-metrics',
+        'clusterrole.rbac.authorization.k8s.io/sgp-operator-metrics-auth-role',
+        'clusterrolebinding.rbac.authorization.k8s.io/sgp-operator-metrics-auth-rolebinding',
+        'clusterrolebinding.rbac.authorization.k8s.io/sgp-operator-metrics-reader',
+      ]),
+    );
+  });
+
+  test('flags.metrics-secure=false: plain HTTP on the operator, the Service and the ServiceMonitor; no token review RBAC', async () => {
+    const namespace = await testNamespace('chart-monitor-http');
+    const values = {
+      ...CLUSTER,
+      'serviceMonitor.enabled': true,
+      'flags.metrics-secure': false,
+      'flags.metrics-bind-address': ':8080',
+    };
+    const objects = await helmTemplate({ namespace, values });
+
+    expect(effectiveOptions(objects, namespace)).toMatchObject({
+      metricsSecure: false,
+      metricsBindAddress: { host: '', port: 8080 },
+    });
+    const monitor = one(objects, 'ServiceMonitor') as Manifest & {
+      spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<Record<string, unknown>> };
+    };
+    expect(monitor.spec.endpoints).toEqual([{ port: 'http', scheme: 'http', path: '/metrics', interval: '30s' }]);
+    expect(metricsServices(objects, monitor.spec.selector.matchLabels).map((service) => service.spec.ports)).toEqual([
+      [{ name: 'http', port: 8080, protocol: 'TCP', targetPort: 'metrics' }],
+    ]);
+    expect(objects.filter((object) => object.metadata.name?.includes('metrics-auth'))).toEqual([]);
     const applied = await dryRunApply(await helmTemplateText({ namespace, values }));
     expect(applied).toContain('servicemonitor.monitoring.coreos.com/sgp-operator-metrics');
-    expect(applied).toContain('service/sgp-operator-metrics');
+    expect(applied.filter((line) => line.includes('metrics-auth'))).toEqual([]);
+    // --set-string gives the flag as text; the chart reads it the way the operator does.
+    await expect(helmTemplateText({ namespace, values: { ...CLUSTER, 'flags.metrics-secure': 'no' } })).rejects.toThrow(
+      /flags.metrics-secure="no": use true or false/,
+    );
+  });
+
+  test('prometheusRule and grafanaDashboard: the alerts with runbook links and the dashboard ConfigMap pass the apiserver', async () => {
+    const namespace = await testNamespace('chart-alerts');
+    const grafanaNamespace = await testNamespace('chart-grafana');
+    const runbookUrl = 'https://git.example.com/platform/sgp-operator/blob/v0.1.0/docs/alerts.md';
+    const values = {
+      ...CLUSTER,
+      'prometheusRule.enabled': true,
+      'prometheusRule.runbookUrl': runbookUrl,
+      'prometheusRule.additionalLabels': { release: 'kps' },
+      'grafanaDashboard.enabled': true,
+      'grafanaDashboard.namespace': grafanaNamespace,
+      'grafanaDashboard.annotations': { grafana_folder: 'Networking' },
+    };
+    const objects = await helmTemplate({ namespace, values });
+
+    const rule = one(objects, 'PrometheusRule') as Manifest & {
+      spec: { groups: Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }> };
+    };
+    expect(rule.metadata.labels).toMatchObject({ release: 'kps' });
+    const alerts = rule.spec.groups.flatMap((group) => group.rules).filter((alert) => alert.alert);
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const alert of alerts) {
+      expect(alert.annotations?.runbook_url).toBe(`${runbookUrl}#${alert.alert?.toLowerCase()}`);
+    }
+    // Prometheus templates in the descriptions reach Prometheus untouched by Helm.
+    expect(JSON.stringify(rule.spec)).toContain('{{ $labels.namespace }}');
+
+    const dashboard = one(objects, 'ConfigMap') as Manifest & { data: Record<string, string> };
+    expect(dashboard.metadata).toMatchObject({
+      namespace: grafanaNamespace,
+      labels: { grafana_dashboard: '1' },
+      annotations: { grafana_folder: 'Networking' },
+    });
+    expect(dashboard.data['sgp-operator-dashboard.json']).toBe(
+      await readFile(join(REPO, 'config/grafana/sgp-operator-dashboard.json'), 'utf8'),
+    );
+
+    const applied = await dryRunApply(await helmTemplateText({ namespace, values }));
+    expect(applied).toEqual(
+      expect.arrayContaining([
+        'prometheusrule.monitoring.coreos.com/sgp-operator-alerts',
+        'configmap/sgp-operator-grafana-dashboard',
+      ]),
+    );
   });
 
   test('custom flags, release name and ServiceAccount reach the args, the Lease RBAC, ports and CEL identities', async () => {

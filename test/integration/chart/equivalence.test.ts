@@ -1,7 +1,8 @@
 /**
  * The chart and config/default install the same operator: for the same settings, `helm template` and
  * `kubectl kustomize` render the same objects, field for field, in each supported shape (operator-issued
- * certificate, cert-manager, Prometheus ServiceMonitor). What legitimately differs is normalised, and only that:
+ * certificate, cert-manager, the Prometheus ServiceMonitor and alerts with their runbook links, the Grafana
+ * dashboard). What legitimately differs is normalised, and only that:
  *
  * - labels that name the tool or release: helm.sh/chart, app.kubernetes.io/instance, app.kubernetes.io/version
  *   and app.kubernetes.io/managed-by (Helm vs kustomize); CRDs carry no labels from Helm at all (it does not
@@ -110,8 +111,12 @@ function normalise(objects: Manifest[]): Map<string, unknown> {
   return result;
 }
 
-async function expectSameObjects(kustomize: readonly KustomizeOption[], values: Record<string, unknown>) {
-  const fromKustomize = normalise(await kustomizeDefault(kustomize));
+async function expectSameObjects(
+  kustomize: readonly KustomizeOption[],
+  values: Record<string, unknown>,
+  edits: { runbookUrl?: string } = {},
+) {
+  const fromKustomize = normalise(await kustomizeDefault(kustomize, edits));
   const fromChart = normalise(
     await helmTemplate({
       release: 'sgp-operator',
@@ -134,8 +139,30 @@ async function expectSameObjects(kustomize: readonly KustomizeOption[], values: 
     await expectSameObjects(['cert-manager'], { 'webhookCertificate.mode': 'cert-manager' });
   });
 
-  test('ServiceMonitor: config/default with config/prometheus', async () => {
-    await expectSameObjects(['prometheus'], { 'serviceMonitor.enabled': true });
+  test('ServiceMonitor (HTTPS, bearer token) and alerts: config/default with config/prometheus', async () => {
+    await expectSameObjects(['prometheus'], { 'serviceMonitor.enabled': true, 'prometheusRule.enabled': true });
+  });
+
+  test('alerts with runbook links: RUNBOOK_URL in runbooks.env and prometheusRule.runbookUrl', async () => {
+    const runbookUrl = 'https://git.example.com/platform/sgp-operator/blob/v0.1.0/docs/alerts.md';
+    await expectSameObjects(
+      ['prometheus'],
+      { 'serviceMonitor.enabled': true, 'prometheusRule.enabled': true, 'prometheusRule.runbookUrl': runbookUrl },
+      { runbookUrl },
+    );
+  });
+
+  test('Grafana dashboard: config/default with config/grafana', async () => {
+    await expectSameObjects(['grafana'], { 'grafanaDashboard.enabled': true });
+  });
+
+  test('everything optional at once: cert-manager, Prometheus and Grafana', async () => {
+    await expectSameObjects(['cert-manager', 'prometheus', 'grafana'], {
+      'webhookCertificate.mode': 'cert-manager',
+      'serviceMonitor.enabled': true,
+      'prometheusRule.enabled': true,
+      'grafanaDashboard.enabled': true,
+    });
   });
 
   test('the normalisation keeps what matters: a changed setting is a difference', async () => {

@@ -61,7 +61,7 @@ export async function helmTemplate(options: HelmRender): Promise<Manifest[]> {
 }
 
 /** The parts of config/default/kustomization.yaml that are commented out until a user switches them on. */
-export type KustomizeOption = 'cert-manager' | 'prometheus';
+export type KustomizeOption = 'cert-manager' | 'prometheus' | 'grafana';
 
 const SWITCHES: Record<KustomizeOption, Array<[string, string]>> = {
   'cert-manager': [
@@ -69,10 +69,17 @@ const SWITCHES: Record<KustomizeOption, Array<[string, string]>> = {
     ['  # - path: certmanager_replacements.yaml\n', '  - path: certmanager_replacements.yaml\n'],
   ],
   prometheus: [['  # - ../prometheus\n', '  - ../prometheus\n']],
+  grafana: [['  # - ../grafana\n', '  - ../grafana\n']],
 };
 
-/** `kubectl kustomize config/default`, with the given optional parts switched on in a copy. */
-export async function kustomizeDefault(options: readonly KustomizeOption[] = []): Promise<Manifest[]> {
+/**
+ * `kubectl kustomize config/default`, with the given optional parts switched on in a copy; `runbookUrl` is
+ * written to that copy's config/prometheus/runbooks.env as a user sets it.
+ */
+export async function kustomizeDefault(
+  options: readonly KustomizeOption[] = [],
+  { runbookUrl }: { runbookUrl?: string } = {},
+): Promise<Manifest[]> {
   const root = await mkdtemp(join(tmpdir(), 'sgp-kustomize-'));
   try {
     await cp(join(REPO, 'config'), join(root, 'config'), { recursive: true });
@@ -84,6 +91,12 @@ export async function kustomizeDefault(options: readonly KustomizeOption[] = [])
       text = text.replace(from, to);
     }
     await writeFile(path, text);
+    if (runbookUrl !== undefined) {
+      const runbooks = join(root, 'config/prometheus/runbooks.env');
+      const env = await readFile(runbooks, 'utf8');
+      if (!/^RUNBOOK_URL=/m.test(env)) throw new Error('config/prometheus/runbooks.env no longer sets RUNBOOK_URL');
+      await writeFile(runbooks, env.replace(/^RUNBOOK_URL=.*$/m, `RUNBOOK_URL=${runbookUrl}`));
+    }
     const { stdout } = await run('kubectl', ['kustomize', join(root, 'config/default')], { maxBuffer: BUFFER });
     return parseManifests(stdout);
   } finally {

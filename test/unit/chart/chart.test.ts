@@ -1,6 +1,7 @@
 /**
- * The chart ships what the repository ships: the same version as package.json, and CRDs byte-identical to
- * crds/ (Helm installs its crds/ folder verbatim, so a drifted copy would install another schema).
+ * The chart ships what the repository ships: the same version as package.json, CRDs byte-identical to crds/
+ * (Helm installs its crds/ folder verbatim, so a drifted copy would install another schema), and the alerts and
+ * dashboard byte-identical to config/prometheus and config/grafana (`make chart-files` copies all three).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,5 +36,12 @@ describe('charts/sgp-operator', () => {
         text: readFileSync(join(REPO, 'crds', file), 'utf8'),
       });
     }
+  });
+
+  test.each([
+    ['files/prometheus-rules.yaml', 'config/prometheus/rules.yaml'],
+    ['files/sgp-operator-dashboard.json', 'config/grafana/sgp-operator-dashboard.json'],
+  ])('%s is %s, byte for byte (make chart-files)', (shipped, source) => {
+    expect(readFileSync(join(CHART, shipped), 'utf8')).toBe(readFileSync(join(REPO, source), 'utf8'));
   });
 });
