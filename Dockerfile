@@ -3,13 +3,15 @@
 # runtime (no shell, no package manager), running as a non-root user with a read-only root filesystem
 # (config/manager mounts an emptyDir at /tmp, the only path the operator writes).
 #
-#   docker build -t sgp-operator:dev .
+#   make image IMAGE=<registry>/sgp-operator:<tag>
 #   cd config/manager && kustomize edit set image controller=<registry>/sgp-operator:<tag>
-
-ARG NODE_VERSION=24
+#   (or the chart's image.repository / image.tag / image.digest)
+#
+# Both base images are pinned by digest (a unit test refuses a FROM without one): a moved tag upstream changes
+# nothing here until `make pin-base-images` resolves the tags again and the new digests are reviewed in a commit.
 
 # ---- build: type-check and compile to dist/ ----
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
@@ -22,7 +24,7 @@ RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime ----
-FROM gcr.io/distroless/nodejs24-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a
 # The source commit, shown by --version and sgp_build_info: docker build --build-arg SGP_BUILD_COMMIT=$(git rev-parse --short HEAD)
 ARG SGP_BUILD_COMMIT=unknown
 WORKDIR /app

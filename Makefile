@@ -16,6 +16,13 @@ NODE_RUNTIME_FLAGS := --max-semi-space-size=1 --heap-growing-percent=50
 # `VAR=$$(…) command` prefix would not.
 ASSETS = $(if $(filter true,$(USE_EXISTING_CLUSTER)),,$(or $(KUBEBUILDER_ASSETS),$$(hack/control-plane/build.sh)))
 
+# Helm for the chart targets and tests, built by hack/helm/build.sh into the same cache. Before the tests it is
+# built when Go is there; without Go the script says so in one line (exit 3) and the chart tests skip.
+HELM = $$(hack/helm/build.sh)
+HELM_FOR_TESTS = hack/helm/build.sh >/dev/null || [ $$? -eq 3 ]
+# What `make image` builds and tags.
+IMAGE ?= ghcr.io/sgp-operator/sgp-operator:$(shell node -p "require('./package.json').version")
+
 .PHONY: help
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,12 +69,46 @@ test-unit: deps ## Unit tests only (no processes)
 .PHONY: test-integration
 test-integration: deps ## Integration tests only (real kube-apiserver + etcd and the EC2 emulator)
 	hack/ensure-prometheus.sh
+	$(HELM_FOR_TESTS)
 	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" $(JEST) --selectProjects integration
 
 .PHONY: test
 test: deps lint typecheck ## Everything CI runs: lint, typecheck, unit and integration tests
 	hack/ensure-prometheus.sh
+	$(HELM_FOR_TESTS)
 	assets="$(ASSETS)"; KUBEBUILDER_ASSETS="$$assets" $(JEST) --reporters=default --reporters=./test/summary-reporter.js
+
+.PHONY: helm-bin
+helm-bin: ## Build (or reuse) helm in the cache; prints its path
+	@hack/helm/build.sh
+
+.PHONY: helm-lint
+helm-lint: ## helm lint --strict charts/sgp-operator (with example cluster settings)
+	helm="$(HELM)"; "$$helm" lint --strict charts/sgp-operator --set clusterName=my-cluster --set region=us-west-2
+
+.PHONY: helm-template
+helm-template: ## Render the chart as `helm install` would (ARGS=... adds --set/-f; CRDs included)
+	helm="$(HELM)"; "$$helm" template sgp-operator charts/sgp-operator -n sgp-system --include-crds \
+	  --set clusterName=my-cluster --set region=us-west-2 $(ARGS)
+
+.PHONY: chart-values
+chart-values: deps ## Regenerate the flags block of charts/sgp-operator/values.yaml from the option definitions
+	node hack/chart/flag-values.ts
+
+.PHONY: chart-files
+chart-files: ## Copy crds/, the alerts and the Grafana dashboard into charts/sgp-operator (shipped verbatim)
+	rm -f charts/sgp-operator/crds/*.yaml
+	cp crds/*_*.yaml charts/sgp-operator/crds/
+	cp config/prometheus/rules.yaml charts/sgp-operator/files/prometheus-rules.yaml
+	cp config/grafana/sgp-operator-dashboard.json charts/sgp-operator/files/sgp-operator-dashboard.json
+
+.PHONY: pin-base-images
+pin-base-images: ## Re-pin the Dockerfile's base images to the digests their tags point at now (needs docker or crane)
+	hack/image/pin-base-images.sh Dockerfile
+
+.PHONY: image
+image: ## Build the container image from the digest-pinned Dockerfile (IMAGE=registry/name:tag)
+	docker build --build-arg SGP_BUILD_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) -t $(IMAGE) .
 
 .PHONY: generate-limits
 generate-limits: ## Regenerate operator/limits/instance-types.json from the published VPC resource controller module

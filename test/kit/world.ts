@@ -53,6 +53,8 @@ export interface WorldOptions {
   seed?: Seed;
   /** Emulator knobs: throttling, latency, eventual consistency, quotas, faults… */
   emulator?: Omit<Ec2EmulatorOptions, 'seed' | 'port' | 'host'>;
+  /** Install crds/ (default true); false leaves the CRDs to the caller, e.g. a previous release's. */
+  installCrds?: boolean;
 }
 
 /** How a node asks for a trunk, as the VPC CNI would: its CNINode's feature, or the legacy label. */
@@ -138,7 +140,7 @@ export async function startWorld(worldOptions: WorldOptions = {}): Promise<World
   const plane = await startControlPlane();
   let emulator: RunningEc2Emulator | undefined;
   try {
-    await installCrds(plane.kubeconfigPath);
+    if (worldOptions.installCrds !== false) await installCrds(plane.kubeconfigPath);
     emulator = await startEc2Emulator({ ...worldOptions.emulator, port: 0, seed: worldOptions.seed ?? DEFAULT_SEED });
   } catch (error) {
     await emulator?.stop();

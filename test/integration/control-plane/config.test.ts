@@ -61,6 +61,8 @@ describe('config/ against the real apiserver', () => {
         'configmap',
         'service',
         'deployment.apps',
+        'poddisruptionbudget.policy',
+        'networkpolicy.networking.k8s.io',
         'mutatingwebhookconfiguration.admissionregistration.k8s.io',
         'validatingwebhookconfiguration.admissionregistration.k8s.io',
         'validatingadmissionpolicy.admissionregistration.k8s.io',
