@@ -26,6 +26,7 @@ beforeAll(async () => {
     warmBranchEnisPerNode: 4,
     warmBranchMaxIdleSeconds: 600,
     leakSweepIntervalSeconds: 1,
+    leakSweepInitialDelaySeconds: 0,
   }));
 }, 120_000);
 
