@@ -8,7 +8,7 @@ NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 # V8 heap sizing the operator runs with, as the image's ENTRYPOINT sets it (Dockerfile; README "Memory").
-NODE_RUNTIME_FLAGS := --max-semi-space-size=1 --heap-growing-percent=50
+NODE_RUNTIME_FLAGS := --max-semi-space-size=1 --heap-growing-percent=20 --optimize-for-size
 
 # Integration tests need a kube-apiserver + etcd: an existing cluster (USE_EXISTING_CLUSTER=true + KUBECONFIG),
 # binaries in KUBEBUILDER_ASSETS, or binaries built by hack/control-plane/build.sh into a cache outside the repo.

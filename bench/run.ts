@@ -42,6 +42,12 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'operator-churn', about: 'rolling replacement: EC2 calls per pod, pods/s', reduced: [], full: ['--full'] },
   { name: 'operator-restart', about: 'restart: first pod served, EC2 calls', reduced: [], full: ['--full'] },
   { name: 'operator-footprint', about: 'RSS and CPU with many objects cached', reduced: [], full: ['--full'] },
+  {
+    name: 'kube-client-import',
+    about: 'RSS of loading @kubernetes/client-node vs our own client',
+    reduced: [],
+    full: ['--runs', '11'],
+  },
   { name: 'tracing-footprint', about: 'RSS of pino and of tracing off / on', reduced: [], full: ['--runs', '11'] },
   {
     name: 'operator-soak',
