@@ -9,8 +9,8 @@
  * one, `--rate` cycles per second. Every `--node-every` cycles a node comes and goes too: a node that does not
  * opt in is registered (the operator gives it a CNINode) and the one registered before it is deleted.
  *
- * Sampled at the start of the churn and after every 10 % of the cycles: RSS; the live V8 heap (a heap snapshot
- * makes V8 collect everything first; the snapshot itself is deleted); the number of series on /metrics; the
+ * Sampled at the start of the churn and after every 10 % of the cycles: RSS; the live V8 heap (the heap in use
+ * right after a full GC asked for through the inspector); the number of series on /metrics; the
  * informer cache (sgp_informer_objects, by kind); the process's active timers (nodejs_active_resources
  * Timeout). The figures are the growth of each after warm-up (the 20 % sample → the last one; target ≤ 5 %)
  * and what stays behind per gone pod and per gone node over the same stretch (series, cache entries, timers,
@@ -19,13 +19,9 @@
  *   node bench/operator-soak.ts [--cycles 2000] [--rate 3] [--nodes 20] [--pods 100] [--node-every 20] [--full]
  *   (--full: 20,000 cycles)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
-import { operatorBinary, REPO_ROOT, startOperatorProcess, type OperatorProcess } from './lib/operator-process.ts';
+import { operatorBinary, REPO_ROOT, startOperatorProcess } from './lib/operator-process.ts';
 import { watchAnnotations } from './lib/pod-watch.ts';
 import { emit, progress } from './lib/report.ts';
 import { imageNodeFlags } from './lib/runtime-flags.ts';
@@ -79,7 +75,6 @@ function parseMetrics(text: string): Pick<Sample, 'series' | 'cacheObjects' | 't
   return { series: lines.length, cacheObjects, timers };
 }
 
-const snapshotDir = mkdtempSync(join(tmpdir(), 'sgp-soak-'));
 const nodeFlags = imageNodeFlags();
 const main = operatorBinary(REPO_ROOT, { source: false });
 const world = await startWorld();
@@ -88,7 +83,7 @@ try {
   const operator = await startOperatorProcess(world, {
     main,
     nodeFlags,
-    snapshotDir,
+    inspect: true,
     args: ['--branch-cooldown-seconds', String(COOLDOWN_SECONDS)],
   });
   try {
@@ -121,11 +116,13 @@ try {
     const started = performance.now();
     const samples: Sample[] = [];
     const sample = async (cycle: number) => {
+      const rssMiB = mib(operator.sample().rssBytes);
+      await operator.collectGarbage();
       samples.push({
         cycle,
         atSeconds: round((performance.now() - started) / 1000, 0),
-        rssMiB: mib(operator.sample().rssBytes),
-        liveHeapMiB: mib(await liveHeapBytes(operator)),
+        rssMiB,
+        liveHeapMiB: mib((await operator.heap()).usedBytes),
         ...parseMetrics(await operator.scrape()),
       });
       progress(`  ${JSON.stringify(samples.at(-1))}`);
@@ -211,16 +208,4 @@ try {
   }
 } finally {
   await world.stop();
-  rmSync(snapshotDir, { recursive: true, force: true });
-}
-
-/**
- * The live V8 heap: writing a heap snapshot makes V8 collect everything first, so the heap in use right after
- * is what is live. The snapshot file is not kept.
- */
-async function liveHeapBytes(operator: OperatorProcess): Promise<number> {
-  const file = await operator.writeHeapSnapshot();
-  const { usedBytes } = await operator.heap();
-  await unlink(file);
-  return usedBytes;
 }

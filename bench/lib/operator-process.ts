@@ -51,14 +51,26 @@ export interface OperatorProcess {
   scrape(): Promise<string>;
   /** Has the process write a heap snapshot into the `snapshotDir` it was started with; resolves when written. */
   writeHeapSnapshot(): Promise<string>;
+  /**
+   * A full garbage collection, asked for through the inspector (started with `inspect`), so the heap in use
+   * right after is what is live; unlike a heap snapshot it leaves no memory of its own behind.
+   */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startOperatorProcess(
   world: BenchWorld,
-  options: { main: string; nodeFlags: readonly string[]; args?: readonly string[]; snapshotDir?: string },
+  options: {
+    main: string;
+    nodeFlags: readonly string[];
+    args?: readonly string[];
+    snapshotDir?: string;
+    /** Open the inspector on a loopback port (for collectGarbage). */
+    inspect?: boolean;
+  },
 ): Promise<OperatorProcess> {
-  const [healthPort, metricsPort] = await freePorts(2);
+  const [healthPort, metricsPort, inspectorPort] = await freePorts(3);
   const { snapshotDir } = options;
   const started = performance.now();
   const child = spawn(
@@ -66,6 +78,7 @@ export async function startOperatorProcess(
     [
       ...options.nodeFlags,
       ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []),
+      ...(options.inspect ? [`--inspect=127.0.0.1:${inspectorPort}`] : []),
       options.main,
       ...['--kubeconfig', world.plane.kubeconfigPath, '--cluster-name', 'bench', '--region', REGION],
       ...['--vpc-id', world.vpcId, '--ec2-endpoint', world.emulator.endpoint, '--enable-webhooks=false'],
@@ -124,6 +137,30 @@ export async function startOperatorProcess(
           throw new Error(`operator exited with ${child.exitCode} while writing a heap snapshot`);
         }
         await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    },
+    async collectGarbage() {
+      if (!options.inspect) throw new Error('started without the inspector');
+      const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
+        webSocketDebuggerUrl: string;
+      }[];
+      if (target === undefined) throw new Error('the inspector lists no target');
+      const socket = new WebSocket(target.webSocketDebuggerUrl);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.addEventListener('open', () =>
+            socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })),
+          );
+          socket.addEventListener('message', (event) => {
+            const reply = JSON.parse(String(event.data)) as { id?: number; error?: { message: string } };
+            if (reply.id !== 1) return;
+            if (reply.error) reject(new Error(`HeapProfiler.collectGarbage: ${reply.error.message}`));
+            else resolve();
+          });
+          socket.addEventListener('error', () => reject(new Error('inspector connection failed')));
+        });
+      } finally {
+        socket.close();
       }
     },
     async stop() {
