@@ -231,26 +231,15 @@ export class SdkEc2Api implements Ec2Api {
       filter.values === undefined || filter.values.length === 0
         ? { Name: 'tag-key', Values: [filter.key] }
         : { Name: `tag:${filter.key}`, Values: filter.values };
-    return this.call('DescribeSecurityGroups', options, async (signal, requestIds) => {
-      const groups = await this.pages(
-        signal,
-        requestIds,
-        (NextToken) =>
-          this.client.send(
-            new DescribeSecurityGroupsCommand({
-              Filters: [{ Name: 'vpc-id', Values: [filter.vpcId] }, tagFilter],
-              MaxResults: 1000,
-              NextToken,
-            }),
-            { abortSignal: signal },
-          ),
-        (out) => out.SecurityGroups ?? [],
-      );
-      return groups.map(toSecurityGroup);
-    });
+    return this.describeVpcGroups(filter.vpcId, [tagFilter], options);
   }
 
   describeVpcSecurityGroups(vpcId: string, options?: CallOptions): Promise<SecurityGroup[]> {
+    return this.describeVpcGroups(vpcId, [], options);
+  }
+
+  /** Every page of the VPC's security groups that also pass `filters`. */
+  private describeVpcGroups(vpcId: string, filters: Filter[], options?: CallOptions): Promise<SecurityGroup[]> {
     return this.call('DescribeSecurityGroups', options, async (signal, requestIds) => {
       const groups = await this.pages(
         signal,
@@ -258,7 +247,7 @@ export class SdkEc2Api implements Ec2Api {
         (NextToken) =>
           this.client.send(
             new DescribeSecurityGroupsCommand({
-              Filters: [{ Name: 'vpc-id', Values: [vpcId] }],
+              Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...filters],
               MaxResults: 1000,
               NextToken,
             }),

@@ -12,7 +12,10 @@ export class WarmClaims {
   /** Claimed ENIs whose claimant's status already records them (the takeover's step 2 is done). */
   readonly #recorded = new Set<string>();
   readonly #retiring = new Set<string>();
-  /** ENI id → UID of its WarmBranch record this process already dropped (the cache may still show it). */
+  /**
+   * ENI id → UID of its WarmBranch record this process already deleted, after handing the ENI over or releasing
+   * it (the cache may still show the record, even as not being deleted).
+   */
   readonly #dropped = new Map<string, string>();
 
   /** Marks the ENI as taken by `branchUid`; false when it is being retired or taken by another branch. */

@@ -91,6 +91,9 @@ export class WarmBranchReconciler implements Reconciler {
       return {};
     }
     const eniId = warm.spec.eniId;
+    const warmUid = warm.metadata.uid ?? '';
+    // This process already handed the ENI over or released it and deleted the record; the cache is behind.
+    if (deps.claims.isRecordDropped(eniId, warmUid)) return {};
     const branchesOnNode = deps.branches.byIndex(BRANCH_NODE_NAME_INDEX, warm.spec.nodeName);
     const isRecordedByBranch =
       deps.claims.isRecorded(eniId) ||
@@ -104,10 +107,8 @@ export class WarmBranchReconciler implements Reconciler {
     }
     if (isRecordedByBranch) {
       // Handed over: the record goes, the ENI is the branch's (also after a crash between the two).
-      if (!deps.claims.isRecordDropped(eniId, warm.metadata.uid ?? '')) {
-        await dropWarmRecord(deps.client, warm);
-        deps.claims.markRecordDropped(eniId, warm.metadata.uid ?? '');
-      }
+      await dropWarmRecord(deps.client, warm);
+      deps.claims.markRecordDropped(eniId, warmUid);
       return {};
     }
     if (branchesOnNode.some((branch) => branch.metadata.uid === warm.spec.previousBranchUid)) {
@@ -134,7 +135,7 @@ export class WarmBranchReconciler implements Reconciler {
       if (verdict.outcome === 'keep') return { requeueAfterMs: verdict.recheckAfterMs };
       if (!deps.claims.tryRetire(eniId)) return { requeueAfterMs: PARKER_RECHECK_MS };
       // The intent, recorded before the EC2 call: a WarmBranch being deleted is never handed to a pod.
-      await deps.client.delete(Kinds.WarmBranch, key, warm.metadata.uid ? { uid: warm.metadata.uid } : {});
+      await deps.client.delete(Kinds.WarmBranch, key, warmUid ? { uid: warmUid } : {});
       reason = verdict.reason;
       message = verdict.message;
     } else {
@@ -149,6 +150,7 @@ export class WarmBranchReconciler implements Reconciler {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    deps.claims.markRecordDropped(eniId, warmUid);
     warmBranchReleasedTotal.inc({ reason });
     context.log.info('released warm branch eni', { eni: eniId, vlan: warm.spec.vlanId, reason });
     const node: KubeObject = {

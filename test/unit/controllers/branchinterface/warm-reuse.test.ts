@@ -427,6 +427,18 @@ describe('the pool', () => {
     expect(recorder.reasons()).toContain('WarmBranchENIReleased');
   });
 
+  test('a reconcile while the cache still shows the released record neither deletes nor reports it again', async () => {
+    settings = { limitPerNode: 2, maxIdleMs: 60_000 };
+    const eniId = await parkedEniOf('old', [rdsGroup()]);
+    clock.advance(60_000);
+    kube.freezeCache();
+    ec2.reset();
+    await warmReconciler.reconcile(eniId, ctx());
+    expect(await warmReconciler.reconcile(eniId, ctx())).toEqual({});
+    expect(ec2.callsOf('deleteNetworkInterface')).toEqual([eniId]);
+    expect(recorder.reasons().filter((reason) => reason === 'WarmBranchENIReleased')).toHaveLength(1);
+  });
+
   test('lowering the limit releases the oldest first', async () => {
     const [first = '', second = ''] = await parkedEnis(
       [
