@@ -115,7 +115,9 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
   onEvent(handler: (event: WatchEvent<T>) => void): void {
     this.#handlers.push(handler);
     // A handler added after the initial list still sees every cached object, as client-go's AddEventHandler.
-    if (this.#synced) for (const object of this.#store.list()) this.#deliver(handler, { type: 'add', object });
+    if (this.#synced) {
+      for (const object of this.#store.list()) this.#deliver(handler, { type: 'add', object, isInitialList: true });
+    }
   }
 
   waitForSync(signal?: AbortSignal): Promise<void> {
@@ -210,7 +212,8 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
     const events = this.#store.replace(listed);
     this.#resourceVersion = resourceVersion;
     informerObjects.set({ kind: this.kind.kind }, this.#store.size);
-    for (const event of events) this.#emit(event);
+    const isInitialList = !this.#synced;
+    for (const event of events) this.#emit(isInitialList && event.type === 'add' ? { ...event, isInitialList } : event);
     if (!this.#synced) {
       this.#synced = true;
       this.#log.debug('cache synced', { objects: this.#store.size, resourceVersion });

@@ -33,8 +33,14 @@ export interface Reader<T extends KubeObject> {
   hasSynced(): boolean;
 }
 
+/**
+ * What changed in an informer's cache. `isInitialList` marks the adds of the first list (and of a handler
+ * added later, which is shown every cached object): the object was not seen to change, only to exist.
+ */
 export type WatchEvent<T> =
-  { type: 'add'; object: T } | { type: 'update'; object: T; oldObject: T } | { type: 'delete'; object: T };
+  | { type: 'add'; object: T; isInitialList?: boolean }
+  | { type: 'update'; object: T; oldObject: T }
+  | { type: 'delete'; object: T };
 
 export interface InformerOptions<T extends KubeObject> {
   kind: ResourceKind;

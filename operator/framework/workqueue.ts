@@ -3,7 +3,14 @@
  * never handed to a second worker (`processing`), and if it is re-added meanwhile it runs again once the
  * current run calls `done`. Delayed adds keep the earliest requested time per key. Rate-limited adds go
  * through a RateLimiter (per-key backoff + overall bucket); `forget` resets a key's backoff.
+ *
+ * Two priorities, as controller-runtime's priority queue: a `low` key is handed out only when no `normal` key
+ * waits. Informer events that only repeat what is already known (the initial list, resyncs) are low, so after
+ * a restart the keys of objects that changed (a new pod, a status a reconcile just wrote) do not wait behind
+ * the re-check of every object in the cluster (docs/architecture.md#work-queue-priorities). A low key added
+ * again at normal priority moves to the normal queue; a normal key never moves down.
  */
+import Queue from 'yocto-queue';
 import type { TimerClock } from './clock.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { defaultControllerRateLimiter } from './rate-limit.ts';
@@ -14,6 +21,15 @@ export interface WorkQueueMetrics {
   depth(n: number): void;
   /** Seconds the key waited between being queued and handed to a worker. */
   latency(seconds: number): void;
+}
+
+/** `low`: work that only re-checks known state (the initial list, resyncs); taken when no `normal` key waits. */
+export type QueuePriority = 'normal' | 'low';
+
+/** A place in one of the two FIFOs; stale once the key was taken or moved (its `entry` is another object). */
+interface QueueEntry<K> {
+  key: K;
+  priority: QueuePriority;
 }
 
 const noMetrics: WorkQueueMetrics = { add() {}, retry() {}, depth() {}, latency() {} };
@@ -33,9 +49,16 @@ export class WorkQueue<K> {
   readonly #clock: TimerClock;
   readonly #limiter: RateLimiter<K>;
   readonly #metrics: WorkQueueMetrics;
-  readonly #queue: K[] = [];
+  // Linked FIFOs: Array#shift copies an array too large for V8 to trim in place, which made draining the
+  // tens of thousands of keys of a large cluster's initial list quadratic (bench/README.md, operator-footprint).
+  readonly #normal = new Queue<QueueEntry<K>>();
+  readonly #low = new Queue<QueueEntry<K>>();
+  /** Keys waiting in a FIFO, by their live entry (a moved key leaves a stale entry behind, skipped on take). */
+  readonly #waiting = new Map<K, QueueEntry<K>>();
   /** Keys that need processing (queued, or re-added while processing). */
   readonly #dirty = new Set<K>();
+  /** The priority a dirty key that is being processed will be queued with when it is done. */
+  readonly #dirtyPriority = new Map<K, QueuePriority>();
   readonly #processing = new Set<K>();
   readonly #queuedAtMs = new Map<K, number>();
   readonly #delayed = new Map<K, Delayed>();
@@ -51,7 +74,7 @@ export class WorkQueue<K> {
 
   /** Keys ready to be taken (not delayed, not in flight). */
   get length(): number {
-    return this.#queue.length;
+    return this.#waiting.size;
   }
 
   get processingCount(): number {
@@ -66,14 +89,23 @@ export class WorkQueue<K> {
     return this.#shuttingDown;
   }
 
-  add(key: K): void {
+  add(key: K, priority: QueuePriority = 'normal'): void {
     if (this.#shuttingDown) return;
     this.#metrics.add();
-    if (this.#dirty.has(key)) return;
+    if (this.#dirty.has(key)) {
+      if (priority === 'low') return;
+      const waiting = this.#waiting.get(key);
+      if (waiting?.priority === 'low') this.#enqueue(key, 'normal');
+      else if (this.#processing.has(key)) this.#dirtyPriority.set(key, 'normal');
+      return;
+    }
     this.#dirty.add(key);
     this.#queuedAtMs.set(key, this.#clock.now());
-    if (this.#processing.has(key)) return;
-    this.#push(key);
+    if (this.#processing.has(key)) {
+      this.#dirtyPriority.set(key, priority);
+      return;
+    }
+    this.#push(key, priority);
   }
 
   /** Adds `key` after `delayMs`; an earlier pending delayed add of the same key wins. */
@@ -132,7 +164,9 @@ export class WorkQueue<K> {
   /** Marks `key` finished; if it was re-added while processing, it is queued again now. */
   done(key: K): void {
     this.#processing.delete(key);
-    if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
+    const priority = this.#dirtyPriority.get(key) ?? 'normal';
+    this.#dirtyPriority.delete(key);
+    if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key, priority);
     if (this.#processing.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
@@ -145,7 +179,9 @@ export class WorkQueue<K> {
     this.#shuttingDown = true;
     for (const { cancel } of this.#delayed.values()) cancel();
     this.#delayed.clear();
-    this.#queue.length = 0;
+    this.#normal.clear();
+    this.#low.clear();
+    this.#waiting.clear();
     this.#metrics.depth(0);
     for (const resolve of this.#getters.splice(0)) resolve(undefined);
     if (this.#processing.size === 0) return true;
@@ -159,26 +195,39 @@ export class WorkQueue<K> {
     });
   }
 
-  #push(key: K): void {
+  #push(key: K, priority: QueuePriority): void {
+    this.#enqueue(key, priority);
     const getter = this.#getters.shift();
-    if (getter) {
-      this.#queue.push(key);
-      getter(this.#take());
-      return;
-    }
-    this.#queue.push(key);
-    this.#metrics.depth(this.#queue.length);
+    if (getter) getter(this.#take());
+  }
+
+  /** Puts `key` at the end of `priority`'s FIFO; an entry it had in the other one goes stale. */
+  #enqueue(key: K, priority: QueuePriority): void {
+    const entry = { key, priority };
+    this.#waiting.set(key, entry);
+    (priority === 'normal' ? this.#normal : this.#low).enqueue(entry);
+    this.#metrics.depth(this.#waiting.size);
   }
 
   #take(): K | undefined {
-    const key = this.#queue.shift();
-    if (key === undefined) return undefined;
-    this.#metrics.depth(this.#queue.length);
+    const entry = this.#next(this.#normal) ?? this.#next(this.#low);
+    if (entry === undefined) return undefined;
+    const key = entry.key;
+    this.#waiting.delete(key);
+    this.#metrics.depth(this.#waiting.size);
     this.#dirty.delete(key);
     this.#processing.add(key);
     const queuedAt = this.#queuedAtMs.get(key);
     this.#queuedAtMs.delete(key);
     if (queuedAt !== undefined) this.#metrics.latency((this.#clock.now() - queuedAt) / 1000);
     return key;
+  }
+
+  /** The first live entry of `fifo`, removed from it; stale entries before it are dropped. */
+  #next(fifo: Queue<QueueEntry<K>>): QueueEntry<K> | undefined {
+    for (;;) {
+      const entry = fifo.dequeue();
+      if (entry === undefined || this.#waiting.get(entry.key) === entry) return entry;
+    }
   }
 }

@@ -124,12 +124,31 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export const silentLogger: Logger = wrap(pino({ level: 'silent' }));
 
 function wrap(target: PinoLogger): Logger {
+  return lazy(() => target, target);
+}
+
+/**
+ * A logger over the pino logger `get` returns, made when first written to. pino serializes and redacts a
+ * child's fields when the child is made, and the controller runner makes one per reconcile ({controller, key,
+ * reconcileId}) that mostly never writes a line: made eagerly, those children were a fifth of the operator's
+ * CPU while it listed a large cluster (bench/README.md, operator-footprint). `root` answers which levels are
+ * on (children share their root's level).
+ */
+function lazy(get: () => PinoLogger, root: PinoLogger): Logger {
+  const write =
+    (level: LogLevel) =>
+    (msg: string, fields?: LogFields): void => {
+      if (root.isLevelEnabled(level)) get()[level](fields ?? {}, scrubSecrets(msg));
+    };
   return {
-    debug: (msg, fields) => target.debug(fields ?? {}, scrubSecrets(msg)),
-    info: (msg, fields) => target.info(fields ?? {}, scrubSecrets(msg)),
-    warn: (msg, fields) => target.warn(fields ?? {}, scrubSecrets(msg)),
-    error: (msg, fields) => target.error(fields ?? {}, scrubSecrets(msg)),
-    child: (fields) => wrap(target.child(cleanFields(fields))),
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (fields) => {
+      let made: PinoLogger | undefined;
+      return lazy(() => (made ??= get().child(cleanFields(fields))), root);
+    },
   };
 }
 

@@ -43,7 +43,10 @@ function recording(access: ClusterAccess): { transport: KubeTransport; sent: str
   };
 }
 
-/** Syncs an informer over ConfigMaps in `namespace`, then creates one more and waits for its event. */
+/**
+ * Syncs an informer over ConfigMaps in `namespace`, then creates one more and waits for its event. The listed
+ * objects' adds are marked as the initial list (their keys queue at low priority); the watched one's is not.
+ */
 async function listAndWatch(access: ClusterAccess, namespace: string): Promise<{ sent: string[]; names: string[] }> {
   const { transport, sent } = recording(access);
   const client = clientOver(transport);
@@ -54,13 +57,13 @@ async function listAndWatch(access: ClusterAccess, namespace: string): Promise<{
   const informer = manager.informer<KubeObject>({ kind: CONFIG_MAP, namespace });
   const added: string[] = [];
   informer.onEvent((event) => {
-    if (event.type === 'add') added.push(keyOf(event.object));
+    if (event.type === 'add') added.push(`${keyOf(event.object)}${event.isInitialList ? ' (listed)' : ''}`);
   });
   const stop = new AbortController();
   const running = manager.start(stop.signal);
   try {
     await informer.waitForSync();
-    expect(added.sort()).toEqual([`${namespace}/a`, `${namespace}/b`, `${namespace}/c`]);
+    expect(added.sort()).toEqual([`${namespace}/a (listed)`, `${namespace}/b (listed)`, `${namespace}/c (listed)`]);
     await client.create(CONFIG_MAP, { metadata: { name: 'd', namespace } } as KubeObject);
     await eventually(() => expect(added).toContain(`${namespace}/d`), { waitingFor: 'the watch event of d' });
     return {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { OutsideFixError, TerminalError } from '../../../operator/errors.ts';
 import { FakeClock } from '../../../operator/framework/clock.ts';
-import { ControllerRunner, classifyOutcome } from '../../../operator/framework/controller.ts';
+import { ControllerRunner, classifyOutcome, eventPriority } from '../../../operator/framework/controller.ts';
 import type {
   Informer,
   KubeObject,
@@ -171,6 +171,26 @@ describe('ControllerRunner outcome switch', () => {
     await started;
     expect(overlaps).toBe(0);
   });
+
+  test('workers draining a long queue of cache-only reconciles still let the event loop read I/O', async () => {
+    const reconciled: string[] = [];
+    // Each reconcile is 2 ms of CPU that never awaits anything outside the microtask queue.
+    const { controller } = runner(async (key) => {
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+      reconciled.push(key);
+    });
+    for (let i = 0; i < 100; i++) controller.enqueue(`ns/pod-${i}`);
+    const stop = new AbortController();
+    const started = controller.start(stop.signal);
+    // A macrotask queued now stands for a probe request or a watch event arriving meanwhile.
+    const seenAfter = await new Promise<number>((resolve) => setImmediate(() => resolve(reconciled.length)));
+    expect(seenAfter).toBeGreaterThan(0);
+    expect(seenAfter).toBeLessThan(100);
+    await waitFor(() => reconciled.length === 100);
+    stop.abort();
+    await started;
+  });
 });
 
 async function settle(): Promise<void> {
@@ -215,5 +235,42 @@ describe('ControllerRunner.watch', () => {
     things.emit({ type: 'add', object: thing(3, 1) });
     things.emit({ type: 'delete', object: thing(4, 1) });
     expect(controller.queue.length).toBe(4);
+  });
+
+  test('keys of listed and resynced objects wait behind keys of changed objects', async () => {
+    const { controller } = runner(async () => {});
+    const things = informer();
+    controller.watch(things, (object) => [`ns/${object.metadata.name}`]);
+    const named = (name: string, resourceVersion: string): Obj => ({
+      ...thing(1, 1),
+      metadata: { name, namespace: 'ns', resourceVersion },
+    });
+
+    things.emit({ type: 'add', object: named('listed', '1'), isInitialList: true });
+    things.emit({ type: 'update', oldObject: named('resynced', '2'), object: named('resynced', '2') });
+    things.emit({ type: 'add', object: named('created', '3') });
+    things.emit({ type: 'update', oldObject: named('edited', '4'), object: named('edited', '5') });
+    things.emit({ type: 'delete', object: named('deleted', '6') });
+
+    const order: (string | undefined)[] = [];
+    while (controller.queue.length > 0) order.push(await controller.queue.get());
+    expect(order).toEqual(['ns/created', 'ns/edited', 'ns/deleted', 'ns/listed', 'ns/resynced']);
+  });
+});
+
+describe('eventPriority', () => {
+  const object = (resourceVersion: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Thing',
+    metadata: { name: 'a', resourceVersion },
+  });
+  test.each([
+    ['an add from the initial list', { type: 'add', object: object('1'), isInitialList: true }, 'low'],
+    ['an add seen by the watch', { type: 'add', object: object('1') }, 'normal'],
+    ['a resync (same resourceVersion)', { type: 'update', object: object('1'), oldObject: object('1') }, 'low'],
+    ['an update', { type: 'update', object: object('2'), oldObject: object('1') }, 'normal'],
+    ['a delete', { type: 'delete', object: object('1') }, 'normal'],
+  ] as const)('%s is %s', (_name, event, priority) => {
+    expect(eventPriority(event)).toBe(priority);
   });
 });

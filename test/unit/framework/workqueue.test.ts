@@ -43,6 +43,48 @@ describe('WorkQueue', () => {
     expect(q.length).toBe(0);
   });
 
+  test('low-priority keys are handed out only when no normal key waits, each in its own order', async () => {
+    const { q } = queue();
+    q.add('ns/listed-1', 'low');
+    q.add('ns/listed-2', 'low');
+    q.add('ns/changed-1');
+    q.add('ns/listed-3', 'low');
+    q.add('ns/changed-2');
+    expect(await drain(q)).toEqual(['ns/changed-1', 'ns/changed-2', 'ns/listed-1', 'ns/listed-2', 'ns/listed-3']);
+  });
+
+  test('a low key added again at normal priority moves up, once; a normal key never moves down', async () => {
+    const { q } = queue();
+    q.add('ns/a', 'low');
+    q.add('ns/b', 'low');
+    q.add('ns/c');
+    q.add('ns/b'); // a change to a listed object: now behind ns/c, ahead of ns/a
+    q.add('ns/c', 'low'); // a resync of a changed object: stays where it is
+    expect(q.length).toBe(3);
+    expect(await drain(q)).toEqual(['ns/c', 'ns/b', 'ns/a']);
+    expect(q.length).toBe(0);
+  });
+
+  test('a key re-added while processing comes back with the highest priority it was added with', async () => {
+    const { q } = queue();
+    q.add('ns/a');
+    expect(await q.get()).toBe('ns/a');
+    q.add('ns/a', 'low');
+    q.add('ns/z', 'low');
+    q.done('ns/a'); // queued again, at low priority, behind ns/z
+    expect(await drain(q)).toEqual(['ns/z', 'ns/a']);
+    q.done('ns/z');
+    q.done('ns/a');
+
+    q.add('ns/a');
+    expect(await q.get()).toBe('ns/a');
+    q.add('ns/a', 'low');
+    q.add('ns/a'); // a change while in flight: the re-run is normal
+    q.add('ns/z', 'low');
+    q.done('ns/a');
+    expect(await drain(q)).toEqual(['ns/a', 'ns/z']);
+  });
+
   test('a waiting worker receives a key added later', async () => {
     const { q } = queue();
     const waiting = q.get();

@@ -41,6 +41,22 @@ describe('createLogger', () => {
     expect(lines[0]).toMatchObject({ controller: 'pod', key: 'ns/web-0', outcome: 'success', msg: 'reconciled' });
   });
 
+  test("children keep to their root's level, and siblings do not share context", () => {
+    const { log, lines } = capture('info');
+    const pod = log.child({ controller: 'pod' });
+    const first = pod.child({ key: 'ns/a' });
+    const second = pod.child({ key: 'ns/b' });
+    first.debug('below the level');
+    second.info('second');
+    first.info('first');
+    first.warn('first again');
+    expect(lines.map(({ controller, key, msg }) => ({ controller, key, msg }))).toEqual([
+      { controller: 'pod', key: 'ns/b', msg: 'second' },
+      { controller: 'pod', key: 'ns/a', msg: 'first' },
+      { controller: 'pod', key: 'ns/a', msg: 'first again' },
+    ]);
+  });
+
   test('an error field is its message with the cause chain (repeated messages said once)', () => {
     const { log, lines } = capture();
     const root = new Error('RequestLimitExceeded');
