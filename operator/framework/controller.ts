@@ -62,7 +62,7 @@ export function classifyOutcome(settled: { result: ReconcileResult | void } | { 
 /**
  * Pure: an event that only says an object exists (the initial list) or repeats it unchanged (a resync: same
  * resourceVersion) queues its keys at low priority, so they wait behind keys of objects that changed
- * (workqueue.ts; docs/architecture.md#work-queue-priorities).
+ * (workqueue.ts; docs/architecture.md#work-queues-priorities-and-yielding).
  */
 export function eventPriority(event: WatchEvent<KubeObject>): QueuePriority {
   if (event.type === 'add') return event.isInitialList ? 'low' : 'normal';
@@ -103,8 +103,9 @@ export interface ControllerRunnerOptions extends ControllerOptions {
  * only reads caches never leaves the microtask queue, and neither does a worker whose next key is already
  * queued, so without a yield the tens of thousands of keys queued after a start would run in one go: no watch
  * event, API response or probe request would be read until every queue had drained (at 5,000 nodes / 50,000
- * pods, /readyz went unanswered for seconds after the caches had synced: bench/README.md). Measured with
- * performance.now(), not the injected clock: this is CPU scheduling, not a decision.
+ * pods, /readyz went unanswered for seconds after the caches had synced). Measured with performance.now(),
+ * not the injected clock: this is CPU scheduling, not a decision
+ * (docs/architecture.md#work-queues-priorities-and-yielding).
  */
 const WORKER_SLICE_MS = 10;
 let sliceStartedAt: number | undefined;

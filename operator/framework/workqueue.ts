@@ -7,8 +7,9 @@
  * Two priorities, as controller-runtime's priority queue: a `low` key is handed out only when no `normal` key
  * waits. Informer events that only repeat what is already known (the initial list, resyncs) are low, so after
  * a restart the keys of objects that changed (a new pod, a status a reconcile just wrote) do not wait behind
- * the re-check of every object in the cluster (docs/architecture.md#work-queue-priorities). A low key added
- * again at normal priority moves to the normal queue; a normal key never moves down.
+ * the re-check of every object in the cluster. A low key added again at normal priority moves to the normal
+ * queue; a normal key never moves down; a low key that has waited 10 s gets every other turn
+ * (docs/architecture.md#work-queues-priorities-and-yielding).
  */
 import Queue from 'yocto-queue';
 import type { TimerClock } from './clock.ts';
@@ -22,6 +23,12 @@ export interface WorkQueueMetrics {
   /** Seconds the key waited between being queued and handed to a worker. */
   latency(seconds: number): void;
 }
+
+/**
+ * A low key that has waited this long takes every other turn from then on, so a steady stream of changes
+ * cannot starve the re-check of listed objects (a branch whose pod went while the operator was down).
+ */
+export const LOW_PRIORITY_MAX_WAIT_MS = 10_000;
 
 /** `low`: work that only re-checks known state (the initial list, resyncs); taken when no `normal` key waits. */
 export type QueuePriority = 'normal' | 'low';
@@ -65,6 +72,7 @@ export class WorkQueue<K> {
   #getters: ((key: K | undefined) => void)[] = [];
   #idleWaiters: (() => void)[] = [];
   #shuttingDown = false;
+  #lastTakenWasLow = false;
 
   constructor(options: WorkQueueOptions<K>) {
     this.#clock = options.clock;
@@ -210,8 +218,9 @@ export class WorkQueue<K> {
   }
 
   #take(): K | undefined {
-    const entry = this.#next(this.#normal) ?? this.#next(this.#low);
+    const entry = this.#isLowDue() ? this.#next(this.#low) : (this.#next(this.#normal) ?? this.#next(this.#low));
     if (entry === undefined) return undefined;
+    this.#lastTakenWasLow = entry.priority === 'low';
     const key = entry.key;
     this.#waiting.delete(key);
     this.#metrics.depth(this.#waiting.size);
@@ -223,11 +232,27 @@ export class WorkQueue<K> {
     return key;
   }
 
-  /** The first live entry of `fifo`, removed from it; stale entries before it are dropped. */
+  /** The oldest low key has waited LOW_PRIORITY_MAX_WAIT_MS, and the last key taken was not a low one. */
+  #isLowDue(): boolean {
+    if (this.#lastTakenWasLow) return false;
+    const head = this.#peek(this.#low);
+    const queuedAt = head && this.#queuedAtMs.get(head.key);
+    return queuedAt !== undefined && this.#clock.now() - queuedAt >= LOW_PRIORITY_MAX_WAIT_MS;
+  }
+
+  /** The first live entry of `fifo`, removed from it. */
   #next(fifo: Queue<QueueEntry<K>>): QueueEntry<K> | undefined {
+    const entry = this.#peek(fifo);
+    if (entry !== undefined) fifo.dequeue();
+    return entry;
+  }
+
+  /** The first live entry of `fifo`; stale entries before it are dropped. */
+  #peek(fifo: Queue<QueueEntry<K>>): QueueEntry<K> | undefined {
     for (;;) {
-      const entry = fifo.dequeue();
+      const entry = fifo.peek();
       if (entry === undefined || this.#waiting.get(entry.key) === entry) return entry;
+      fifo.dequeue();
     }
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { FakeClock } from '../../../operator/framework/clock.ts';
 import { ItemExponentialBackoff, MaxOfRateLimiter, TokenBucket } from '../../../operator/framework/rate-limit.ts';
 import type { RateLimiter } from '../../../operator/framework/rate-limit.ts';
-import { WorkQueue } from '../../../operator/framework/workqueue.ts';
+import { LOW_PRIORITY_MAX_WAIT_MS, WorkQueue } from '../../../operator/framework/workqueue.ts';
 
 function queue(
   clock = new FakeClock(),
@@ -63,6 +63,28 @@ describe('WorkQueue', () => {
     expect(q.length).toBe(3);
     expect(await drain(q)).toEqual(['ns/c', 'ns/b', 'ns/a']);
     expect(q.length).toBe(0);
+  });
+
+  test('a low key that has waited LOW_PRIORITY_MAX_WAIT_MS takes every other turn from a stream of changes', async () => {
+    const { q, clock } = queue();
+    q.add('ns/listed-1', 'low');
+    q.add('ns/listed-2', 'low');
+    q.add('ns/changed-0');
+    const taken: (string | undefined)[] = [await q.get()];
+    clock.advance(LOW_PRIORITY_MAX_WAIT_MS - 1);
+    for (let i = 1; i <= 4; i++) q.add(`ns/changed-${i}`);
+    taken.push(await q.get()); // not due yet
+    clock.advance(1);
+    for (let i = 0; i < 5; i++) taken.push(await q.get());
+    expect(taken).toEqual([
+      'ns/changed-0',
+      'ns/changed-1',
+      'ns/listed-1',
+      'ns/changed-2',
+      'ns/listed-2',
+      'ns/changed-3',
+      'ns/changed-4',
+    ]);
   });
 
   test('a key re-added while processing comes back with the highest priority it was added with', async () => {
