@@ -13,10 +13,14 @@
  *
  *   node bench/operator-restart.ts [--nodes 100] [--enis 1000] [--window-seconds 60] [--full]
  *                                  [--controller sgp-operator|eks --eks-controller-bin PATH]
- *   (--full: 1,000 nodes / 10,000 branch ENIs)
+ *                                  [--cpu-profile FILE]
+ *   (--full: 1,000 nodes / 10,000 branch ENIs; --cpu-profile: this process's CPU profile from the restart until
+ *   the new pod is served, for Chrome DevTools' Performance tab; the operator runs in this process)
  * EKS's controller seeds with its EC2 client at 1,000 QPS (its own flags) and restarts with its defaults; its
  * `cachesSyncedMs` is the time until its health endpoint answers (it has no caches-synced signal of its own).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
 import { CONTROLLER_OPTIONS, controllerArgs, startController } from './lib/controller.ts';
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     nodes: { type: 'string' },
     enis: { type: 'string' },
     'window-seconds': { type: 'string', default: '60' },
+    'cpu-profile': { type: 'string' },
     full: { type: 'boolean', default: false },
     ...CONTROLLER_OPTIONS,
   },
@@ -71,6 +76,12 @@ try {
   world.emulator.control.setThrottling({ enabled: true });
   world.emulator.control.setLatency(true);
 
+  const profiler = values['cpu-profile'] === undefined ? undefined : new Session();
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const before = world.counters();
   const restarted = performance.now();
   watch.created('fresh', restarted);
@@ -79,6 +90,11 @@ try {
   progress(`restarted; caches synced after ${Math.round(operator.readyAfterMs)} ms`);
   await watch.waitAll(['fresh'], windowMs * 5);
   const servedMs = (watch.annotatedAt('fresh') ?? 0) - restarted;
+  if (profiler && values['cpu-profile']) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(values['cpu-profile'], JSON.stringify(profile));
+    profiler.disconnect();
+  }
   const untilServed = counterDelta(before, world.counters());
   const rest = windowMs - (performance.now() - restarted);
   progress(`new pod served after ${Math.round(servedMs)} ms; measuring EC2 calls until ${windowMs / 1000} s`);
