@@ -78,6 +78,25 @@ export function createEventRecorder(options: EventRecorderOptions): FlushableEve
   const log = options.log.child({ component: 'event-recorder' });
   const aggregates = new Map<string, Aggregate>();
   const buckets = new Map<string, TokenBucket<string>>();
+  /** The keys of `aggregates` and `buckets` by object (kind/namespace/name), for forget(). */
+  const keysByObject = new Map<string, Set<string>>();
+  const remember = (object: string, key: string) => {
+    let keys = keysByObject.get(object);
+    if (keys === undefined) keysByObject.set(object, (keys = new Set()));
+    keys.add(key);
+  };
+  /** Least recently used first out, and out of the index too. */
+  const trim = <V>(map: Map<string, V>) => {
+    while (map.size > EVENT_CACHE_SIZE) {
+      const oldest = map.keys().next();
+      if (oldest.done) return;
+      map.delete(oldest.value);
+      const object = objectOfKey(oldest.value);
+      const keys = keysByObject.get(object);
+      keys?.delete(oldest.value);
+      if (keys?.size === 0) keysByObject.delete(object);
+    }
+  };
   const pending = new Set<Promise<void>>();
 
   const write = async (object: KubeObject, type: EventType, reason: string, message: string, aggregate: Aggregate) => {
@@ -127,11 +146,13 @@ export function createEventRecorder(options: EventRecorderOptions): FlushableEve
   return {
     event(object, type, reason, message) {
       const { metadata } = object;
-      const objectKey = `${object.kind ?? ''}/${metadata.namespace ?? ''}/${metadata.name}/${metadata.uid ?? ''}`;
+      const identity = objectIdentity(object.kind ?? '', metadata.namespace ?? '', metadata.name);
+      const objectKey = `${identity}/${metadata.uid ?? ''}`;
       let bucket = buckets.get(objectKey);
       if (!bucket) {
         bucket = new TokenBucket<string>(EVENT_REFILL_PER_SECOND, EVENT_BURST_PER_OBJECT);
         buckets.set(objectKey, bucket);
+        remember(identity, objectKey);
         trim(buckets);
       }
       if (!bucket.tryTake(clock.now())) {
@@ -152,6 +173,7 @@ export function createEventRecorder(options: EventRecorderOptions): FlushableEve
         };
       }
       aggregates.set(key, aggregate);
+      remember(identity, key);
       trim(aggregates);
       if (aggregate.queued) return;
       aggregate.queued = true;
@@ -165,16 +187,28 @@ export function createEventRecorder(options: EventRecorderOptions): FlushableEve
       pending.add(settled);
       void settled.finally(() => pending.delete(settled));
     },
+    forget(kind, namespace, name) {
+      const identity = objectIdentity(kind, namespace, name);
+      for (const key of keysByObject.get(identity) ?? []) {
+        // A write already queued still happens; it holds its own reference to the aggregate.
+        aggregates.delete(key);
+        buckets.delete(key);
+      }
+      keysByObject.delete(identity);
+    },
     async flush() {
       while (pending.size > 0) await Promise.all([...pending]);
     },
   };
 }
 
-function trim<V>(map: Map<string, V>): void {
-  while (map.size > EVENT_CACHE_SIZE) {
-    const oldest = map.keys().next();
-    if (oldest.done) return;
-    map.delete(oldest.value);
-  }
+/** `kind/namespace/name`: what forget() is given. Keys extend it with `/uid` (buckets) and `\u0000…` (aggregates). */
+function objectIdentity(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+/** The identity a bucket or aggregate key starts with (kind, namespace and name never hold a slash). */
+function objectOfKey(key: string): string {
+  const end = key.indexOf('/', key.indexOf('/', key.indexOf('/') + 1) + 1);
+  return end < 0 ? key : key.slice(0, end);
 }

@@ -171,6 +171,11 @@ export type EventType = 'Normal' | 'Warning';
 export interface EventRecorder {
   /** Fire-and-forget: failures are logged, never thrown into the caller. `object` needs kind and apiVersion. */
   event(object: KubeObject, type: EventType, reason: string, message: string): void;
+  /**
+   * The object (any uid) is gone: drop what the recorder keeps for it (aggregation counts, spam filter), so
+   * nothing stays behind per deleted pod or node. A later event about the same name starts afresh.
+   */
+  forget(kind: string, namespace: string, name: string): void;
 }
 
 /** Injected time, so decisions and tests never read the wall clock directly. */

@@ -255,6 +255,11 @@ export class FakeRecorder implements EventRecorder {
       message,
     });
   }
+  /** Objects forgotten, as `kind/namespace/name`. */
+  readonly forgotten: string[] = [];
+  forget(kind: string, namespace: string, name: string): void {
+    this.forgotten.push(`${kind}/${namespace}/${name}`);
+  }
   reasons(): string[] {
     return this.events.map((e) => e.reason);
   }

@@ -32,6 +32,7 @@ export class NodeEvents {
 
   forget(nodeName: string): void {
     this.#last.delete(nodeName);
+    this.#recorder.forget('Node', '', nodeName);
   }
 
   #send(nodeName: string, event: NodeEvent): void {

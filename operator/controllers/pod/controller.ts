@@ -23,7 +23,7 @@ import { BRANCH_FINALIZER, POD_ENI_ANNOTATION } from '../../api/constants.ts';
 import { apiVersionOf, Kinds } from '../../api/kinds.ts';
 import type { BranchInterface, SecurityGroupGrant, SecurityGroupPolicy, TrunkInterface } from '../../api/types.ts';
 import { OperatorError, withContext } from '../../errors.ts';
-import { isConflict, isNotFound, KubeApiError, keyFor } from '../../framework/index.ts';
+import { isConflict, isNotFound, KubeApiError, keyFor, splitKey } from '../../framework/index.ts';
 import type {
   EventRecorder,
   KubeClient,
@@ -85,6 +85,10 @@ export class PodReconciler implements Reconciler {
       this.#created.delete(key);
       this.#heldWith.delete(key);
       this.#refusedWith.delete(key);
+      if (!pod) {
+        const { namespace = '', name } = splitKey(key);
+        deps.recorder.forget(Kinds.Pod.kind, namespace, name);
+      }
       return {};
     }
     const namespace = pod.metadata.namespace ?? '';

@@ -9,8 +9,8 @@ import { Reason } from '../../observability/reasons.ts';
 
 export class TrunkEvents {
   readonly #recorder: EventRecorder;
-  /** node name → the last (type, reason, message) sent, to drop identical repeats. */
-  readonly #last = new Map<string, string>();
+  /** node name → reason → the last (type, message) sent with it, to drop identical repeats. */
+  readonly #last = new Map<string, Map<string, string>>();
 
   constructor(recorder: EventRecorder) {
     this.#recorder = recorder;
@@ -62,12 +62,15 @@ export class TrunkEvents {
   /** The node is gone: forget what was sent. */
   forget(nodeName: string): void {
     this.#last.delete(nodeName);
+    this.#recorder.forget('Node', '', nodeName);
   }
 
   #send(nodeName: string, type: EventType, reason: string, message: string): void {
-    const fingerprint = `${type}\u0000${reason}\u0000${message}`;
-    if (this.#last.get(`${nodeName}\u0000${reason}`) === fingerprint) return;
-    this.#last.set(`${nodeName}\u0000${reason}`, fingerprint);
+    const fingerprint = `${type}\u0000${message}`;
+    let sent = this.#last.get(nodeName);
+    if (sent === undefined) this.#last.set(nodeName, (sent = new Map()));
+    if (sent.get(reason) === fingerprint) return;
+    sent.set(reason, fingerprint);
     this.#recorder.event(
       { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } },
       type,

@@ -71,3 +71,24 @@ test('a hot loop on one object is cut off after the burst, and refills slowly', 
   ).toEqual(['Failed', 'Other']);
   expect(creates.length + patches.length).toBe(EVENT_BURST_PER_OBJECT + 2);
 });
+
+test('a forgotten object leaves nothing behind: its next event passes the spam filter as a new Event', async () => {
+  const { client, creates, patches } = recordingClient();
+  const recorder = createEventRecorder({ client, clock: new FakeClock(), log: silentLogger });
+  for (let i = 0; i < EVENT_BURST_PER_OBJECT + 5; i++) recorder.event(pod, 'Warning', 'Failed', `attempt ${i}`);
+  recorder.event(node, 'Normal', 'Other', 'kept');
+  await recorder.flush();
+  const podCreates = () => creates.filter((c) => c.involvedObject?.name === 'web');
+  expect(podCreates()).toHaveLength(EVENT_BURST_PER_OBJECT); // the spam filter cut the rest off
+
+  recorder.forget('Pod', 'shop', 'web');
+  recorder.event(pod, 'Warning', 'Failed', 'attempt 0');
+  recorder.event(node, 'Normal', 'Other', 'kept');
+  await recorder.flush();
+  // A fresh bucket and no aggregation left: a new Event with count 1, not a patch of the old one.
+  expect(podCreates()).toHaveLength(EVENT_BURST_PER_OBJECT + 1);
+  expect(podCreates().at(-1)).toMatchObject({ message: 'attempt 0', count: 1 });
+  // The node's aggregation is kept: its repeat is a patch.
+  expect(creates.filter((c) => c.reason === 'Other')).toHaveLength(1);
+  expect(patches.map((p) => p.body)).toEqual([expect.objectContaining({ count: 2 })]);
+});

@@ -143,6 +143,16 @@ describe('PodReconciler', () => {
     ]);
   });
 
+  test("a gone pod's event bookkeeping is forgotten, a live pod's is kept", async () => {
+    kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: {} }));
+    kube.seed(Kinds.Pod, pod('web-0', service));
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
+    expect(recorder.forgotten).toEqual([]);
+    kube.remove(Kinds.Pod, 'catalog/web-0');
+    await reconciler.reconcile('catalog/web-0', reconcileContext());
+    expect(recorder.forgotten).toEqual(['Pod/catalog/web-0']);
+  });
+
   test('a reconcile right after the create, on a stale cache, does not create a second branch', async () => {
     kube.seed(Kinds.SecurityGroupPolicy, policy('rds', ['sg-0000000a'], { podSelector: {} }));
     kube.seed(Kinds.Pod, pod('web-0', service));
