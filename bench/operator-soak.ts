@@ -17,7 +17,10 @@
  * live heap bytes; target 0).
  *
  *   node bench/operator-soak.ts [--cycles 2000] [--rate 3] [--nodes 20] [--pods 100] [--node-every 20] [--full]
- *   (--full: 20,000 cycles)
+ *                               [--heap-snapshot-dir DIR]
+ *   (--full: 20,000 cycles; --heap-snapshot-dir: the operator's heap snapshots after the warm-up sample and
+ *   after the last one, to compare in Chrome DevTools' Memory tab; a snapshot leaves memory of its own in the
+ *   RSS samples after it, not in the live heap ones)
  */
 import { parseArgs } from 'node:util';
 import { Kinds } from '../operator/api/kinds.ts';
@@ -37,8 +40,10 @@ const { values } = parseArgs({
     pods: { type: 'string', default: '100' },
     'node-every': { type: 'string', default: '20' },
     full: { type: 'boolean', default: false },
+    'heap-snapshot-dir': { type: 'string' },
   },
 });
+const heapSnapshotDir = values['heap-snapshot-dir'];
 const cycles = Number(values.cycles ?? (values.full ? 20_000 : 2_000));
 const ratePerSecond = Number(values.rate);
 const nodes = Number(values.nodes);
@@ -84,6 +89,7 @@ try {
     main,
     nodeFlags,
     inspect: true,
+    ...(heapSnapshotDir === undefined ? {} : { snapshotDir: heapSnapshotDir }),
     args: ['--branch-cooldown-seconds', String(COOLDOWN_SECONDS)],
   });
   try {
@@ -126,6 +132,9 @@ try {
         ...parseMetrics(await operator.scrape()),
       });
       progress(`  ${JSON.stringify(samples.at(-1))}`);
+      if (heapSnapshotDir !== undefined && (cycle === cycles * WARM_UP_FRACTION || cycle === cycles)) {
+        progress(`  heap snapshot: ${await operator.writeHeapSnapshot()}`);
+      }
     };
     await sample(0);
     const before = world.counters();
