@@ -241,7 +241,7 @@ async function tearDown(): Promise<void> {
   await world?.stop();
 }
 
-async function createPod(index: number): Promise<void> {
+async function createPod(index: number, nodeName = pick([...instances.keys()])): Promise<void> {
   const labels: Record<string, string> = { role: pick(['web', 'db']) };
   if (random() < 0.3) labels.tier = 'gold';
   const created = await core.createNamespacedPod({
@@ -249,7 +249,7 @@ async function createPod(index: number): Promise<void> {
     body: {
       metadata: { name: `pod-${index}`, labels },
       spec: {
-        nodeName: pick([...instances.keys()]),
+        nodeName,
         automountServiceAccountToken: false,
         containers: [
           {
@@ -578,6 +578,30 @@ async function runChaos(): Promise<void> {
       },
       { timeoutMs: SIZE.convergeMs, intervalMs: 1_000, waitingFor: 'the operator to converge after the chaos' },
     );
+    if (isWarm) {
+      // The takeover path for certain, not only when the churn's timing allows: once a deleted pod's ENI has
+      // turned warm (after its cooldown), a pod placed on that node takes it.
+      const parked = await eventually(
+        async () => {
+          const [first] = await client.list<WarmBranch>(Kinds.WarmBranch);
+          if (first === undefined) throw new Error('no warm branch ENI yet');
+          return first;
+        },
+        { timeoutMs: 120_000, intervalMs: 500, waitingFor: 'a released branch ENI to turn warm' },
+      );
+      const index = nextPod++;
+      await createPod(index, parked.spec.nodeName);
+      live.push(`pod-${index}`);
+      figures.created++;
+      const uid = uids.get(`pod-${index}`);
+      await eventually(
+        () => {
+          const hold = watch.holds().find((candidate) => candidate.podUid === uid && candidate.via === 'branch');
+          if (hold === undefined) throw new Error(`pod-${index} not annotated yet`);
+        },
+        { timeoutMs: 60_000, intervalMs: 250, waitingFor: `pod-${index} on ${parked.spec.nodeName} to get an ENI` },
+      );
+    }
   } finally {
     clearInterval(sampler);
     sample();
