@@ -33,7 +33,7 @@ export const LOW_PRIORITY_MAX_WAIT_MS = 10_000;
 /** `low`: work that only re-checks known state (the initial list, resyncs); taken when no `normal` key waits. */
 export type QueuePriority = 'normal' | 'low';
 
-/** A place in one of the two FIFOs; stale once the key was taken or moved (its `entry` is another object). */
+/** A place in one of the two FIFOs; stale once the key was taken or moved (`#waiting` holds another entry or none). */
 interface QueueEntry<K> {
   key: K;
   priority: QueuePriority;
