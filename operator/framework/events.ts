@@ -202,6 +202,47 @@ export function createEventRecorder(options: EventRecorderOptions): FlushableEve
   };
 }
 
+/**
+ * A reference for events about a node. kubectl describe node looks events up with involvedObject.uid set to
+ * the node's name (the kubelet's convention), so node events use the name as uid to show up there.
+ */
+export function nodeEventTarget(nodeName: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } };
+}
+
+/**
+ * Events about objects reconciled again and again with the same verdict (a Node on every update, a failing
+ * trunk on every retry): an event goes out only when its type or message differs from the last one sent for
+ * the same object and reason, so an unchanged verdict costs no write. `forget(name)` when the object is gone
+ * drops both this memory and the recorder's (a new object of that name is told again).
+ */
+export class ChangedEventSender {
+  readonly #recorder: EventRecorder;
+  readonly #target: (name: string) => KubeObject;
+  /** object name → reason → the last (type, message) sent. */
+  readonly #last = new Map<string, Map<string, string>>();
+
+  constructor(recorder: EventRecorder, target: (name: string) => KubeObject) {
+    this.#recorder = recorder;
+    this.#target = target;
+  }
+
+  send(name: string, type: EventType, reason: string, message: string): void {
+    const fingerprint = `${type}\u0000${message}`;
+    let sent = this.#last.get(name);
+    if (sent === undefined) this.#last.set(name, (sent = new Map()));
+    if (sent.get(reason) === fingerprint) return;
+    sent.set(reason, fingerprint);
+    this.#recorder.event(this.#target(name), type, reason, message);
+  }
+
+  forget(name: string): void {
+    this.#last.delete(name);
+    const { kind, metadata } = this.#target(name);
+    this.#recorder.forget(kind ?? '', metadata.namespace ?? '', name);
+  }
+}
+
 /** `kind/namespace/name`: what forget() is given. Keys extend it with `/uid` (buckets) and `\u0000…` (aggregates). */
 function objectIdentity(kind: string, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;

@@ -49,7 +49,7 @@ export type { RateLimiter } from './rate-limit.ts';
 export { LeaderElector, decideLease, LEASE_KIND } from './leader-election.ts';
 export type { LeaderElectionOptions, Lease, LeaseDecision } from './leader-election.ts';
 
-export { createEventRecorder } from './events.ts';
+export { ChangedEventSender, createEventRecorder, nodeEventTarget } from './events.ts';
 export type { EventRecorderOptions, FlushableEventRecorder } from './events.ts';
 
 export { keyOf, keyFor, splitKey } from './keys.ts';

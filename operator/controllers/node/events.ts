@@ -3,18 +3,16 @@
  * Node update, so an unchanged verdict would repeat its event each time; identical repeats for one node are
  * sent once until the message changes or the node goes.
  */
+import { ChangedEventSender, nodeEventTarget } from '../../framework/index.ts';
 import type { EventRecorder } from '../../framework/types.ts';
 import { Reason } from '../../observability/reasons.ts';
 import type { NodeEvent } from './eligibility.ts';
-import { nodeEventTarget } from './node-object.ts';
 
 export class NodeEvents {
-  readonly #recorder: EventRecorder;
-  /** node name → reason → last message sent. */
-  readonly #last = new Map<string, Map<string, string>>();
+  readonly #sender: ChangedEventSender;
 
   constructor(recorder: EventRecorder) {
-    this.#recorder = recorder;
+    this.#sender = new ChangedEventSender(recorder, nodeEventTarget);
   }
 
   verdict(nodeName: string, event: NodeEvent): void {
@@ -31,15 +29,10 @@ export class NodeEvents {
   }
 
   forget(nodeName: string): void {
-    this.#last.delete(nodeName);
-    this.#recorder.forget('Node', '', nodeName);
+    this.#sender.forget(nodeName);
   }
 
   #send(nodeName: string, event: NodeEvent): void {
-    let sent = this.#last.get(nodeName);
-    if (sent === undefined) this.#last.set(nodeName, (sent = new Map()));
-    if (sent.get(event.reason) === event.message) return;
-    sent.set(event.reason, event.message);
-    this.#recorder.event(nodeEventTarget(nodeName), event.type, event.reason, event.message);
+    this.#sender.send(nodeName, event.type, event.reason, event.message);
   }
 }

@@ -35,11 +35,3 @@ export function instanceIdOf(node: NodeObject): string | undefined {
   const last = providerId.split('/').pop() ?? '';
   return /^i-[0-9a-f]{8,17}$/.test(last) ? last : undefined;
 }
-
-/**
- * A reference for events about a node. kubectl describe node looks events up with involvedObject.uid set to
- * the node's name (the kubelet's convention), so node events use the name as uid to show up there.
- */
-export function nodeEventTarget(nodeName: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } };
-}

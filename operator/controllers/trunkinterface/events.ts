@@ -4,20 +4,19 @@
  * API server with the same line (the recorder would aggregate them, but each still costs a write).
  */
 import { Ec2Error, Ec2LimitError, Ec2UnauthorizedError } from '../../aws/index.ts';
+import { ChangedEventSender, nodeEventTarget } from '../../framework/index.ts';
 import type { EventRecorder, EventType } from '../../framework/types.ts';
 import { Reason } from '../../observability/reasons.ts';
 
 export class TrunkEvents {
-  readonly #recorder: EventRecorder;
-  /** node name → reason → the last (type, message) sent with it, to drop identical repeats. */
-  readonly #last = new Map<string, Map<string, string>>();
+  readonly #sender: ChangedEventSender;
 
   constructor(recorder: EventRecorder) {
-    this.#recorder = recorder;
+    this.#sender = new ChangedEventSender(recorder, nodeEventTarget);
   }
 
   initiated(nodeName: string, eniId: string): void {
-    this.#send(
+    this.#sender.send(
       nodeName,
       'Normal',
       Reason.NodeTrunkInitiated,
@@ -26,21 +25,21 @@ export class TrunkEvents {
   }
 
   creationFailed(nodeName: string, error: unknown): void {
-    this.#send(nodeName, 'Warning', Reason.TrunkENICreationFailed, trunkFailureMessage(error));
-    this.#send(nodeName, 'Normal', Reason.NodeTrunkFailedInit, 'The node failed initializing trunk interface');
+    this.#sender.send(nodeName, 'Warning', Reason.TrunkENICreationFailed, trunkFailureMessage(error));
+    this.#sender.send(nodeName, 'Normal', Reason.NodeTrunkFailedInit, 'The node failed initializing trunk interface');
   }
 
   noFreeSlot(nodeName: string, message: string): void {
-    this.#send(nodeName, 'Warning', Reason.NoFreeENISlot, message);
+    this.#sender.send(nodeName, 'Warning', Reason.NoFreeENISlot, message);
   }
 
   branchCleanupFailed(nodeName: string, message: string): void {
-    this.#send(nodeName, 'Warning', Reason.NodeBranchCleanupFailed, message);
+    this.#sender.send(nodeName, 'Warning', Reason.NodeBranchCleanupFailed, message);
   }
 
   /** The VPC's CIDR blocks or the zone's pod subnets changed (see status.ts networkEvents). */
   networkChanged(nodeName: string, reason: string, message: string): void {
-    this.#send(nodeName, 'Normal', reason, message);
+    this.#sender.send(nodeName, 'Normal', reason, message);
   }
 
   /** Where the node's branch ENIs go changed, or cannot be followed (./pod-network-sync.ts). */
@@ -56,27 +55,12 @@ export class TrunkEvents {
       | typeof Reason.SecurityGroupsUpdateFailed,
     message: string,
   ): void {
-    this.#send(nodeName, type, reason, message);
+    this.#sender.send(nodeName, type, reason, message);
   }
 
   /** The node is gone: forget what was sent. */
   forget(nodeName: string): void {
-    this.#last.delete(nodeName);
-    this.#recorder.forget('Node', '', nodeName);
-  }
-
-  #send(nodeName: string, type: EventType, reason: string, message: string): void {
-    const fingerprint = `${type}\u0000${message}`;
-    let sent = this.#last.get(nodeName);
-    if (sent === undefined) this.#last.set(nodeName, (sent = new Map()));
-    if (sent.get(reason) === fingerprint) return;
-    sent.set(reason, fingerprint);
-    this.#recorder.event(
-      { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, uid: nodeName } },
-      type,
-      reason,
-      message,
-    );
+    this.#sender.forget(nodeName);
   }
 }
 
